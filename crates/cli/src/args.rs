@@ -1,0 +1,442 @@
+//! The command line, as clap sees it. Parsing only: no rules here.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use wardside_domain::*;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wardside",
+    version,
+    about = "Wardside: encrypted, offline case notes for Independent Mental Health Advocates"
+)]
+pub struct Cli {
+    /// The store (database file). Its key file sits beside it as PATH.key.
+    #[arg(long, global = true, env = "WARDSIDE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Parsed once per process: boxing the big variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new encrypted store (never overwrites one).
+    Init {
+        /// Your name, as it will appear in the audit log.
+        #[arg(long, default_value = "Advocate")]
+        advocate: String,
+    },
+    /// Change the passphrase (rewraps the key; the database is not rewritten).
+    Passwd,
+    /// Facts about the store: its id, this device, the schema version, counts.
+    Info,
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// The caseload: open cases by name, with status and last activity.
+    Caseload(CaseloadArgs),
+    #[command(subcommand)]
+    Case(CaseCmd),
+    #[command(subcommand)]
+    Issue(IssueCmd),
+    #[command(subcommand)]
+    Activity(ActivityCmd),
+    /// Record an event in a client's legal-status history.
+    Legal(LegalArgs),
+    /// Record a consent decision (history is kept).
+    Consent(ConsentArgs),
+    /// Record a referral.
+    Referral(ReferralArgs),
+    /// Record a safeguarding concern or a breach of confidentiality.
+    Safeguarding(SafeguardingArgs),
+    /// Search the text of every note.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Fill a store with a synthetic caseload for demos and benchmarks.
+    Demo {
+        #[arg(long)]
+        clients: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The demo's "today" (default: today). Same seed and day give the same caseload.
+        #[arg(long, value_parser = date)]
+        as_of: Option<NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCmd {
+    /// Add a client with their current legal status.
+    Add(ClientAddArgs),
+    /// Everything held about a client outside their cases.
+    Show { id: ClientId },
+    /// Change a client's details (only what you pass changes).
+    Update(ClientUpdateArgs),
+    /// Record equality monitoring (anything left out stays "not stated").
+    Equality(EqualityArgs),
+    /// Record the nearest relative or nominated person.
+    Relative(RelativeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_parser = status)]
+    pub status: StatusCode,
+    #[arg(long, value_parser = date)]
+    pub status_since: NaiveDate,
+    #[arg(long, value_parser = date)]
+    pub dob: Option<NaiveDate>,
+    /// Checked after parsing, so a mistyped number is never echoed back in an error.
+    #[arg(long)]
+    pub nhs_number: Option<String>,
+    #[arg(long)]
+    pub hospital: Option<String>,
+    #[arg(long)]
+    pub ward: Option<String>,
+    #[arg(long)]
+    pub first_language: Option<String>,
+    #[arg(long)]
+    pub interpreter: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientUpdateArgs {
+    pub id: ClientId,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, value_parser = date)]
+    pub dob: Option<NaiveDate>,
+    /// Checked after parsing, so a mistyped number is never echoed back in an error.
+    #[arg(long)]
+    pub nhs_number: Option<String>,
+    #[arg(long)]
+    pub hospital: Option<String>,
+    #[arg(long)]
+    pub ward: Option<String>,
+    #[arg(long)]
+    pub first_language: Option<String>,
+    #[arg(long)]
+    pub interpreter: Option<bool>,
+    /// s130D(5): the patient asked that the nearest relative not be given information.
+    #[arg(long)]
+    pub objects_to_relative_being_informed: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct EqualityArgs {
+    pub id: ClientId,
+    /// NHS Data Dictionary ethnic category code (A–S, Z not stated, 99 not known).
+    #[arg(long, value_parser = code::<EthnicCategory>)]
+    pub ethnicity: Option<EthnicCategory>,
+    #[arg(long)]
+    pub gender: Option<String>,
+    #[arg(long)]
+    pub gender_reassignment: Option<bool>,
+    #[arg(long)]
+    pub sexual_orientation: Option<String>,
+    #[arg(long)]
+    pub religion: Option<String>,
+    #[arg(long)]
+    pub disability: Option<bool>,
+    #[arg(long)]
+    pub marital_status: Option<String>,
+    #[arg(long)]
+    pub pregnancy_or_maternity: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct RelativeArgs {
+    pub id: ClientId,
+    #[arg(long, value_parser = code::<RelativeRole>)]
+    pub role: RelativeRole,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub relationship: Option<String>,
+    #[arg(long)]
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseloadArgs {
+    #[arg(long)]
+    pub hospital: Option<String>,
+    #[arg(long)]
+    pub ward: Option<String>,
+    #[arg(long, value_parser = status)]
+    pub status: Option<StatusCode>,
+    #[arg(long)]
+    pub advocate: Option<AdvocateId>,
+    /// Include closed cases.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCmd {
+    /// Open a case for a client.
+    Open(CaseOpenArgs),
+    /// Everything on a case, the timeline in order.
+    Show { id: CaseId },
+    /// Close a case (every issue needs an outcome first).
+    Close {
+        id: CaseId,
+        #[arg(long, value_parser = date)]
+        on: Option<NaiveDate>,
+        #[arg(long, value_parser = code::<ClosureReason>)]
+        reason: ClosureReason,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Who did what on the case.
+    Audit { id: CaseId },
+}
+
+#[derive(Debug, Args)]
+pub struct CaseOpenArgs {
+    #[arg(long)]
+    pub client: ClientId,
+    #[arg(long, value_parser = date)]
+    pub on: Option<NaiveDate>,
+    /// The person cannot instruct: the approach used.
+    #[arg(long, value_parser = code::<wardside_domain::case::NonInstructedApproach>, requires = "reason")]
+    pub non_instructed: Option<wardside_domain::case::NonInstructedApproach>,
+    /// Why the person cannot instruct (with --non-instructed).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The responsible local authority or health board (the commissioner).
+    #[arg(long)]
+    pub authority: Option<String>,
+    #[arg(long)]
+    pub referral: Option<ReferralId>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssueCmd {
+    /// Add an issue the person wants to work on.
+    Add {
+        #[arg(long)]
+        case: CaseId,
+        #[arg(long, value_parser = code::<IssueCategory>)]
+        category: IssueCategory,
+        #[arg(long)]
+        summary: String,
+        #[arg(long, value_parser = date)]
+        on: Option<NaiveDate>,
+    },
+    /// Record the outcome of an issue.
+    Outcome {
+        id: IssueId,
+        #[arg(long, value_parser = code::<OutcomeKind>)]
+        outcome: OutcomeKind,
+        #[arg(long, value_parser = date)]
+        on: Option<NaiveDate>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ActivityCmd {
+    /// Add an activity with its note.
+    Add(ActivityAddArgs),
+    /// Amend a note: a new version; the old text is kept.
+    Amend {
+        id: ActivityId,
+        /// The new text, or `-` to read it from standard input.
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Every version of a note.
+    History { id: ActivityId },
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityAddArgs {
+    #[arg(long)]
+    pub case: CaseId,
+    #[arg(long, value_parser = code::<wardside_domain::activity::ActivityKindCode>)]
+    pub kind: wardside_domain::activity::ActivityKindCode,
+    #[arg(long, value_parser = datetime)]
+    pub at: NaiveDateTime,
+    /// The note, or `-` to read it from standard input (keeps it out of the process list).
+    #[arg(long)]
+    pub text: String,
+    #[arg(long)]
+    pub duration: Option<u32>,
+    /// private-interview: the person's wishes in their own words.
+    #[arg(long)]
+    pub wishes: Option<String>,
+    /// professional-interview: who (name or role).
+    #[arg(long)]
+    pub professional: Option<String>,
+    /// ward-round / cpa-review: a point raised on the person's behalf (repeatable).
+    #[arg(long = "point")]
+    pub points: Vec<String>,
+    /// ward-round / cpa-review / concern: the response.
+    #[arg(long)]
+    pub response: Option<String>,
+    /// tribunal / managers-hearing: the hearing date.
+    #[arg(long, value_parser = date)]
+    pub hearing_on: Option<NaiveDate>,
+    /// tribunal / managers-hearing: the outcome.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// concern: who it was raised with.
+    #[arg(long)]
+    pub raised_with: Option<String>,
+    /// concern: when a response is due.
+    #[arg(long, value_parser = date)]
+    pub response_due: Option<NaiveDate>,
+    /// records-request: the record holder.
+    #[arg(long)]
+    pub record_holder: Option<String>,
+    /// records-request: `consent` (the patient consents) or `lacks-capacity` (record holder decides).
+    #[arg(long)]
+    pub basis: Option<String>,
+    /// records-request, lacks-capacity: no attorney, deputy or Court of Protection decision conflicts.
+    #[arg(long)]
+    pub no_conflicting_decision_checked: bool,
+    #[arg(long)]
+    pub capacity_assessment: Option<String>,
+    #[arg(long)]
+    pub holder_decision: Option<String>,
+    #[arg(long)]
+    pub records_requested: Option<String>,
+    #[arg(long, value_parser = date)]
+    pub seen_on: Option<NaiveDate>,
+    #[arg(long)]
+    pub what_was_seen: Option<String>,
+    /// records-request: what was seen holds third-party or serious-harm material.
+    #[arg(long)]
+    pub withhold_from_patient: bool,
+    /// rights-information: a topic covered (repeatable).
+    #[arg(long = "topic", value_parser = code::<RightsTopic>)]
+    pub topics: Vec<RightsTopic>,
+    /// contact: phone, email, letter or video.
+    #[arg(long, value_parser = code::<ContactMethod>)]
+    pub method: Option<ContactMethod>,
+    /// contact: who with.
+    #[arg(long)]
+    pub with_whom: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LegalArgs {
+    #[arg(long)]
+    pub client: ClientId,
+    #[arg(long, value_parser = code::<wardside_domain::legal::LegalEventKindCode>)]
+    pub event: wardside_domain::legal::LegalEventKindCode,
+    #[arg(long, value_parser = date)]
+    pub on: NaiveDate,
+    /// status-started: the new status.
+    #[arg(long, value_parser = status)]
+    pub status: Option<StatusCode>,
+    /// tribunal-application: patient, nearest-relative or nominated-person.
+    #[arg(long, default_value = "patient")]
+    pub applicant: String,
+    #[arg(long)]
+    pub outcome: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    #[arg(long)]
+    pub client: ClientId,
+    #[arg(long, value_parser = code::<ConsentScope>)]
+    pub scope: ConsentScope,
+    #[arg(long, value_parser = code::<ConsentState>)]
+    pub state: ConsentState,
+    #[arg(long, value_parser = date)]
+    pub on: Option<NaiveDate>,
+    #[arg(long)]
+    pub how: Option<String>,
+    #[arg(long)]
+    pub witness: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReferralArgs {
+    #[arg(long)]
+    pub client: ClientId,
+    #[arg(long, value_parser = date)]
+    pub received: Option<NaiveDate>,
+    #[arg(long, value_parser = code::<ReferralSource>)]
+    pub source: ReferralSource,
+    #[arg(long)]
+    pub method: Option<String>,
+    #[arg(long)]
+    pub referrer: Option<String>,
+    /// Not a qualifying patient: why.
+    #[arg(long)]
+    pub ineligible_reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SafeguardingArgs {
+    #[arg(long)]
+    pub case: CaseId,
+    #[arg(long, value_parser = code::<SafeguardingKind>)]
+    pub kind: SafeguardingKind,
+    #[arg(long, value_parser = datetime)]
+    pub at: NaiveDateTime,
+    /// The risk of harm that justified it.
+    #[arg(long)]
+    pub reason: String,
+    /// Who was told.
+    #[arg(long)]
+    pub told: String,
+    /// The manager consulted or informed.
+    #[arg(long)]
+    pub manager: String,
+    /// It was discussed with the person first.
+    #[arg(long, conflicts_with = "not_discussed_because")]
+    pub discussed_first: bool,
+    /// Why it was not discussed with the person first.
+    #[arg(long)]
+    pub not_discussed_because: Option<String>,
+    #[arg(long)]
+    pub reference: Option<String>,
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    s.parse()
+        .map_err(|_| format!("'{s}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-25"))
+}
+
+fn datetime(s: &str) -> Result<NaiveDateTime, String> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").map_err(|_| {
+        format!("'{s}' is not a date and time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-11-25T14:30")
+    })
+}
+
+fn status(s: &str) -> Result<StatusCode, String> {
+    s.parse().map_err(|e: ValidationError| e.to_string())
+}
+
+fn code<T: std::str::FromStr<Err = ValidationError>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: ValidationError| e.to_string())
+}

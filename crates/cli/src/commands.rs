@@ -1,0 +1,435 @@
+//! One function per subcommand: turn arguments into domain values, call the store, print.
+
+use crate::args::*;
+use crate::error::Error;
+use crate::output::Out;
+use crate::passphrase;
+use chrono::{Local, NaiveDate};
+use std::io::Read;
+use std::path::PathBuf;
+use wardside_domain::activity::ActivityKindCode;
+use wardside_domain::legal::{Applicant, LegalEventKindCode};
+use wardside_domain::*;
+use wardside_store::{CaseloadFilter, Store};
+
+fn default_db() -> Result<PathBuf, Error> {
+    directories::ProjectDirs::from("uk", "Wardside", "Wardside")
+        .map(|d| d.data_dir().join("wardside.db"))
+        .ok_or_else(|| {
+            Error::Usage("could not find a data directory for this user; pass --db PATH".into())
+        })
+}
+
+fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
+
+/// `--text -` reads the note from standard input, keeping it out of the process list.
+fn text_arg(text: String) -> Result<String, Error> {
+    if text == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        Ok(s.trim_end_matches('\n').to_owned())
+    } else {
+        Ok(text)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), Error> {
+    let db = match cli.db {
+        Some(p) => p,
+        None => default_db()?,
+    };
+    let out = Out { json: cli.json };
+    match cli.command {
+        Command::Init { advocate } => {
+            let pass = passphrase::for_new_store()?;
+            let store = Store::create(&db, &pass, &advocate)?;
+            out.info(
+                &store.info()?,
+                &format!("Created an encrypted store at {}", db.display()),
+            );
+            Ok(())
+        }
+        Command::Passwd => {
+            if !db.exists() {
+                return Err(wardside_store::StoreError::NoStore(db).into());
+            }
+            let old = passphrase::current()?;
+            // Check the old passphrase before asking for a new one.
+            Store::unlock(&db, &old)?.lock()?;
+            let new = passphrase::replacement()?;
+            Store::change_passphrase(&db, &old, &new)?;
+            out.done("Passphrase changed. The database itself was not rewritten.");
+            Ok(())
+        }
+        command => {
+            let pass = passphrase::current()?;
+            let mut store = Store::unlock(&db, &pass)?;
+            drop(pass);
+            run_unlocked(command, &mut store, &out)
+        }
+    }
+}
+
+fn run_unlocked(command: Command, store: &mut Store, out: &Out) -> Result<(), Error> {
+    match command {
+        Command::Init { .. } | Command::Passwd => unreachable!("handled before unlocking"),
+        Command::Info => {
+            let info = store.info()?;
+            let (clients, open_cases, activities) = store.counts()?;
+            out.value(&serde_json::json!({"store": info, "clients": clients, "open_cases": open_cases, "activities": activities}))
+        }
+        Command::Client(cmd) => client(cmd, store, out),
+        Command::Caseload(a) => {
+            let filter = CaseloadFilter {
+                hospital: a.hospital,
+                ward: a.ward,
+                status: a.status,
+                advocate: a.advocate,
+                include_closed: a.all,
+            };
+            out.caseload(&store.caseload(&filter, a.offset, a.limit)?)
+        }
+        Command::Case(cmd) => case(cmd, store, out),
+        Command::Issue(IssueCmd::Add {
+            case,
+            category,
+            summary,
+            on,
+        }) => {
+            let issue = Issue {
+                case_id: case,
+                category,
+                summary,
+                opened_on: on.unwrap_or_else(today),
+                outcome: None,
+            };
+            out.id(store.write(|w| w.add_issue(&issue))?)
+        }
+        Command::Issue(IssueCmd::Outcome {
+            id,
+            outcome,
+            on,
+            note,
+        }) => {
+            store.write(|w| {
+                w.set_issue_outcome(
+                    id,
+                    IssueOutcome {
+                        kind: outcome,
+                        on: on.unwrap_or_else(today),
+                        note,
+                    },
+                )
+            })?;
+            out.id(id)
+        }
+        Command::Activity(cmd) => activity(cmd, store, out),
+        Command::Legal(a) => {
+            let kind = legal_kind(&a)?;
+            let event = LegalEvent {
+                client_id: a.client,
+                on: a.on,
+                kind,
+                note: a.note,
+            };
+            out.id(store.write(|w| w.add_legal_event(&event))?)
+        }
+        Command::Consent(a) => {
+            let consent = Consent {
+                client_id: a.client,
+                scope: a.scope,
+                state: a.state,
+                on: a.on.unwrap_or_else(today),
+                how: a.how,
+                witness: a.witness,
+                note: a.note,
+            };
+            out.id(store.write(|w| w.record_consent(&consent))?)
+        }
+        Command::Referral(a) => {
+            let referral = Referral {
+                client_id: a.client,
+                received_on: a.received.unwrap_or_else(today),
+                source: a.source,
+                method: a.method,
+                referrer: a.referrer,
+                eligible: Some(a.ineligible_reason.is_none()),
+                ineligible_reason: a.ineligible_reason,
+            };
+            out.id(store.write(|w| w.add_referral(&referral))?)
+        }
+        Command::Safeguarding(a) => {
+            let event = SafeguardingEvent {
+                case_id: a.case,
+                kind: a.kind,
+                at: a.at,
+                reason: a.reason,
+                who_was_told: a.told,
+                discussed_with_person_first: a.discussed_first,
+                why_not_discussed: a.not_discussed_because,
+                manager: a.manager,
+                reference: a.reference,
+            };
+            out.id(store.write(|w| w.add_safeguarding(&event))?)
+        }
+        Command::Search { query, limit } => out.hits(&store.search(&query, limit)?),
+        Command::Demo {
+            clients,
+            seed,
+            as_of,
+        } => {
+            let cfg =
+                wardside_domain::demo::DemoConfig::new(clients, seed, as_of.unwrap_or_else(today));
+            let summary =
+                wardside_store::demo::load(store, &cfg, |done| out.progress(done, clients))?;
+            out.value(&serde_json::to_value(summary).unwrap_or_default())
+        }
+    }
+}
+
+fn client(cmd: ClientCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
+    match cmd {
+        ClientCmd::Add(a) => {
+            let mut c = Client::named(a.name);
+            c.dob = a.dob;
+            c.nhs_number = a.nhs_number.as_deref().map(str::parse).transpose()?;
+            c.hospital = a.hospital;
+            c.ward = a.ward;
+            c.first_language = a.first_language;
+            c.interpreter_needed = a.interpreter;
+            let id = store.write(|w| {
+                let id = w.add_client(&c)?;
+                w.add_legal_event(&LegalEvent {
+                    client_id: id,
+                    on: a.status_since,
+                    kind: LegalEventKind::StatusStarted { status: a.status },
+                    note: None,
+                })?;
+                Ok(id)
+            })?;
+            out.id(id)
+        }
+        ClientCmd::Show { id } => {
+            out.value(&serde_json::to_value(store.client_view(id)?).unwrap_or_default())
+        }
+        ClientCmd::Update(a) => {
+            let mut c: Client = store.get(a.id.0)?;
+            c.name = a.name.unwrap_or(c.name);
+            c.dob = a.dob.or(c.dob);
+            c.nhs_number = a
+                .nhs_number
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .or(c.nhs_number);
+            c.hospital = a.hospital.or(c.hospital);
+            c.ward = a.ward.or(c.ward);
+            c.first_language = a.first_language.or(c.first_language);
+            c.interpreter_needed = a.interpreter.unwrap_or(c.interpreter_needed);
+            c.objects_to_relative_being_informed = a
+                .objects_to_relative_being_informed
+                .unwrap_or(c.objects_to_relative_being_informed);
+            store.write(|w| w.update_client(a.id, &c))?;
+            out.id(a.id)
+        }
+        ClientCmd::Equality(a) => {
+            let mut c: Client = store.get(a.id.0)?;
+            let e = &mut c.equality;
+            e.ethnic_category = a.ethnicity.unwrap_or(e.ethnic_category);
+            e.gender = a.gender.or(e.gender.take());
+            e.gender_reassignment = a.gender_reassignment.or(e.gender_reassignment);
+            e.sexual_orientation = a.sexual_orientation.or(e.sexual_orientation.take());
+            e.religion = a.religion.or(e.religion.take());
+            e.disability = a.disability.or(e.disability);
+            e.marital_status = a.marital_status.or(e.marital_status.take());
+            e.pregnancy_or_maternity = a.pregnancy_or_maternity.or(e.pregnancy_or_maternity);
+            c.equality.validate()?;
+            store.write(|w| w.update_client(a.id, &c))?;
+            out.id(a.id)
+        }
+        ClientCmd::Relative(a) => {
+            let r = Relative {
+                client_id: a.id,
+                role: a.role,
+                name: a.name,
+                relationship: a.relationship,
+                contact: a.contact,
+                ceased_on: None,
+            };
+            out.id(store.write(|w| w.add_relative(&r))?)
+        }
+    }
+}
+
+fn case(cmd: CaseCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
+    match cmd {
+        CaseCmd::Open(a) => {
+            let mut c = Case::opened(a.client, a.on.unwrap_or_else(today));
+            c.referral_id = a.referral;
+            c.responsible_authority = a.authority;
+            if let Some(approach) = a.non_instructed {
+                c.instruction = Instruction::NonInstructed {
+                    approach,
+                    reason: a.reason.unwrap_or_default(),
+                };
+            }
+            out.id(store.write(|w| w.open_case(&c))?)
+        }
+        CaseCmd::Show { id } => out.case(&store.case_view(id)?),
+        CaseCmd::Close {
+            id,
+            on,
+            reason,
+            note,
+        } => {
+            store.write(|w| {
+                w.close_case(
+                    id,
+                    CaseClosure {
+                        on: on.unwrap_or_else(today),
+                        reason,
+                        note,
+                    },
+                )
+            })?;
+            out.id(id)
+        }
+        CaseCmd::Audit { id } => {
+            out.value(&serde_json::json!({ "entries": store.audit_for_case(id)? }))
+        }
+    }
+}
+
+fn activity(cmd: ActivityCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
+    match cmd {
+        ActivityCmd::Add(a) => {
+            let kind = activity_kind(&a)?;
+            let activity = Activity {
+                case_id: a.case,
+                at: a.at,
+                duration_minutes: a.duration,
+                kind,
+            };
+            let text = text_arg(a.text)?;
+            out.id(store.write(|w| w.add_activity(&activity, &text))?)
+        }
+        ActivityCmd::Amend { id, text, reason } => {
+            let text = text_arg(text)?;
+            let version = store.write(|w| w.amend_note(id, &text, &reason))?;
+            out.value(&serde_json::json!({ "id": id, "version": version }))
+        }
+        ActivityCmd::History { id } => {
+            out.value(&serde_json::json!({ "versions": store.note_history(id)? }))
+        }
+    }
+}
+
+fn activity_kind(a: &ActivityAddArgs) -> Result<ActivityKind, Error> {
+    let need = |v: &Option<String>, flag: &str, kind: ActivityKindCode| {
+        v.clone()
+            .ok_or_else(|| Error::Usage(format!("{} needs {flag}", kind.code())))
+    };
+    Ok(match a.kind {
+        ActivityKindCode::PrivateInterview => ActivityKind::PrivateInterview {
+            wishes: a.wishes.clone(),
+        },
+        ActivityKindCode::ProfessionalInterview => ActivityKind::ProfessionalInterview {
+            professional: need(&a.professional, "--professional NAME-OR-ROLE", a.kind)?,
+        },
+        ActivityKindCode::WardRound => ActivityKind::WardRound {
+            points_raised: a.points.clone(),
+            response: a.response.clone(),
+        },
+        ActivityKindCode::CpaReview => ActivityKind::CpaReview {
+            points_raised: a.points.clone(),
+            response: a.response.clone(),
+        },
+        ActivityKindCode::Tribunal => ActivityKind::Tribunal {
+            hearing_on: a.hearing_on,
+            outcome: a.outcome.clone(),
+        },
+        ActivityKindCode::ManagersHearing => ActivityKind::ManagersHearing {
+            hearing_on: a.hearing_on,
+            outcome: a.outcome.clone(),
+        },
+        ActivityKindCode::Concern => ActivityKind::Concern {
+            raised_with: need(&a.raised_with, "--raised-with WHO", a.kind)?,
+            response_due: a.response_due,
+            response: a.response.clone(),
+        },
+        ActivityKindCode::RecordsRequest => {
+            let basis = match need(
+                &a.basis,
+                "--basis consent|lacks-capacity (s130B(4))",
+                a.kind,
+            )?
+            .as_str()
+            {
+                "consent" => RecordsBasis::PatientConsent,
+                "lacks-capacity" => RecordsBasis::LacksCapacityRecordHolderDecision {
+                    capacity_assessment: a.capacity_assessment.clone(),
+                    no_conflicting_decision_checked: a.no_conflicting_decision_checked,
+                    holder_decision: a.holder_decision.clone(),
+                },
+                other => {
+                    return Err(Error::Usage(format!(
+                        "unknown records basis '{other}'; use consent or lacks-capacity"
+                    )));
+                }
+            };
+            ActivityKind::RecordsRequest {
+                record_holder: need(&a.record_holder, "--record-holder WHO", a.kind)?,
+                basis,
+                records_requested: a.records_requested.clone(),
+                seen_on: a.seen_on,
+                what_was_seen: a.what_was_seen.clone(),
+                withhold_from_patient: a.withhold_from_patient,
+            }
+        }
+        ActivityKindCode::RightsInformation => ActivityKind::RightsInformation {
+            topics: a.topics.iter().copied().collect(),
+        },
+        ActivityKindCode::Contact => ActivityKind::Contact {
+            method: a.method.ok_or_else(|| {
+                Error::Usage("contact needs --method phone|email|letter|video".into())
+            })?,
+            with_whom: a.with_whom.clone(),
+        },
+        ActivityKindCode::Other => ActivityKind::Other,
+    })
+}
+
+fn legal_kind(a: &LegalArgs) -> Result<LegalEventKind, Error> {
+    Ok(match a.event {
+        LegalEventKindCode::StatusStarted => LegalEventKind::StatusStarted {
+            status: a
+                .status
+                .ok_or_else(|| Error::Usage("status-started needs --status CODE".into()))?,
+        },
+        LegalEventKindCode::Renewed => LegalEventKind::Renewed,
+        LegalEventKindCode::TribunalApplication => LegalEventKind::TribunalApplication {
+            applicant: match a.applicant.as_str() {
+                "patient" => Applicant::Patient,
+                "nearest-relative" => Applicant::NearestRelative,
+                "nominated-person" => Applicant::NominatedPerson,
+                other => {
+                    return Err(Error::Usage(format!(
+                        "unknown applicant '{other}'; use patient, nearest-relative or nominated-person"
+                    )));
+                }
+            },
+        },
+        LegalEventKindCode::ApplicationWithdrawn => LegalEventKind::ApplicationWithdrawn,
+        LegalEventKindCode::TribunalHearing => LegalEventKind::TribunalHearing {
+            outcome: a.outcome.clone(),
+        },
+        LegalEventKindCode::ManagersHearing => LegalEventKind::ManagersHearing {
+            outcome: a.outcome.clone(),
+        },
+        LegalEventKindCode::Reference => LegalEventKind::Reference,
+        LegalEventKindCode::Recalled => LegalEventKind::Recalled,
+        LegalEventKindCode::Ended => LegalEventKind::Ended,
+    })
+}

@@ -1,0 +1,84 @@
+//! The one place errors become what the user sees: one line on stderr, a non-zero exit, no
+//! backtrace and no record content (store and domain messages never carry any).
+
+use std::process::ExitCode;
+use wardside_domain::ValidationError;
+use wardside_store::StoreError;
+
+#[derive(Debug)]
+pub enum Error {
+    Store(StoreError),
+    Invalid(ValidationError),
+    /// A message for the user that says what to do.
+    Usage(String),
+    Io(std::io::Error),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::Invalid(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl Error {
+    pub fn message(&self) -> String {
+        let msg = match self {
+            Error::Store(e) => e.to_string(),
+            Error::Invalid(e) => e.to_string(),
+            Error::Usage(m) => m.clone(),
+            Error::Io(e) => format!("could not read or write: {e}"),
+        };
+        msg.replace('\n', " ")
+    }
+
+    pub fn report(&self) -> ExitCode {
+        eprintln!("wardside: error: {}", self.message());
+        ExitCode::FAILURE
+    }
+}
+
+/// clap's own errors, as one line. `--help` and `--version` print as usual.
+pub fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid command line");
+            let first = first.trim_start_matches("error: ").trim_end_matches('.');
+            eprintln!("wardside: error: {first}; see `wardside --help`");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_line_and_say_what_to_do() {
+        let e = Error::Store(StoreError::WrongPassphrase);
+        assert!(e.message().contains("try again"));
+        let e = Error::Usage("first\nsecond".into());
+        assert_eq!(e.message(), "first second");
+    }
+}

@@ -1,0 +1,28 @@
+//! `wardside`: the command line. A thin shell: parse, unlock, call the store, print. Errors are
+//! converted once (error.rs) into a one-line message on stderr and a non-zero exit.
+
+mod args;
+mod commands;
+mod error;
+mod output;
+mod passphrase;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // A panic must not print a backtrace or a payload that might hold a record's content.
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!(
+            "wardside: error: internal error (details withheld to protect confidential data); please report it with the command you ran"
+        );
+    }));
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return error::usage(e),
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}

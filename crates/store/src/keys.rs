@@ -1,0 +1,416 @@
+//! The local key hierarchy: a random 256-bit database key (DEK) opens SQLCipher in raw-key form;
+//! it is wrapped with AES-256-GCM under a key derived from the passphrase by Argon2id. The
+//! wrapped key and the KDF parameters live in a small versioned JSON key file beside the
+//! database, so changing the passphrase rewraps 32 bytes and never rewrites the database.
+
+use crate::error::{Result, StoreError};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use zeroize::{Zeroize, Zeroizing};
+
+pub const KEY_FILE_FORMAT: &str = "wardside-key-file";
+pub const KEY_FILE_VERSION: u32 = 1;
+const MIN_PASSPHRASE_CHARS: usize = 10;
+
+/// A passphrase, wiped from memory when dropped and never printed.
+#[derive(Clone)]
+pub struct Passphrase(Zeroizing<String>);
+
+impl Passphrase {
+    pub fn new(s: impl Into<String>) -> Self {
+        Passphrase(Zeroizing::new(s.into()))
+    }
+
+    /// Whether two typed passphrases are the same (for "type it again").
+    pub fn matches(&self, other: &Passphrase) -> bool {
+        // Both were typed by the same person a moment apart: no timing concern.
+        self.bytes() == other.bytes()
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// The rule for a new passphrase. Length is what matters against offline guessing; the
+    /// desktop app adds strength feedback on top of this floor.
+    pub fn check_new(&self) -> Result<()> {
+        let s = self.0.as_str();
+        if s.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(StoreError::WeakPassphrase(
+                "use at least 10 characters; a few unrelated words are easy to remember",
+            ));
+        }
+        if s.trim() != s {
+            return Err(StoreError::WeakPassphrase(
+                "it starts or ends with a space, which is easy to get wrong when unlocking",
+            ));
+        }
+        let first = s.chars().next();
+        if s.chars().all(|c| Some(c) == first) {
+            return Err(StoreError::WeakPassphrase("it repeats one character"));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase(***)")
+    }
+}
+
+/// The database key. Lives only in memory while the store is unlocked; wiped on drop.
+pub struct DatabaseKey(Zeroizing<[u8; 32]>);
+
+impl DatabaseKey {
+    pub(crate) fn random() -> Result<Self> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        SystemRandom::new()
+            .fill(k.as_mut())
+            .map_err(|_| StoreError::Random)?;
+        Ok(DatabaseKey(k))
+    }
+
+    /// SQLCipher's raw-key pragma. The returned string holds the key and is wiped on drop.
+    pub(crate) fn pragma(&self) -> Zeroizing<String> {
+        let mut s = Zeroizing::new(String::with_capacity(80));
+        s.push_str("PRAGMA key = \"x'");
+        for b in self.0.iter() {
+            s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            s.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        }
+        s.push_str("'\";");
+        s
+    }
+}
+
+impl fmt::Debug for DatabaseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DatabaseKey(***)")
+    }
+}
+
+/// Argon2id cost. The default follows RFC 9106's second recommendation in memory and passes,
+/// with one lane (ward laptops are small): ~0.3 s here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        KdfParams {
+            m_kib: 64 * 1024,
+            t: 3,
+            p: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Kdf {
+    alg: String,
+    #[serde(flatten)]
+    params: KdfParams,
+    salt: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Wrapped {
+    alg: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+/// The key file, as stored (JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyFile {
+    format: String,
+    version: u32,
+    store_id: String,
+    kdf: Kdf,
+    wrapped_key: Wrapped,
+}
+
+/// `wardside.db` → `wardside.db.key`.
+pub fn key_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".key");
+    PathBuf::from(p)
+}
+
+fn derive(pass: &Passphrase, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
+    let p = Params::new(params.m_kib, params.t, params.p, Some(32))
+        .map_err(|e| StoreError::Corrupt(format!("KDF parameters: {e}")))?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, p)
+        .hash_password_into(pass.bytes(), salt, out.as_mut())
+        .map_err(|e| StoreError::Corrupt(format!("KDF: {e}")))?;
+    Ok(out)
+}
+
+impl KeyFile {
+    /// Everything that is not the ciphertext is bound to it as associated data, so editing the
+    /// KDF parameters or the store id makes unwrapping fail instead of silently weakening it.
+    fn aad(&self) -> Vec<u8> {
+        format!(
+            "{}|{}|{}|{}|m={}|t={}|p={}|{}|{}",
+            self.format,
+            self.version,
+            self.store_id,
+            self.kdf.alg,
+            self.kdf.params.m_kib,
+            self.kdf.params.t,
+            self.kdf.params.p,
+            self.kdf.salt,
+            self.wrapped_key.alg
+        )
+        .into_bytes()
+    }
+
+    pub fn store_id(&self) -> &str {
+        &self.store_id
+    }
+
+    pub fn kdf_params(&self) -> KdfParams {
+        self.kdf.params
+    }
+
+    /// Wrap `dek` under `pass` with a fresh salt and nonce.
+    pub fn wrap(
+        dek: &DatabaseKey,
+        pass: &Passphrase,
+        params: KdfParams,
+        store_id: &str,
+    ) -> Result<KeyFile> {
+        let rng = SystemRandom::new();
+        let mut salt = [0u8; 16];
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut salt).map_err(|_| StoreError::Random)?;
+        rng.fill(&mut nonce).map_err(|_| StoreError::Random)?;
+        let mut kf = KeyFile {
+            format: KEY_FILE_FORMAT.into(),
+            version: KEY_FILE_VERSION,
+            store_id: store_id.into(),
+            kdf: Kdf {
+                alg: "argon2id".into(),
+                params,
+                salt: B64.encode(salt),
+            },
+            wrapped_key: Wrapped {
+                alg: "aes-256-gcm".into(),
+                nonce: B64.encode(nonce),
+                ciphertext: String::new(),
+            },
+        };
+        let kek = derive(pass, &salt, params)?;
+        let key = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, kek.as_ref()).map_err(|_| StoreError::Random)?,
+        );
+        let mut buf = Zeroizing::new(dek.0.to_vec());
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(kf.aad()),
+            &mut *buf,
+        )
+        .map_err(|_| StoreError::Random)?;
+        kf.wrapped_key.ciphertext = B64.encode(&*buf);
+        Ok(kf)
+    }
+
+    /// Unwrap the database key. A wrong passphrase (or a tampered file) is `WrongPassphrase`.
+    pub fn unwrap_key(&self, pass: &Passphrase, path: &Path) -> Result<DatabaseKey> {
+        let corrupt = |reason: &str| StoreError::CorruptKeyFile {
+            path: path.to_owned(),
+            reason: reason.into(),
+        };
+        let salt = B64
+            .decode(&self.kdf.salt)
+            .map_err(|_| corrupt("salt is not base64"))?;
+        let nonce: [u8; NONCE_LEN] = B64
+            .decode(&self.wrapped_key.nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(|| corrupt("nonce is not 12 bytes of base64"))?;
+        let mut ct = Zeroizing::new(
+            B64.decode(&self.wrapped_key.ciphertext)
+                .map_err(|_| corrupt("wrapped key is not base64"))?,
+        );
+        if ct.len() != 32 + AES_256_GCM.tag_len() {
+            return Err(corrupt("wrapped key has the wrong length"));
+        }
+        if self.kdf.params.m_kib < 8 * self.kdf.params.p
+            || self.kdf.params.t == 0
+            || self.kdf.params.p == 0
+            || salt.len() < 8
+        {
+            return Err(corrupt("KDF parameters are out of range"));
+        }
+        let kek = derive(pass, &salt, self.kdf.params)?;
+        let key = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, kek.as_ref()).map_err(|_| StoreError::Random)?,
+        );
+        let plain = key
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(self.aad()),
+                &mut ct,
+            )
+            .map_err(|_| StoreError::WrongPassphrase)?;
+        let mut dek = Zeroizing::new([0u8; 32]);
+        dek.copy_from_slice(plain);
+        plain.zeroize();
+        Ok(DatabaseKey(dek))
+    }
+
+    pub fn read(path: &Path) -> Result<KeyFile> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                StoreError::KeyFileMissing(path.to_owned())
+            } else {
+                StoreError::io(path, e)
+            }
+        })?;
+        let kf: KeyFile =
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptKeyFile {
+                path: path.to_owned(),
+                reason: format!("not a Wardside key file: {e}"),
+            })?;
+        if kf.format != KEY_FILE_FORMAT {
+            return Err(StoreError::CorruptKeyFile {
+                path: path.to_owned(),
+                reason: "not a Wardside key file".into(),
+            });
+        }
+        if kf.version != KEY_FILE_VERSION {
+            return Err(StoreError::UnsupportedKeyFile {
+                path: path.to_owned(),
+                version: kf.version,
+            });
+        }
+        if kf.kdf.alg != "argon2id" || kf.wrapped_key.alg != "aes-256-gcm" {
+            return Err(StoreError::CorruptKeyFile {
+                path: path.to_owned(),
+                reason: "unknown algorithm".into(),
+            });
+        }
+        Ok(kf)
+    }
+
+    /// Write a new key file; refuses to replace an existing one.
+    pub fn write_new(&self, path: &Path) -> Result<()> {
+        let mut f = private_file(path).map_err(|e| StoreError::io(path, e))?;
+        f.write_all(&self.to_bytes()?)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| StoreError::io(path, e))
+    }
+
+    /// Atomically replace the key file: write beside it, flush, rename over. A crash leaves
+    /// either the old file or the new one, never half of each.
+    pub fn replace(&self, path: &Path) -> Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".new");
+        let tmp = PathBuf::from(tmp);
+        let _ = std::fs::remove_file(&tmp); // a leftover from an interrupted change holds only a wrapped key
+        self.write_new(&tmp)?;
+        std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+        if let Some(dir) = path.parent() {
+            // Make the rename itself durable; not all platforms allow opening a directory.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut v = serde_json::to_vec_pretty(self)?;
+        v.push(b'\n');
+        Ok(v)
+    }
+}
+
+/// Create a file only the owner can read, failing if it exists.
+pub(crate) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        m_kib: 64,
+        t: 1,
+        p: 1,
+    };
+
+    #[test]
+    fn wrap_then_unwrap_returns_the_same_key_and_a_wrong_passphrase_fails() {
+        let dek = DatabaseKey::random().unwrap();
+        let kf =
+            KeyFile::wrap(&dek, &Passphrase::new("correct horse battery"), FAST, "s1").unwrap();
+        let back = kf
+            .unwrap_key(&Passphrase::new("correct horse battery"), Path::new("k"))
+            .unwrap();
+        assert_eq!(*back.0, *dek.0);
+        assert!(matches!(
+            kf.unwrap_key(&Passphrase::new("correct horse batterY"), Path::new("k")),
+            Err(StoreError::WrongPassphrase)
+        ));
+    }
+
+    #[test]
+    fn tampered_parameters_do_not_unwrap() {
+        let dek = DatabaseKey::random().unwrap();
+        let mut kf =
+            KeyFile::wrap(&dek, &Passphrase::new("correct horse battery"), FAST, "s1").unwrap();
+        kf.kdf.params.t = 2;
+        assert!(matches!(
+            kf.unwrap_key(&Passphrase::new("correct horse battery"), Path::new("k")),
+            Err(StoreError::WrongPassphrase)
+        ));
+    }
+
+    #[test]
+    fn weak_passphrases_are_refused_with_a_reason() {
+        assert!(
+            Passphrase::new("short")
+                .check_new()
+                .unwrap_err()
+                .to_string()
+                .contains("at least 10")
+        );
+        assert!(Passphrase::new("aaaaaaaaaaaa").check_new().is_err());
+        assert!(Passphrase::new(" leading space ok?").check_new().is_err());
+        assert!(Passphrase::new("plum kettle harbour").check_new().is_ok());
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        assert_eq!(
+            format!("{:?}", Passphrase::new("plum kettle harbour")),
+            "Passphrase(***)"
+        );
+        assert_eq!(
+            format!("{:?}", DatabaseKey::random().unwrap()),
+            "DatabaseKey(***)"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Wardside's local store: one SQLCipher file per advocate's device, opened with a random key
+//! that a passphrase unwraps (see [`keys`]).
+//!
+//! What it owns: the schema and its migrations, the one write path (every change is an op in a
+//! per-device log plus an audit entry, in the same transaction as the change), versioned notes,
+//! full-text search, and the reads the shells need.
+//!
+//! What it must never do: write plaintext anywhere but the encrypted file (no temp files; temp
+//! storage is in memory), log or put into an error message any note, name or NHS number, or
+//! overwrite a note version.
+
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod keys;
+mod open;
+pub mod read;
+pub mod write;
+
+pub use error::{Result, StoreError};
+pub use keys::{KdfParams, Passphrase, key_path};
+pub use open::{Store, StoreInfo, Tuning};
+pub use read::*;
+pub use write::{Entity, Writer};

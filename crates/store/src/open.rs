@@ -1,0 +1,409 @@
+//! Creating, unlocking, locking and re-keying a store.
+
+use crate::error::{Result, StoreError};
+use crate::keys::{DatabaseKey, KdfParams, KeyFile, Passphrase, key_path, private_file};
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+static CLIENT_MIGRATIONS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/client");
+
+/// `migrations/client/*.sql`, in file-name order, for the migration runner.
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    let mut files: Vec<_> = CLIENT_MIGRATIONS
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort_by_key(|f| f.path());
+    Migrations::new(
+        files
+            .into_iter()
+            .map(|f| M::up(f.contents_utf8().unwrap_or_default()))
+            .collect(),
+    )
+});
+
+/// Page-cache size and friends, chosen by measurement (docs/PERFORMANCE.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// SQLite page cache in KiB. Decryption happens per cache miss, so this is SQLCipher's
+    /// main lever.
+    pub cache_kib: u32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            cache_kib: 64 * 1024,
+        }
+    }
+}
+
+/// An unlocked store. Dropping it locks: the connection closes and SQLCipher wipes its copy of
+/// the key; ours was wiped as soon as the database was keyed.
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) device_id: String,
+    pub(crate) actor: String,
+}
+
+/// Facts about a store that are safe to show.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoreInfo {
+    pub path: PathBuf,
+    pub store_id: String,
+    pub device_id: String,
+    pub user: String,
+    pub schema_version: usize,
+}
+
+fn key_connection(path: &Path, key: &DatabaseKey, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.execute_batch(&key.pragma())?;
+    // SQLCipher prints HMAC failures to stderr by default; errors reach the user through ours.
+    let _ = conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()));
+    // A wrong key is only noticed on the first read.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::KeyMismatch => StoreError::KeyMismatch,
+            other => other,
+        })?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, tuning: Tuning) -> Result<()> {
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -{};",
+        tuning.cache_kib
+    ))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    MIGRATIONS.to_latest(conn)?;
+    Ok(())
+}
+
+impl Store {
+    /// Create a new store at `path` with the default KDF cost. Refuses if anything is there.
+    pub fn create(path: &Path, pass: &Passphrase, user: &str) -> Result<Store> {
+        Self::create_with(path, pass, user, KdfParams::default(), Tuning::default())
+    }
+
+    pub fn create_with(
+        path: &Path,
+        pass: &Passphrase,
+        user: &str,
+        kdf: KdfParams,
+        tuning: Tuning,
+    ) -> Result<Store> {
+        let kpath = key_path(path);
+        if path.exists() || kpath.exists() {
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        pass.check_new()?;
+        if user.trim().is_empty() {
+            return Err(wardside_domain::ValidationError::Required {
+                context: "new store",
+                field: "the advocate's name",
+            }
+            .into());
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
+        let dek = DatabaseKey::random()?;
+        let store_id = uuid::Uuid::new_v4().to_string();
+        let keyfile = KeyFile::wrap(&dek, pass, kdf, &store_id)?;
+
+        // Create the file ourselves so it is private from the first byte; SQLite gives the
+        // WAL and shared-memory files the same permissions.
+        drop(private_file(path).map_err(|e| StoreError::io(path, e))?);
+        let result = (|| {
+            let mut conn = key_connection(path, &dek, OpenFlags::default())?;
+            configure(&conn, tuning)?;
+            migrate(&mut conn)?;
+            let device_id = uuid::Uuid::new_v4().to_string();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('store_id', ?1), ('device_id', ?2), ('user', ?3), ('created_at', ?4)",
+                (&store_id, &device_id, user.trim(), chrono::Utc::now().to_rfc3339()),
+            )?;
+            keyfile.write_new(&kpath)?;
+            Ok(conn)
+        })();
+        match result {
+            Ok(conn) => Self::from_connection(conn, path),
+            Err(e) => {
+                // Nothing was ever stored in it: remove the half-made store so `init` can be retried.
+                for p in [
+                    path.to_owned(),
+                    sidecar(path, "-wal"),
+                    sidecar(path, "-shm"),
+                    kpath,
+                ] {
+                    let _ = std::fs::remove_file(p);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Unlock an existing store. A wrong passphrase is `WrongPassphrase` and nothing is opened
+    /// or written: the key file is checked before the database is touched.
+    pub fn unlock(path: &Path, pass: &Passphrase) -> Result<Store> {
+        Self::unlock_with(path, pass, Tuning::default())
+    }
+
+    pub fn unlock_with(path: &Path, pass: &Passphrase, tuning: Tuning) -> Result<Store> {
+        let kpath = key_path(path);
+        match (path.exists(), kpath.exists()) {
+            (false, false) => return Err(StoreError::NoStore(path.to_owned())),
+            (false, true) => return Err(StoreError::NoStore(path.to_owned())),
+            (true, false) => return Err(StoreError::KeyFileMissing(kpath)),
+            (true, true) => {}
+        }
+        let keyfile = KeyFile::read(&kpath)?;
+        let dek = keyfile.unwrap_key(pass, &kpath)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = key_connection(path, &dek, flags)?;
+        drop(dek);
+        let stored_id: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+                r.get(0)
+            })
+            .ok();
+        if stored_id.as_deref() != Some(keyfile.store_id()) {
+            return Err(StoreError::KeyMismatch);
+        }
+        configure(&conn, tuning)?;
+        migrate(&mut conn)?;
+        Self::from_connection(conn, path)
+    }
+
+    /// Change the passphrase: unwrap with the old one, wrap the same database key under the new
+    /// one, replace the key file atomically. The database file is not touched.
+    pub fn change_passphrase(path: &Path, old: &Passphrase, new: &Passphrase) -> Result<()> {
+        new.check_new()?;
+        let kpath = key_path(path);
+        if !path.exists() {
+            return Err(StoreError::NoStore(path.to_owned()));
+        }
+        let keyfile = KeyFile::read(&kpath)?;
+        let dek = keyfile.unwrap_key(old, &kpath)?;
+        KeyFile::wrap(&dek, new, keyfile.kdf_params(), keyfile.store_id())?.replace(&kpath)
+    }
+
+    fn from_connection(conn: Connection, path: &Path) -> Result<Store> {
+        let get = |k: &str| {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| {
+                r.get::<_, String>(0)
+            })
+        };
+        let device_id = get("device_id")?;
+        let actor = get("user")?;
+        Ok(Store {
+            device_id,
+            actor,
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Lock: close the database. Equivalent to dropping the store, but reports close errors.
+    pub fn lock(self) -> Result<()> {
+        self.conn.close().map_err(|(_, e)| e.into())
+    }
+
+    pub fn info(&self) -> Result<StoreInfo> {
+        let store_id =
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+                    r.get(0)
+                })?;
+        let schema_version =
+            self.conn
+                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+        Ok(StoreInfo {
+            path: self.path.clone(),
+            store_id,
+            device_id: self.device_id.clone(),
+            user: self.actor.clone(),
+            schema_version,
+        })
+    }
+
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// The number of migrations this build knows.
+    pub fn latest_schema_version() -> usize {
+        CLIENT_MIGRATIONS
+            .files()
+            .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+            .count()
+    }
+
+    /// SQLCipher's own page-by-page HMAC check of the whole file.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(feature = "unencrypted-baseline-for-benchmarks")]
+impl Store {
+    /// The same schema and code without encryption, for the benchmark's baseline only.
+    pub fn create_unencrypted_baseline(path: &Path, tuning: Tuning) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn, tuning)?;
+        migrate(&mut conn)?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('store_id', 'baseline'), ('device_id', ?1), ('user', 'Benchmark')",
+            [uuid::Uuid::new_v4().to_string()],
+        )?;
+        Self::from_connection(conn, path)
+    }
+
+    pub fn open_unencrypted_baseline(path: &Path, tuning: Tuning) -> Result<Store> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn, tuning)?;
+        migrate(&mut conn)?;
+        Self::from_connection(conn, path)
+    }
+}
+
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| StoreError::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wardside_domain::{Activity, ActivityKind, Case, Client};
+
+    const FAST: KdfParams = KdfParams {
+        m_kib: 256,
+        t: 1,
+        p: 1,
+    };
+
+    fn store(dir: &Path) -> (Store, PathBuf) {
+        let path = dir.join("w.db");
+        (
+            Store::create_with(
+                &path,
+                &Passphrase::new("plum kettle harbour"),
+                "Tester",
+                FAST,
+                Tuning::default(),
+            )
+            .unwrap(),
+            path,
+        )
+    }
+
+    #[test]
+    fn every_sql_file_in_migrations_client_is_a_migration_and_all_are_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = store(dir.path());
+        let on_disk = std::fs::read_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../migrations/client"
+        ))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "sql")
+        })
+        .count();
+        assert_eq!(Store::latest_schema_version(), on_disk);
+        assert_eq!(s.info().unwrap().schema_version, on_disk);
+        assert!(MIGRATIONS.validate().is_ok());
+    }
+
+    #[test]
+    fn a_store_from_a_newer_wardside_is_refused_with_advice() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, path) = store(dir.path());
+        s.conn.pragma_update(None, "user_version", 99).unwrap();
+        s.lock().unwrap();
+        let err = Store::unlock(&path, &Passphrase::new("plum kettle harbour")).unwrap_err();
+        assert!(matches!(err, StoreError::NewerSchema), "{err}");
+        assert!(err.to_string().contains("update Wardside"));
+    }
+
+    #[test]
+    fn a_full_disk_is_a_clear_error_that_saves_nothing_and_the_store_carries_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _) = store(dir.path());
+        let case = s
+            .write(|w| {
+                let c = w.add_client(&Client::named("Test Person"))?;
+                w.open_case(&Case::opened(c, "2026-11-01".parse().unwrap()))
+            })
+            .unwrap();
+        let ops_before = s.ops_after(0, 1000).unwrap().len();
+        // SQLite reports SQLITE_FULL when the file may not grow: the same path as a full disk.
+        let pages: i64 = s
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        s.conn.pragma_update(None, "max_page_count", pages).unwrap();
+        let activity = Activity {
+            case_id: case,
+            at: "2026-11-02T10:00:00".parse().unwrap(),
+            duration_minutes: None,
+            kind: ActivityKind::Other,
+        };
+        let big = "Long note about the ward round. ".repeat(4000);
+        let err = s.write(|w| w.add_activity(&activity, &big)).unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull), "{err}");
+        assert!(err.to_string().contains("nothing was saved"));
+        assert_eq!(
+            s.ops_after(0, 1000).unwrap().len(),
+            ops_before,
+            "no partial write"
+        );
+        s.conn
+            .pragma_update(None, "max_page_count", 1_073_741_823)
+            .unwrap();
+        s.write(|w| w.add_activity(&activity, &big)).unwrap();
+        assert_eq!(s.ops_after(0, 1000).unwrap().len(), ops_before + 2);
+    }
+}

@@ -1,0 +1,603 @@
+//! Reads for the shells. Reads that show a case, a client or a note's history, and searches,
+//! write an audit entry first: if that cannot be written, nothing is shown.
+
+use crate::error::{Result, StoreError};
+use crate::open::Store;
+use crate::write::{Entity, Record, Scope, issues_of, load_json};
+use chrono::NaiveDate;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use uuid::Uuid;
+use wardside_domain::*;
+
+/// A stored record with its id.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stored<I, T> {
+    pub id: I,
+    #[serde(flatten)]
+    pub record: T,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseloadFilter {
+    pub hospital: Option<String>,
+    pub ward: Option<String>,
+    pub status: Option<StatusCode>,
+    pub advocate: Option<AdvocateId>,
+    pub include_closed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseloadRow {
+    pub case_id: CaseId,
+    pub client_id: ClientId,
+    pub name: String,
+    pub hospital: Option<String>,
+    pub ward: Option<String>,
+    pub status: Option<StatusCode>,
+    pub status_since: Option<NaiveDate>,
+    pub opened_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub advocate_id: Option<AdvocateId>,
+    pub last_activity: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentStatus {
+    pub status: StatusCode,
+    pub since: NaiveDate,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub id: ActivityId,
+    pub kind_label: &'static str,
+    #[serde(flatten)]
+    pub activity: Activity,
+    /// The current text of the note.
+    pub text: String,
+    /// How many saves the note has had; more than one means it was amended.
+    pub versions: u32,
+    pub last_saved_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientView {
+    pub client: Stored<ClientId, Client>,
+    pub current_status: Option<CurrentStatus>,
+    pub legal_history: Vec<Stored<LegalEventId, LegalEvent>>,
+    pub relatives: Vec<Stored<RelativeId, Relative>>,
+    pub consents: Vec<Stored<ConsentId, Consent>>,
+    pub referrals: Vec<Stored<ReferralId, Referral>>,
+    pub cases: Vec<Stored<CaseId, Case>>,
+}
+
+/// Everything on a case, the timeline in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub case: Stored<CaseId, Case>,
+    pub client: Stored<ClientId, Client>,
+    pub current_status: Option<CurrentStatus>,
+    pub legal_history: Vec<Stored<LegalEventId, LegalEvent>>,
+    pub relatives: Vec<Stored<RelativeId, Relative>>,
+    pub consents: Vec<Stored<ConsentId, Consent>>,
+    pub issues: Vec<Stored<IssueId, Issue>>,
+    pub safeguarding: Vec<Stored<SafeguardingId, SafeguardingEvent>>,
+    pub advocate: Option<Stored<AdvocateId, Advocate>>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteVersion {
+    pub version_id: NoteVersionId,
+    pub parents: Vec<NoteVersionId>,
+    pub body: String,
+    pub reason: Option<String>,
+    pub author: String,
+    pub saved_at: String,
+    pub hlc: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub case: CaseId,
+    pub activity: ActivityId,
+    pub at: String,
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub device_id: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+}
+
+/// One entry of the op log, as the sync issue will read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpRecord {
+    pub seq: i64,
+    pub op_id: String,
+    pub device_id: String,
+    pub device_seq: i64,
+    pub hlc: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub kind: String,
+    pub field: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+fn parse_id<I: std::str::FromStr>(s: String) -> Result<I> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt("an id is not a UUID".into()))
+}
+
+fn parse_date(s: Option<String>) -> Option<NaiveDate> {
+    s.and_then(|s| s.parse().ok())
+}
+
+/// Turn what a person types into an FTS5 query that cannot be a syntax error: each word is a
+/// quoted term (all must match); a trailing `*` keeps prefix search.
+pub fn fts_query(input: &str) -> Result<String> {
+    let terms: Vec<String> = input
+        .split_whitespace()
+        .filter_map(|w| {
+            let prefix = w.ends_with('*');
+            let word: String = w
+                .trim_end_matches('*')
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
+                .collect();
+            (!word.is_empty()).then(|| {
+                format!(
+                    "\"{}\"{}",
+                    word.replace('"', "\"\""),
+                    if prefix { "*" } else { "" }
+                )
+            })
+        })
+        .collect();
+    if terms.is_empty() {
+        return Err(ValidationError::Required {
+            context: "search",
+            field: "at least one word to look for",
+        }
+        .into());
+    }
+    Ok(terms.join(" "))
+}
+
+impl Store {
+    fn all_of<I: std::str::FromStr, R: Record>(
+        &self,
+        sql: &str,
+        key: &str,
+    ) -> Result<Vec<Stored<I, R>>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([key], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, data) = row?;
+            Ok(Stored {
+                id: parse_id(id)?,
+                record: serde_json::from_str(&data)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Read one record by id.
+    pub fn get<R: Record>(&self, id: Uuid) -> Result<R> {
+        Ok(serde_json::from_value(load_json(
+            &self.conn,
+            R::ENTITY,
+            id,
+        )?)?)
+    }
+
+    /// The status in force now, from the history.
+    fn current_status(history: &[Stored<LegalEventId, LegalEvent>]) -> Option<CurrentStatus> {
+        let events: Vec<LegalEvent> = history.iter().map(|s| s.record.clone()).collect();
+        let today = chrono::Local::now().date_naive();
+        wardside_domain::legal::status_on(&events, today).map(|(status, since)| CurrentStatus {
+            status,
+            since,
+            label: status.label(),
+        })
+    }
+
+    fn legal_history(&self, client: &str) -> Result<Vec<Stored<LegalEventId, LegalEvent>>> {
+        self.all_of(
+            "SELECT id, data FROM legal_event WHERE client_id = ?1 ORDER BY on_date, rowid",
+            client,
+        )
+    }
+
+    /// The caseload: cases with their client, sorted by name. Open cases only unless asked.
+    pub fn caseload(
+        &self,
+        filter: &CaseloadFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<CaseloadRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH status AS (
+                 SELECT le.client_id, le.event, le.status, le.on_date,
+                        row_number() OVER (PARTITION BY le.client_id ORDER BY le.on_date DESC, le.rowid DESC) AS n
+                 FROM legal_event le WHERE le.event IN ('status-started', 'ended')
+             )
+             SELECT k.id, c.id, c.name, c.hospital, c.ward,
+                    (SELECT iif(s.event = 'ended', NULL, s.status) FROM status s WHERE s.client_id = c.id AND s.n = 1),
+                    (SELECT iif(s.event = 'ended', NULL, s.on_date) FROM status s WHERE s.client_id = c.id AND s.n = 1),
+                    k.opened_on, k.closed_on, k.advocate_id,
+                    (SELECT max(a.at) FROM activity a WHERE a.case_id = k.id AND a.deleted = 0)
+             FROM client c JOIN kase k ON k.client_id = c.id
+             WHERE (?1 OR k.closed_on IS NULL)
+               AND (?2 IS NULL OR c.hospital = ?2)
+               AND (?3 IS NULL OR c.ward = ?3)
+               AND (?4 IS NULL OR k.advocate_id = ?4)
+             ORDER BY c.name COLLATE NOCASE, c.id, k.opened_on DESC
+             LIMIT ?5 OFFSET ?6",
+        )?;
+        let status_filter = filter.status.map(|s| s.code());
+        // The status filter is applied after the status is computed, before paging.
+        let fetch_limit = if status_filter.is_some() {
+            i64::MAX
+        } else {
+            limit as i64
+        };
+        let fetch_offset = if status_filter.is_some() {
+            0
+        } else {
+            offset as i64
+        };
+        let rows = stmt.query_map(
+            params![
+                filter.include_closed,
+                filter.hospital,
+                filter.ward,
+                filter.advocate.map(|a| a.to_string()),
+                fetch_limit,
+                fetch_offset
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                case_id,
+                client_id,
+                name,
+                hospital,
+                ward,
+                status,
+                since,
+                opened,
+                closed,
+                advocate,
+                last,
+            ) = row?;
+            if status_filter.is_some() && status.as_deref() != status_filter {
+                continue;
+            }
+            out.push(CaseloadRow {
+                case_id: parse_id(case_id)?,
+                client_id: parse_id(client_id)?,
+                name,
+                hospital,
+                ward,
+                status: status.and_then(|s| s.parse().ok()),
+                status_since: parse_date(since),
+                opened_on: parse_date(Some(opened))
+                    .ok_or_else(|| StoreError::Corrupt("case opening date".into()))?,
+                closed_on: parse_date(closed),
+                advocate_id: advocate.map(parse_id).transpose()?,
+                last_activity: last,
+            });
+        }
+        if status_filter.is_some() {
+            out = out.into_iter().skip(offset).take(limit).collect();
+        }
+        Ok(out)
+    }
+
+    /// Everything on a case, with an audit entry for the view.
+    pub fn case_view(&mut self, id: CaseId) -> Result<CaseView> {
+        let case: Case = self.get(id.0)?;
+        self.write(|w| {
+            w.audit_read(
+                "view",
+                Entity::Case,
+                Some(id.0),
+                Scope {
+                    client: Some(case.client_id.0),
+                    case: Some(id.0),
+                },
+            )
+        })?;
+        let client_key = case.client_id.to_string();
+        let case_key = id.to_string();
+        let legal_history = self.legal_history(&client_key)?;
+        let advocate = match case.advocate_id {
+            Some(a) => Some(Stored {
+                id: a,
+                record: self.get::<Advocate>(a.0)?,
+            }),
+            None => None,
+        };
+        Ok(CaseView {
+            client: Stored {
+                id: case.client_id,
+                record: self.get(case.client_id.0)?,
+            },
+            current_status: Self::current_status(&legal_history),
+            legal_history,
+            relatives: self.all_of(
+                "SELECT id, data FROM relative WHERE client_id = ?1 ORDER BY rowid",
+                &client_key,
+            )?,
+            consents: self.all_of(
+                "SELECT id, data FROM consent WHERE client_id = ?1 ORDER BY on_date, rowid",
+                &client_key,
+            )?,
+            issues: issues_of(&self.conn, id)?
+                .into_iter()
+                .map(|(id, record)| Stored { id, record })
+                .collect(),
+            safeguarding: self.all_of(
+                "SELECT id, data FROM safeguarding WHERE case_id = ?1 ORDER BY rowid",
+                &case_key,
+            )?,
+            advocate,
+            timeline: self.timeline(&case_key)?,
+            case: Stored { id, record: case },
+        })
+    }
+
+    fn timeline(&self, case_key: &str) -> Result<Vec<TimelineEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.data, nv.body, nv.saved_at, (SELECT count(*) FROM note_version v WHERE v.note_id = a.id)
+             FROM activity a LEFT JOIN note_version nv ON nv.version_id = a.head
+             WHERE a.case_id = ?1 AND a.deleted = 0
+             ORDER BY a.at, a.rowid",
+        )?;
+        let rows = stmt.query_map([case_key], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, u32>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, data, body, saved, versions) = row?;
+            let activity: Activity = serde_json::from_str(&data)?;
+            Ok(TimelineEntry {
+                id: parse_id(id)?,
+                kind_label: activity.kind.code().label(),
+                activity,
+                text: body.unwrap_or_default(),
+                versions,
+                last_saved_at: saved,
+            })
+        })
+        .collect()
+    }
+
+    /// A client and everything held about them outside cases, with an audit entry.
+    pub fn client_view(&mut self, id: ClientId) -> Result<ClientView> {
+        let client: Client = self.get(id.0)?;
+        self.write(|w| {
+            w.audit_read(
+                "view",
+                Entity::Client,
+                Some(id.0),
+                Scope {
+                    client: Some(id.0),
+                    case: None,
+                },
+            )
+        })?;
+        let key = id.to_string();
+        let legal_history = self.legal_history(&key)?;
+        Ok(ClientView {
+            client: Stored { id, record: client },
+            current_status: Self::current_status(&legal_history),
+            legal_history,
+            relatives: self.all_of(
+                "SELECT id, data FROM relative WHERE client_id = ?1 ORDER BY rowid",
+                &key,
+            )?,
+            consents: self.all_of(
+                "SELECT id, data FROM consent WHERE client_id = ?1 ORDER BY on_date, rowid",
+                &key,
+            )?,
+            referrals: self.all_of(
+                "SELECT id, data FROM referral WHERE client_id = ?1 ORDER BY rowid",
+                &key,
+            )?,
+            cases: self.all_of(
+                "SELECT id, data FROM kase WHERE client_id = ?1 ORDER BY opened_on",
+                &key,
+            )?,
+        })
+    }
+
+    /// Every saved version of a note, oldest first, with an audit entry.
+    pub fn note_history(&mut self, id: ActivityId) -> Result<Vec<NoteVersion>> {
+        let activity: Activity = self.get(id.0)?;
+        let case: Case = self.get(activity.case_id.0)?;
+        self.write(|w| {
+            w.audit_read(
+                "view-history",
+                Entity::Note,
+                Some(id.0),
+                Scope {
+                    client: Some(case.client_id.0),
+                    case: Some(activity.case_id.0),
+                },
+            )
+        })?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version_id, parents, body, reason, author, saved_at, hlc FROM note_version WHERE note_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (v, parents, body, reason, author, saved_at, hlc) = row?;
+            Ok(NoteVersion {
+                version_id: parse_id(v)?,
+                parents: serde_json::from_str(&parents)?,
+                body,
+                reason,
+                author,
+                saved_at,
+                hlc,
+            })
+        })
+        .collect()
+    }
+
+    /// Full-text search over the current text of every note, newest first. The query itself is
+    /// not audited (it may contain a name); the fact of a search is.
+    pub fn search(&mut self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let q = fts_query(query)?;
+        self.write(|w| w.audit_read("search", Entity::Note, None, Scope::default()))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.case_id, a.id, a.at, snippet(note_fts, 0, '[', ']', '…', 16)
+             FROM note_fts JOIN note_version nv ON nv.rowid = note_fts.rowid JOIN activity a ON a.id = nv.note_id
+             WHERE note_fts MATCH ?1 AND a.deleted = 0
+             ORDER BY note_fts.rowid DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![q, limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (case, activity, at, snippet) = row?;
+            Ok(SearchHit {
+                case: parse_id(case)?,
+                activity: parse_id(activity)?,
+                at,
+                snippet,
+            })
+        })
+        .collect()
+    }
+
+    /// Who did what on a case, and on its client, oldest first (with an audit entry of its own).
+    pub fn audit_for_case(&mut self, id: CaseId) -> Result<Vec<AuditEntry>> {
+        let case: Case = self.get(id.0)?;
+        self.write(|w| {
+            w.audit_read(
+                "view-audit",
+                Entity::Case,
+                Some(id.0),
+                Scope {
+                    client: Some(case.client_id.0),
+                    case: Some(id.0),
+                },
+            )
+        })?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, actor, device_id, action, entity, entity_id FROM audit
+             WHERE case_id = ?1 OR (case_id IS NULL AND client_id = ?2) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id.to_string(), case.client_id.to_string()], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                device_id: r.get(2)?,
+                action: r.get(3)?,
+                entity: r.get(4)?,
+                entity_id: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The op log after local sequence `after`, in order.
+    pub fn ops_after(&self, after: i64, limit: usize) -> Result<Vec<OpRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload FROM op WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            Ok((
+                OpRecord {
+                    seq: r.get(0)?,
+                    op_id: r.get(1)?,
+                    device_id: r.get(2)?,
+                    device_seq: r.get(3)?,
+                    hlc: r.get(4)?,
+                    entity: r.get(5)?,
+                    entity_id: r.get(6)?,
+                    kind: r.get(7)?,
+                    field: r.get(8)?,
+                    payload: serde_json::Value::Null,
+                },
+                r.get::<_, String>(9)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (mut op, payload) = row?;
+            op.payload = serde_json::from_str(&payload)?;
+            Ok(op)
+        })
+        .collect()
+    }
+
+    /// Counts for a status line: clients, open cases, activities.
+    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM client), (SELECT count(*) FROM kase WHERE closed_on IS NULL), (SELECT count(*) FROM activity WHERE deleted = 0)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
+    }
+
+    /// The id of the open case of a client, if any.
+    pub fn open_case_of(&self, client: ClientId) -> Result<Option<CaseId>> {
+        let id: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM kase WHERE client_id = ?1 AND closed_on IS NULL LIMIT 1",
+            )?
+            .query_row([client.to_string()], |r| r.get(0))
+            .optional()?;
+        id.map(parse_id).transpose()
+    }
+}

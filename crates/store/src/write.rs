@@ -1,0 +1,738 @@
+//! The one write path. Every change to the store is an op: it is applied to the tables, appended
+//! to this device's op log with the next contiguous sequence number and a hybrid logical clock,
+//! and recorded in the audit log — all in one transaction, or not at all.
+
+use crate::clock::Hlc;
+use crate::error::{Result, StoreError};
+use crate::open::Store;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use wardside_domain::activity::check_note_text;
+use wardside_domain::case::check_can_close;
+use wardside_domain::*;
+
+/// Version of the op payloads this build writes; ops from a newer schema are kept, not dropped
+/// (the sync issue builds on this).
+pub const OP_SCHEMA_VERSION: i64 = 1;
+
+/// What an op is about. The names are part of the op log's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Entity {
+    Team,
+    Advocate,
+    Client,
+    LegalEvent,
+    Relative,
+    Consent,
+    Referral,
+    Case,
+    Issue,
+    Safeguarding,
+    Activity,
+    Note,
+}
+
+impl Entity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Team => "team",
+            Entity::Advocate => "advocate",
+            Entity::Client => "client",
+            Entity::LegalEvent => "legal-event",
+            Entity::Relative => "relative",
+            Entity::Consent => "consent",
+            Entity::Referral => "referral",
+            Entity::Case => "case",
+            Entity::Issue => "issue",
+            Entity::Safeguarding => "safeguarding",
+            Entity::Activity => "activity",
+            Entity::Note => "note",
+        }
+    }
+
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Entity::Case => "kase",
+            Entity::LegalEvent => "legal_event",
+            Entity::Note => "note_version",
+            other => other.name(),
+        }
+    }
+}
+
+/// A domain record kept in an entity table.
+pub trait Record: Serialize + DeserializeOwned + Validate {
+    const ENTITY: Entity;
+}
+
+macro_rules! records {
+    ($($t:ty => $e:ident),*) => {$(impl Record for $t { const ENTITY: Entity = Entity::$e; })*};
+}
+records!(Team => Team, Advocate => Advocate, Client => Client, LegalEvent => LegalEvent, Relative => Relative,
+    Consent => Consent, Referral => Referral, Case => Case, Issue => Issue, SafeguardingEvent => Safeguarding, Activity => Activity);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    Create,
+    Set,
+    NoteVersion,
+}
+
+impl OpKind {
+    fn name(self) -> &'static str {
+        match self {
+            OpKind::Create => "create",
+            OpKind::Set => "set",
+            OpKind::NoteVersion => "note-version",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Op {
+    pub entity: Entity,
+    pub entity_id: Uuid,
+    pub kind: OpKind,
+    pub field: Option<String>,
+    pub payload: Value,
+}
+
+/// Payload of a `note-version` op: one immutable save of a note.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct NoteVersionPayload {
+    pub version_id: Uuid,
+    pub note_id: Uuid,
+    pub parents: Vec<Uuid>,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub author: String,
+    pub saved_at: String,
+}
+
+/// Where an audit entry points, so a case's audit view finds it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Scope {
+    pub client: Option<Uuid>,
+    pub case: Option<Uuid>,
+}
+
+/// A write transaction. Obtain one with [`Store::write`]; everything done through it commits
+/// together when the closure returns `Ok`.
+#[derive(Debug)]
+pub struct Writer<'s> {
+    tx: Transaction<'s>,
+    device_id: &'s str,
+    actor: &'s str,
+    hlc: Hlc,
+    next_seq: i64,
+    now: DateTime<Utc>,
+}
+
+impl Store {
+    /// Run `f` in one immediate transaction and commit if it succeeds.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let hlc = tx
+            .query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .and_then(|s| Hlc::decode(&s))
+            .unwrap_or_default();
+        let next_seq = tx.query_row(
+            "SELECT coalesce(max(device_seq), 0) + 1 FROM op WHERE device_id = ?1",
+            [&self.device_id],
+            |r| r.get(0),
+        )?;
+        let mut w = Writer {
+            tx,
+            device_id: &self.device_id,
+            actor: &self.actor,
+            hlc,
+            next_seq,
+            now: Utc::now(),
+        };
+        let out = f(&mut w)?;
+        w.tx.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [w.hlc.encode(w.device_id)])?;
+        w.tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn not_found(what: &'static str, id: impl ToString) -> StoreError {
+    StoreError::NotFound {
+        what,
+        id: id.to_string(),
+    }
+}
+
+impl Writer<'_> {
+    // ---- the single place where changes happen ----
+
+    fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
+        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        self.hlc = self.hlc.tick(now_ms);
+        let hlc = self.hlc.encode(self.device_id);
+        apply(&self.tx, &op, &hlc, self.device_id)?;
+        let op_id = Uuid::new_v4().to_string();
+        self.tx
+            .prepare_cached(
+                "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                op_id,
+                self.device_id,
+                self.next_seq,
+                hlc,
+                op.entity.name(),
+                op.entity_id.to_string(),
+                op.kind.name(),
+                op.field,
+                serde_json::to_string(&op.payload)?,
+                OP_SCHEMA_VERSION
+            ])?;
+        self.next_seq += 1;
+        self.audit_entry(action, op.entity, Some(op.entity_id), scope, Some(&op_id))
+    }
+
+    fn audit_entry(
+        &mut self,
+        action: &str,
+        entity: Entity,
+        id: Option<Uuid>,
+        scope: Scope,
+        op_id: Option<&str>,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit (at, device_id, actor, action, entity, entity_id, client_id, case_id, op_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                self.now.to_rfc3339(),
+                self.device_id,
+                self.actor,
+                action,
+                entity.name(),
+                id.map(|u| u.to_string()),
+                scope.client.map(|u| u.to_string()),
+                scope.case.map(|u| u.to_string()),
+                op_id
+            ])?;
+        Ok(())
+    }
+
+    /// An audit entry for something that changed nothing: a case was viewed, notes were
+    /// searched, a file was exported.
+    pub(crate) fn audit_read(
+        &mut self,
+        action: &str,
+        entity: Entity,
+        id: Option<Uuid>,
+        scope: Scope,
+    ) -> Result<()> {
+        self.audit_entry(action, entity, id, scope, None)
+    }
+
+    fn create<R: Record>(&mut self, rec: &R, scope: Scope) -> Result<Uuid> {
+        rec.validate()?;
+        let id = Uuid::new_v4();
+        let op = Op {
+            entity: R::ENTITY,
+            entity_id: id,
+            kind: OpKind::Create,
+            field: None,
+            payload: serde_json::to_value(rec)?,
+        };
+        self.commit(op, "create", scope)?;
+        Ok(id)
+    }
+
+    /// Replace a record with a changed copy: one `set` op per top-level field that differs, so
+    /// concurrent edits of different fields on two devices both survive a merge.
+    fn update<R: Record>(&mut self, id: Uuid, rec: &R, scope: Scope) -> Result<usize> {
+        rec.validate()?;
+        let old = load_json(&self.tx, R::ENTITY, id)?;
+        let new = serde_json::to_value(rec)?;
+        let (Value::Object(old), Value::Object(new)) = (old, new) else {
+            return Err(StoreError::Corrupt("record is not an object".into()));
+        };
+        let mut fields: Vec<&String> = old.keys().chain(new.keys()).collect();
+        fields.sort();
+        fields.dedup();
+        let changed: Vec<(String, Value)> = fields
+            .into_iter()
+            .filter(|f| old.get(*f) != new.get(*f))
+            .map(|f| (f.clone(), new.get(f).cloned().unwrap_or(Value::Null)))
+            .collect();
+        let n = changed.len();
+        for (field, value) in changed {
+            let op = Op {
+                entity: R::ENTITY,
+                entity_id: id,
+                kind: OpKind::Set,
+                field: Some(field),
+                payload: value,
+            };
+            self.commit(op, "update", scope)?;
+        }
+        Ok(n)
+    }
+
+    fn get<R: Record>(&self, id: Uuid) -> Result<R> {
+        Ok(serde_json::from_value(load_json(&self.tx, R::ENTITY, id)?)?)
+    }
+
+    fn exists(&self, entity: Entity, id: Uuid) -> Result<bool> {
+        let sql = format!("SELECT 1 FROM {} WHERE id = ?1", entity.table());
+        Ok(self.tx.prepare_cached(&sql)?.exists([id.to_string()])?)
+    }
+
+    fn require(&self, entity: Entity, id: Uuid) -> Result<()> {
+        if self.exists(entity, id)? {
+            Ok(())
+        } else {
+            Err(not_found(entity.name(), id))
+        }
+    }
+
+    fn open_case_of(&self, case: CaseId) -> Result<Case> {
+        let c: Case = self.get(case.0)?;
+        if c.closed.is_some() {
+            return Err(StoreError::Refused(format!(
+                "case {case} is closed; open a new case for new work"
+            )));
+        }
+        Ok(c)
+    }
+
+    // ---- people and teams ----
+
+    pub fn add_team(&mut self, team: &Team) -> Result<TeamId> {
+        self.create(team, Scope::default()).map(TeamId)
+    }
+
+    pub fn add_advocate(&mut self, advocate: &Advocate) -> Result<AdvocateId> {
+        if let Some(t) = advocate.team_id {
+            self.require(Entity::Team, t.0)?;
+        }
+        self.create(advocate, Scope::default()).map(AdvocateId)
+    }
+
+    // ---- clients ----
+
+    pub fn add_client(&mut self, client: &Client) -> Result<ClientId> {
+        if let Some(dob) = client.dob {
+            wardside_domain::client::check_dob(dob, self.now.date_naive())?;
+        }
+        let id = Uuid::new_v4();
+        client.validate()?;
+        let op = Op {
+            entity: Entity::Client,
+            entity_id: id,
+            kind: OpKind::Create,
+            field: None,
+            payload: serde_json::to_value(client)?,
+        };
+        self.commit(
+            op,
+            "create",
+            Scope {
+                client: Some(id),
+                case: None,
+            },
+        )?;
+        Ok(ClientId(id))
+    }
+
+    pub fn update_client(&mut self, id: ClientId, client: &Client) -> Result<usize> {
+        self.require(Entity::Client, id.0)?;
+        if let Some(dob) = client.dob {
+            wardside_domain::client::check_dob(dob, self.now.date_naive())?;
+        }
+        self.update(
+            id.0,
+            client,
+            Scope {
+                client: Some(id.0),
+                case: None,
+            },
+        )
+    }
+
+    pub fn add_legal_event(&mut self, event: &LegalEvent) -> Result<LegalEventId> {
+        self.require(Entity::Client, event.client_id.0)?;
+        self.create(
+            event,
+            Scope {
+                client: Some(event.client_id.0),
+                case: None,
+            },
+        )
+        .map(LegalEventId)
+    }
+
+    pub fn add_relative(&mut self, relative: &Relative) -> Result<RelativeId> {
+        self.require(Entity::Client, relative.client_id.0)?;
+        self.create(
+            relative,
+            Scope {
+                client: Some(relative.client_id.0),
+                case: None,
+            },
+        )
+        .map(RelativeId)
+    }
+
+    pub fn update_relative(&mut self, id: RelativeId, relative: &Relative) -> Result<usize> {
+        self.require(Entity::Relative, id.0)?;
+        self.update(
+            id.0,
+            relative,
+            Scope {
+                client: Some(relative.client_id.0),
+                case: None,
+            },
+        )
+    }
+
+    /// Consents are never edited: a change of mind is a new record, so the history stays.
+    pub fn record_consent(&mut self, consent: &Consent) -> Result<ConsentId> {
+        self.require(Entity::Client, consent.client_id.0)?;
+        self.create(
+            consent,
+            Scope {
+                client: Some(consent.client_id.0),
+                case: None,
+            },
+        )
+        .map(ConsentId)
+    }
+
+    pub fn add_referral(&mut self, referral: &Referral) -> Result<ReferralId> {
+        self.require(Entity::Client, referral.client_id.0)?;
+        self.create(
+            referral,
+            Scope {
+                client: Some(referral.client_id.0),
+                case: None,
+            },
+        )
+        .map(ReferralId)
+    }
+
+    // ---- cases ----
+
+    pub fn open_case(&mut self, case: &Case) -> Result<CaseId> {
+        self.require(Entity::Client, case.client_id.0)?;
+        if case.closed.is_some() {
+            return Err(StoreError::Refused("a new case cannot start closed".into()));
+        }
+        let existing: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM kase WHERE client_id = ?1 AND closed_on IS NULL LIMIT 1",
+            )?
+            .query_row([case.client_id.to_string()], |r| r.get(0))
+            .optional()?;
+        if let Some(existing) = existing {
+            return Err(StoreError::Refused(format!(
+                "this client already has an open case ({existing}); add to it, or close it before opening another"
+            )));
+        }
+        if let Some(r) = case.referral_id {
+            self.require(Entity::Referral, r.0)?;
+        }
+        if let Some(a) = case.advocate_id {
+            self.require(Entity::Advocate, a.0)?;
+        }
+        if let Some(t) = case.team_id {
+            self.require(Entity::Team, t.0)?;
+        }
+        let id = Uuid::new_v4();
+        case.validate()?;
+        let op = Op {
+            entity: Entity::Case,
+            entity_id: id,
+            kind: OpKind::Create,
+            field: None,
+            payload: serde_json::to_value(case)?,
+        };
+        self.commit(
+            op,
+            "create",
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(id),
+            },
+        )?;
+        Ok(CaseId(id))
+    }
+
+    /// Close a case. Every issue must have an outcome first.
+    pub fn close_case(&mut self, id: CaseId, closure: CaseClosure) -> Result<()> {
+        let mut case: Case = self.get(id.0)?;
+        let issues = issues_of(&self.tx, id)?;
+        check_can_close(
+            &case,
+            &issues.into_iter().map(|(_, i)| i).collect::<Vec<_>>(),
+            &closure,
+        )?;
+        case.closed = Some(closure);
+        self.update(
+            id.0,
+            &case,
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(id.0),
+            },
+        )
+        .map(|_| ())
+    }
+
+    pub fn update_case(&mut self, id: CaseId, case: &Case) -> Result<usize> {
+        let old: Case = self.get(id.0)?;
+        if old.client_id != case.client_id {
+            return Err(StoreError::Refused(
+                "a case cannot be moved to another client".into(),
+            ));
+        }
+        self.update(
+            id.0,
+            case,
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(id.0),
+            },
+        )
+    }
+
+    pub fn add_issue(&mut self, issue: &Issue) -> Result<IssueId> {
+        let case = self.open_case_of(issue.case_id)?;
+        self.create(
+            issue,
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(issue.case_id.0),
+            },
+        )
+        .map(IssueId)
+    }
+
+    pub fn set_issue_outcome(&mut self, id: IssueId, outcome: IssueOutcome) -> Result<()> {
+        let mut issue: Issue = self.get(id.0)?;
+        let case: Case = self.get(issue.case_id.0)?;
+        issue.outcome = Some(outcome);
+        self.update(
+            id.0,
+            &issue,
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(issue.case_id.0),
+            },
+        )
+        .map(|_| ())
+    }
+
+    pub fn add_safeguarding(&mut self, event: &SafeguardingEvent) -> Result<SafeguardingId> {
+        let case: Case = self.get(event.case_id.0)?;
+        self.create(
+            event,
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(event.case_id.0),
+            },
+        )
+        .map(SafeguardingId)
+    }
+
+    // ---- the timeline and its notes ----
+
+    /// Add an activity with its note: two ops (the activity, then the first note version).
+    pub fn add_activity(&mut self, activity: &Activity, text: &str) -> Result<ActivityId> {
+        check_note_text(text)?;
+        let case = self.open_case_of(activity.case_id)?;
+        let scope = Scope {
+            client: Some(case.client_id.0),
+            case: Some(activity.case_id.0),
+        };
+        let id = self.create(activity, scope)?;
+        self.save_version(id, Vec::new(), text, None, scope)?;
+        Ok(ActivityId(id))
+    }
+
+    /// Amend a note: a new version whose parent is the current one. The old text is kept.
+    pub fn amend_note(
+        &mut self,
+        id: ActivityId,
+        text: &str,
+        reason: &str,
+    ) -> Result<NoteVersionId> {
+        check_note_text(text)?;
+        if reason.trim().is_empty() {
+            return Err(ValidationError::Required {
+                context: "amendment",
+                field: "the reason for the amendment",
+            }
+            .into());
+        }
+        let activity: Activity = self.get(id.0)?;
+        let case: Case = self.get(activity.case_id.0)?;
+        let (head, body): (Option<String>, Option<String>) = self
+            .tx
+            .query_row(
+                "SELECT a.head, nv.body FROM activity a LEFT JOIN note_version nv ON nv.version_id = a.head WHERE a.id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| not_found("activity", id))?;
+        if body.as_deref() == Some(text) {
+            return Err(StoreError::Refused(
+                "the text is unchanged, so there is nothing to amend".into(),
+            ));
+        }
+        let parents = head.and_then(|h| h.parse().ok()).into_iter().collect();
+        let scope = Scope {
+            client: Some(case.client_id.0),
+            case: Some(activity.case_id.0),
+        };
+        self.save_version(id.0, parents, text, Some(reason.trim().to_owned()), scope)
+            .map(NoteVersionId)
+    }
+
+    fn save_version(
+        &mut self,
+        note_id: Uuid,
+        parents: Vec<Uuid>,
+        body: &str,
+        reason: Option<String>,
+        scope: Scope,
+    ) -> Result<Uuid> {
+        let version_id = Uuid::new_v4();
+        let payload = NoteVersionPayload {
+            version_id,
+            note_id,
+            parents,
+            body: body.to_owned(),
+            reason: reason.clone(),
+            author: self.actor.to_owned(),
+            saved_at: self.now.to_rfc3339(),
+        };
+        let action = if reason.is_some() { "amend" } else { "create" };
+        let op = Op {
+            entity: Entity::Note,
+            entity_id: note_id,
+            kind: OpKind::NoteVersion,
+            field: None,
+            payload: serde_json::to_value(payload)?,
+        };
+        self.commit(op, action, scope)?;
+        Ok(version_id)
+    }
+}
+
+pub(crate) fn load_json(conn: &rusqlite::Connection, entity: Entity, id: Uuid) -> Result<Value> {
+    let sql = format!("SELECT data FROM {} WHERE id = ?1", entity.table());
+    let data: String = conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found(entity.name(), id))?;
+    Ok(serde_json::from_str(&data)?)
+}
+
+pub(crate) fn issues_of(
+    conn: &rusqlite::Connection,
+    case: CaseId,
+) -> Result<Vec<(IssueId, Issue)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, data FROM issue WHERE case_id = ?1 ORDER BY rowid")?;
+    let rows = stmt.query_map([case.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    rows.map(|row| {
+        let (id, data) = row?;
+        Ok((
+            id.parse()
+                .map_err(|_| StoreError::Corrupt("issue id".into()))?,
+            serde_json::from_str(&data)?,
+        ))
+    })
+    .collect()
+}
+
+/// Materialise one op into the tables. Local changes come through here; so will ops that
+/// arrive by sync.
+pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, hlc: &str, device_id: &str) -> Result<()> {
+    let id = op.entity_id.to_string();
+    match op.kind {
+        OpKind::Create => {
+            let sql = format!(
+                "INSERT INTO {} (id, data) VALUES (?1, ?2)",
+                op.entity.table()
+            );
+            tx.prepare_cached(&sql)?
+                .execute(params![id, serde_json::to_string(&op.payload)?])?;
+        }
+        OpKind::Set => {
+            let field = op
+                .field
+                .as_deref()
+                .ok_or_else(|| StoreError::Corrupt("set op without a field".into()))?;
+            let Value::Object(mut data) = load_json(tx, op.entity, op.entity_id)? else {
+                return Err(StoreError::Corrupt("record is not an object".into()));
+            };
+            set_field(&mut data, field, &op.payload);
+            let sql = format!("UPDATE {} SET data = ?2 WHERE id = ?1", op.entity.table());
+            tx.prepare_cached(&sql)?
+                .execute(params![id, serde_json::to_string(&data)?])?;
+        }
+        OpKind::NoteVersion => {
+            let v: NoteVersionPayload = serde_json::from_value(op.payload.clone())?;
+            let note_id = v.note_id.to_string();
+            let old: Option<(i64, String)> = tx
+                .prepare_cached("SELECT nv.rowid, nv.body FROM activity a JOIN note_version nv ON nv.version_id = a.head WHERE a.id = ?1")?
+                .query_row([&note_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            tx.prepare_cached(
+                "INSERT INTO note_version (version_id, note_id, parents, body, reason, author, device_id, hlc, saved_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![v.version_id.to_string(), note_id, serde_json::to_string(&v.parents)?, v.body, v.reason, v.author, device_id, hlc, v.saved_at])?;
+            let rowid = tx.last_insert_rowid();
+            if let Some((old_rowid, old_body)) = old {
+                tx.prepare_cached(
+                    "INSERT INTO note_fts (note_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+                )?
+                .execute(params![old_rowid, old_body])?;
+            }
+            tx.prepare_cached("INSERT INTO note_fts (rowid, body) VALUES (?1, ?2)")?
+                .execute(params![rowid, v.body])?;
+            let n = tx
+                .prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
+                .execute(params![note_id, v.version_id.to_string()])?;
+            if n != 1 {
+                return Err(not_found("activity", note_id));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_field(data: &mut Map<String, Value>, field: &str, value: &Value) {
+    if value.is_null() {
+        data.remove(field);
+    } else {
+        data.insert(field.to_owned(), value.clone());
+    }
+}

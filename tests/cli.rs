@@ -1,0 +1,780 @@
+//! The `wardside` binary end to end, on real encrypted stores in temporary directories, in the
+//! exact forms that scripts and checks rely on.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const PASS: &str = "plum kettle harbour";
+
+struct Env {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("store").join("wardside.db");
+        Env { _dir: dir, db }
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.db.parent().unwrap()
+    }
+
+    fn cmd(&self, pass: Option<&str>, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_wardside"));
+        c.arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("WARDSIDE_PASSPHRASE")
+            .env_remove("WARDSIDE_NEW_PASSPHRASE")
+            .env_remove("WARDSIDE_DB");
+        c.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
+        if let Some(p) = pass {
+            c.env("WARDSIDE_PASSPHRASE", p);
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(Some(PASS), args).output().unwrap()
+    }
+
+    fn ok_json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    fn id(&self, args: &[&str]) -> String {
+        self.ok_json(args)["id"].as_str().expect("an id").to_owned()
+    }
+
+    fn init(&self) {
+        let out = self.run(&["init", "--advocate", "Ceri Jones"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A client with an open case: (client id, case id).
+    fn client_and_case(&self) -> (String, String) {
+        let client = self.id(&[
+            "client",
+            "add",
+            "--name",
+            "Siân Llewelyn",
+            "--status",
+            "s2",
+            "--status-since",
+            "2026-11-20",
+            "--dob",
+            "1987-03-14",
+            "--nhs-number",
+            "943 476 5919",
+            "--hospital",
+            "Riverside",
+            "--ward",
+            "Cedar",
+            "--json",
+        ]);
+        let case = self.id(&["case", "open", "--client", &client, "--json"]);
+        (client, case)
+    }
+}
+
+/// Every failure: non-zero exit, exactly one line on stderr that starts the same way, no
+/// backtrace, nothing on stdout.
+fn assert_clean_failure(out: &Output, expect: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "should fail: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("wardside: error: "), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+    assert!(err.contains(expect), "expected {expect:?} in {err:?}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    err
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v: Vec<_> = files_under(dir)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn an_advocates_day_from_init_to_search_and_case_show() {
+    let env = Env::new();
+    env.init();
+    let (_, case) = env.client_and_case();
+    let interview = env.id(&[
+        "activity",
+        "add",
+        "--case",
+        &case,
+        "--kind",
+        "private-interview",
+        "--at",
+        "2026-11-21T10:30",
+        "--text",
+        "Siân wants to apply to the tribunal before the deadline.",
+        "--json",
+    ]);
+    let ward_round = env.id(&[
+        "activity",
+        "add",
+        "--case",
+        &case,
+        "--kind",
+        "ward-round",
+        "--at",
+        "2026-11-21T09:00",
+        "--text",
+        "Raised leave and medication on her behalf.",
+        "--point",
+        "Escorted leave to the shops",
+        "--response",
+        "To be reviewed next week",
+        "--json",
+    ]);
+
+    let hits = env.ok_json(&["search", "tribunal", "--json"]);
+    let hits = hits["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["case"], case.as_str());
+    assert_eq!(hits[0]["activity"], interview.as_str());
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("tribunal"));
+
+    let shown = env.ok_json(&["case", "show", &case, "--json"]);
+    assert_eq!(shown["client"]["name"], "Siân Llewelyn");
+    assert_eq!(shown["current_status"]["status"], "s2");
+    let timeline = shown["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), 2);
+    assert_eq!(
+        timeline[0]["id"],
+        ward_round.as_str(),
+        "timeline in time order"
+    );
+    assert_eq!(
+        timeline[0]["kind"]["points_raised"][0],
+        "Escorted leave to the shops"
+    );
+    assert_eq!(
+        timeline[1]["text"],
+        "Siân wants to apply to the tribunal before the deadline."
+    );
+
+    let audit = env.ok_json(&["case", "audit", &case, "--json"]);
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "view")
+    );
+}
+
+#[test]
+fn every_activity_kind_can_be_recorded_with_its_own_fields() {
+    let env = Env::new();
+    env.init();
+    let (_, case) = env.client_and_case();
+    let base = |kind: &'static str| {
+        vec![
+            "activity",
+            "add",
+            "--case",
+            Box::leak(case.clone().into_boxed_str()),
+            "--kind",
+            kind,
+            "--at",
+            "2026-11-22T14:00",
+            "--text",
+            "Note text.",
+            "--json",
+        ]
+    };
+    let extra: &[(&str, &[&str])] = &[
+        ("private-interview", &["--wishes", "To go home"]),
+        (
+            "professional-interview",
+            &["--professional", "Responsible clinician"],
+        ),
+        ("ward-round", &[]),
+        ("cpa-review", &["--point", "Housing"]),
+        ("tribunal", &["--hearing-on", "2026-12-01"]),
+        ("managers-hearing", &[]),
+        (
+            "concern",
+            &[
+                "--raised-with",
+                "Ward manager",
+                "--response-due",
+                "2026-11-29",
+            ],
+        ),
+        (
+            "records-request",
+            &["--record-holder", "Ward manager", "--basis", "consent"],
+        ),
+        (
+            "records-request",
+            &[
+                "--record-holder",
+                "Ward manager",
+                "--basis",
+                "lacks-capacity",
+                "--no-conflicting-decision-checked",
+            ],
+        ),
+        (
+            "rights-information",
+            &["--topic", "rights", "--topic", "treatment"],
+        ),
+        (
+            "contact",
+            &["--method", "phone", "--with-whom", "MHA office"],
+        ),
+        ("other", &[]),
+    ];
+    for (kind, more) in extra {
+        let mut args = base(kind);
+        args.extend_from_slice(more);
+        env.id(&args);
+    }
+    let shown = env.ok_json(&["case", "show", &case, "--json"]);
+    assert_eq!(shown["timeline"].as_array().unwrap().len(), extra.len());
+
+    // Kind-specific required fields are asked for by name.
+    let missing: &[(&str, &[&str], &str)] = &[
+        (
+            "records-request",
+            &["--record-holder", "Ward manager"],
+            "--basis consent|lacks-capacity",
+        ),
+        (
+            "records-request",
+            &["--record-holder", "X", "--basis", "lacks-capacity"],
+            "s130B(4)",
+        ),
+        ("concern", &[], "--raised-with"),
+        ("rights-information", &[], "at least one topic"),
+        ("contact", &[], "--method"),
+        ("professional-interview", &[], "--professional"),
+    ];
+    for (kind, more, expect) in missing {
+        let mut args = base(kind);
+        args.extend_from_slice(more);
+        assert_clean_failure(&env.run(&args), expect);
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_one_line_error_and_changes_nothing() {
+    let env = Env::new();
+    env.init();
+    let (client, case) = env.client_and_case();
+    let before = snapshot(env.data_dir());
+
+    let err = assert_clean_failure(
+        &env.run(&[
+            "client",
+            "add",
+            "--name",
+            "Ewa Nowak",
+            "--status",
+            "s99",
+            "--status-since",
+            "2026-11-01",
+            "--json",
+        ]),
+        "unknown legal status code 's99'",
+    );
+    assert!(err.contains("s37-41"), "lists the valid codes");
+
+    let err = assert_clean_failure(
+        &env.run(&[
+            "client",
+            "add",
+            "--name",
+            "Ewa Nowak",
+            "--status",
+            "s3",
+            "--status-since",
+            "2026-11-01",
+            "--nhs-number",
+            "9434765918",
+            "--json",
+        ]),
+        "check digit",
+    );
+    assert!(
+        !err.contains("9434765918") && !err.contains("Ewa"),
+        "no record content in errors: {err}"
+    );
+
+    assert_clean_failure(
+        &env.run(&[
+            "client",
+            "add",
+            "--name",
+            "Ewa",
+            "--status",
+            "s3",
+            "--status-since",
+            "01/11/2026",
+            "--json",
+        ]),
+        "YYYY-MM-DD",
+    );
+    assert_clean_failure(
+        &env.run(&["case", "open", "--client", &client, "--json"]),
+        "already has an open case",
+    );
+    assert_clean_failure(
+        &env.run(&[
+            "activity",
+            "add",
+            "--case",
+            "not-an-id",
+            "--kind",
+            "other",
+            "--at",
+            "2026-11-22T14:00",
+            "--text",
+            "x",
+        ]),
+        "not an id",
+    );
+    assert_clean_failure(
+        &env.run(&[
+            "activity",
+            "add",
+            "--case",
+            &case,
+            "--kind",
+            "other",
+            "--at",
+            "2026-11-22T14:00",
+            "--text",
+            "   ",
+        ]),
+        "note text is required",
+    );
+    assert_clean_failure(
+        &env.run(&[
+            "case",
+            "close",
+            &case,
+            "--on",
+            "2026-01-01",
+            "--reason",
+            "issues-resolved",
+        ]),
+        "before the date the case opened",
+    );
+    assert_clean_failure(&env.run(&["search", "***"]), "at least one word");
+    assert_clean_failure(&env.run(&["init"]), "never overwrites");
+    assert_clean_failure(
+        &env.cmd(Some("plum kettle harbor"), &["caseload"])
+            .output()
+            .unwrap(),
+        "wrong passphrase",
+    );
+    assert_clean_failure(
+        &env.cmd(None, &["caseload"]).output().unwrap(),
+        "set WARDSIDE_PASSPHRASE",
+    );
+    assert_clean_failure(&env.run(&["frobnicate"]), "see `wardside --help`");
+
+    assert_eq!(
+        snapshot(env.data_dir()),
+        before,
+        "failed commands left every file as it was"
+    );
+}
+
+#[test]
+fn a_corrupt_or_missing_key_file_is_reported_and_nothing_is_touched() {
+    let env = Env::new();
+    env.init();
+    let key = PathBuf::from(format!("{}.key", env.db.display()));
+    let good = std::fs::read(&key).unwrap();
+    std::fs::write(&key, b"{ not json").unwrap();
+    let before = snapshot(env.data_dir());
+    assert_clean_failure(&env.run(&["caseload"]), "key file");
+    assert_eq!(snapshot(env.data_dir()), before);
+    std::fs::remove_file(&key).unwrap();
+    assert_clean_failure(&env.run(&["caseload"]), "is missing");
+    std::fs::write(&key, good).unwrap();
+    assert!(env.run(&["caseload"]).status.success());
+    let missing = Env::new();
+    assert_clean_failure(&missing.run(&["caseload"]), "wardside init");
+}
+
+#[test]
+fn passwd_changes_the_passphrase_without_rewriting_the_database() {
+    let env = Env::new();
+    env.init();
+    env.client_and_case();
+    let db_before = std::fs::read(&env.db).unwrap();
+    let out = env
+        .cmd(Some(PASS), &["passwd"])
+        .env("WARDSIDE_NEW_PASSPHRASE", "new tide lantern")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&env.db).unwrap(), db_before);
+    assert_clean_failure(&env.run(&["caseload"]), "wrong passphrase");
+    let out = env
+        .cmd(Some("new tide lantern"), &["caseload", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // Wrong old passphrase: refused, key file untouched.
+    let key_before = snapshot(env.data_dir());
+    let out = env
+        .cmd(Some(PASS), &["passwd"])
+        .env("WARDSIDE_NEW_PASSPHRASE", "another one here")
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "wrong passphrase");
+    assert_eq!(snapshot(env.data_dir()), key_before);
+}
+
+#[test]
+fn a_canary_note_never_appears_in_any_file_under_the_data_directory() {
+    let env = Env::new();
+    env.init();
+    let (_, case) = env.client_and_case();
+    let canary = "CANARY-d41d8cd9-never-on-disk";
+    // Through standard input, as a careful script would (keeps it out of the process list).
+    let mut child = env
+        .cmd(
+            Some(PASS),
+            &[
+                "activity",
+                "add",
+                "--case",
+                &case,
+                "--kind",
+                "private-interview",
+                "--at",
+                "2026-11-21T10:30",
+                "--text",
+                "-",
+                "--json",
+            ],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("She said {canary} to me.\n").as_bytes())
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let hits = env.ok_json(&["search", canary, "--json"]);
+    assert_eq!(
+        hits["hits"].as_array().unwrap().len(),
+        1,
+        "the note was stored and is searchable"
+    );
+
+    let files = files_under(env.data_dir());
+    assert!(files.len() >= 2, "{files:?}");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        for needle in [
+            canary.as_bytes(),
+            "Siân".as_bytes(),
+            b"9434765919",
+            b"Riverside",
+            b"Cedar",
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds plaintext {:?}",
+                f.display(),
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_rest_of_the_domain_is_reachable_and_a_case_closes_with_outcomes() {
+    let env = Env::new();
+    env.init();
+    let (client, case) = env.client_and_case();
+    env.id(&[
+        "legal",
+        "--client",
+        &client,
+        "--event",
+        "tribunal-application",
+        "--on",
+        "2026-11-23",
+        "--json",
+    ]);
+    env.id(&[
+        "legal",
+        "--client",
+        &client,
+        "--event",
+        "status-started",
+        "--status",
+        "s3",
+        "--on",
+        "2026-11-24",
+        "--json",
+    ]);
+    env.id(&[
+        "consent",
+        "--client",
+        &client,
+        "--scope",
+        "records-access",
+        "--state",
+        "given",
+        "--on",
+        "2026-11-21",
+        "--how",
+        "verbally",
+        "--json",
+    ]);
+    env.id(&[
+        "consent",
+        "--client",
+        &client,
+        "--scope",
+        "records-access",
+        "--state",
+        "withdrawn",
+        "--on",
+        "2026-11-22",
+        "--json",
+    ]);
+    env.id(&[
+        "referral",
+        "--client",
+        &client,
+        "--received",
+        "2026-11-20",
+        "--source",
+        "ward-staff",
+        "--json",
+    ]);
+    env.id(&[
+        "client",
+        "relative",
+        &client,
+        "--role",
+        "nearest-relative",
+        "--name",
+        "Dafydd Llewelyn",
+        "--relationship",
+        "brother",
+        "--json",
+    ]);
+    env.id(&[
+        "client",
+        "equality",
+        &client,
+        "--ethnicity",
+        "A",
+        "--religion",
+        "Christian",
+        "--json",
+    ]);
+    env.id(&["client", "update", &client, "--ward", "Willow", "--json"]);
+    env.id(&[
+        "safeguarding",
+        "--case",
+        &case,
+        "--kind",
+        "confidentiality-breach",
+        "--at",
+        "2026-11-22T15:00",
+        "--reason",
+        "Risk of serious harm to another person",
+        "--told",
+        "Nurse in charge",
+        "--manager",
+        "Service manager",
+        "--discussed-first",
+        "--json",
+    ]);
+    let issue = env.id(&[
+        "issue",
+        "add",
+        "--case",
+        &case,
+        "--category",
+        "tribunal",
+        "--summary",
+        "Wants to appeal",
+        "--on",
+        "2026-11-21",
+        "--json",
+    ]);
+    assert_clean_failure(
+        &env.run(&["case", "close", &case, "--reason", "issues-resolved"]),
+        "record an outcome for each issue",
+    );
+    env.id(&[
+        "issue",
+        "outcome",
+        &issue,
+        "--outcome",
+        "application-made",
+        "--on",
+        "2026-11-23",
+        "--json",
+    ]);
+    env.id(&[
+        "case",
+        "close",
+        &case,
+        "--on",
+        "2026-11-25",
+        "--reason",
+        "issues-resolved",
+        "--json",
+    ]);
+
+    let shown = env.ok_json(&["case", "show", &case, "--json"]);
+    assert_eq!(shown["current_status"]["status"], "s3");
+    assert_eq!(
+        shown["consents"].as_array().unwrap().len(),
+        2,
+        "consent history kept"
+    );
+    assert_eq!(shown["relatives"][0]["role"], "nearest-relative");
+    assert_eq!(shown["client"]["equality"]["ethnic_category"], "A");
+    assert_eq!(shown["client"]["ward"], "Willow");
+    assert_eq!(
+        shown["safeguarding"][0]["discussed_with_person_first"],
+        true
+    );
+    assert_eq!(shown["issues"][0]["outcome"]["kind"], "application-made");
+    assert_eq!(shown["case"]["closed"]["reason"], "issues-resolved");
+    let open = env.ok_json(&["caseload", "--json"]);
+    assert_eq!(
+        open["cases"].as_array().unwrap().len(),
+        0,
+        "closed cases leave the caseload"
+    );
+    let all = env.ok_json(&["caseload", "--all", "--json"]);
+    assert_eq!(all["cases"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn amendments_keep_every_version() {
+    let env = Env::new();
+    env.init();
+    let (_, case) = env.client_and_case();
+    let a = env.id(&[
+        "activity",
+        "add",
+        "--case",
+        &case,
+        "--kind",
+        "other",
+        "--at",
+        "2026-11-22T14:00",
+        "--text",
+        "Met at 2pm on Cedar.",
+        "--json",
+    ]);
+    env.ok_json(&[
+        "activity",
+        "amend",
+        &a,
+        "--text",
+        "Met at 2pm on Willow.",
+        "--reason",
+        "Wrong ward",
+        "--json",
+    ]);
+    let history = env.ok_json(&["activity", "history", &a, "--json"]);
+    let versions = history["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["body"], "Met at 2pm on Cedar.");
+    assert_eq!(versions[1]["reason"], "Wrong ward");
+}
+
+#[test]
+fn demo_is_deterministic_for_a_seed() {
+    let names = |seed: &str| {
+        let env = Env::new();
+        env.init();
+        let out = env.run(&[
+            "demo",
+            "--clients",
+            "25",
+            "--seed",
+            seed,
+            "--as-of",
+            "2026-11-25",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list = env.ok_json(&["caseload", "--limit", "100", "--json"]);
+        list["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}|{}|{}", c["name"], c["status"], c["ward"]))
+            .collect::<Vec<_>>()
+    };
+    let a = names("42");
+    assert_eq!(a.len(), 25);
+    assert_eq!(a, names("42"));
+    assert_ne!(a, names("43"));
+}
