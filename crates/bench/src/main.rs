@@ -96,7 +96,7 @@ fn fail(msg: &str) -> ! {
 
 fn note_text(i: usize) -> String {
     let cfg = DemoConfig {
-        paragraphs: (5, 5),
+        paragraphs: (6, 6),
         activities: (1, 1),
         ..DemoConfig::new(1, 999 + i as u64, as_of())
     };
@@ -163,7 +163,7 @@ fn build(variant: Variant, db: &Path, clients: usize, notes: usize, tuning: Tuni
     .unwrap_or_else(|e| fail(&format!("create: {e}")));
     let cfg = DemoConfig {
         activities: (notes, notes),
-        paragraphs: (5, 5),
+        paragraphs: (6, 6),
         ..DemoConfig::new(clients, 20261125, as_of())
     };
     wardside_store::demo::load(&mut store, &cfg, |done| {
@@ -272,7 +272,8 @@ fn main() {
             );
 
             let variants = [Variant::Sqlcipher, Variant::Plain];
-            let mut results = Vec::new();
+            let mut dbs = Vec::new();
+            let mut fixtures = Vec::new();
             for variant in variants {
                 let db = dir.join(format!("{variant:?}.db").to_lowercase());
                 if !db.exists() {
@@ -285,57 +286,60 @@ fn main() {
                     );
                 }
                 let store = open(variant, &db, tuning);
-                let fx = Fixture {
+                fixtures.push(Fixture {
                     cases: store
                         .caseload(&CaseloadFilter::default(), 0, 10_000)
                         .unwrap_or_else(|e| fail(&e.to_string()))
                         .into_iter()
                         .map(|r| r.case_id.to_string())
                         .collect(),
-                };
-                drop(store);
-                let mut per_op = Vec::new();
-                for op in OPS {
-                    let cold_d = median(
-                        (0..runs)
-                            .map(|i| {
-                                cold(
-                                    variant,
-                                    &db,
-                                    op,
-                                    &arg_for(op, i + 1000, &fx, &texts),
-                                    cache_kib,
-                                )
-                            })
-                            .collect(),
-                    );
-                    let warm_d = if op == Op::Unlock {
-                        median(
-                            (0..runs)
-                                .map(|_| {
-                                    let t = Instant::now();
-                                    drop(open(variant, &db, tuning));
-                                    t.elapsed()
-                                })
-                                .collect(),
-                        )
-                    } else {
-                        let mut store = open(variant, &db, tuning);
-                        run_op(&mut store, op, &arg_for(op, 0, &fx, &texts)); // warm-up
-                        median(
-                            (0..runs)
-                                .map(|i| {
-                                    let a = arg_for(op, i % 4, &fx, &texts);
-                                    let t = Instant::now();
-                                    run_op(&mut store, op, &a);
-                                    t.elapsed()
-                                })
-                                .collect(),
-                        )
-                    };
-                    per_op.push((cold_d, warm_d));
+                });
+                dbs.push(db);
+            }
+
+            // The two variants take turns, run by run, so that anything else the machine does
+            // during the benchmark weighs on both alike and the ratio stays fair.
+            let mut results: [Vec<(Duration, Duration)>; 2] = [Vec::new(), Vec::new()];
+            for op in OPS {
+                let mut cold_runs = [Vec::new(), Vec::new()];
+                for i in 0..runs {
+                    for (v, variant) in variants.iter().enumerate() {
+                        let arg = arg_for(op, i + 1000, &fixtures[v], &texts);
+                        cold_runs[v].push(cold(*variant, &dbs[v], op, &arg, cache_kib));
+                    }
                 }
-                results.push(per_op);
+                let mut warm_runs = [Vec::new(), Vec::new()];
+                if op == Op::Unlock {
+                    for _ in 0..runs {
+                        for (v, variant) in variants.iter().enumerate() {
+                            let t = Instant::now();
+                            drop(open(*variant, &dbs[v], tuning));
+                            warm_runs[v].push(t.elapsed());
+                        }
+                    }
+                } else {
+                    let mut stores: Vec<Store> = variants
+                        .iter()
+                        .zip(&dbs)
+                        .map(|(variant, db)| open(*variant, db, tuning))
+                        .collect();
+                    for (v, store) in stores.iter_mut().enumerate() {
+                        run_op(store, op, &arg_for(op, 0, &fixtures[v], &texts)); // warm-up
+                    }
+                    for i in 0..runs {
+                        for (v, store) in stores.iter_mut().enumerate() {
+                            let a = arg_for(op, i % 4, &fixtures[v], &texts);
+                            let t = Instant::now();
+                            run_op(store, op, &a);
+                            warm_runs[v].push(t.elapsed());
+                        }
+                    }
+                }
+                for v in 0..2 {
+                    let cold_d = median(std::mem::take(&mut cold_runs[v]));
+                    let warm_d = median(std::mem::take(&mut warm_runs[v]));
+                    results[v].push((cold_d, warm_d));
+                }
             }
 
             println!();

@@ -226,45 +226,36 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<CaseloadRow>> {
+        // Walk clients in name order and stop at the page: CROSS JOIN keeps SQLite from
+        // scanning every case and sorting (44 ms on 10,000 clients; see docs/PERFORMANCE.md).
+        // The current status is the latest status event, looked up per row by index.
         let mut stmt = self.conn.prepare_cached(
-            "WITH status AS (
-                 SELECT le.client_id, le.event, le.status, le.on_date,
-                        row_number() OVER (PARTITION BY le.client_id ORDER BY le.on_date DESC, le.rowid DESC) AS n
-                 FROM legal_event le WHERE le.event IN ('status-started', 'ended')
-             )
-             SELECT k.id, c.id, c.name, c.hospital, c.ward,
-                    (SELECT iif(s.event = 'ended', NULL, s.status) FROM status s WHERE s.client_id = c.id AND s.n = 1),
-                    (SELECT iif(s.event = 'ended', NULL, s.on_date) FROM status s WHERE s.client_id = c.id AND s.n = 1),
+            "SELECT k.id, c.id, c.name, c.hospital, c.ward,
+                    iif(s.event = 'ended', NULL, s.status), iif(s.event = 'ended', NULL, s.on_date),
                     k.opened_on, k.closed_on, k.advocate_id,
                     (SELECT max(a.at) FROM activity a WHERE a.case_id = k.id AND a.deleted = 0)
-             FROM client c JOIN kase k ON k.client_id = c.id
+             FROM client c CROSS JOIN kase k ON k.client_id = c.id
+             LEFT JOIN legal_event s ON s.rowid = (
+                 SELECT le.rowid FROM legal_event le
+                 WHERE le.client_id = c.id AND le.event IN ('status-started', 'ended')
+                 ORDER BY le.on_date DESC, le.rowid DESC LIMIT 1)
              WHERE (?1 OR k.closed_on IS NULL)
                AND (?2 IS NULL OR c.hospital = ?2)
                AND (?3 IS NULL OR c.ward = ?3)
                AND (?4 IS NULL OR k.advocate_id = ?4)
+               AND (?5 IS NULL OR (s.status = ?5 AND s.event <> 'ended'))
              ORDER BY c.name COLLATE NOCASE, c.id, k.opened_on DESC
-             LIMIT ?5 OFFSET ?6",
+             LIMIT ?6 OFFSET ?7",
         )?;
-        let status_filter = filter.status.map(|s| s.code());
-        // The status filter is applied after the status is computed, before paging.
-        let fetch_limit = if status_filter.is_some() {
-            i64::MAX
-        } else {
-            limit as i64
-        };
-        let fetch_offset = if status_filter.is_some() {
-            0
-        } else {
-            offset as i64
-        };
         let rows = stmt.query_map(
             params![
                 filter.include_closed,
                 filter.hospital,
                 filter.ward,
                 filter.advocate.map(|a| a.to_string()),
-                fetch_limit,
-                fetch_offset
+                filter.status.map(|s| s.code()),
+                limit as i64,
+                offset as i64
             ],
             |r| {
                 Ok((
@@ -297,9 +288,6 @@ impl Store {
                 advocate,
                 last,
             ) = row?;
-            if status_filter.is_some() && status.as_deref() != status_filter {
-                continue;
-            }
             out.push(CaseloadRow {
                 case_id: parse_id(case_id)?,
                 client_id: parse_id(client_id)?,
@@ -314,9 +302,6 @@ impl Store {
                 advocate_id: advocate.map(parse_id).transpose()?,
                 last_activity: last,
             });
-        }
-        if status_filter.is_some() {
-            out = out.into_iter().skip(offset).take(limit).collect();
         }
         Ok(out)
     }
@@ -376,8 +361,10 @@ impl Store {
 
     fn timeline(&self, case_key: &str) -> Result<Vec<TimelineEntry>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.data, nv.body, nv.saved_at, (SELECT count(*) FROM note_version v WHERE v.note_id = a.id)
-             FROM activity a LEFT JOIN note_version nv ON nv.version_id = a.head
+            // A head without parents is the only version: count the others only for amended notes.
+            "SELECT a.id, a.data, nv.body, nv.saved_at,
+                    iif(nv.parents = '[]', 1, (SELECT count(*) FROM note_version v WHERE v.note_id = a.id))
+             FROM activity a LEFT JOIN note_version nv ON nv.rowid = a.head
              WHERE a.case_id = ?1 AND a.deleted = 0
              ORDER BY a.at, a.rowid",
         )?;

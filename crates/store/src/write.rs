@@ -161,7 +161,10 @@ impl Store {
             now: Utc::now(),
         };
         let out = f(&mut w)?;
-        w.tx.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [w.hlc.encode(w.device_id)])?;
+        // A transaction that only audited a read did not tick the clock: leave its page alone.
+        if w.hlc != hlc {
+            w.tx.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [w.hlc.encode(w.device_id)])?;
+        }
         w.tx.commit()?;
         Ok(out)
     }
@@ -590,7 +593,7 @@ impl Writer<'_> {
         let (head, body): (Option<String>, Option<String>) = self
             .tx
             .query_row(
-                "SELECT a.head, nv.body FROM activity a LEFT JOIN note_version nv ON nv.version_id = a.head WHERE a.id = ?1",
+                "SELECT nv.version_id, nv.body FROM activity a LEFT JOIN note_version nv ON nv.rowid = a.head WHERE a.id = ?1",
                 [id.to_string()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -701,7 +704,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, hlc: &str, device_id: &str) -
             let v: NoteVersionPayload = serde_json::from_value(op.payload.clone())?;
             let note_id = v.note_id.to_string();
             let old: Option<(i64, String)> = tx
-                .prepare_cached("SELECT nv.rowid, nv.body FROM activity a JOIN note_version nv ON nv.version_id = a.head WHERE a.id = ?1")?
+                .prepare_cached("SELECT nv.rowid, nv.body FROM activity a JOIN note_version nv ON nv.rowid = a.head WHERE a.id = ?1")?
                 .query_row([&note_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             tx.prepare_cached(
@@ -720,7 +723,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, hlc: &str, device_id: &str) -
                 .execute(params![rowid, v.body])?;
             let n = tx
                 .prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
-                .execute(params![note_id, v.version_id.to_string()])?;
+                .execute(params![note_id, rowid])?;
             if n != 1 {
                 return Err(not_found("activity", note_id));
             }

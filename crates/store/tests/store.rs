@@ -575,3 +575,74 @@ fn demo_caseload_loads_through_the_write_path() {
         .unwrap();
     assert!(s3.iter().all(|r| r.status == Some(StatusCode::S3)));
 }
+
+#[test]
+fn caseload_shows_the_latest_status_and_filters_and_pages_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = new_store(dir.path());
+    // Five s2 clients on Cedar, in name order A..E; B and D are converted to s3, E's section ends.
+    let mut ids = Vec::new();
+    for name in ["Bryn", "Alaw", "Dafydd", "Cerys", "Eira"] {
+        ids.push((name, client_with_case(&mut store, name).0));
+    }
+    store
+        .write(|w| {
+            for (name, client) in &ids {
+                let kind = match *name {
+                    "Bryn" | "Dafydd" => LegalEventKind::StatusStarted {
+                        status: StatusCode::S3,
+                    },
+                    "Eira" => LegalEventKind::Ended,
+                    _ => continue,
+                };
+                w.add_legal_event(&LegalEvent {
+                    client_id: *client,
+                    on: d("2026-11-20"),
+                    kind,
+                    note: None,
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let names = |rows: Vec<CaseloadRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    let all = store.caseload(&CaseloadFilter::default(), 0, 50).unwrap();
+    let statuses: Vec<_> = all.iter().map(|r| (r.name.as_str(), r.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("Alaw", Some(StatusCode::S2)),
+            ("Bryn", Some(StatusCode::S3)),
+            ("Cerys", Some(StatusCode::S2)),
+            ("Dafydd", Some(StatusCode::S3)),
+            ("Eira", None),
+        ]
+    );
+    let s3 = |offset, limit| {
+        let filter = CaseloadFilter {
+            status: Some(StatusCode::S3),
+            ..Default::default()
+        };
+        store.caseload(&filter, offset, limit).unwrap()
+    };
+    assert_eq!(names(s3(0, 50)), ["Bryn", "Dafydd"]);
+    assert_eq!(
+        names(s3(1, 1)),
+        ["Dafydd"],
+        "paging applies after the filter"
+    );
+    let s2 = CaseloadFilter {
+        status: Some(StatusCode::S2),
+        ward: Some("Cedar".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(store.caseload(&s2, 0, 50).unwrap()),
+        ["Alaw", "Cerys"]
+    );
+    let elsewhere = CaseloadFilter {
+        ward: Some("Birch".into()),
+        ..Default::default()
+    };
+    assert!(store.caseload(&elsewhere, 0, 50).unwrap().is_empty());
+}
