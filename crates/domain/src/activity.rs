@@ -6,8 +6,6 @@ use crate::{CaseId, Validate, ValidationError, in_order, optional_text, require_
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::fmt;
-use std::str::FromStr;
 
 /// Longest note text accepted in one save (a long tribunal note is ~30 KB).
 pub const MAX_NOTE_BYTES: usize = 256 * 1024;

@@ -8,7 +8,6 @@ use crate::{
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 coded_enum! {
     ReferralSource, "referral source" {

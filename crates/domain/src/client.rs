@@ -6,7 +6,6 @@ use crate::{ClientId, NhsNumber, Validate, ValidationError, optional_text, requi
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 /// A client (patient). Name, date of birth and NHS number identify a person: they live only
 /// inside the encrypted store and leave it only as output a user asked for.

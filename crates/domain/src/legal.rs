@@ -3,8 +3,6 @@
 use crate::{ClientId, Validate, ValidationError, optional_text};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 macro_rules! coded_enum {
     (
@@ -33,21 +31,21 @@ macro_rules! coded_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.code())
             }
         }
 
-        impl FromStr for $name {
-            type Err = ValidationError;
+        impl std::str::FromStr for $name {
+            type Err = $crate::ValidationError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let s = s.trim();
                 $name::ALL
                     .iter()
                     .copied()
                     .find(|v| v.code().eq_ignore_ascii_case(s))
-                    .ok_or_else(|| ValidationError::unknown($what, s, $name::CODES))
+                    .ok_or_else(|| $crate::ValidationError::unknown($what, s, $name::CODES))
             }
         }
     };

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod legal;
 pub mod nhs;
 pub mod people;
+pub mod rules;
 pub mod safeguarding;
 
 pub use activity::{Activity, ActivityKind, ContactMethod, RecordsBasis, RightsTopic};

@@ -4,8 +4,6 @@ use crate::legal::coded_enum;
 use crate::{CaseId, Validate, ValidationError, optional_text, require_text};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 coded_enum! {
     SafeguardingKind, "safeguarding event kind" {

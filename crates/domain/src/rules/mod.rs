@@ -1,0 +1,537 @@
+//! The Mental Health Act rules engine: IMHA eligibility, tribunal application windows, renewals,
+//! automatic references, who must tell the patient about IMHA, and the reminders on a case.
+//!
+//! Rules are dated data (`crates/domain/rules/*.toml`, shipped in the build), each with its
+//! source, jurisdiction and dates in force, evaluated against the date of the event. Provisions
+//! of the Mental Health Act 2025 that commence by regulations are in force only once an
+//! organisation's commencement file gives them a date (docs/RULES.md). Everything here works on
+//! UK calendar dates, never instants, and does no I/O: callers pass the file text and "today".
+//! Every answer is guidance for an advocate to verify with the MHA office.
+
+mod data;
+pub mod period;
+mod reminders;
+
+pub use data::{Jurisdiction, ProvisionStatus, Rules, Treatment};
+pub use reminders::{Reminder, ReminderKind};
+
+use crate::StatusCode;
+use chrono::NaiveDate;
+use data::{ApplicantRole, DurationRule, EligibilityRule, TribunalRule};
+use period::{days_beginning_with, months_beginning_with};
+use serde::Serialize;
+use thiserror::Error;
+
+/// The label every computed date carries.
+pub const GUIDANCE: &str = "Guidance only: verify with the MHA office or the patient's solicitor.";
+
+/// How far ahead windows and renewals are listed: three years from the start.
+const HORIZON_MONTHS: u32 = 36;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RulesError {
+    #[error("{file}: {reason}")]
+    File { file: &'static str, reason: String },
+    #[error("age {0} is out of range; give the patient's age in whole years (0 to 130)")]
+    AgeOutOfRange(u32),
+    #[error(
+        "whether s58A treatment makes the patient eligible depends on age (under 18); give --age"
+    )]
+    AgeNeeded,
+}
+
+/// A question about IMHA eligibility.
+#[derive(Debug, Clone)]
+pub struct EligibilityQuery {
+    pub status: StatusCode,
+    pub on: NaiveDate,
+    pub age: Option<u32>,
+    pub considering: Option<Treatment>,
+    pub jurisdiction: Jurisdiction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Eligibility {
+    pub eligible: bool,
+    pub reason: String,
+    pub source: String,
+}
+
+/// Who a tribunal window belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowApplicant {
+    Patient,
+    NearestRelative,
+    /// The nearest relative's rights pass to the nominated person once the 2025 Act's
+    /// provision commences.
+    NominatedPerson,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TribunalWindow {
+    pub applicant: WindowApplicant,
+    pub opens: NaiveDate,
+    pub closes: NaiveDate,
+    /// The last day moved to the next business day because the tribunal office is closed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub extended: bool,
+    pub source: String,
+}
+
+/// One period of detention, guardianship or a CTO (or a court remand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub number: usize,
+    pub from: NaiveDate,
+    /// The last day of the period: renewal must be in place by then.
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferenceDue {
+    pub by: String,
+    pub due: NaiveDate,
+    pub condition: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inform {
+    pub who: String,
+    pub source: String,
+}
+
+/// How long a status lasts and what falls due: the answer to `wardside rules renewals`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Renewals {
+    pub status: StatusCode,
+    pub start: NaiveDate,
+    pub periods: Vec<Period>,
+    /// The day the status ends unless renewed (or for good, if it cannot be renewed).
+    pub expires: Option<NaiveDate>,
+    /// The last day it can last with every renewal.
+    pub longest_to: Option<NaiveDate>,
+    pub hours: Option<u32>,
+    pub note: String,
+    pub source: Option<String>,
+    pub managers_hearing_on_renewal: Option<String>,
+    pub references: Vec<ReferenceDue>,
+    pub inform: Option<Inform>,
+    pub guidance: &'static str,
+}
+
+/// Statuses under which a patient is liable to be detained in hospital (s. 130C(2)(a)).
+fn liable_to_be_detained(s: StatusCode) -> bool {
+    !matches!(
+        s,
+        StatusCode::S7
+            | StatusCode::S37Guardianship
+            | StatusCode::S17A
+            | StatusCode::ConditionalDischarge
+            | StatusCode::Informal
+    )
+}
+
+fn check_age(age: Option<u32>) -> Result<(), RulesError> {
+    match age {
+        Some(a) if a > 130 => Err(RulesError::AgeOutOfRange(a)),
+        _ => Ok(()),
+    }
+}
+
+impl Rules {
+    /// Is the patient a qualifying patient for IMHA, and why.
+    pub fn eligibility(&self, q: &EligibilityQuery) -> Result<Eligibility, RulesError> {
+        check_age(q.age)?;
+        let in_force: Vec<&EligibilityRule> = self
+            .file
+            .eligibility
+            .iter()
+            .filter(|r| self.in_force(r.when(), q.jurisdiction, q.on).is_some())
+            .collect();
+        let yes = |reason: &str, source: &str| Eligibility {
+            eligible: true,
+            reason: reason.to_owned(),
+            source: source.to_owned(),
+        };
+        let mut excluded: Option<Eligibility> = None;
+        for rule in &in_force {
+            match rule {
+                EligibilityRule::Status {
+                    statuses,
+                    reason,
+                    when,
+                } if statuses.contains(&q.status) => return Ok(yes(reason, &when.source)),
+                EligibilityRule::DetainedExcept {
+                    except,
+                    reason,
+                    excluded_reason,
+                    when,
+                } if liable_to_be_detained(q.status) => {
+                    if !except.contains(&q.status) {
+                        return Ok(yes(reason, &when.source));
+                    }
+                    excluded = Some(Eligibility {
+                        eligible: false,
+                        reason: excluded_reason.clone(),
+                        source: when.source.clone(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if let Some(treatment) = q.considering {
+            for rule in &in_force {
+                if let EligibilityRule::Considering {
+                    treatment: t,
+                    under_age,
+                    reason,
+                    when,
+                } = rule
+                    && *t == treatment
+                {
+                    match (under_age, q.age) {
+                        (None, _) => return Ok(yes(reason, &when.source)),
+                        (Some(_), None) => return Err(RulesError::AgeNeeded),
+                        (Some(limit), Some(age)) if age < *limit => {
+                            return Ok(yes(reason, &when.source));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if q.status == StatusCode::Informal {
+            for rule in &in_force {
+                if let EligibilityRule::InformalInpatient { reason, when } = rule {
+                    return Ok(yes(reason, &when.source));
+                }
+            }
+        }
+        Ok(excluded.unwrap_or_else(|| Eligibility {
+            eligible: false,
+            reason: match q.considering {
+                Some(Treatment::S58a) => "Not a qualifying patient: s. 58A treatment makes an informal patient eligible only under the age of 18.".into(),
+                _ => "Not a qualifying patient: an informal patient qualifies only while s. 57 treatment (or, under 18, s. 58A treatment such as ECT) is being considered.".into(),
+            },
+            source: "MHA 1983 s. 130C(2)-(4)".into(),
+        }))
+    }
+
+    fn duration_rule(
+        &self,
+        status: StatusCode,
+        j: Jurisdiction,
+        on: NaiveDate,
+    ) -> Option<&DurationRule> {
+        self.latest(
+            &self.file.duration,
+            |r| &r.when,
+            |r| r.statuses.contains(&status),
+            j,
+            on,
+        )
+    }
+
+    fn tribunal_rule(
+        &self,
+        status: StatusCode,
+        role: ApplicantRole,
+        j: Jurisdiction,
+        on: NaiveDate,
+    ) -> Option<&TribunalRule> {
+        self.latest(
+            &self.file.tribunal,
+            |r| &r.when,
+            |r| r.statuses.contains(&status) && r.applicants.contains(&role),
+            j,
+            on,
+        )
+    }
+
+    /// Consecutive periods of `lengths` months (the last repeating) beginning with `start`,
+    /// while they begin on or before `until`.
+    fn month_periods(start: NaiveDate, lengths: &[u32], until: NaiveDate) -> Vec<Period> {
+        let mut out = Vec::new();
+        let Some(&last) = lengths.last() else {
+            return out;
+        };
+        let mut from = start;
+        while from <= until {
+            let n = lengths.get(out.len()).copied().unwrap_or(last);
+            let to = months_beginning_with(from, n);
+            out.push(Period {
+                number: out.len() + 1,
+                from,
+                to,
+            });
+            match to.succ_opt() {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Every tribunal application window that opens within three years of `start`, in date
+    /// order, for the patient and (where the Act gives one) the nearest relative. The rules in
+    /// force on `start` decide.
+    pub fn tribunal_windows(
+        &self,
+        status: StatusCode,
+        start: NaiveDate,
+        j: Jurisdiction,
+    ) -> Vec<TribunalWindow> {
+        let horizon = months_beginning_with(start, HORIZON_MONTHS);
+        let mut out = Vec::new();
+        for role in [ApplicantRole::Patient, ApplicantRole::NearestRelative] {
+            let Some(rule) = self.tribunal_rule(status, role, j, start) else {
+                continue;
+            };
+            let applicant = match role {
+                ApplicantRole::Patient => WindowApplicant::Patient,
+                ApplicantRole::NearestRelative
+                    if self.provision_in_force("mha2025-nominated-person", start) =>
+                {
+                    WindowApplicant::NominatedPerson
+                }
+                ApplicantRole::NearestRelative => WindowApplicant::NearestRelative,
+            };
+            if let Some(days) = rule.days {
+                let last = days_beginning_with(start, days);
+                let closes = if rule.next_business_day {
+                    self.calendar.next_business_day(last)
+                } else {
+                    last
+                };
+                out.push(TribunalWindow {
+                    applicant,
+                    opens: start,
+                    closes,
+                    extended: closes != last,
+                    source: rule.when.source.clone(),
+                });
+                continue;
+            }
+            let lengths = if rule.follow_duration {
+                self.duration_rule(status, j, start)
+                    .map(|d| d.periods_months.clone())
+                    .unwrap_or_default()
+            } else {
+                rule.periods_months.clone()
+            };
+            for p in Self::month_periods(start, &lengths, horizon)
+                .into_iter()
+                .skip(rule.skip)
+            {
+                out.push(TribunalWindow {
+                    applicant,
+                    opens: p.from,
+                    closes: p.to,
+                    extended: false,
+                    source: rule.when.source.clone(),
+                });
+            }
+        }
+        out.sort_by_key(|w| (w.opens, w.applicant));
+        out
+    }
+
+    /// Expiry and renewal dates, references and managers' hearings for a status that began on
+    /// `start`, assuming no tribunal hearing since (reminders use the real history).
+    pub fn renewals(
+        &self,
+        status: StatusCode,
+        start: NaiveDate,
+        age: Option<u32>,
+        j: Jurisdiction,
+    ) -> Result<Renewals, RulesError> {
+        check_age(age)?;
+        let horizon = months_beginning_with(start, HORIZON_MONTHS);
+        let rule = self.duration_rule(status, j, start);
+        let mut periods = Vec::new();
+        let (mut expires, mut longest_to, mut hours) = (None, None, None);
+        let note;
+        match rule {
+            Some(r) if !r.periods_months.is_empty() => {
+                periods = Self::month_periods(start, &r.periods_months, horizon);
+                expires = periods.first().map(|p| p.to);
+                note = format!(
+                    "{} lasts {} months from the start, then is renewable for {}; each period must be renewed by its last day.",
+                    status.label(),
+                    r.periods_months[0],
+                    describe_lengths(&r.periods_months[1..])
+                );
+            }
+            Some(r) if r.days.is_some() => {
+                let days = r.days.unwrap_or(0);
+                let first_to = days_beginning_with(start, days);
+                periods.push(Period {
+                    number: 1,
+                    from: start,
+                    to: first_to,
+                });
+                expires = Some(first_to);
+                let max_to = r
+                    .max_days
+                    .map(|m| days_beginning_with(start, m))
+                    .or(r.max_months.map(|m| months_beginning_with(start, m)));
+                if let (Some(renew), Some(max_to)) = (r.renew_days, max_to) {
+                    longest_to = Some(max_to);
+                    while let Some(last) = periods.last().map(|p| p.to).filter(|to| *to < max_to) {
+                        let from = last.succ_opt().unwrap_or(last);
+                        let to = days_beginning_with(from, renew).min(max_to);
+                        periods.push(Period {
+                            number: periods.len() + 1,
+                            from,
+                            to,
+                        });
+                    }
+                    note = format!(
+                        "{} lasts up to {days} days from the start; the court may renew it for up to {renew} days at a time, to {max_to} at the latest.",
+                        status.label()
+                    );
+                } else {
+                    longest_to = Some(first_to);
+                    note = format!(
+                        "{} lasts up to {days} days beginning with the day of admission and cannot be renewed.",
+                        status.label()
+                    );
+                }
+            }
+            Some(r) if r.hours.is_some() => {
+                hours = r.hours;
+                note = format!(
+                    "{} lasts up to {} hours from the time it began; check the time on the paperwork.",
+                    status.label(),
+                    r.hours.unwrap_or(0)
+                );
+            }
+            _ => {
+                note = format!("{} has no fixed end date or renewal.", status.label());
+            }
+        }
+        let managers_hearing_on_renewal = self
+            .latest(
+                &self.file.managers_hearing,
+                |r| &r.when,
+                |r| r.statuses.contains(&status) && r.on_renewal,
+                j,
+                start,
+            )
+            .map(|r| r.when.source.clone());
+        let inform = self
+            .latest(
+                &self.file.inform,
+                |r| &r.when,
+                |r| r.statuses.contains(&status),
+                j,
+                start,
+            )
+            .map(|r| Inform {
+                who: r.who.clone(),
+                source: r.when.source.clone(),
+            });
+        let references = self.references(status, start, start, None, age, j, &periods);
+        Ok(Renewals {
+            status,
+            start,
+            periods,
+            expires,
+            longest_to,
+            hours,
+            note,
+            source: rule.map(|r| r.when.source.clone()),
+            managers_hearing_on_renewal,
+            references,
+            inform,
+            guidance: GUIDANCE,
+        })
+    }
+
+    /// References that fall due. `applicable_day` is the first day of detention (a s. 2 that
+    /// became s. 3 counts from the s. 2 admission); `last_hearing` the last tribunal hearing.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn references(
+        &self,
+        status: StatusCode,
+        start: NaiveDate,
+        applicable_day: NaiveDate,
+        last_hearing: Option<NaiveDate>,
+        age: Option<u32>,
+        j: Jurisdiction,
+        periods: &[Period],
+    ) -> Vec<ReferenceDue> {
+        let mut out = Vec::new();
+        for r in &self.file.reference {
+            if !r.statuses.contains(&status) || self.in_force(&r.when, j, start).is_none() {
+                continue;
+            }
+            if let Some(m) = r.first_months {
+                let end = months_beginning_with(applicable_day, m);
+                out.push(ReferenceDue {
+                    by: r.by.clone(),
+                    due: end.succ_opt().unwrap_or(end),
+                    condition: format!(
+                        "if no tribunal application or reference has been made in the {m} months beginning with {applicable_day}"
+                    ),
+                    source: r.when.source.clone(),
+                });
+            }
+            if let Some(m) = r.no_hearing_months {
+                let m = match (age, r.under_18_months) {
+                    (Some(a), Some(u)) if a < 18 => u,
+                    _ => m,
+                };
+                let since = last_hearing.unwrap_or(applicable_day);
+                let limit = months_beginning_with(since, m);
+                let due = if r.on_renewal {
+                    // The first renewal after the limit has passed.
+                    periods
+                        .iter()
+                        .filter_map(|p| p.to.succ_opt())
+                        .find(|renewal| *renewal > limit)
+                } else {
+                    limit.succ_opt()
+                };
+                if let Some(due) = due {
+                    let years = if m % 12 == 0 {
+                        format!("{} years", m / 12)
+                    } else {
+                        format!("{m} months")
+                    };
+                    out.push(ReferenceDue {
+                        by: r.by.clone(),
+                        due,
+                        condition: match last_hearing {
+                            Some(h) => format!("no tribunal hearing in the {years} since {h}"),
+                            None => format!("if there is no tribunal hearing in the {years} beginning with {since}"),
+                        },
+                        source: r.when.source.clone(),
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|r| r.due);
+        out
+    }
+}
+
+fn describe_lengths(lengths: &[u32]) -> String {
+    match lengths {
+        [] => "the same period again".into(),
+        [only] => format!("{only} months at a time"),
+        _ => {
+            let (last, rest) = lengths
+                .split_last()
+                .map(|(l, r)| (*l, r))
+                .unwrap_or((0, &[]));
+            let rest: Vec<String> = rest.iter().map(|m| format!("{m} months")).collect();
+            format!("{}, then {last} months at a time", rest.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

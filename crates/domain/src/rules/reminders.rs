@@ -1,0 +1,245 @@
+//! Reminders on a case, recomputed from the legal-status history every time it is shown.
+
+use super::{GUIDANCE, Jurisdiction, Rules, WindowApplicant};
+use crate::StatusCode;
+use crate::legal::{Applicant, LegalEvent, LegalEventKind, status_on};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Tribunal windows and renewals closer than this get a reminder.
+const SOON_DAYS: i64 = 28;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReminderKind {
+    TribunalWindowCloses,
+    TribunalWindowOpens,
+    Expiry,
+    RenewalDue,
+    ReferenceDue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reminder {
+    pub kind: ReminderKind,
+    pub due: NaiveDate,
+    /// Days from today to `due` (negative when past).
+    pub days_left: i64,
+    pub text: String,
+    pub source: String,
+    pub guidance: &'static str,
+}
+
+fn in_days(n: i64) -> String {
+    match n {
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        n if n < 0 => format!("{} days ago", -n),
+        n => format!("in {n} days"),
+    }
+}
+
+/// The patient's applications in `[from, to]` that still stand: a withdrawn application
+/// counts as never made (s. 77(2)).
+fn standing_application(
+    history: &[&LegalEvent],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<NaiveDate> {
+    let mut standing = None;
+    for e in history.iter().filter(|e| e.on >= from && e.on <= to) {
+        match &e.kind {
+            LegalEventKind::TribunalApplication {
+                applicant: Applicant::Patient,
+            } => standing = Some(e.on),
+            LegalEventKind::ApplicationWithdrawn => standing = None,
+            _ => {}
+        }
+    }
+    standing
+}
+
+impl Rules {
+    /// Reminders for a patient on `today`, from their legal-status history (any order).
+    pub fn reminders(
+        &self,
+        history: &[LegalEvent],
+        today: NaiveDate,
+        age: Option<u32>,
+        j: Jurisdiction,
+    ) -> Vec<Reminder> {
+        let Some((status, since)) = status_on(history, today) else {
+            return Vec::new();
+        };
+        let mut events: Vec<&LegalEvent> = history.iter().filter(|e| e.on <= today).collect();
+        events.sort_by_key(|e| e.on);
+        let mut out = Vec::new();
+        let mut remind = |kind, due: NaiveDate, text: String, source: &str| {
+            out.push(Reminder {
+                kind,
+                due,
+                days_left: (due - today).num_days(),
+                text,
+                source: source.to_owned(),
+                guidance: GUIDANCE,
+            });
+        };
+        let label = status.label();
+
+        // Tribunal: the patient's window open today, or the next one.
+        let windows: Vec<_> = self
+            .tribunal_windows(status, since, j)
+            .into_iter()
+            .filter(|w| w.applicant == WindowApplicant::Patient)
+            .collect();
+        if let Some(w) = windows
+            .iter()
+            .find(|w| w.opens <= today && today <= w.closes)
+        {
+            let days = (w.closes - today).num_days();
+            match standing_application(&events, w.opens, w.closes) {
+                None if days <= SOON_DAYS || status == StatusCode::S2 => remind(
+                    ReminderKind::TribunalWindowCloses,
+                    w.closes,
+                    format!(
+                        "{label}: the tribunal application window closes {} ({})",
+                        in_days(days),
+                        w.closes.format("%d/%m/%Y")
+                    ),
+                    &w.source,
+                ),
+                _ => {}
+            }
+        } else if let Some(w) = windows.iter().find(|w| w.opens > today) {
+            let days = (w.opens - today).num_days();
+            if days <= SOON_DAYS {
+                remind(
+                    ReminderKind::TribunalWindowOpens,
+                    w.opens,
+                    format!(
+                        "{label}: the next tribunal application window opens {} ({})",
+                        in_days(days),
+                        w.opens.format("%d/%m/%Y")
+                    ),
+                    &w.source,
+                );
+            }
+        }
+
+        // Expiry and renewal of the current period.
+        if let Ok(r) = self.renewals(status, since, age, j) {
+            let source = r.source.clone().unwrap_or_default();
+            if let Some(p) = r.periods.iter().find(|p| p.from <= today && today <= p.to) {
+                let days = (p.to - today).num_days();
+                let last = r.periods.last().map(|l| l.number) == Some(p.number);
+                if r.periods.len() == 1 || (last && r.longest_to == Some(p.to)) {
+                    remind(
+                        ReminderKind::Expiry,
+                        p.to,
+                        format!(
+                            "{label} ends {} ({}) and cannot be renewed further",
+                            in_days(days),
+                            p.to.format("%d/%m/%Y")
+                        ),
+                        &source,
+                    );
+                } else if days <= SOON_DAYS {
+                    let hearing = if r.managers_hearing_on_renewal.is_some() {
+                        "; the hospital managers must consider the renewal"
+                    } else {
+                        ""
+                    };
+                    remind(
+                        ReminderKind::RenewalDue,
+                        p.to,
+                        format!(
+                            "{label} renewal due by {} ({}){hearing}",
+                            p.to.format("%d/%m/%Y"),
+                            in_days(days)
+                        ),
+                        &source,
+                    );
+                }
+            }
+
+            // References: s. 68 counts from the first day of detention, including a s. 2 (or
+            // s. 4) that became s. 3; withdrawn applications count as never made.
+            let applicable_day = first_day_of_detention(&events, status, since);
+            let last_hearing = events
+                .iter()
+                .filter(|e| matches!(e.kind, LegalEventKind::TribunalHearing { .. }))
+                .map(|e| e.on)
+                .next_back();
+            for due in self.references(
+                status,
+                since,
+                applicable_day,
+                last_hearing,
+                age,
+                j,
+                &r.periods,
+            ) {
+                let days = (due.due - today).num_days();
+                let first_period = due.condition.starts_with("if no tribunal application");
+                if first_period {
+                    let end = due.due.pred_opt().unwrap_or(due.due);
+                    let applied = standing_application(&events, applicable_day, end).is_some()
+                        || events.iter().any(|e| {
+                            e.on >= applicable_day
+                                && e.on <= end
+                                && matches!(e.kind, LegalEventKind::Reference)
+                        });
+                    if applied || days < 0 {
+                        continue;
+                    }
+                }
+                if days <= SOON_DAYS * 2 {
+                    remind(
+                        ReminderKind::ReferenceDue,
+                        due.due,
+                        format!(
+                            "Automatic reference to the tribunal due {} ({}) by {}, {}",
+                            in_days(days),
+                            due.due.format("%d/%m/%Y"),
+                            due.by.to_lowercase(),
+                            due.condition
+                        ),
+                        &due.source,
+                    );
+                }
+            }
+        }
+        out.sort_by_key(|r| r.due);
+        out
+    }
+}
+
+/// The day detention began for s. 68: walk back through statuses that followed each other
+/// without a gap from an assessment section.
+fn first_day_of_detention(
+    events: &[&LegalEvent],
+    status: StatusCode,
+    since: NaiveDate,
+) -> NaiveDate {
+    let mut day = since;
+    let mut current = status;
+    for e in events.iter().rev().filter(|e| e.on < since) {
+        match &e.kind {
+            LegalEventKind::Ended => break,
+            LegalEventKind::StatusStarted { status: earlier }
+                if matches!(
+                    earlier,
+                    StatusCode::S2 | StatusCode::S4 | StatusCode::S5_2 | StatusCode::S5_4
+                ) && matches!(current, StatusCode::S2 | StatusCode::S3) =>
+            {
+                if matches!(earlier, StatusCode::S2) {
+                    day = e.on;
+                }
+                current = *earlier;
+            }
+            LegalEventKind::StatusStarted { .. } => break,
+            _ => {}
+        }
+    }
+    day
+}
