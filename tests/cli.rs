@@ -32,7 +32,10 @@ impl Env {
             .args(args)
             .env_remove("WARDSIDE_PASSPHRASE")
             .env_remove("WARDSIDE_NEW_PASSPHRASE")
-            .env_remove("WARDSIDE_DB");
+            .env_remove("WARDSIDE_DB")
+            .env_remove("WARDSIDE_RULES")
+            // No organisation rules file from the machine running the tests.
+            .env("XDG_CONFIG_HOME", self._dir.path().join("config"));
         c.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
         if let Some(p) = pass {
             c.env("WARDSIDE_PASSPHRASE", p);
@@ -777,4 +780,380 @@ fn demo_is_deterministic_for_a_seed() {
     assert_eq!(a.len(), 25);
     assert_eq!(a, names("42"));
     assert_ne!(a, names("43"));
+}
+
+// ---- the rules engine: `wardside rules ...` needs no store and no passphrase ----
+
+fn rules_cmd(args: &[&str], rules_file: Option<&Path>) -> Output {
+    let config = tempfile::tempdir().unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wardside"));
+    c.args(args)
+        .env_remove("WARDSIDE_PASSPHRASE")
+        .env_remove("WARDSIDE_DB")
+        .env_remove("WARDSIDE_RULES")
+        .env("XDG_CONFIG_HOME", config.path())
+        .env("HOME", config.path())
+        .stdin(Stdio::null());
+    if let Some(f) = rules_file {
+        c.arg("--rules").arg(f);
+    }
+    c.output().unwrap()
+}
+
+fn rules_json(args: &[&str], rules_file: Option<&Path>) -> Value {
+    let out = rules_cmd(args, rules_file);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn rules_eligibility_answers_with_reason_and_source() {
+    let yes = rules_json(
+        &[
+            "rules",
+            "eligibility",
+            "--status",
+            "s3",
+            "--on",
+            "2026-11-25",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(yes["eligible"], true);
+    assert_eq!(yes["source"], "MHA 1983 s. 130C(2)(a)");
+    assert!(yes["reason"].as_str().unwrap().len() > 20);
+    let no = rules_json(
+        &["rules", "eligibility", "--status", "s136", "--json"],
+        None,
+    );
+    assert_eq!(no["eligible"], false);
+    let ect = rules_json(
+        &[
+            "rules",
+            "eligibility",
+            "--status",
+            "informal",
+            "--age",
+            "16",
+            "--considering",
+            "s58a",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(ect["eligible"], true);
+    let wales = rules_json(
+        &[
+            "rules",
+            "eligibility",
+            "--status",
+            "informal",
+            "--jurisdiction",
+            "wales",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(wales["eligible"], true);
+}
+
+#[test]
+fn rules_tribunal_lists_windows_in_date_order_for_three_years() {
+    // Admitted 12 December 2026: day 14 is Christmas Day; the office reopens on 29 December.
+    let v = rules_json(
+        &[
+            "rules",
+            "tribunal",
+            "--status",
+            "s2",
+            "--start",
+            "2026-12-12",
+            "--json",
+        ],
+        None,
+    );
+    let w = v["windows"].as_array().unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0]["applicant"], "patient");
+    assert_eq!(
+        (w[0]["opens"].as_str(), w[0]["closes"].as_str()),
+        (Some("2026-12-12"), Some("2026-12-29"))
+    );
+    let v = rules_json(
+        &[
+            "rules",
+            "tribunal",
+            "--status",
+            "s37",
+            "--start",
+            "2026-01-15",
+            "--json",
+        ],
+        None,
+    );
+    let w = v["windows"].as_array().unwrap();
+    let opens: Vec<&str> = w.iter().map(|w| w["opens"].as_str().unwrap()).collect();
+    assert!(opens.windows(2).all(|p| p[0] <= p[1]), "{opens:?}");
+    assert_eq!(
+        opens.first(),
+        Some(&"2026-07-15"),
+        "no application in the first six months"
+    );
+    assert!(w.iter().any(|w| w["applicant"] == "nearest_relative"));
+    assert!(
+        opens.iter().all(|o| *o <= "2029-01-14"),
+        "within three years of the start"
+    );
+    let none = rules_json(
+        &[
+            "rules",
+            "tribunal",
+            "--status",
+            "s35",
+            "--start",
+            "2026-01-15",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(none["windows"], serde_json::json!([]));
+}
+
+#[test]
+fn rules_renewals_give_expiry_renewal_and_reference_dates() {
+    let v = rules_json(
+        &[
+            "rules",
+            "renewals",
+            "--status",
+            "s2",
+            "--start",
+            "2026-11-01",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(v["expires"], "2026-11-28");
+    let v = rules_json(
+        &[
+            "rules",
+            "renewals",
+            "--status",
+            "s3",
+            "--start",
+            "2026-03-03",
+            "--json",
+        ],
+        None,
+    );
+    let ends: Vec<&str> = v["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(&ends[..3], ["2026-09-02", "2027-03-02", "2028-03-02"]);
+    assert_eq!(v["references"][0]["due"], "2026-09-03");
+    assert!(
+        v["inform"]["who"]
+            .as_str()
+            .unwrap()
+            .contains("hospital managers")
+    );
+}
+
+#[test]
+fn an_organisation_rules_file_commences_the_2025_act_without_a_new_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rules.toml");
+    std::fs::write(
+        &file,
+        "# Our commencement dates\n[commencement]\n\"mha2025-section-3-periods\" = 2027-01-01\n",
+    )
+    .unwrap();
+    let v = rules_json(
+        &[
+            "rules",
+            "renewals",
+            "--status",
+            "s3",
+            "--start",
+            "2027-02-01",
+            "--json",
+        ],
+        Some(&file),
+    );
+    assert_eq!(
+        v["periods"][0]["to"], "2027-04-30",
+        "three months under the 2025 Act"
+    );
+    let provisions = rules_json(&["rules", "provisions", "--json"], Some(&file));
+    let p = provisions["provisions"].as_array().unwrap();
+    assert!(
+        p.iter()
+            .any(|p| p["key"] == "mha2025-section-3-periods" && p["commences"] == "2027-01-01")
+    );
+    assert!(
+        p.iter()
+            .any(|p| p["key"] == "mha2025-nominated-person" && p["commences"].is_null())
+    );
+    // Without --rules, the file in Wardside's configuration directory is read.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(config.path().join("wardside")).unwrap();
+    std::fs::write(
+        config.path().join("wardside/rules.toml"),
+        "jurisdiction = \"wales\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wardside"))
+        .args(["rules", "eligibility", "--status", "informal", "--json"])
+        .env_remove("WARDSIDE_RULES")
+        .env("XDG_CONFIG_HOME", config.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["eligible"], true, "Wales: informal in-patients qualify");
+    // A typo must not silently leave the Act out of force.
+    std::fs::write(
+        &file,
+        "[commencement]\n\"mha2025-s3-periods\" = 2027-01-01\n",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &rules_cmd(&["rules", "provisions"], Some(&file)),
+        "unknown provision 'mha2025-s3-periods'",
+    );
+    assert_clean_failure(
+        &rules_cmd(
+            &["rules", "provisions"],
+            Some(&dir.path().join("missing.toml")),
+        ),
+        "could not read the rules file",
+    );
+}
+
+#[test]
+fn rules_bad_input_is_a_clear_error() {
+    assert_clean_failure(
+        &rules_cmd(&["rules", "eligibility", "--status", "s99", "--json"], None),
+        "unknown legal status code 's99'",
+    );
+    assert_clean_failure(
+        &rules_cmd(
+            &[
+                "rules",
+                "tribunal",
+                "--status",
+                "s3",
+                "--start",
+                "2026-02-30",
+                "--json",
+            ],
+            None,
+        ),
+        "'2026-02-30' is not a date",
+    );
+    assert_clean_failure(
+        &rules_cmd(
+            &[
+                "rules",
+                "eligibility",
+                "--status",
+                "informal",
+                "--age",
+                "200",
+                "--json",
+            ],
+            None,
+        ),
+        "out of range",
+    );
+    assert_clean_failure(
+        &rules_cmd(
+            &[
+                "rules",
+                "eligibility",
+                "--status",
+                "informal",
+                "--considering",
+                "s58a",
+            ],
+            None,
+        ),
+        "give --age",
+    );
+    assert_clean_failure(
+        &rules_cmd(
+            &[
+                "rules",
+                "eligibility",
+                "--status",
+                "s3",
+                "--jurisdiction",
+                "scotland",
+            ],
+            None,
+        ),
+        "unknown jurisdiction 'scotland'",
+    );
+}
+
+#[test]
+fn referrals_record_eligibility_and_case_show_carries_reminders() {
+    let env = Env::new();
+    env.init();
+    let (client, case) = env.client_and_case(); // s2 since 2026-11-20
+    env.id(&[
+        "referral",
+        "--client",
+        &client,
+        "--source",
+        "ward-staff",
+        "--received",
+        "2026-11-21",
+        "--json",
+    ]);
+    let shown = env.ok_json(&["client", "show", &client, "--json"]);
+    let referral = &shown["referrals"][0];
+    assert_eq!(referral["eligible"], true);
+    assert_eq!(referral["eligibility_source"], "MHA 1983 s. 130C(2)(a)");
+    let view = env.ok_json(&["case", "show", &case, "--on", "2026-11-30", "--json"]);
+    assert_eq!(view["eligibility"]["eligible"], true);
+    let reminders = view["reminders"].as_array().unwrap();
+    let window = reminders
+        .iter()
+        .find(|r| r["kind"] == "tribunal-window-closes")
+        .unwrap();
+    assert_eq!(window["due"], "2026-12-03");
+    assert_eq!(window["days_left"], 3);
+    assert!(
+        window["text"]
+            .as_str()
+            .unwrap()
+            .contains("closes in 3 days")
+    );
+    assert!(
+        window["guidance"]
+            .as_str()
+            .unwrap()
+            .contains("verify with the MHA office")
+    );
+    // Once the s2 ends, it has no reminders.
+    env.id(&[
+        "legal",
+        "--client",
+        &client,
+        "--event",
+        "ended",
+        "--on",
+        "2026-11-28",
+        "--json",
+    ]);
+    let view = env.ok_json(&["case", "show", &case, "--on", "2026-11-30", "--json"]);
+    assert_eq!(view["reminders"], serde_json::json!([]));
 }

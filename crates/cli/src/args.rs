@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use wardside_domain::rules::{Jurisdiction, Treatment};
 use wardside_domain::*;
 
 #[derive(Debug, Parser)]
@@ -19,6 +20,12 @@ pub struct Cli {
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Your organisation's rules file: commencement dates of the Mental Health Act 2025, the
+    /// jurisdiction, extra bank holidays (docs/RULES.md). Default: rules.toml in Wardside's
+    /// configuration directory, if there is one.
+    #[arg(long, global = true, env = "WARDSIDE_RULES", value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -56,6 +63,9 @@ pub enum Command {
     Referral(ReferralArgs),
     /// Record a safeguarding concern or a breach of confidentiality.
     Safeguarding(SafeguardingArgs),
+    /// Mental Health Act rules: eligibility, tribunal windows, renewals (needs no store).
+    #[command(subcommand)]
+    Rules(RulesCmd),
     /// Search the text of every note.
     Search {
         query: String,
@@ -192,8 +202,16 @@ pub struct CaseloadArgs {
 pub enum CaseCmd {
     /// Open a case for a client.
     Open(CaseOpenArgs),
-    /// Everything on a case, the timeline in order.
-    Show { id: CaseId },
+    /// Everything on a case, the timeline in order, with eligibility and reminders.
+    Show {
+        id: CaseId,
+        /// The day reminders are computed for (default: today).
+        #[arg(long, value_parser = date)]
+        on: Option<NaiveDate>,
+        /// Default: the organisation's (rules file), else england.
+        #[arg(long, value_parser = code::<Jurisdiction>)]
+        jurisdiction: Option<Jurisdiction>,
+    },
     /// Close a case (every issue needs an outcome first).
     Close {
         id: CaseId,
@@ -390,9 +408,61 @@ pub struct ReferralArgs {
     pub method: Option<String>,
     #[arg(long)]
     pub referrer: Option<String>,
-    /// Not a qualifying patient: why.
+    /// Treatment under consideration that may make the person eligible.
+    #[arg(long, value_parser = code::<Treatment>)]
+    pub considering: Option<Treatment>,
+    /// Default: the organisation's (rules file), else england.
+    #[arg(long, value_parser = code::<Jurisdiction>)]
+    pub jurisdiction: Option<Jurisdiction>,
+    /// Record the referral as ineligible for this reason instead of the rules engine's answer.
     #[arg(long)]
     pub ineligible_reason: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Is a patient with this status a qualifying patient for IMHA, and why.
+    Eligibility {
+        #[arg(long, value_parser = status)]
+        status: StatusCode,
+        /// The date to decide for (default: today).
+        #[arg(long, value_parser = date)]
+        on: Option<NaiveDate>,
+        #[arg(long, value_parser = age)]
+        age: Option<u32>,
+        /// Treatment under consideration: s57 or s58a.
+        #[arg(long, value_parser = code::<Treatment>)]
+        considering: Option<Treatment>,
+        #[arg(long, value_parser = code::<Jurisdiction>)]
+        jurisdiction: Option<Jurisdiction>,
+    },
+    /// Tribunal application windows opening within three years of the start.
+    Tribunal {
+        #[arg(long, value_parser = status)]
+        status: StatusCode,
+        /// The day the status began (for s2, the day of admission).
+        #[arg(long, value_parser = date)]
+        start: NaiveDate,
+        /// Mark the window open on this day (default: today).
+        #[arg(long, value_parser = date)]
+        on: Option<NaiveDate>,
+        #[arg(long, value_parser = code::<Jurisdiction>)]
+        jurisdiction: Option<Jurisdiction>,
+    },
+    /// Expiry and renewal dates, references, managers' hearings, who must tell the patient.
+    Renewals {
+        #[arg(long, value_parser = status)]
+        status: StatusCode,
+        #[arg(long, value_parser = date)]
+        start: NaiveDate,
+        /// The patient's age (references come sooner for under-18s).
+        #[arg(long, value_parser = age)]
+        age: Option<u32>,
+        #[arg(long, value_parser = code::<Jurisdiction>)]
+        jurisdiction: Option<Jurisdiction>,
+    },
+    /// The 2025 Act provisions that commence by regulations, and the dates set for them.
+    Provisions,
 }
 
 #[derive(Debug, Args)]
@@ -431,6 +501,14 @@ fn datetime(s: &str) -> Result<NaiveDateTime, String> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").map_err(|_| {
         format!("'{s}' is not a date and time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-11-25T14:30")
     })
+}
+
+fn age(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|a| *a <= 130)
+        .ok_or_else(|| format!("age '{s}' is out of range; give whole years from 0 to 130"))
 }
 
 fn status(s: &str) -> Result<StatusCode, String> {

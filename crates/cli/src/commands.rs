@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use wardside_domain::activity::ActivityKindCode;
 use wardside_domain::legal::{Applicant, LegalEventKindCode};
+use wardside_domain::rules::{EligibilityQuery, Jurisdiction, Rules};
 use wardside_domain::*;
 use wardside_store::{CaseloadFilter, Store};
 
@@ -18,6 +19,29 @@ fn default_db() -> Result<PathBuf, Error> {
         .ok_or_else(|| {
             Error::Usage("could not find a data directory for this user; pass --db PATH".into())
         })
+}
+
+/// The shipped rules plus the organisation's file: `--rules FILE`, else `rules.toml` in the
+/// configuration directory if present.
+fn load_rules(path: Option<PathBuf>) -> Result<Rules, Error> {
+    let rules = Rules::shipped()?;
+    let path = path.or_else(|| {
+        directories::ProjectDirs::from("uk", "Wardside", "Wardside")
+            .map(|d| d.config_dir().join("rules.toml"))
+            .filter(|p| p.exists())
+    });
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                Error::Usage(format!(
+                    "could not read the rules file {}: {e}",
+                    p.display()
+                ))
+            })?;
+            Ok(rules.with_organisation_file(&text)?)
+        }
+        None => Ok(rules),
+    }
 }
 
 fn today() -> NaiveDate {
@@ -36,11 +60,15 @@ fn text_arg(text: String) -> Result<String, Error> {
 }
 
 pub fn run(cli: Cli) -> Result<(), Error> {
+    let out = Out { json: cli.json };
+    if let Command::Rules(cmd) = cli.command {
+        return rules(cmd, &load_rules(cli.rules)?, &out);
+    }
     let db = match cli.db {
         Some(p) => p,
         None => default_db()?,
     };
-    let out = Out { json: cli.json };
+    let rules_file = cli.rules;
     match cli.command {
         Command::Init { advocate } => {
             let pass = passphrase::for_new_store()?;
@@ -67,14 +95,57 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let pass = passphrase::current()?;
             let mut store = Store::unlock(&db, &pass)?;
             drop(pass);
-            run_unlocked(command, &mut store, &out)
+            run_unlocked(command, &mut store, &out, rules_file)
         }
     }
 }
 
-fn run_unlocked(command: Command, store: &mut Store, out: &Out) -> Result<(), Error> {
+fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
+    let j = |given: Option<Jurisdiction>| given.unwrap_or(rules.jurisdiction());
+    match cmd {
+        RulesCmd::Eligibility {
+            status,
+            on,
+            age,
+            considering,
+            jurisdiction,
+        } => out.eligibility(&rules.eligibility(&EligibilityQuery {
+            status,
+            on: on.unwrap_or_else(today),
+            age,
+            considering,
+            jurisdiction: j(jurisdiction),
+        })?),
+        RulesCmd::Tribunal {
+            status,
+            start,
+            on,
+            jurisdiction,
+        } => out.windows(
+            status,
+            &rules.tribunal_windows(status, start, j(jurisdiction)),
+            on.unwrap_or_else(today),
+        ),
+        RulesCmd::Renewals {
+            status,
+            start,
+            age,
+            jurisdiction,
+        } => out.renewals(&rules.renewals(status, start, age, j(jurisdiction))?),
+        RulesCmd::Provisions => out.provisions(&rules.provisions()),
+    }
+}
+
+fn run_unlocked(
+    command: Command,
+    store: &mut Store,
+    out: &Out,
+    rules_file: Option<PathBuf>,
+) -> Result<(), Error> {
     match command {
-        Command::Init { .. } | Command::Passwd => unreachable!("handled before unlocking"),
+        Command::Init { .. } | Command::Passwd | Command::Rules(_) => {
+            unreachable!("handled before unlocking")
+        }
         Command::Info => {
             let info = store.info()?;
             let (clients, open_cases, activities) = store.counts()?;
@@ -91,7 +162,7 @@ fn run_unlocked(command: Command, store: &mut Store, out: &Out) -> Result<(), Er
             };
             out.caseload(&store.caseload(&filter, a.offset, a.limit)?)
         }
-        Command::Case(cmd) => case(cmd, store, out),
+        Command::Case(cmd) => case(cmd, store, out, rules_file),
         Command::Issue(IssueCmd::Add {
             case,
             category,
@@ -149,15 +220,35 @@ fn run_unlocked(command: Command, store: &mut Store, out: &Out) -> Result<(), Er
             out.id(store.write(|w| w.record_consent(&consent))?)
         }
         Command::Referral(a) => {
-            let referral = Referral {
+            let mut referral = Referral {
                 client_id: a.client,
                 received_on: a.received.unwrap_or_else(today),
                 source: a.source,
                 method: a.method,
                 referrer: a.referrer,
-                eligible: Some(a.ineligible_reason.is_none()),
-                ineligible_reason: a.ineligible_reason,
+                eligible: None,
+                eligibility_reason: None,
+                eligibility_source: None,
             };
+            match a.ineligible_reason {
+                Some(reason) => {
+                    referral.eligible = Some(false);
+                    referral.eligibility_reason = Some(reason);
+                    referral.eligibility_source = Some("the advocate's assessment".into());
+                }
+                None => {
+                    let rules = load_rules(rules_file)?;
+                    let j = a.jurisdiction.unwrap_or(rules.jurisdiction());
+                    let e = store.eligibility_of(
+                        a.client,
+                        referral.received_on,
+                        a.considering,
+                        &rules,
+                        j,
+                    )?;
+                    referral.record_eligibility(&e);
+                }
+            }
             out.id(store.write(|w| w.add_referral(&referral))?)
         }
         Command::Safeguarding(a) => {
@@ -263,7 +354,12 @@ fn client(cmd: ClientCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
     }
 }
 
-fn case(cmd: CaseCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
+fn case(
+    cmd: CaseCmd,
+    store: &mut Store,
+    out: &Out,
+    rules_file: Option<PathBuf>,
+) -> Result<(), Error> {
     match cmd {
         CaseCmd::Open(a) => {
             let mut c = Case::opened(a.client, a.on.unwrap_or_else(today));
@@ -277,7 +373,16 @@ fn case(cmd: CaseCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
             }
             out.id(store.write(|w| w.open_case(&c))?)
         }
-        CaseCmd::Show { id } => out.case(&store.case_view(id)?),
+        CaseCmd::Show {
+            id,
+            on,
+            jurisdiction,
+        } => {
+            let rules = load_rules(rules_file)?;
+            let view = store.case_view(id)?;
+            let j = jurisdiction.unwrap_or(rules.jurisdiction());
+            out.case(&view, &view.guidance(&rules, on.unwrap_or_else(today), j)?)
+        }
         CaseCmd::Close {
             id,
             on,

@@ -26,6 +26,12 @@ impl From<ValidationError> for Error {
     }
 }
 
+impl From<wardside_domain::rules::RulesError> for Error {
+    fn from(e: wardside_domain::rules::RulesError) -> Self {
+        Error::Store(e.into())
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)

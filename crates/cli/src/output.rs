@@ -5,7 +5,9 @@ use crate::error::Error;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt::Display;
-use wardside_store::{CaseView, CaseloadRow, SearchHit, StoreInfo};
+use wardside_domain::StatusCode;
+use wardside_domain::rules::{Eligibility, GUIDANCE, ProvisionStatus, Renewals, TribunalWindow};
+use wardside_store::{CaseView, CaseloadRow, Guidance, SearchHit, StoreInfo};
 
 #[derive(Debug)]
 pub struct Out {
@@ -112,14 +114,150 @@ impl Out {
         Ok(())
     }
 
-    pub fn case(&self, v: &CaseView) -> Result<(), Error> {
+    pub fn eligibility(&self, e: &Eligibility) -> Result<(), Error> {
         if self.json {
-            return print_json(v);
+            return print_json(e);
+        }
+        println!(
+            "{}\n{}\nSource: {}\n{GUIDANCE}",
+            if e.eligible {
+                "Eligible for an IMHA."
+            } else {
+                "Not eligible for an IMHA."
+            },
+            e.reason,
+            e.source
+        );
+        Ok(())
+    }
+
+    pub fn windows(
+        &self,
+        status: StatusCode,
+        w: &[TribunalWindow],
+        on: NaiveDate,
+    ) -> Result<(), Error> {
+        if self.json {
+            let windows: Vec<_> = w
+                .iter()
+                .map(|w| {
+                    let mut v = serde_json::to_value(w).unwrap_or_default();
+                    v["open_on_day"] = (w.opens <= on && on <= w.closes).into();
+                    v
+                })
+                .collect();
+            return print_json(&serde_json::json!({
+                "status": status, "windows": windows, "guidance": GUIDANCE
+            }));
+        }
+        if w.is_empty() {
+            println!(
+                "{}: the Act gives no tribunal application right for this status.",
+                status.label()
+            );
+        }
+        for w in w {
+            let who = match w.applicant {
+                wardside_domain::rules::WindowApplicant::Patient => "patient",
+                wardside_domain::rules::WindowApplicant::NearestRelative => "nearest relative",
+                wardside_domain::rules::WindowApplicant::NominatedPerson => "nominated person",
+            };
+            println!(
+                "{:<17} {} to {}{}{}",
+                who,
+                uk(w.opens),
+                uk(w.closes),
+                if w.extended {
+                    " (moved to the next business day)"
+                } else {
+                    ""
+                },
+                if w.opens <= on && on <= w.closes {
+                    "  <- open"
+                } else {
+                    ""
+                }
+            );
+        }
+        if let Some(first) = w.first() {
+            println!("Source: {}", first.source);
+        }
+        println!("{GUIDANCE}");
+        Ok(())
+    }
+
+    pub fn renewals(&self, r: &Renewals) -> Result<(), Error> {
+        if self.json {
+            return print_json(r);
+        }
+        println!("{}", r.note);
+        for p in &r.periods {
+            println!("  period {:>2}: {} to {}", p.number, uk(p.from), uk(p.to));
+        }
+        if let Some(s) = &r.managers_hearing_on_renewal {
+            println!("The hospital managers must consider each renewal ({s}).");
+        }
+        for x in &r.references {
+            println!(
+                "Reference by {} due {}, {} ({}).",
+                x.by.to_lowercase(),
+                uk(x.due),
+                x.condition,
+                x.source
+            );
+        }
+        if let Some(i) = &r.inform {
+            println!(
+                "Must tell the patient about IMHA: {} ({}).",
+                i.who, i.source
+            );
+        }
+        if let Some(s) = &r.source {
+            println!("Source: {s}");
+        }
+        println!("{GUIDANCE}");
+        Ok(())
+    }
+
+    pub fn provisions(&self, p: &[ProvisionStatus]) -> Result<(), Error> {
+        if self.json {
+            return print_json(&serde_json::json!({ "provisions": p }));
+        }
+        for p in p {
+            let when = p
+                .commences
+                .map(|d| format!("in force from {}", uk(d)))
+                .unwrap_or_else(|| "not in force (no date set)".into());
+            println!("{:<34} {}\n    {} ({})", p.key, when, p.title, p.source);
+        }
+        Ok(())
+    }
+
+    pub fn case(&self, v: &CaseView, g: &Guidance) -> Result<(), Error> {
+        if self.json {
+            let mut value = serde_json::to_value(v).unwrap_or_default();
+            value["eligibility"] = serde_json::to_value(&g.eligibility).unwrap_or_default();
+            value["reminders"] = serde_json::to_value(&g.reminders).unwrap_or_default();
+            return print_json(&value);
         }
         let c = &v.client.record;
         println!("{}", c.name);
         if let Some(s) = &v.current_status {
             println!("  {} since {}", s.label, uk(s.since));
+        }
+        println!(
+            "  {}",
+            if g.eligibility.eligible {
+                "Eligible for an IMHA"
+            } else {
+                "Not eligible for an IMHA"
+            }
+        );
+        if !g.reminders.is_empty() {
+            println!("\nReminders ({})", GUIDANCE.trim_end_matches('.'));
+            for r in &g.reminders {
+                println!("  - {} [{}]", r.text, r.source);
+            }
         }
         println!(
             "  {} / {}",

@@ -37,24 +37,37 @@ pub struct Referral {
     pub method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referrer: Option<String>,
-    /// Whether the person is a qualifying patient, and why not if they are not.
+    /// Whether the person is a qualifying patient on the day the referral came in, with the
+    /// reason and its source: recorded from the rules engine, or the advocate's own reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligible: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ineligible_reason: Option<String>,
+    pub eligibility_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_source: Option<String>,
+}
+
+impl Referral {
+    /// Record the rules engine's answer on the referral.
+    pub fn record_eligibility(&mut self, e: &crate::rules::Eligibility) {
+        self.eligible = Some(e.eligible);
+        self.eligibility_reason = Some(e.reason.clone());
+        self.eligibility_source = Some(e.source.clone());
+    }
 }
 
 impl Validate for Referral {
     fn validate(&self) -> Result<(), ValidationError> {
         optional_text(&self.method, "method", "referral")?;
         optional_text(&self.referrer, "referrer", "referral")?;
-        if self.eligible == Some(false) && self.ineligible_reason.is_none() {
+        if self.eligible == Some(false) && self.eligibility_reason.is_none() {
             return Err(ValidationError::Required {
                 context: "ineligible referral",
                 field: "the reason it is ineligible",
             });
         }
-        optional_text(&self.ineligible_reason, "reason", "referral")
+        optional_text(&self.eligibility_reason, "eligibility reason", "referral")?;
+        optional_text(&self.eligibility_source, "eligibility source", "referral")
     }
 }
 
@@ -344,7 +357,8 @@ mod tests {
             method: None,
             referrer: None,
             eligible: Some(false),
-            ineligible_reason: None,
+            eligibility_reason: None,
+            eligibility_source: None,
         };
         assert!(
             r.validate()

@@ -81,6 +81,16 @@ impl Validate for Client {
     }
 }
 
+/// Age in whole years on `on` (a birthday on 29 February counts from 1 March in other years).
+pub fn age_on(dob: NaiveDate, on: NaiveDate) -> Option<u32> {
+    use chrono::Datelike;
+    if on < dob {
+        return None;
+    }
+    let had_birthday = (on.month(), on.day()) >= (dob.month(), dob.day());
+    u32::try_from(on.year() - dob.year() - i32::from(!had_birthday)).ok()
+}
+
 /// Date of birth must not be after a given day (callers pass "today"; the domain reads no clock).
 pub fn check_dob(dob: NaiveDate, today: NaiveDate) -> Result<(), ValidationError> {
     crate::in_order(&dob, "date of birth", &today, "today")
@@ -262,5 +272,15 @@ mod tests {
         let today: NaiveDate = "2026-11-25".parse().unwrap();
         assert!(check_dob("2027-01-01".parse().unwrap(), today).is_err());
         assert!(check_dob("1990-01-01".parse().unwrap(), today).is_ok());
+    }
+
+    #[test]
+    fn age_counts_whole_years_and_leap_day_birthdays() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(age_on(d("2008-11-25"), d("2026-11-24")), Some(17));
+        assert_eq!(age_on(d("2008-11-25"), d("2026-11-25")), Some(18));
+        assert_eq!(age_on(d("2008-02-29"), d("2026-02-28")), Some(17));
+        assert_eq!(age_on(d("2008-02-29"), d("2026-03-01")), Some(18));
+        assert_eq!(age_on(d("2027-01-01"), d("2026-11-25")), None);
     }
 }

@@ -50,6 +50,9 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(#[from] ValidationError),
 
+    #[error("{0}")]
+    Rules(#[from] wardside_domain::rules::RulesError),
+
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: String },
 

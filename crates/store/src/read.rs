@@ -8,6 +8,9 @@ use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
+use wardside_domain::rules::{
+    Eligibility, EligibilityQuery, Jurisdiction, Reminder, Rules, Treatment,
+};
 use wardside_domain::*;
 
 /// A stored record with its id.
@@ -73,6 +76,14 @@ pub struct ClientView {
     pub cases: Vec<Stored<CaseId, Case>>,
 }
 
+/// What the rules engine says about a case today: IMHA eligibility and the reminders, each
+/// labelled as guidance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Guidance {
+    pub eligibility: Eligibility,
+    pub reminders: Vec<Reminder>,
+}
+
 /// Everything on a case, the timeline in order.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
@@ -130,6 +141,62 @@ pub struct OpRecord {
     pub kind: String,
     pub field: Option<String>,
     pub payload: serde_json::Value,
+}
+
+/// Eligibility from a legal-status history: the status on `on` (none recorded: informal) and
+/// the age from the date of birth.
+fn eligibility_from(
+    rules: &Rules,
+    client: &Client,
+    history: &[Stored<LegalEventId, LegalEvent>],
+    on: NaiveDate,
+    considering: Option<Treatment>,
+    jurisdiction: Jurisdiction,
+) -> Result<Eligibility> {
+    let events: Vec<LegalEvent> = history.iter().map(|s| s.record.clone()).collect();
+    let status = wardside_domain::legal::status_on(&events, on)
+        .map(|(s, _)| s)
+        .unwrap_or(StatusCode::Informal);
+    Ok(rules.eligibility(&EligibilityQuery {
+        status,
+        on,
+        age: client
+            .dob
+            .and_then(|dob| wardside_domain::client::age_on(dob, on)),
+        considering,
+        jurisdiction,
+    })?)
+}
+
+impl CaseView {
+    /// Eligibility and reminders on `today`, recomputed from the legal-status history.
+    pub fn guidance(
+        &self,
+        rules: &Rules,
+        today: NaiveDate,
+        jurisdiction: Jurisdiction,
+    ) -> Result<Guidance> {
+        let client = &self.client.record;
+        let events: Vec<LegalEvent> = self
+            .legal_history
+            .iter()
+            .map(|s| s.record.clone())
+            .collect();
+        let age = client
+            .dob
+            .and_then(|dob| wardside_domain::client::age_on(dob, today));
+        Ok(Guidance {
+            eligibility: eligibility_from(
+                rules,
+                client,
+                &self.legal_history,
+                today,
+                None,
+                jurisdiction,
+            )?,
+            reminders: rules.reminders(&events, today, age, jurisdiction),
+        })
+    }
 }
 
 fn parse_id<I: std::str::FromStr>(s: String) -> Result<I> {
@@ -304,6 +371,21 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Whether a client is a qualifying patient on `on`, from their recorded legal status and
+    /// date of birth: what a referral records when it is added.
+    pub fn eligibility_of(
+        &self,
+        client: ClientId,
+        on: NaiveDate,
+        considering: Option<Treatment>,
+        rules: &Rules,
+        jurisdiction: Jurisdiction,
+    ) -> Result<Eligibility> {
+        let record: Client = self.get(client.0)?;
+        let history = self.legal_history(&client.to_string())?;
+        eligibility_from(rules, &record, &history, on, considering, jurisdiction)
     }
 
     /// Everything on a case, with an audit entry for the view.

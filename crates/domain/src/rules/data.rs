@@ -241,6 +241,9 @@ impl DateValue {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OrganisationFile {
+    /// Where the organisation works: the default when a command does not say.
+    #[serde(default)]
+    jurisdiction: Option<Jurisdiction>,
     #[serde(default)]
     commencement: BTreeMap<String, DateValue>,
     #[serde(default)]
@@ -253,6 +256,7 @@ pub struct Rules {
     pub(crate) file: RulesFile,
     pub(crate) commencement: BTreeMap<String, NaiveDate>,
     pub(crate) calendar: OfficeCalendar,
+    jurisdiction: Jurisdiction,
 }
 
 fn parse_toml<T: for<'de> Deserialize<'de>>(
@@ -336,6 +340,7 @@ impl Rules {
             file,
             commencement: BTreeMap::new(),
             calendar,
+            jurisdiction: Jurisdiction::England,
         })
     }
 
@@ -344,6 +349,9 @@ impl Rules {
     /// cannot silently leave a provision out of force.
     pub fn with_organisation_file(mut self, text: &str) -> Result<Rules, RulesError> {
         let org: OrganisationFile = parse_toml(text, "commencement file")?;
+        if let Some(j) = org.jurisdiction {
+            self.jurisdiction = j;
+        }
         for (key, date) in &org.commencement {
             if !self.file.provisions.iter().any(|p| &p.key == key) {
                 let known: Vec<&str> = self
@@ -421,6 +429,11 @@ impl Rules {
 
     pub(crate) fn provision_in_force(&self, key: &str, on: NaiveDate) -> bool {
         self.commencement.get(key).is_some_and(|d| *d <= on)
+    }
+
+    /// The organisation's jurisdiction (England unless its file says otherwise).
+    pub fn jurisdiction(&self) -> Jurisdiction {
+        self.jurisdiction
     }
 
     pub fn calendar(&self) -> &OfficeCalendar {

@@ -474,7 +474,8 @@ impl Rules {
                     by: r.by.clone(),
                     due: end.succ_opt().unwrap_or(end),
                     condition: format!(
-                        "if no tribunal application or reference has been made in the {m} months beginning with {applicable_day}"
+                        "if no tribunal application or reference has been made in the {m} months beginning with {}",
+                        uk_date(applicable_day)
                     ),
                     source: r.when.source.clone(),
                 });
@@ -505,8 +506,13 @@ impl Rules {
                         by: r.by.clone(),
                         due,
                         condition: match last_hearing {
-                            Some(h) => format!("no tribunal hearing in the {years} since {h}"),
-                            None => format!("if there is no tribunal hearing in the {years} beginning with {since}"),
+                            Some(h) => {
+                                format!("no tribunal hearing in the {years} since {}", uk_date(h))
+                            }
+                            None => format!(
+                                "if there is no tribunal hearing in the {years} beginning with {}",
+                                uk_date(since)
+                            ),
                         },
                         source: r.when.source.clone(),
                     });
@@ -516,6 +522,11 @@ impl Rules {
         out.sort_by_key(|r| r.due);
         out
     }
+}
+
+/// A date as people in the UK write it: 5 Jul 2026.
+pub(crate) fn uk_date(d: NaiveDate) -> String {
+    d.format("%-d %b %Y").to_string()
 }
 
 fn describe_lengths(lengths: &[u32]) -> String {

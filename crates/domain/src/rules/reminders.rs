@@ -104,7 +104,7 @@ impl Rules {
                     format!(
                         "{label}: the tribunal application window closes {} ({})",
                         in_days(days),
-                        w.closes.format("%d/%m/%Y")
+                        super::uk_date(w.closes)
                     ),
                     &w.source,
                 ),
@@ -119,7 +119,7 @@ impl Rules {
                     format!(
                         "{label}: the next tribunal application window opens {} ({})",
                         in_days(days),
-                        w.opens.format("%d/%m/%Y")
+                        super::uk_date(w.opens)
                     ),
                     &w.source,
                 );
@@ -139,7 +139,7 @@ impl Rules {
                         format!(
                             "{label} ends {} ({}) and cannot be renewed further",
                             in_days(days),
-                            p.to.format("%d/%m/%Y")
+                            super::uk_date(p.to)
                         ),
                         &source,
                     );
@@ -154,7 +154,7 @@ impl Rules {
                         p.to,
                         format!(
                             "{label} renewal due by {} ({}){hearing}",
-                            p.to.format("%d/%m/%Y"),
+                            super::uk_date(p.to),
                             in_days(days)
                         ),
                         &source,
@@ -200,7 +200,7 @@ impl Rules {
                         format!(
                             "Automatic reference to the tribunal due {} ({}) by {}, {}",
                             in_days(days),
-                            due.due.format("%d/%m/%Y"),
+                            super::uk_date(due.due),
                             due.by.to_lowercase(),
                             due.condition
                         ),
