@@ -4,7 +4,7 @@ use crate::args::*;
 use crate::error::Error;
 use crate::output::Out;
 use crate::passphrase;
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use std::io::Read;
 use std::path::PathBuf;
 use wardside_domain::activity::ActivityKindCode;
@@ -45,7 +45,7 @@ fn load_rules(path: Option<PathBuf>) -> Result<Rules, Error> {
 }
 
 fn today() -> NaiveDate {
-    Local::now().date_naive()
+    wardside_domain::rules::period::uk_date_at(chrono::Utc::now())
 }
 
 /// `--text -` reads the note from standard input, keeping it out of the process list.

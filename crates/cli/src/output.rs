@@ -200,7 +200,7 @@ impl Out {
         for x in &r.references {
             println!(
                 "Reference by {} due {}, {} ({}).",
-                x.by.to_lowercase(),
+                x.by.replacen("The ", "the ", 1),
                 uk(x.due),
                 x.condition,
                 x.source

@@ -489,7 +489,19 @@ pub fn client(cfg: &DemoConfig, index: usize) -> DemoClient {
     }
 
     let status = *pick_weighted(&mut rng, STATUSES);
-    let status_since = cfg.as_of - Duration::days(rng.random_range(1..400));
+    // How long ago the status began, within what the Act allows: a s. 2 lasts 28 days, a
+    // remand 12 weeks, an interim order a year; restricted patients stay for years.
+    let longest_days = match status {
+        StatusCode::S2 => 28,
+        StatusCode::S35 | StatusCode::S36 => 84,
+        StatusCode::S38 => 365,
+        StatusCode::S37_41
+        | StatusCode::S45A
+        | StatusCode::S47_49
+        | StatusCode::ConditionalDischarge => 1500,
+        _ => 400,
+    };
+    let status_since = cfg.as_of - Duration::days(rng.random_range(1..longest_days));
     let case_opened =
         status_since + Duration::days(rng.random_range(0..5)).min(cfg.as_of - status_since);
 

@@ -271,7 +271,7 @@ impl Store {
     /// The status in force now, from the history.
     fn current_status(history: &[Stored<LegalEventId, LegalEvent>]) -> Option<CurrentStatus> {
         let events: Vec<LegalEvent> = history.iter().map(|s| s.record.clone()).collect();
-        let today = chrono::Local::now().date_naive();
+        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
         wardside_domain::legal::status_on(&events, today).map(|(status, since)| CurrentStatus {
             status,
             since,

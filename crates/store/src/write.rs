@@ -335,7 +335,10 @@ impl Writer<'_> {
 
     pub fn add_client(&mut self, client: &Client) -> Result<ClientId> {
         if let Some(dob) = client.dob {
-            wardside_domain::client::check_dob(dob, self.now.date_naive())?;
+            wardside_domain::client::check_dob(
+                dob,
+                wardside_domain::rules::period::uk_date_at(self.now),
+            )?;
         }
         let id = Uuid::new_v4();
         client.validate()?;
@@ -360,7 +363,10 @@ impl Writer<'_> {
     pub fn update_client(&mut self, id: ClientId, client: &Client) -> Result<usize> {
         self.require(Entity::Client, id.0)?;
         if let Some(dob) = client.dob {
-            wardside_domain::client::check_dob(dob, self.now.date_naive())?;
+            wardside_domain::client::check_dob(
+                dob,
+                wardside_domain::rules::period::uk_date_at(self.now),
+            )?;
         }
         self.update(
             id.0,

@@ -283,7 +283,22 @@ impl Rules {
         start: NaiveDate,
         j: Jurisdiction,
     ) -> Vec<TribunalWindow> {
-        let horizon = months_beginning_with(start, HORIZON_MONTHS);
+        self.windows_until(
+            status,
+            start,
+            j,
+            months_beginning_with(start, HORIZON_MONTHS),
+        )
+    }
+
+    /// The windows that open on or before `horizon`.
+    pub(crate) fn windows_until(
+        &self,
+        status: StatusCode,
+        start: NaiveDate,
+        j: Jurisdiction,
+        horizon: NaiveDate,
+    ) -> Vec<TribunalWindow> {
         let mut out = Vec::new();
         for role in [ApplicantRole::Patient, ApplicantRole::NearestRelative] {
             let Some(rule) = self.tribunal_rule(status, role, j, start) else {
@@ -347,8 +362,25 @@ impl Rules {
         age: Option<u32>,
         j: Jurisdiction,
     ) -> Result<Renewals, RulesError> {
+        self.renewals_until(
+            status,
+            start,
+            age,
+            j,
+            months_beginning_with(start, HORIZON_MONTHS),
+        )
+    }
+
+    /// As [`Rules::renewals`], listing the periods that begin on or before `horizon`.
+    pub(crate) fn renewals_until(
+        &self,
+        status: StatusCode,
+        start: NaiveDate,
+        age: Option<u32>,
+        j: Jurisdiction,
+        horizon: NaiveDate,
+    ) -> Result<Renewals, RulesError> {
         check_age(age)?;
-        let horizon = months_beginning_with(start, HORIZON_MONTHS);
         let rule = self.duration_rule(status, j, start);
         let mut periods = Vec::new();
         let (mut expires, mut longest_to, mut hours) = (None, None, None);
@@ -475,7 +507,7 @@ impl Rules {
                     due: end.succ_opt().unwrap_or(end),
                     condition: format!(
                         "if no tribunal application or reference has been made in the {m} months beginning with {}",
-                        uk_date(applicable_day)
+                        show_date(applicable_day)
                     ),
                     source: r.when.source.clone(),
                 });
@@ -507,11 +539,11 @@ impl Rules {
                         due,
                         condition: match last_hearing {
                             Some(h) => {
-                                format!("no tribunal hearing in the {years} since {}", uk_date(h))
+                                format!("no tribunal hearing in the {years} since {}", show_date(h))
                             }
                             None => format!(
                                 "if there is no tribunal hearing in the {years} beginning with {}",
-                                uk_date(since)
+                                show_date(since)
                             ),
                         },
                         source: r.when.source.clone(),
@@ -525,7 +557,7 @@ impl Rules {
 }
 
 /// A date as people in the UK write it: 5 Jul 2026.
-pub(crate) fn uk_date(d: NaiveDate) -> String {
+pub(crate) fn show_date(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
 

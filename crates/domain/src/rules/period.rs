@@ -1,8 +1,14 @@
 //! Statutory period arithmetic on UK calendar dates (never instants, so no clock change or UTC
 //! midnight can move a deadline), and the days the tribunal office is closed.
 
-use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc, Weekday};
 use std::collections::BTreeSet;
+
+/// The calendar date in the UK at an instant. Legal deadlines are UK dates: a laptop set to UTC
+/// must not think it is still yesterday at 00:30 British Summer Time.
+pub fn uk_date_at(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::London).date_naive()
+}
 
 /// The last day of "a period of `n` months beginning with" `start`.
 ///
@@ -72,6 +78,54 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn today_is_the_uk_date_around_midnight_and_the_clock_changes() {
+        assert_eq!(
+            uk_date_at(at("2026-06-30T23:30:00Z")),
+            d("2026-07-01"),
+            "BST"
+        );
+        assert_eq!(
+            uk_date_at(at("2026-12-31T23:59:00Z")),
+            d("2026-12-31"),
+            "GMT"
+        );
+        // Clocks go forward at 01:00 UTC on Sunday 29 March 2026 and back on 25 October.
+        assert_eq!(uk_date_at(at("2026-03-28T23:59:00Z")), d("2026-03-28"));
+        assert_eq!(uk_date_at(at("2026-03-29T23:00:00Z")), d("2026-03-30"));
+        assert_eq!(uk_date_at(at("2026-10-24T23:30:00Z")), d("2026-10-25"));
+        assert_eq!(uk_date_at(at("2026-10-25T23:30:00Z")), d("2026-10-25"));
+    }
+
+    /// Every half hour of 2020-2035 against the Summer Time Order 2002's rule, derived
+    /// independently: BST from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
+    /// Sunday of October.
+    #[test]
+    fn uk_date_matches_the_summer_time_rule_for_every_half_hour() {
+        fn last_sunday(year: i32, month: u32) -> NaiveDate {
+            let mut day =
+                months_beginning_with(NaiveDate::from_ymd_opt(year, month, 1).unwrap(), 1);
+            while day.weekday() != Weekday::Sun {
+                day = day.pred_opt().unwrap();
+            }
+            day
+        }
+        let mut t = at("2020-01-01T00:00:00Z");
+        while t < at("2036-01-01T00:00:00Z") {
+            let y = t.year();
+            let bst_from = last_sunday(y, 3).and_hms_opt(1, 0, 0).unwrap().and_utc();
+            let bst_to = last_sunday(y, 10).and_hms_opt(1, 0, 0).unwrap().and_utc();
+            let offset = if t >= bst_from && t < bst_to { 1 } else { 0 };
+            let expected = (t + chrono::Duration::hours(offset)).date_naive();
+            assert_eq!(uk_date_at(t), expected, "{t}");
+            t += chrono::Duration::minutes(30);
+        }
     }
 
     #[test]

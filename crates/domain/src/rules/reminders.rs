@@ -17,6 +17,8 @@ pub enum ReminderKind {
     Expiry,
     RenewalDue,
     ReferenceDue,
+    /// The recorded status must have ended: the history is out of date.
+    StatusLapsed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,10 +87,13 @@ impl Rules {
             });
         };
         let label = status.label();
+        let start = admission_day(&events, status, since);
+        // Look a year past today, however long ago the status began.
+        let horizon = super::period::months_beginning_with(today, 12);
 
         // Tribunal: the patient's window open today, or the next one.
         let windows: Vec<_> = self
-            .tribunal_windows(status, since, j)
+            .windows_until(status, start, j, horizon)
             .into_iter()
             .filter(|w| w.applicant == WindowApplicant::Patient)
             .collect();
@@ -104,7 +109,7 @@ impl Rules {
                     format!(
                         "{label}: the tribunal application window closes {} ({})",
                         in_days(days),
-                        super::uk_date(w.closes)
+                        super::show_date(w.closes)
                     ),
                     &w.source,
                 ),
@@ -119,7 +124,7 @@ impl Rules {
                     format!(
                         "{label}: the next tribunal application window opens {} ({})",
                         in_days(days),
-                        super::uk_date(w.opens)
+                        super::show_date(w.opens)
                     ),
                     &w.source,
                 );
@@ -127,8 +132,29 @@ impl Rules {
         }
 
         // Expiry and renewal of the current period.
-        if let Ok(r) = self.renewals(status, since, age, j) {
+        if let Ok(r) = self.renewals_until(status, start, age, j, horizon) {
             let source = r.source.clone().unwrap_or_default();
+            // A status that cannot still be in force: the history needs its next entry.
+            let lapsed = match (r.periods.last(), r.hours) {
+                (Some(last), _) if last.to < today && r.longest_to == Some(last.to) => {
+                    Some(last.to)
+                }
+                (_, Some(hours)) => start
+                    .checked_add_days(chrono::Days::new(u64::from(hours.div_ceil(24))))
+                    .filter(|end| *end < today),
+                _ => None,
+            };
+            if let Some(ended) = lapsed {
+                remind(
+                    ReminderKind::StatusLapsed,
+                    ended,
+                    format!(
+                        "{label} cannot have lasted beyond {}: record the patient's current legal status",
+                        super::show_date(ended)
+                    ),
+                    &source,
+                );
+            }
             if let Some(p) = r.periods.iter().find(|p| p.from <= today && today <= p.to) {
                 let days = (p.to - today).num_days();
                 let last = r.periods.last().map(|l| l.number) == Some(p.number);
@@ -139,7 +165,7 @@ impl Rules {
                         format!(
                             "{label} ends {} ({}) and cannot be renewed further",
                             in_days(days),
-                            super::uk_date(p.to)
+                            super::show_date(p.to)
                         ),
                         &source,
                     );
@@ -154,7 +180,7 @@ impl Rules {
                         p.to,
                         format!(
                             "{label} renewal due by {} ({}){hearing}",
-                            super::uk_date(p.to),
+                            super::show_date(p.to),
                             in_days(days)
                         ),
                         &source,
@@ -198,10 +224,13 @@ impl Rules {
                         ReminderKind::ReferenceDue,
                         due.due,
                         format!(
-                            "Automatic reference to the tribunal due {} ({}) by {}, {}",
-                            in_days(days),
-                            super::uk_date(due.due),
-                            due.by.to_lowercase(),
+                            "Automatic reference to the tribunal by {} {}, {}",
+                            due.by.replacen("The ", "the ", 1),
+                            match days {
+                                0 => "due today".to_string(),
+                                n if n < 0 => format!("was due on {}", super::show_date(due.due)),
+                                n => format!("due in {n} days ({})", super::show_date(due.due)),
+                            },
                             due.condition
                         ),
                         &due.source,
@@ -211,6 +240,39 @@ impl Rules {
         }
         out.sort_by_key(|r| r.due);
         out
+    }
+}
+
+/// A s. 2 that directly followed a s. 4 runs from the s. 4 admission (s. 4(4)): its 28 days
+/// and its 14-day tribunal window both count from that day.
+fn admission_day(events: &[&LegalEvent], status: StatusCode, since: NaiveDate) -> NaiveDate {
+    if status != StatusCode::S2 {
+        return since;
+    }
+    let before = events.iter().rev().filter(|e| e.on <= since).find(|e| {
+        matches!(
+            e.kind,
+            LegalEventKind::StatusStarted { .. } | LegalEventKind::Ended
+        ) && !(e.on == since
+            && matches!(
+                e.kind,
+                LegalEventKind::StatusStarted {
+                    status: StatusCode::S2
+                }
+            ))
+    });
+    match before {
+        Some(e)
+            if matches!(
+                e.kind,
+                LegalEventKind::StatusStarted {
+                    status: StatusCode::S4
+                }
+            ) =>
+        {
+            e.on
+        }
+        _ => since,
     }
 }
 

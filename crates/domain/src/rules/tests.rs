@@ -502,6 +502,55 @@ fn s2_converted_to_s3_counts_the_reference_from_the_s2_admission() {
 }
 
 #[test]
+fn s4_converted_to_s2_counts_from_the_s4_admission() {
+    let history = [
+        started("2026-11-10", StatusCode::S4),
+        started("2026-11-11", StatusCode::S2),
+    ];
+    let r = rules().reminders(&history, d("2026-11-20"), None, E);
+    let window = r
+        .iter()
+        .find(|r| r.kind == ReminderKind::TribunalWindowCloses)
+        .unwrap();
+    assert_eq!(
+        window.due,
+        d("2026-11-23"),
+        "14 days beginning with 10 November"
+    );
+    let expiry = r.iter().find(|r| r.kind == ReminderKind::Expiry).unwrap();
+    assert_eq!(
+        expiry.due,
+        d("2026-12-07"),
+        "28 days beginning with 10 November"
+    );
+    // A s. 2 after a gap (the s. 4 ended) counts from its own start.
+    let history = [
+        started("2026-11-01", StatusCode::S4),
+        ev("2026-11-03", LegalEventKind::Ended),
+        started("2026-11-11", StatusCode::S2),
+    ];
+    let r = rules().reminders(&history, d("2026-11-20"), None, E);
+    let window = r
+        .iter()
+        .find(|r| r.kind == ReminderKind::TribunalWindowCloses)
+        .unwrap();
+    assert_eq!(window.due, d("2026-11-24"));
+}
+
+#[test]
+fn s4_has_the_assessment_window_and_lasts_72_hours() {
+    assert_eq!(
+        windows("s4", "2026-11-03"),
+        [(Patient, d("2026-11-03"), d("2026-11-16"))]
+    );
+    let r = rules()
+        .renewals(StatusCode::S4, d("2026-11-03"), None, E)
+        .unwrap();
+    assert_eq!(r.hours, Some(72));
+    assert!(r.periods.is_empty());
+}
+
+#[test]
 fn a_hearing_restarts_the_three_year_clock_for_restricted_patients() {
     let history = [
         started("2020-01-10", StatusCode::S37_41),
@@ -516,6 +565,56 @@ fn a_hearing_restarts_the_three_year_clock_for_restricted_patients() {
         .find(|r| r.kind == ReminderKind::ReferenceDue)
         .unwrap();
     assert_eq!(reference.due, d("2024-03-01"));
+}
+
+#[test]
+fn long_running_statuses_keep_their_reminders_years_later() {
+    // A section 3 from 2020, viewed in 2026: periods are followed past the three-year listing.
+    let history = [started("2020-03-03", StatusCode::S3)];
+    let r = rules().reminders(&history, d("2026-02-20"), None, E);
+    let renewal = r
+        .iter()
+        .find(|r| r.kind == ReminderKind::RenewalDue)
+        .unwrap();
+    assert_eq!(renewal.due, d("2026-03-02"));
+    assert!(
+        r.iter()
+            .any(|r| r.kind == ReminderKind::TribunalWindowCloses && r.due == d("2026-03-02"))
+    );
+}
+
+#[test]
+fn a_status_that_must_have_ended_asks_for_the_history_to_be_updated() {
+    let r = rules().reminders(
+        &[started("2026-10-01", StatusCode::S2)],
+        d("2026-11-25"),
+        None,
+        E,
+    );
+    let lapsed = r
+        .iter()
+        .find(|r| r.kind == ReminderKind::StatusLapsed)
+        .unwrap();
+    assert_eq!(lapsed.due, d("2026-10-28"));
+    assert!(
+        lapsed
+            .text
+            .contains("record the patient's current legal status")
+    );
+    let r = rules().reminders(
+        &[started("2026-11-20", StatusCode::S136)],
+        d("2026-11-25"),
+        None,
+        E,
+    );
+    assert!(r.iter().any(|r| r.kind == ReminderKind::StatusLapsed));
+    let r = rules().reminders(
+        &[started("2026-11-24", StatusCode::S5_2)],
+        d("2026-11-25"),
+        None,
+        E,
+    );
+    assert!(r.is_empty(), "a holding power from yesterday may still run");
 }
 
 #[test]
