@@ -535,6 +535,7 @@ fn legal_kind(a: &LegalArgs) -> Result<LegalEventKind, Error> {
         },
         LegalEventKindCode::Reference => LegalEventKind::Reference,
         LegalEventKindCode::Recalled => LegalEventKind::Recalled,
+        LegalEventKindCode::BarringReport => LegalEventKind::BarringReport,
         LegalEventKindCode::Ended => LegalEventKind::Ended,
     })
 }

@@ -91,6 +91,7 @@ coded_enum! {
         ManagersHearing => "managers-hearing", "Hospital managers' hearing held";
         Reference => "reference", "Reference to the tribunal (managers or Secretary of State)";
         Recalled => "recalled", "Recalled to hospital";
+        BarringReport => "barring-report", "Nearest relative told of a barring report (s25)";
         Ended => "ended", "Legal status ended (discharge, expiry, regrading)";
     }
 }
@@ -111,14 +112,25 @@ pub struct LegalEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum LegalEventKind {
-    StatusStarted { status: StatusCode },
+    StatusStarted {
+        status: StatusCode,
+    },
     Renewed,
-    TribunalApplication { applicant: Applicant },
+    TribunalApplication {
+        applicant: Applicant,
+    },
     ApplicationWithdrawn,
-    TribunalHearing { outcome: Option<String> },
-    ManagersHearing { outcome: Option<String> },
+    TribunalHearing {
+        outcome: Option<String>,
+    },
+    ManagersHearing {
+        outcome: Option<String>,
+    },
     Reference,
     Recalled,
+    /// The nearest relative was told that the responsible clinician barred their order for
+    /// discharge (s. 25): their 28 days to apply to the tribunal start.
+    BarringReport,
     Ended,
 }
 
@@ -133,6 +145,7 @@ impl LegalEventKind {
             LegalEventKind::ManagersHearing { .. } => LegalEventKindCode::ManagersHearing,
             LegalEventKind::Reference => LegalEventKindCode::Reference,
             LegalEventKind::Recalled => LegalEventKindCode::Recalled,
+            LegalEventKind::BarringReport => LegalEventKindCode::BarringReport,
             LegalEventKind::Ended => LegalEventKindCode::Ended,
         }
     }

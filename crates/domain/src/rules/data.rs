@@ -161,6 +161,24 @@ pub(crate) struct ManagersHearingRule {
     pub when: InForce,
 }
 
+/// A deadline that an event in the history starts.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct EventRule {
+    pub event: crate::legal::LegalEventKindCode,
+    pub after: String,
+    pub statuses: Vec<StatusCode>,
+    #[serde(default)]
+    pub applicant: Option<ApplicantRole>,
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub days: Option<u32>,
+    #[serde(default)]
+    pub months: Option<u32>,
+    #[serde(flatten)]
+    pub when: InForce,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct InformRule {
     pub statuses: Vec<StatusCode>,
@@ -188,6 +206,8 @@ pub(crate) struct RulesFile {
     pub managers_hearing: Vec<ManagersHearingRule>,
     #[serde(default)]
     pub inform: Vec<InformRule>,
+    #[serde(default)]
+    pub event: Vec<EventRule>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,7 +315,8 @@ impl Rules {
             .chain(file.tribunal.iter().map(|r| &r.when))
             .chain(file.reference.iter().map(|r| &r.when))
             .chain(file.managers_hearing.iter().map(|r| &r.when))
-            .chain(file.inform.iter().map(|r| &r.when));
+            .chain(file.inform.iter().map(|r| &r.when))
+            .chain(file.event.iter().map(|r| &r.when));
         for when in whens {
             match (&when.commencement, when.effective_from) {
                 (Some(key), _) if !known.contains(key.as_str()) => {

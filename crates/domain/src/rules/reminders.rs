@@ -170,10 +170,19 @@ impl Rules {
                         &source,
                     );
                 } else if days <= SOON_DAYS {
-                    let hearing = if r.managers_hearing_on_renewal.is_some() {
-                        "; the hospital managers must consider the renewal"
-                    } else {
-                        ""
+                    let held = events
+                        .iter()
+                        .filter(|e| matches!(e.kind, LegalEventKind::ManagersHearing { .. }))
+                        .map(|e| e.on)
+                        .rfind(|on| (p.to - *on).num_days() <= SOON_DAYS);
+                    let hearing = match (&r.managers_hearing_on_renewal, held) {
+                        (Some(_), Some(on)) => {
+                            format!("; a managers' hearing was held on {}", super::show_date(on))
+                        }
+                        (Some(_), None) => {
+                            "; the hospital managers must consider the renewal".to_string()
+                        }
+                        (None, _) => String::new(),
                     };
                     remind(
                         ReminderKind::RenewalDue,
@@ -238,8 +247,78 @@ impl Rules {
                 }
             }
         }
+        self.event_deadlines(&events, status, today, j, &mut out);
         out.sort_by_key(|r| r.due);
         out
+    }
+
+    /// Deadlines started by an event in the history: the nearest relative's 28 days after a
+    /// barring report, the Secretary of State's month after a recall.
+    fn event_deadlines(
+        &self,
+        events: &[&LegalEvent],
+        status: StatusCode,
+        today: NaiveDate,
+        j: Jurisdiction,
+        out: &mut Vec<Reminder>,
+    ) {
+        for e in events {
+            for rule in &self.file.event {
+                if rule.event != e.kind.code()
+                    || !rule.statuses.contains(&status)
+                    || self.in_force(&rule.when, j, e.on).is_none()
+                {
+                    continue;
+                }
+                let due = match (rule.days, rule.months) {
+                    (Some(n), _) => super::period::days_beginning_with(e.on, n),
+                    (None, Some(n)) => super::period::months_beginning_with(e.on, n),
+                    (None, None) => continue,
+                };
+                let days = (due - today).num_days();
+                if days < 0 {
+                    continue;
+                }
+                let (kind, text) = match (&rule.applicant, &rule.by) {
+                    (Some(_), _) => {
+                        let who = if self.provision_in_force("mha2025-nominated-person", e.on) {
+                            "The nominated person"
+                        } else {
+                            "The nearest relative"
+                        };
+                        (
+                            ReminderKind::TribunalWindowCloses,
+                            format!(
+                                "{who} can apply to the tribunal until {} ({}), after {} on {}",
+                                super::show_date(due),
+                                in_days(days),
+                                rule.after,
+                                super::show_date(e.on)
+                            ),
+                        )
+                    }
+                    (None, Some(by)) => (
+                        ReminderKind::ReferenceDue,
+                        format!(
+                            "{by} must refer the case to the tribunal by {} ({}), after {} on {}",
+                            super::show_date(due),
+                            in_days(days),
+                            rule.after,
+                            super::show_date(e.on)
+                        ),
+                    ),
+                    (None, None) => continue,
+                };
+                out.push(Reminder {
+                    kind,
+                    due,
+                    days_left: days,
+                    text,
+                    source: rule.when.source.clone(),
+                    guidance: GUIDANCE,
+                });
+            }
+        }
     }
 }
 

@@ -499,6 +499,24 @@ fn s2_converted_to_s3_counts_the_reference_from_the_s2_admission() {
         .unwrap();
     assert_eq!(renewal.due, d("2026-07-19"));
     assert!(renewal.text.contains("managers must consider"));
+    // Once the managers have held their hearing, the reminder says so.
+    let mut history = history.to_vec();
+    history.push(ev(
+        "2026-06-22",
+        LegalEventKind::ManagersHearing { outcome: None },
+    ));
+    let r = rules().reminders(&history, d("2026-06-25"), None, E);
+    let renewal = r
+        .iter()
+        .find(|r| r.kind == ReminderKind::RenewalDue)
+        .unwrap();
+    assert!(
+        renewal
+            .text
+            .contains("managers' hearing was held on 22 Jun 2026"),
+        "{}",
+        renewal.text
+    );
 }
 
 #[test]
@@ -615,6 +633,63 @@ fn a_status_that_must_have_ended_asks_for_the_history_to_be_updated() {
         E,
     );
     assert!(r.is_empty(), "a holding power from yesterday may still run");
+}
+
+#[test]
+fn a_barring_report_gives_the_nearest_relative_28_days() {
+    let history = [
+        started("2026-06-01", StatusCode::S3),
+        ev("2026-11-10", LegalEventKind::BarringReport),
+    ];
+    let r = rules().reminders(&history, d("2026-11-20"), None, E);
+    let nr = r
+        .iter()
+        .find(|r| r.text.starts_with("The nearest relative"))
+        .unwrap();
+    assert_eq!(
+        nr.due,
+        d("2026-12-07"),
+        "28 days beginning with 10 November"
+    );
+    assert!(nr.source.contains("66(1)(g)"));
+    assert!(
+        !rules()
+            .reminders(&history, d("2026-12-08"), None, E)
+            .iter()
+            .any(|r| r.text.starts_with("The nearest relative"))
+    );
+    // Not for a section 2: the Act gives that nearest relative no tribunal application.
+    let s2 = [
+        started("2026-11-05", StatusCode::S2),
+        ev("2026-11-10", LegalEventKind::BarringReport),
+    ];
+    assert!(
+        !rules()
+            .reminders(&s2, d("2026-11-20"), None, E)
+            .iter()
+            .any(|r| r.text.starts_with("The nearest relative"))
+    );
+}
+
+#[test]
+fn a_recall_means_the_secretary_of_state_must_refer_within_a_month() {
+    let history = [
+        started("2024-01-10", StatusCode::ConditionalDischarge),
+        ev("2026-11-15", LegalEventKind::Recalled),
+        started("2026-11-15", StatusCode::S37_41),
+    ];
+    let r = rules().reminders(&history, d("2026-11-20"), None, E);
+    let reference = r
+        .iter()
+        .find(|r| r.text.contains("after the recall"))
+        .unwrap();
+    assert_eq!(reference.due, d("2026-12-14"));
+    assert_eq!(reference.kind, ReminderKind::ReferenceDue);
+    // s. 70 runs again from the recall: no application in the first six months.
+    assert!(
+        !r.iter()
+            .any(|r| r.kind == ReminderKind::TribunalWindowCloses)
+    );
 }
 
 #[test]
