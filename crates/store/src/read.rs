@@ -148,13 +148,12 @@ pub struct OpRecord {
 fn eligibility_from(
     rules: &Rules,
     client: &Client,
-    history: &[Stored<LegalEventId, LegalEvent>],
+    events: &[LegalEvent],
     on: NaiveDate,
     considering: Option<Treatment>,
     jurisdiction: Jurisdiction,
 ) -> Result<Eligibility> {
-    let events: Vec<LegalEvent> = history.iter().map(|s| s.record.clone()).collect();
-    let status = wardside_domain::legal::status_on(&events, on)
+    let status = wardside_domain::legal::status_on(events, on)
         .map(|(s, _)| s)
         .unwrap_or(StatusCode::Informal);
     Ok(rules.eligibility(&EligibilityQuery {
@@ -186,14 +185,7 @@ impl CaseView {
             .dob
             .and_then(|dob| wardside_domain::client::age_on(dob, today));
         Ok(Guidance {
-            eligibility: eligibility_from(
-                rules,
-                client,
-                &self.legal_history,
-                today,
-                None,
-                jurisdiction,
-            )?,
+            eligibility: eligibility_from(rules, client, &events, today, None, jurisdiction)?,
             reminders: rules.reminders(&events, today, age, jurisdiction),
         })
     }
@@ -384,8 +376,12 @@ impl Store {
         jurisdiction: Jurisdiction,
     ) -> Result<Eligibility> {
         let record: Client = self.get(client.0)?;
-        let history = self.legal_history(&client.to_string())?;
-        eligibility_from(rules, &record, &history, on, considering, jurisdiction)
+        let events: Vec<LegalEvent> = self
+            .legal_history(&client.to_string())?
+            .into_iter()
+            .map(|s| s.record)
+            .collect();
+        eligibility_from(rules, &record, &events, on, considering, jurisdiction)
     }
 
     /// Everything on a case, with an audit entry for the view.

@@ -431,6 +431,14 @@ fn ev(on: &str, kind: LegalEventKind) -> LegalEvent {
     }
 }
 
+/// The first reminder of a kind; the test fails if there is none.
+fn first(reminders: &[Reminder], kind: ReminderKind) -> &Reminder {
+    reminders
+        .iter()
+        .find(|r| r.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} reminder in {reminders:#?}"))
+}
+
 fn started(on: &str, status: StatusCode) -> LegalEvent {
     ev(on, LegalEventKind::StatusStarted { status })
 }
@@ -439,10 +447,7 @@ fn started(on: &str, status: StatusCode) -> LegalEvent {
 fn s2_reminder_counts_down_to_the_window_closing() {
     let history = [started("2026-11-10", StatusCode::S2)];
     let r = rules().reminders(&history, d("2026-11-20"), None, E);
-    let w = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::TribunalWindowCloses)
-        .unwrap();
+    let w = first(&r, ReminderKind::TribunalWindowCloses);
     assert_eq!((w.due, w.days_left), (d("2026-11-23"), 3));
     assert!(w.text.contains("closes in 3 days"), "{}", w.text);
     assert_eq!(w.guidance, GUIDANCE);
@@ -486,17 +491,11 @@ fn s2_converted_to_s3_counts_the_reference_from_the_s2_admission() {
         started("2026-01-20", StatusCode::S3),
     ];
     let r = rules().reminders(&history, d("2026-06-25"), None, E);
-    let reference = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::ReferenceDue)
-        .unwrap();
+    let reference = first(&r, ReminderKind::ReferenceDue);
     // Six months beginning with 5 January end on 4 July: due 5 July.
     assert_eq!(reference.due, d("2026-07-05"));
     // Renewal of the s. 3 counts from the s. 3 itself: 20 January + 6 months.
-    let renewal = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::RenewalDue)
-        .unwrap();
+    let renewal = first(&r, ReminderKind::RenewalDue);
     assert_eq!(renewal.due, d("2026-07-19"));
     assert!(renewal.text.contains("managers must consider"));
     // Once the managers have held their hearing, the reminder says so.
@@ -506,10 +505,7 @@ fn s2_converted_to_s3_counts_the_reference_from_the_s2_admission() {
         LegalEventKind::ManagersHearing { outcome: None },
     ));
     let r = rules().reminders(&history, d("2026-06-25"), None, E);
-    let renewal = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::RenewalDue)
-        .unwrap();
+    let renewal = first(&r, ReminderKind::RenewalDue);
     assert!(
         renewal
             .text
@@ -526,16 +522,13 @@ fn s4_converted_to_s2_counts_from_the_s4_admission() {
         started("2026-11-11", StatusCode::S2),
     ];
     let r = rules().reminders(&history, d("2026-11-20"), None, E);
-    let window = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::TribunalWindowCloses)
-        .unwrap();
+    let window = first(&r, ReminderKind::TribunalWindowCloses);
     assert_eq!(
         window.due,
         d("2026-11-23"),
         "14 days beginning with 10 November"
     );
-    let expiry = r.iter().find(|r| r.kind == ReminderKind::Expiry).unwrap();
+    let expiry = first(&r, ReminderKind::Expiry);
     assert_eq!(
         expiry.due,
         d("2026-12-07"),
@@ -548,10 +541,7 @@ fn s4_converted_to_s2_counts_from_the_s4_admission() {
         started("2026-11-11", StatusCode::S2),
     ];
     let r = rules().reminders(&history, d("2026-11-20"), None, E);
-    let window = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::TribunalWindowCloses)
-        .unwrap();
+    let window = first(&r, ReminderKind::TribunalWindowCloses);
     assert_eq!(window.due, d("2026-11-24"));
 }
 
@@ -578,10 +568,7 @@ fn a_hearing_restarts_the_three_year_clock_for_restricted_patients() {
         ),
     ];
     let r = rules().reminders(&history, d("2024-02-01"), None, E);
-    let reference = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::ReferenceDue)
-        .unwrap();
+    let reference = first(&r, ReminderKind::ReferenceDue);
     assert_eq!(reference.due, d("2024-03-01"));
 }
 
@@ -590,10 +577,7 @@ fn long_running_statuses_keep_their_reminders_years_later() {
     // A section 3 from 2020, viewed in 2026: periods are followed past the three-year listing.
     let history = [started("2020-03-03", StatusCode::S3)];
     let r = rules().reminders(&history, d("2026-02-20"), None, E);
-    let renewal = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::RenewalDue)
-        .unwrap();
+    let renewal = first(&r, ReminderKind::RenewalDue);
     assert_eq!(renewal.due, d("2026-03-02"));
     assert!(
         r.iter()
@@ -609,10 +593,7 @@ fn a_status_that_must_have_ended_asks_for_the_history_to_be_updated() {
         None,
         E,
     );
-    let lapsed = r
-        .iter()
-        .find(|r| r.kind == ReminderKind::StatusLapsed)
-        .unwrap();
+    let lapsed = first(&r, ReminderKind::StatusLapsed);
     assert_eq!(lapsed.due, d("2026-10-28"));
     assert!(
         lapsed
