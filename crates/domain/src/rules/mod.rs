@@ -150,6 +150,17 @@ impl Rules {
             .iter()
             .filter(|r| self.in_force(r.when(), q.jurisdiction, q.on).is_some())
             .collect();
+        if in_force.is_empty() {
+            return Ok(Eligibility {
+                eligible: false,
+                reason: format!(
+                    "No IMHA provisions were in force in {} on {}.",
+                    q.jurisdiction.label(),
+                    show_date(q.on)
+                ),
+                source: "MHA 1983 ss. 130A-130D (England, from 1 April 2009); ss. 130E-130L (Wales, from 2012)".into(),
+            });
+        }
         let yes = |reason: &str, source: &str| Eligibility {
             eligible: true,
             reason: reason.to_owned(),

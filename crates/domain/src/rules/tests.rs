@@ -163,6 +163,12 @@ fn before_the_imha_provisions_commenced_nobody_qualified() {
         })
         .unwrap();
     assert!(!e.eligible);
+    assert!(
+        e.reason
+            .contains("No IMHA provisions were in force in England on 31 Mar 2009"),
+        "{}",
+        e.reason
+    );
 }
 
 // ---- tribunal windows ----
