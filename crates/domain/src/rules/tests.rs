@@ -737,3 +737,49 @@ fn an_organisation_file_with_a_typo_or_a_bad_date_is_refused_with_the_reason() {
         .unwrap();
     assert!(extra.calendar.is_bank_holiday(d("2030-06-03")));
 }
+
+#[test]
+fn cto_guardianship_and_the_other_court_sections_renew_as_the_act_says() {
+    // CTO: s. 17C / s. 20A, 6, 6 then 12 months; the managers must consider each extension.
+    let cto = rules()
+        .renewals(StatusCode::S17A, d("2026-02-01"), None, E)
+        .unwrap();
+    let ends: Vec<_> = cto.periods.iter().map(|p| p.to).collect();
+    assert_eq!(
+        &ends[..3],
+        [d("2026-07-31"), d("2027-01-31"), d("2028-01-31")]
+    );
+    assert!(cto.managers_hearing_on_renewal.is_some());
+    assert!(cto.inform.unwrap().who.contains("responsible hospital"));
+    assert_eq!(cto.references[0].due, d("2026-08-01"), "s. 68: six months");
+    // Guardianship: the local authority, not the managers.
+    let s7 = rules()
+        .renewals(StatusCode::S7, d("2026-02-01"), None, E)
+        .unwrap();
+    assert_eq!(s7.periods[0].to, d("2026-07-31"));
+    assert!(s7.managers_hearing_on_renewal.is_none());
+    assert!(s7.references.is_empty());
+    assert!(
+        s7.inform
+            .unwrap()
+            .who
+            .contains("local social services authority")
+    );
+    // s. 36 as s. 35: 28 days at a time, 12 weeks in all.
+    let s36 = rules()
+        .renewals(StatusCode::S36, d("2026-02-01"), None, E)
+        .unwrap();
+    assert_eq!(s36.longest_to, Some(d("2026-04-25")));
+    assert_eq!(s36.periods.len(), 3);
+    // s. 48/49 lasts until the court decides: no fixed end.
+    let s48 = rules()
+        .renewals(StatusCode::S48_49, d("2026-02-01"), None, E)
+        .unwrap();
+    assert!(s48.periods.is_empty() && s48.hours.is_none());
+    assert!(s48.note.contains("no fixed end"));
+    // s. 135 / s. 136: 24 hours.
+    let s136 = rules()
+        .renewals(StatusCode::S136, d("2026-02-01"), None, E)
+        .unwrap();
+    assert_eq!(s136.hours, Some(24));
+}
