@@ -43,16 +43,32 @@ pub enum Command {
     },
     /// Change the passphrase (rewraps the key; the database is not rewritten).
     Passwd,
+    /// Mental Health Act rules: eligibility, tribunal windows, renewals (needs no store).
+    #[command(subcommand)]
+    Rules(RulesCmd),
+    #[command(flatten)]
+    Store(StoreCommand),
+}
+
+/// The commands that work on an unlocked store.
+// Parsed once per process: boxing the big variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
     /// Facts about the store: its id, this device, the schema version, counts.
     Info,
+    /// Clients (patients): add, show, update, equality monitoring, relatives.
     #[command(subcommand)]
     Client(ClientCmd),
     /// The caseload: open cases by name, with status and last activity.
     Caseload(CaseloadArgs),
+    /// Cases: open, show (with eligibility and reminders), close, audit.
     #[command(subcommand)]
     Case(CaseCmd),
+    /// Issues agreed with the patient, and their outcomes.
     #[command(subcommand)]
     Issue(IssueCmd),
+    /// The timeline: add an activity, amend its note, see every version.
     #[command(subcommand)]
     Activity(ActivityCmd),
     /// Record an event in a client's legal-status history.
@@ -63,9 +79,6 @@ pub enum Command {
     Referral(ReferralArgs),
     /// Record a safeguarding concern or a breach of confidentiality.
     Safeguarding(SafeguardingArgs),
-    /// Mental Health Act rules: eligibility, tribunal windows, renewals (needs no store).
-    #[command(subcommand)]
-    Rules(RulesCmd),
     /// Search the text of every note.
     Search {
         query: String,

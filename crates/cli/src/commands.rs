@@ -61,16 +61,11 @@ fn text_arg(text: String) -> Result<String, Error> {
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     let out = Out { json: cli.json };
-    if let Command::Rules(cmd) = cli.command {
-        return rules(cmd, &load_rules(cli.rules)?, &out);
-    }
-    let db = match cli.db {
-        Some(p) => p,
-        None => default_db()?,
-    };
-    let rules_file = cli.rules;
+    // Only commands that use a store look for one: the rules need none.
+    let db = || cli.db.clone().map_or_else(default_db, Ok);
     match cli.command {
         Command::Init { advocate } => {
+            let db = db()?;
             let pass = passphrase::for_new_store()?;
             let store = Store::create(&db, &pass, &advocate)?;
             out.info(
@@ -80,6 +75,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Passwd => {
+            let db = db()?;
             if !db.exists() {
                 return Err(wardside_store::StoreError::NoStore(db).into());
             }
@@ -91,11 +87,13 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             out.done("Passphrase changed. The database itself was not rewritten.");
             Ok(())
         }
-        command => {
+        Command::Rules(cmd) => rules(cmd, &load_rules(cli.rules)?, &out),
+        Command::Store(command) => {
+            let db = db()?;
             let pass = passphrase::current()?;
             let mut store = Store::unlock(&db, &pass)?;
             drop(pass);
-            run_unlocked(command, &mut store, &out, rules_file)
+            run_unlocked(command, &mut store, &out, cli.rules)
         }
     }
 }
@@ -137,22 +135,19 @@ fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
 }
 
 fn run_unlocked(
-    command: Command,
+    command: StoreCommand,
     store: &mut Store,
     out: &Out,
     rules_file: Option<PathBuf>,
 ) -> Result<(), Error> {
     match command {
-        Command::Init { .. } | Command::Passwd | Command::Rules(_) => {
-            unreachable!("handled before unlocking")
-        }
-        Command::Info => {
+        StoreCommand::Info => {
             let info = store.info()?;
             let (clients, open_cases, activities) = store.counts()?;
             out.value(&serde_json::json!({"store": info, "clients": clients, "open_cases": open_cases, "activities": activities}))
         }
-        Command::Client(cmd) => client(cmd, store, out),
-        Command::Caseload(a) => {
+        StoreCommand::Client(cmd) => client(cmd, store, out),
+        StoreCommand::Caseload(a) => {
             let filter = CaseloadFilter {
                 hospital: a.hospital,
                 ward: a.ward,
@@ -162,8 +157,8 @@ fn run_unlocked(
             };
             out.caseload(&store.caseload(&filter, a.offset, a.limit)?)
         }
-        Command::Case(cmd) => case(cmd, store, out, rules_file),
-        Command::Issue(IssueCmd::Add {
+        StoreCommand::Case(cmd) => case(cmd, store, out, rules_file),
+        StoreCommand::Issue(IssueCmd::Add {
             case,
             category,
             summary,
@@ -178,7 +173,7 @@ fn run_unlocked(
             };
             out.id(store.write(|w| w.add_issue(&issue))?)
         }
-        Command::Issue(IssueCmd::Outcome {
+        StoreCommand::Issue(IssueCmd::Outcome {
             id,
             outcome,
             on,
@@ -196,8 +191,8 @@ fn run_unlocked(
             })?;
             out.id(id)
         }
-        Command::Activity(cmd) => activity(cmd, store, out),
-        Command::Legal(a) => {
+        StoreCommand::Activity(cmd) => activity(cmd, store, out),
+        StoreCommand::Legal(a) => {
             let kind = legal_kind(&a)?;
             let event = LegalEvent {
                 client_id: a.client,
@@ -207,7 +202,7 @@ fn run_unlocked(
             };
             out.id(store.write(|w| w.add_legal_event(&event))?)
         }
-        Command::Consent(a) => {
+        StoreCommand::Consent(a) => {
             let consent = Consent {
                 client_id: a.client,
                 scope: a.scope,
@@ -219,7 +214,7 @@ fn run_unlocked(
             };
             out.id(store.write(|w| w.record_consent(&consent))?)
         }
-        Command::Referral(a) => {
+        StoreCommand::Referral(a) => {
             let mut referral = Referral {
                 client_id: a.client,
                 received_on: a.received.unwrap_or_else(today),
@@ -251,7 +246,7 @@ fn run_unlocked(
             }
             out.id(store.write(|w| w.add_referral(&referral))?)
         }
-        Command::Safeguarding(a) => {
+        StoreCommand::Safeguarding(a) => {
             let event = SafeguardingEvent {
                 case_id: a.case,
                 kind: a.kind,
@@ -265,8 +260,8 @@ fn run_unlocked(
             };
             out.id(store.write(|w| w.add_safeguarding(&event))?)
         }
-        Command::Search { query, limit } => out.hits(&store.search(&query, limit)?),
-        Command::Demo {
+        StoreCommand::Search { query, limit } => out.hits(&store.search(&query, limit)?),
+        StoreCommand::Demo {
             clients,
             seed,
             as_of,
