@@ -432,8 +432,9 @@ impl Rules {
                         });
                     }
                     note = format!(
-                        "{} lasts up to {days} days from the start; the court may renew it for up to {renew} days at a time, to {max_to} at the latest.",
-                        status.label()
+                        "{} lasts up to {days} days beginning with the start; the court may renew it for up to {renew} days at a time, to {} at the latest.",
+                        status.label(),
+                        show_date(max_to)
                     );
                 } else {
                     longest_to = Some(first_to);
