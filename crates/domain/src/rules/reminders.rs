@@ -279,7 +279,7 @@ impl Rules {
                 if days < 0 {
                     continue;
                 }
-                let (kind, text) = match (&rule.applicant, &rule.by) {
+                let (kind, what) = match (&rule.applicant, &rule.by) {
                     (Some(_), _) => {
                         let who = if self.provision_in_force("mha2025-nominated-person", e.on) {
                             "The nominated person"
@@ -288,27 +288,22 @@ impl Rules {
                         };
                         (
                             ReminderKind::TribunalWindowCloses,
-                            format!(
-                                "{who} can apply to the tribunal until {} ({}), after {} on {}",
-                                super::show_date(due),
-                                in_days(days),
-                                rule.after,
-                                super::show_date(e.on)
-                            ),
+                            format!("{who} can apply to the tribunal until"),
                         )
                     }
                     (None, Some(by)) => (
                         ReminderKind::ReferenceDue,
-                        format!(
-                            "{by} must refer the case to the tribunal by {} ({}), after {} on {}",
-                            super::show_date(due),
-                            in_days(days),
-                            rule.after,
-                            super::show_date(e.on)
-                        ),
+                        format!("{by} must refer the case to the tribunal by"),
                     ),
                     (None, None) => continue,
                 };
+                let text = format!(
+                    "{what} {} ({}), after {} on {}",
+                    super::show_date(due),
+                    in_days(days),
+                    rule.after,
+                    super::show_date(e.on)
+                );
                 out.push(Reminder {
                     kind,
                     due,
