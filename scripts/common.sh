@@ -2,8 +2,12 @@
 # and share one cargo target directory outside the clone so repeat runs are fast.
 set -euo pipefail
 
-# Debian packages the build and tests need. Later parts of Wardside add theirs here.
-APT_PACKAGES=(build-essential pkg-config perl make ca-certificates curl)
+# Debian packages the build and tests need: the toolchain's C side, Tauri's WebKitGTK and its
+# helpers, Xvfb and WebKitWebDriver for the end-to-end tests, fonts so text renders, and
+# imagemagick/poppler for looking at screens and PDFs.
+APT_PACKAGES=(build-essential pkg-config perl make ca-certificates curl file
+  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
+  xvfb xauth webkit2gtk-driver fonts-noto-core imagemagick xdotool poppler-utils)
 
 need_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -21,6 +25,35 @@ install_apt_packages() {
   fi
 }
 
+install_node() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "==> installing Node.js and npm (Debian)"
+    need_root apt-get update -qq
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+}
+
+# The UI's npm packages (exactly the lockfile's), then the built UI in ui/dist, which the app
+# embeds at compile time: the Rust build needs it first.
+build_ui() {
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    echo "==> npm ci (ui/)"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  echo "==> building the UI"
+  (cd ui && npm run --silent build -- --logLevel warn)
+}
+
+# tauri-driver (WebDriver for Tauri apps) in a tools folder beside the shared target dir.
+install_tauri_driver() {
+  local tools="$HOME/.cache/wardside/tools"
+  if [ ! -x "$tools/bin/tauri-driver" ]; then
+    echo "==> installing tauri-driver 2.1.0"
+    cargo install -q tauri-driver --locked --version 2.1.0 --root "$tools"
+  fi
+  export PATH="$tools/bin:$PATH"
+}
+
 install_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
@@ -35,6 +68,7 @@ install_rust() {
 setup() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   install_apt_packages
+  install_node
   install_rust
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wardside/target}"
   export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -14,34 +14,15 @@ use wardside_domain::*;
 use wardside_store::{CaseloadFilter, Store};
 
 fn default_db() -> Result<PathBuf, Error> {
-    directories::ProjectDirs::from("uk", "Wardside", "Wardside")
-        .map(|d| d.data_dir().join("wardside.db"))
-        .ok_or_else(|| {
-            Error::Usage("could not find a data directory for this user; pass --db PATH".into())
-        })
+    wardside_store::config::default_db_path().ok_or_else(|| {
+        Error::Usage("could not find a data directory for this user; pass --db PATH".into())
+    })
 }
 
 /// The shipped rules plus the organisation's file: `--rules FILE`, else `rules.toml` in the
 /// configuration directory if present.
 fn load_rules(path: Option<PathBuf>) -> Result<Rules, Error> {
-    let rules = Rules::shipped()?;
-    let path = path.or_else(|| {
-        directories::ProjectDirs::from("uk", "Wardside", "Wardside")
-            .map(|d| d.config_dir().join("rules.toml"))
-            .filter(|p| p.exists())
-    });
-    match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(&p).map_err(|e| {
-                Error::Usage(format!(
-                    "could not read the rules file {}: {e}",
-                    p.display()
-                ))
-            })?;
-            Ok(rules.with_organisation_file(&text)?)
-        }
-        None => Ok(rules),
-    }
+    Ok(wardside_store::config::load_rules(path.as_deref())?)
 }
 
 fn today() -> NaiveDate {
@@ -154,6 +135,7 @@ fn run_unlocked(
                 status: a.status,
                 advocate: a.advocate,
                 include_closed: a.all,
+                ..CaseloadFilter::default()
             };
             out.caseload(&store.caseload(&filter, a.offset, a.limit)?)
         }

@@ -293,6 +293,70 @@ impl fmt::Display for Instruction {
     }
 }
 
+/// When a case asks for a second look. IMHA support is short-term and issue-focused: a case
+/// open a long time, or with nothing recorded lately, should be reviewed or closed. The numbers
+/// are a service's policy, not law: these are defaults an organisation can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagPolicy {
+    pub open_longer_than_days: i64,
+    pub quiet_for_days: i64,
+}
+
+impl Default for FlagPolicy {
+    fn default() -> Self {
+        FlagPolicy {
+            open_longer_than_days: 90,
+            quiet_for_days: 28,
+        }
+    }
+}
+
+/// Why a case is flagged on the caseload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseFlagKind {
+    OpenLong,
+    NoRecentActivity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseFlag {
+    pub kind: CaseFlagKind,
+    pub text: String,
+}
+
+/// The flags on an open case on `today`: open longer than the policy allows, and no activity
+/// recorded for a while (or ever, once the case is older than that).
+pub fn case_flags(
+    opened_on: NaiveDate,
+    last_activity: Option<NaiveDate>,
+    today: NaiveDate,
+    policy: FlagPolicy,
+) -> Vec<CaseFlag> {
+    let mut flags = Vec::new();
+    let open_days = (today - opened_on).num_days();
+    if open_days > policy.open_longer_than_days {
+        flags.push(CaseFlag {
+            kind: CaseFlagKind::OpenLong,
+            text: format!("Open {open_days} days: review whether the issues are resolved"),
+        });
+    }
+    let quiet = match last_activity {
+        Some(last) => (today - last).num_days(),
+        None => open_days,
+    };
+    if quiet > policy.quiet_for_days {
+        flags.push(CaseFlag {
+            kind: CaseFlagKind::NoRecentActivity,
+            text: match last_activity {
+                Some(_) => format!("Nothing recorded for {quiet} days"),
+                None => format!("Nothing recorded since it opened {open_days} days ago"),
+            },
+        });
+    }
+    flags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +449,25 @@ mod tests {
             issue.validate(),
             Err(ValidationError::DatesOutOfOrder { .. })
         ));
+    }
+
+    #[test]
+    fn long_open_and_quiet_cases_are_flagged_by_policy() {
+        let policy = FlagPolicy::default();
+        let today = d("2026-11-25");
+        assert!(case_flags(d("2026-11-01"), Some(d("2026-11-20")), today, policy).is_empty());
+        let flags = case_flags(d("2026-05-01"), Some(d("2026-10-01")), today, policy);
+        assert_eq!(
+            flags.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [CaseFlagKind::OpenLong, CaseFlagKind::NoRecentActivity]
+        );
+        assert_eq!(flags[1].text, "Nothing recorded for 55 days");
+        // Exactly at the limit is not yet flagged.
+        assert!(case_flags(d("2026-10-28"), None, today, policy).is_empty());
+        let never = case_flags(d("2026-10-27"), None, today, policy);
+        assert_eq!(
+            never[0].text,
+            "Nothing recorded since it opened 29 days ago"
+        );
     }
 }

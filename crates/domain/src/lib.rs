@@ -17,6 +17,7 @@ pub mod nhs;
 pub mod people;
 pub mod rules;
 pub mod safeguarding;
+pub mod vocabulary;
 
 pub use activity::{Activity, ActivityKind, ContactMethod, RecordsBasis, RightsTopic};
 pub use case::{

@@ -53,6 +53,12 @@ pub enum StoreError {
     #[error("{0}")]
     Rules(#[from] wardside_domain::rules::RulesError),
 
+    #[error("could not read the rules file {path}: {source}")]
+    RulesFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: String },
 

@@ -10,13 +10,17 @@
 //! overwrite a note version.
 
 pub mod clock;
+pub mod config;
 pub mod demo;
+mod drafts;
 mod error;
+pub mod intake;
 pub mod keys;
 mod open;
 pub mod read;
 pub mod write;
 
+pub use drafts::Draft;
 pub use error::{Result, StoreError};
 pub use keys::{KdfParams, Passphrase, key_path};
 pub use open::{Store, StoreInfo, Tuning};

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
+use wardside_domain::case::{CaseFlag, FlagPolicy, case_flags};
 use wardside_domain::rules::{
     Eligibility, EligibilityQuery, Jurisdiction, Reminder, Rules, Treatment,
 };
@@ -28,6 +29,8 @@ pub struct CaseloadFilter {
     pub status: Option<StatusCode>,
     pub advocate: Option<AdvocateId>,
     pub include_closed: bool,
+    /// When an open case is flagged for a second look.
+    pub flag_policy: FlagPolicy,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +46,32 @@ pub struct CaseloadRow {
     pub closed_on: Option<NaiveDate>,
     pub advocate_id: Option<AdvocateId>,
     pub last_activity: Option<String>,
+    /// Open long, or quiet: see [`wardside_domain::case::case_flags`].
+    pub flags: Vec<CaseFlag>,
+}
+
+/// What the caseload can be filtered by.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaseloadFacets {
+    pub hospitals: Vec<String>,
+    pub wards: Vec<Place>,
+    pub advocates: Vec<Stored<AdvocateId, Advocate>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Place {
+    pub hospital: String,
+    pub ward: String,
+}
+
+/// A reminder on one of the caseload's open cases.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueReminder {
+    pub case_id: CaseId,
+    pub client_id: ClientId,
+    pub name: String,
+    #[serde(flatten)]
+    pub reminder: Reminder,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +145,8 @@ pub struct SearchHit {
     pub activity: ActivityId,
     pub at: String,
     pub snippet: String,
+    pub client_name: String,
+    pub kind_label: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -332,6 +363,7 @@ impl Store {
                 ))
             },
         )?;
+        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
         let mut out = Vec::new();
         for row in rows {
             let (
@@ -347,6 +379,16 @@ impl Store {
                 advocate,
                 last,
             ) = row?;
+            let opened_on = parse_date(Some(opened))
+                .ok_or_else(|| StoreError::Corrupt("case opening date".into()))?;
+            let flags = if closed.is_none() {
+                let last_day = last
+                    .as_deref()
+                    .and_then(|l| parse_date(l.get(..10).map(str::to_owned)));
+                case_flags(opened_on, last_day, today, filter.flag_policy)
+            } else {
+                Vec::new()
+            };
             out.push(CaseloadRow {
                 case_id: parse_id(case_id)?,
                 client_id: parse_id(client_id)?,
@@ -355,14 +397,120 @@ impl Store {
                 ward,
                 status: status.and_then(|s| s.parse().ok()),
                 status_since: parse_date(since),
-                opened_on: parse_date(Some(opened))
-                    .ok_or_else(|| StoreError::Corrupt("case opening date".into()))?,
+                opened_on,
                 closed_on: parse_date(closed),
                 advocate_id: advocate.map(parse_id).transpose()?,
                 last_activity: last,
+                flags,
             });
         }
         Ok(out)
+    }
+
+    /// Reminders due within `within_days` of `today` (and any overdue) on the open cases that
+    /// match the filter, soonest first: what the caseload shows above the list. One pass over
+    /// the legal-status histories; the rules engine decides each case.
+    pub fn due_reminders(
+        &self,
+        filter: &CaseloadFilter,
+        rules: &Rules,
+        today: NaiveDate,
+        jurisdiction: Jurisdiction,
+        within_days: i64,
+    ) -> Result<Vec<DueReminder>> {
+        let mut cases = self.conn.prepare_cached(
+            "SELECT k.id, c.id, c.name, c.data ->> '$.dob' FROM kase k JOIN client c ON c.id = k.client_id
+             WHERE k.closed_on IS NULL
+               AND (?1 IS NULL OR c.hospital = ?1)
+               AND (?2 IS NULL OR c.ward = ?2)
+               AND (?3 IS NULL OR k.advocate_id = ?3)",
+        )?;
+        let cases: Vec<(String, String, String, Option<String>)> = cases
+            .query_map(
+                params![
+                    filter.hospital,
+                    filter.ward,
+                    filter.advocate.map(|a| a.to_string())
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        let mut histories: std::collections::HashMap<String, Vec<LegalEvent>> =
+            std::collections::HashMap::new();
+        let mut events = self.conn.prepare_cached(
+            "SELECT client_id, data FROM legal_event
+             WHERE client_id IN (SELECT client_id FROM kase WHERE closed_on IS NULL)
+             ORDER BY client_id, on_date, rowid",
+        )?;
+        let rows =
+            events.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (client, data) = row?;
+            histories
+                .entry(client)
+                .or_default()
+                .push(serde_json::from_str(&data)?);
+        }
+        let mut out = Vec::new();
+        for (case_id, client_id, name, dob) in cases {
+            let Some(history) = histories.get(&client_id) else {
+                continue;
+            };
+            if let Some(wanted) = filter.status {
+                let now = wardside_domain::legal::status_on(history, today).map(|(s, _)| s);
+                if now != Some(wanted) {
+                    continue;
+                }
+            }
+            let age = parse_date(dob).and_then(|d| wardside_domain::client::age_on(d, today));
+            let (case_id, client_id): (CaseId, ClientId) =
+                (parse_id(case_id)?, parse_id(client_id)?);
+            for reminder in rules.reminders(history, today, age, jurisdiction) {
+                if reminder.days_left <= within_days {
+                    out.push(DueReminder {
+                        case_id,
+                        client_id,
+                        name: name.clone(),
+                        reminder,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.reminder.due, &a.name).cmp(&(b.reminder.due, &b.name)));
+        Ok(out)
+    }
+
+    /// The hospitals, wards and advocates on open cases, for the caseload's filters.
+    pub fn caseload_facets(&self) -> Result<CaseloadFacets> {
+        let mut places = self.conn.prepare_cached(
+            "SELECT DISTINCT c.hospital, c.ward FROM kase k JOIN client c ON c.id = k.client_id
+             WHERE k.closed_on IS NULL AND c.hospital IS NOT NULL ORDER BY 1, 2",
+        )?;
+        let places: Vec<(String, Option<String>)> = places
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut facets = CaseloadFacets::default();
+        for (hospital, ward) in places {
+            if facets.hospitals.last() != Some(&hospital) {
+                facets.hospitals.push(hospital.clone());
+            }
+            if let Some(ward) = ward {
+                facets.wards.push(Place { hospital, ward });
+            }
+        }
+        let mut advocates = self
+            .conn
+            .prepare_cached("SELECT id, data FROM advocate ORDER BY data ->> '$.name'")?;
+        let rows =
+            advocates.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, data) = row?;
+            facets.advocates.push(Stored {
+                id: parse_id(id)?,
+                record: serde_json::from_str(&data)?,
+            });
+        }
+        Ok(facets)
     }
 
     /// Whether a client is a qualifying patient on `on`, from their recorded legal status and
@@ -559,8 +707,9 @@ impl Store {
         let q = fts_query(query)?;
         self.write(|w| w.audit_read("search", Entity::Note, None, Scope::default()))?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.case_id, a.id, a.at, snippet(note_fts, 0, '[', ']', '…', 16)
+            "SELECT a.case_id, a.id, a.at, snippet(note_fts, 0, '[', ']', '…', 16), c.name, a.data ->> '$.kind.type'
              FROM note_fts JOIN note_version nv ON nv.rowid = note_fts.rowid JOIN activity a ON a.id = nv.note_id
+             JOIN kase k ON k.id = a.case_id JOIN client c ON c.id = k.client_id
              WHERE note_fts MATCH ?1 AND a.deleted = 0
              ORDER BY note_fts.rowid DESC LIMIT ?2",
         )?;
@@ -570,15 +719,22 @@ impl Store {
                 r.get::<_, String>(1)?,
                 r.get(2)?,
                 r.get(3)?,
+                r.get(4)?,
+                r.get::<_, String>(5)?,
             ))
         })?;
         rows.map(|row| {
-            let (case, activity, at, snippet) = row?;
+            let (case, activity, at, snippet, client_name, kind) = row?;
             Ok(SearchHit {
                 case: parse_id(case)?,
                 activity: parse_id(activity)?,
                 at,
                 snippet,
+                client_name,
+                kind_label: kind
+                    .parse::<wardside_domain::activity::ActivityKindCode>()
+                    .map(|k| k.label())
+                    .unwrap_or("Activity"),
             })
         })
         .collect()

@@ -126,7 +126,7 @@ pub(crate) struct Scope {
 /// together when the closure returns `Ok`.
 #[derive(Debug)]
 pub struct Writer<'s> {
-    tx: Transaction<'s>,
+    pub(crate) tx: Transaction<'s>,
     device_id: &'s str,
     actor: &'s str,
     hlc: Hlc,
@@ -506,6 +506,20 @@ impl Writer<'_> {
             },
         )
         .map(|_| ())
+    }
+
+    /// Record an outcome on each issue still open, then close: the closing screen's one action.
+    /// Nothing is written unless the case can close.
+    pub fn close_case_with_outcomes(
+        &mut self,
+        id: CaseId,
+        closure: CaseClosure,
+        outcomes: &[(IssueId, IssueOutcome)],
+    ) -> Result<()> {
+        for (issue, outcome) in outcomes {
+            self.set_issue_outcome(*issue, outcome.clone())?;
+        }
+        self.close_case(id, closure)
     }
 
     pub fn update_case(&mut self, id: CaseId, case: &Case) -> Result<usize> {

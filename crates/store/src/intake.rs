@@ -1,0 +1,116 @@
+//! A new person arriving: the client, their legal status, how the referral came and (usually)
+//! a case opened at once, written together so a half-entered person never exists. The referral
+//! records the rules engine's answer on eligibility, as `wardside referral` does.
+
+use crate::error::Result;
+use crate::open::Store;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use wardside_domain::rules::{EligibilityQuery, Jurisdiction, Rules};
+use wardside_domain::*;
+
+/// What the app's "new client" form sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    pub client: Client,
+    pub status: StatusCode,
+    pub status_since: NaiveDate,
+    pub referral: Option<IntakeReferral>,
+    /// Open a case now, on this date, instructed or not.
+    pub case: Option<IntakeCase>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeReferral {
+    pub received_on: NaiveDate,
+    pub source: ReferralSource,
+    #[serde(default)]
+    pub referrer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeCase {
+    pub opened_on: NaiveDate,
+    pub instruction: Instruction,
+    #[serde(default)]
+    pub responsible_authority: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeResult {
+    pub client_id: ClientId,
+    pub referral_id: Option<ReferralId>,
+    pub case_id: Option<CaseId>,
+}
+
+impl Store {
+    pub fn intake(
+        &mut self,
+        intake: &Intake,
+        rules: &Rules,
+        jurisdiction: Jurisdiction,
+    ) -> Result<IntakeResult> {
+        self.write(|w| {
+            let client_id = w.add_client(&intake.client)?;
+            w.add_legal_event(&LegalEvent {
+                client_id,
+                on: intake.status_since,
+                kind: LegalEventKind::StatusStarted {
+                    status: intake.status,
+                },
+                note: None,
+            })?;
+            let referral_id = match &intake.referral {
+                Some(r) => {
+                    let mut referral = Referral {
+                        client_id,
+                        received_on: r.received_on,
+                        source: r.source,
+                        method: None,
+                        referrer: r.referrer.clone(),
+                        eligible: None,
+                        eligibility_reason: None,
+                        eligibility_source: None,
+                    };
+                    let status = if r.received_on >= intake.status_since {
+                        intake.status
+                    } else {
+                        StatusCode::Informal
+                    };
+                    referral.record_eligibility(
+                        &rules.eligibility(&EligibilityQuery {
+                            status,
+                            on: r.received_on,
+                            age: intake
+                                .client
+                                .dob
+                                .and_then(|d| wardside_domain::client::age_on(d, r.received_on)),
+                            considering: None,
+                            jurisdiction,
+                        })?,
+                    );
+                    Some(w.add_referral(&referral)?)
+                }
+                None => None,
+            };
+            let case_id = match &intake.case {
+                Some(c) => {
+                    let mut case = Case::opened(client_id, c.opened_on);
+                    case.referral_id = referral_id;
+                    case.instruction = c.instruction.clone();
+                    case.responsible_authority = c.responsible_authority.clone();
+                    Some(w.open_case(&case)?)
+                }
+                None => None,
+            };
+            Ok(IntakeResult {
+                client_id,
+                referral_id,
+                case_id,
+            })
+        })
+    }
+}

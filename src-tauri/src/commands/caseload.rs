@@ -1,0 +1,57 @@
+//! The caseload: the list, its filters, and the reminders that go first.
+
+use super::today;
+use crate::error::Result;
+use crate::session::Session;
+use serde::Deserialize;
+use tauri::State;
+use wardside_domain::{AdvocateId, StatusCode};
+use wardside_store::{CaseloadFacets, CaseloadFilter, CaseloadRow, DueReminder};
+
+/// The filters as the screen sends them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Filter {
+    pub hospital: Option<String>,
+    pub ward: Option<String>,
+    pub status: Option<StatusCode>,
+    pub advocate: Option<AdvocateId>,
+    pub include_closed: bool,
+}
+
+impl From<Filter> for CaseloadFilter {
+    fn from(f: Filter) -> Self {
+        CaseloadFilter {
+            hospital: f.hospital,
+            ward: f.ward,
+            status: f.status,
+            advocate: f.advocate,
+            include_closed: f.include_closed,
+            ..CaseloadFilter::default()
+        }
+    }
+}
+
+#[tauri::command(async)]
+pub fn caseload(
+    session: State<'_, Session>,
+    filter: Filter,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<CaseloadRow>> {
+    let filter = filter.into();
+    session.with_store(|s| s.caseload(&filter, offset, limit.min(500)))
+}
+
+#[tauri::command(async)]
+pub fn due_reminders(session: State<'_, Session>, filter: Filter) -> Result<Vec<DueReminder>> {
+    let filter = filter.into();
+    let days = session.settings.get().reminder_days;
+    let rules = &session.rules;
+    session.with_store(|s| s.due_reminders(&filter, rules, today(), rules.jurisdiction(), days))
+}
+
+#[tauri::command(async)]
+pub fn caseload_facets(session: State<'_, Session>) -> Result<CaseloadFacets> {
+    session.with_store(|s| s.caseload_facets())
+}

@@ -1,0 +1,103 @@
+//! The one place where errors become what the screen shows: a stable `code` the UI can act on
+//! and a `message` a person can act on. Internals never reach the screen.
+
+use serde::Serialize;
+use wardside_store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+impl AppError {
+    pub fn locked() -> Self {
+        AppError {
+            code: "locked",
+            message: "Wardside is locked. Enter your passphrase to continue.".into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        AppError {
+            code: "invalid",
+            message: message.into(),
+        }
+    }
+}
+
+/// Fixed text for failures whose own message would mean nothing to an advocate (or could carry
+/// internals). The detail stays out of the UI; nothing was saved by a failed write.
+const SOMETHING_WENT_WRONG: &str = "Something went wrong and nothing was saved. Try again; if it keeps happening, restart Wardside.";
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let (code, message) = match &e {
+            StoreError::WrongPassphrase => ("wrong-passphrase", e.to_string()),
+            StoreError::WeakPassphrase(_) => ("weak-passphrase", e.to_string()),
+            StoreError::Invalid(_) | StoreError::Rules(_) => ("invalid", e.to_string()),
+            StoreError::RulesFile { .. } => ("rules-file", e.to_string()),
+            StoreError::NotFound { .. } => ("not-found", e.to_string()),
+            StoreError::Refused(_) => ("refused", e.to_string()),
+            StoreError::DiskFull => ("disk-full", e.to_string()),
+            StoreError::NoStore(_) => ("no-store", e.to_string()),
+            StoreError::AlreadyExists(_) => ("already-exists", e.to_string()),
+            StoreError::KeyFileMissing(_)
+            | StoreError::CorruptKeyFile { .. }
+            | StoreError::UnsupportedKeyFile { .. }
+            | StoreError::KeyMismatch
+            | StoreError::NewerSchema => ("store-unusable", e.to_string()),
+            StoreError::Database(_)
+            | StoreError::Migration(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Io { .. }
+            | StoreError::Random => ("internal", SOMETHING_WENT_WRONG.to_owned()),
+        };
+        AppError { code, message }
+    }
+}
+
+impl From<wardside_domain::ValidationError> for AppError {
+    fn from(e: wardside_domain::ValidationError) -> Self {
+        AppError::invalid(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wardside_domain::ValidationError;
+
+    #[test]
+    fn a_validation_error_shows_its_message() {
+        let e: AppError = StoreError::Invalid(ValidationError::Required {
+            context: "client",
+            field: "name",
+        })
+        .into();
+        assert_eq!(e.code, "invalid");
+        assert!(e.message.contains("name"), "{}", e.message);
+    }
+
+    #[test]
+    fn internals_never_reach_the_screen() {
+        let e: AppError = StoreError::Corrupt("column data at line 1 column 7".into()).into();
+        assert_eq!(e.code, "internal");
+        assert_eq!(e.message, SOMETHING_WENT_WRONG);
+        let e: AppError = StoreError::Io {
+            path: "/home/a/.local/share/wardside/wardside.db-wal".into(),
+            source: std::io::Error::other("permission denied"),
+        }
+        .into();
+        assert_eq!(e.message, SOMETHING_WENT_WRONG);
+    }
+
+    #[test]
+    fn a_wrong_passphrase_says_what_to_check() {
+        let e: AppError = StoreError::WrongPassphrase.into();
+        assert_eq!(e.code, "wrong-passphrase");
+        assert!(e.message.contains("caps lock"));
+    }
+}

@@ -1,0 +1,145 @@
+//! Wardside's desktop shell. It owns the window, the session (the unlocked store and when it
+//! locks) and the list of commands the UI may call; every rule lives in `wardside-domain` and
+//! every read and write in `wardside-store`.
+//!
+//! It must never keep anything sensitive outside the encrypted store: no webview storage, no
+//! files, no logs of content. Keys live only in [`session::Session`] while unlocked.
+
+pub mod commands;
+pub mod error;
+pub mod session;
+pub mod settings;
+
+use clap::Parser;
+use session::Session;
+use settings::SettingsFile;
+use std::path::PathBuf;
+use tauri::{Builder, Manager, Runtime};
+
+/// Command-line options of the desktop app.
+#[derive(Debug, Parser)]
+#[command(name = "wardside-app", version, about = "Wardside desktop app")]
+pub struct Args {
+    /// The encrypted store to open (default: the user's data directory).
+    #[arg(long, env = "WARDSIDE_DB")]
+    pub db: Option<PathBuf>,
+    /// Open a demo store of synthetic people (created on first use, passphrase shown on the
+    /// lock screen). Never mixes with a real store.
+    #[arg(long, conflicts_with = "db")]
+    pub demo: bool,
+    /// The organisation's rules file (commencement dates).
+    #[arg(long, env = "WARDSIDE_RULES")]
+    pub rules: Option<PathBuf>,
+}
+
+/// The demo store's published passphrase (override with WARDSIDE_DEMO_PASSPHRASE).
+pub const DEMO_PASSPHRASE: &str = "demo store passphrase";
+
+/// Commands and the lock watcher: shared by the real app and the mock-runtime tests.
+pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    use commands::{access, activities, caseload, cases, clients};
+    builder
+        .invoke_handler(tauri::generate_handler![
+            access::session_status,
+            access::create_store,
+            access::unlock,
+            access::lock,
+            access::touch,
+            access::settings,
+            access::save_settings,
+            access::vocabulary,
+            caseload::caseload,
+            caseload::due_reminders,
+            caseload::caseload_facets,
+            cases::case_view,
+            cases::open_case,
+            cases::close_case,
+            cases::add_issue,
+            cases::set_issue_outcome,
+            cases::add_safeguarding,
+            cases::case_audit,
+            clients::add_client,
+            clients::client_view,
+            clients::update_client,
+            clients::add_relative,
+            clients::record_consent,
+            clients::add_legal_event,
+            activities::add_activity,
+            activities::amend_note,
+            activities::note_history,
+            activities::save_draft,
+            activities::get_draft,
+            activities::discard_draft,
+            activities::search,
+        ])
+        .setup(|app| {
+            session::spawn_watcher(app.handle().clone());
+            Ok(())
+        })
+}
+
+/// Build the session from the arguments: which store, which rules, the demo store if asked.
+pub fn session_from(args: &Args) -> Result<Session, String> {
+    let rules =
+        wardside_store::config::load_rules(args.rules.as_deref()).map_err(|e| e.to_string())?;
+    let settings =
+        SettingsFile::load(wardside_store::config::config_dir().map(|d| d.join("settings.json")));
+    if args.demo {
+        let db = wardside_store::config::demo_db_path()
+            .ok_or("could not find a data directory for the demo store")?;
+        let pass = std::env::var("WARDSIDE_DEMO_PASSPHRASE").unwrap_or(DEMO_PASSPHRASE.into());
+        if !db.exists() {
+            create_demo_store(&db, &pass).map_err(|e| e.to_string())?;
+        }
+        return Ok(Session::new(db, rules, settings, Some(pass)));
+    }
+    let db = match &args.db {
+        Some(db) => db.clone(),
+        None => wardside_store::config::default_db_path()
+            .ok_or("could not find a data directory for this user; pass --db PATH")?,
+    };
+    Ok(Session::new(db, rules, settings, None))
+}
+
+fn create_demo_store(db: &std::path::Path, pass: &str) -> wardside_store::Result<()> {
+    eprintln!(
+        "Creating a demo store of 300 synthetic people at {}",
+        db.display()
+    );
+    let mut store = Store::create(db, &wardside_store::Passphrase::new(pass), "Demo Advocate")?;
+    let today = commands::today();
+    let cfg = wardside_domain::demo::DemoConfig::new(300, 1, today);
+    wardside_store::demo::load(&mut store, &cfg, |_| {})?;
+    store.lock()
+}
+
+use wardside_store::Store;
+
+/// Start the desktop app.
+pub fn run() {
+    let args = Args::parse();
+    let session = match session_from(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("wardside-app: {e}");
+            std::process::exit(2);
+        }
+    };
+    let app = app_builder(tauri::Builder::default())
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .manage(session)
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("wardside-app: could not start the window: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The unlocked store and everything that decides when it locks. The database key lives only in
+//! the `Store` held here: locking drops it, and the UI is told to clear every screen.
+
+use crate::error::{AppError, Result};
+use crate::settings::{Settings, SettingsFile};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+use tauri::{AppHandle, Emitter, Runtime};
+use wardside_domain::rules::Rules;
+use wardside_store::{Passphrase, Store};
+
+/// The event the UI listens for; its payload is the [`LockReason`].
+pub const LOCKED_EVENT: &str = "locked";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockReason {
+    /// The lock button or Ctrl+L.
+    Manual,
+    /// Nobody touched the keyboard or mouse for the idle timeout.
+    Idle,
+    /// The laptop was suspended (lid closed) and has woken up.
+    Suspend,
+}
+
+/// What the lock screen may know while locked: whether a store exists, never its content.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionStatus {
+    pub store_exists: bool,
+    pub unlocked: bool,
+    pub store_path: PathBuf,
+    /// Only when started with `--demo`: the demo store's published passphrase.
+    pub demo_passphrase: Option<String>,
+    pub settings: Settings,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    db: PathBuf,
+    demo_passphrase: Option<String>,
+    pub(crate) rules: Rules,
+    store: Mutex<Option<Store>>,
+    last_touch: Mutex<Instant>,
+    pub(crate) settings: SettingsFile,
+}
+
+impl Session {
+    pub fn new(
+        db: PathBuf,
+        rules: Rules,
+        settings: SettingsFile,
+        demo_passphrase: Option<String>,
+    ) -> Self {
+        Session {
+            db,
+            demo_passphrase,
+            rules,
+            store: Mutex::new(None),
+            last_touch: Mutex::new(Instant::now()),
+            settings,
+        }
+    }
+
+    fn guard(&self) -> Result<MutexGuard<'_, Option<Store>>> {
+        // A panic while holding the store cannot leave it half-written (SQLite rolls back an
+        // unfinished transaction), so a poisoned lock is still usable.
+        Ok(self.store.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn status(&self) -> Result<SessionStatus> {
+        Ok(SessionStatus {
+            store_exists: self.db.exists(),
+            unlocked: self.guard()?.is_some(),
+            store_path: self.db.clone(),
+            demo_passphrase: self.demo_passphrase.clone(),
+            settings: self.settings.get(),
+        })
+    }
+
+    /// Run `f` on the unlocked store; refused while locked. Counts as activity.
+    pub fn with_store<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> wardside_store::Result<T>,
+    ) -> Result<T> {
+        let mut guard = self.guard()?;
+        let store = guard.as_mut().ok_or_else(AppError::locked)?;
+        self.touch();
+        Ok(f(store)?)
+    }
+
+    pub fn create(&self, advocate: &str, pass: &str, confirm: &str) -> Result<()> {
+        let pass = Passphrase::new(pass);
+        if !pass.matches(&Passphrase::new(confirm)) {
+            return Err(AppError::invalid(
+                "The two passphrases are different. Type the same passphrase in both boxes.",
+            ));
+        }
+        let store = Store::create(&self.db, &pass, advocate)?;
+        self.install(store)
+    }
+
+    pub fn unlock(&self, pass: &str) -> Result<()> {
+        let store = Store::unlock(&self.db, &Passphrase::new(pass))?;
+        self.install(store)
+    }
+
+    fn install(&self, store: Store) -> Result<()> {
+        *self.guard()? = Some(store);
+        self.touch();
+        Ok(())
+    }
+
+    /// Drop the store (and with it the key). Returns whether it was unlocked.
+    pub fn lock(&self) -> bool {
+        let store = self.guard().ok().and_then(|mut g| g.take());
+        match store {
+            Some(store) => {
+                // Closing flushes the WAL; if that fails the key is still dropped with it.
+                let _ = store.lock();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn touch(&self) {
+        *self.last_touch.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_touch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.guard().map(|g| g.is_some()).unwrap_or(false)
+    }
+}
+
+/// Lock and tell the UI why.
+pub fn lock_and_notify<R: Runtime>(app: &AppHandle<R>, session: &Session, reason: LockReason) {
+    if session.lock() || reason == LockReason::Manual {
+        let _ = app.emit(LOCKED_EVENT, reason);
+    }
+}
+
+/// One reading of both clocks. On Linux `Instant` stops while the machine is suspended and the
+/// wall clock does not, so a gap between them means the laptop slept.
+#[derive(Debug, Clone, Copy)]
+pub struct Tick {
+    pub mono: Instant,
+    pub wall: SystemTime,
+}
+
+impl Tick {
+    pub fn now() -> Self {
+        Tick {
+            mono: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
+
+/// More wall-clock time than this beyond the monotonic clock between two ticks is a suspend.
+pub const SUSPEND_GAP: Duration = Duration::from_secs(5);
+
+/// Whether the watcher should lock now.
+pub fn lock_reason(
+    previous: Tick,
+    now: Tick,
+    idle_for: Duration,
+    idle_limit: Duration,
+) -> Option<LockReason> {
+    let mono = now.mono.saturating_duration_since(previous.mono);
+    let wall = now.wall.duration_since(previous.wall).unwrap_or_default();
+    if wall.saturating_sub(mono) > SUSPEND_GAP {
+        Some(LockReason::Suspend)
+    } else if idle_for >= idle_limit {
+        Some(LockReason::Idle)
+    } else {
+        None
+    }
+}
+
+/// Checks once a second whether to lock (idle timeout, suspend), for as long as the app runs.
+pub fn spawn_watcher<R: Runtime>(app: AppHandle<R>) {
+    use tauri::Manager;
+    std::thread::Builder::new()
+        .name("wardside-lock-watcher".into())
+        .spawn(move || {
+            let mut previous = Tick::now();
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let now = Tick::now();
+                let session = app.state::<Session>();
+                if session.is_unlocked() {
+                    let limit = session.settings.get().idle_limit();
+                    if let Some(reason) = lock_reason(previous, now, session.idle_for(), limit) {
+                        lock_and_notify(&app, &session, reason);
+                    }
+                }
+                previous = now;
+            }
+        })
+        .expect("the lock watcher thread starts");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gap_between_wall_and_monotonic_time_is_a_suspend() {
+        let start = Tick::now();
+        let later = Tick {
+            mono: start.mono + Duration::from_secs(1),
+            wall: start.wall + Duration::from_secs(600),
+        };
+        assert_eq!(
+            lock_reason(start, later, Duration::ZERO, Duration::from_secs(300)),
+            Some(LockReason::Suspend)
+        );
+    }
+
+    #[test]
+    fn idle_locks_at_the_limit_and_not_before() {
+        let start = Tick::now();
+        let later = Tick {
+            mono: start.mono + Duration::from_secs(1),
+            wall: start.wall + Duration::from_secs(1),
+        };
+        let limit = Duration::from_secs(300);
+        assert_eq!(
+            lock_reason(start, later, Duration::from_secs(299), limit),
+            None
+        );
+        assert_eq!(
+            lock_reason(start, later, limit, limit),
+            Some(LockReason::Idle)
+        );
+    }
+
+    #[test]
+    fn a_wall_clock_set_backwards_is_not_a_suspend() {
+        let start = Tick::now();
+        let later = Tick {
+            mono: start.mono + Duration::from_secs(1),
+            wall: start.wall - Duration::from_secs(3600),
+        };
+        assert_eq!(
+            lock_reason(start, later, Duration::ZERO, Duration::from_secs(300)),
+            None
+        );
+    }
+}

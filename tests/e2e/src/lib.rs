@@ -1,0 +1,242 @@
+//! Helpers for driving the real desktop app through WebDriver: start `tauri-driver` (which
+//! starts WebKitWebDriver, which starts the app) with a private home, data and cache directory
+//! per run, connect, and always stop the driver again, even when a test fails.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+/// Where the app keeps everything during one run: its store, and the webview's own data and
+/// cache directories (checked for leaks afterwards).
+#[derive(Debug)]
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Sandbox {
+            dir: tempfile::Builder::new().prefix("wardside-e2e").tempdir()?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path().join("data/wardside/wardside.db")
+    }
+
+    /// Every file under the sandbox whose bytes contain `needle`.
+    pub fn files_containing(&self, needle: &[u8]) -> Vec<PathBuf> {
+        fn walk(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, needle, out);
+                } else if let Ok(bytes) = std::fs::read(&p)
+                    && bytes.windows(needle.len()).any(|w| w == needle)
+                {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.path(), needle, &mut out);
+        out
+    }
+
+    /// Every file the run left, for the report.
+    pub fn list(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    walk(&e.path(), out);
+                } else {
+                    out.push(e.path());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.path(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// How many files the run left, for the report.
+    pub fn file_count(&self) -> usize {
+        fn walk(dir: &Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|es| {
+                    es.flatten()
+                        .map(|e| {
+                            if e.path().is_dir() {
+                                walk(&e.path())
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(self.path())
+    }
+}
+
+/// A running tauri-driver; killed when dropped.
+#[derive(Debug)]
+pub struct Driver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(4444)
+}
+
+/// `tauri-driver` from PATH or `$TAURI_DRIVER`, the app using the sandbox's default store.
+pub fn start_driver(sandbox: &Sandbox) -> std::io::Result<Driver> {
+    start_driver_with(sandbox, None)
+}
+
+/// The same, with the app opening the store at `db`.
+pub fn start_driver_with(sandbox: &Sandbox, db: Option<&Path>) -> std::io::Result<Driver> {
+    let port = free_port();
+    let native = free_port();
+    let exe = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+    let home = sandbox.path().join("home");
+    std::fs::create_dir_all(&home)?;
+    let child = Command::new(exe)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", sandbox.path().join("data"))
+        .env("XDG_CONFIG_HOME", sandbox.path().join("config"))
+        .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+        .env("XDG_RUNTIME_DIR", sandbox.path().join("run"))
+        .env_remove("WARDSIDE_DB")
+        .env_remove("WARDSIDE_RULES")
+        .envs(db.map(|p| ("WARDSIDE_DB", p.as_os_str().to_owned())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    std::fs::create_dir_all(sandbox.path().join("run"))?;
+    Ok(Driver { child, port })
+}
+
+/// The app binary under test: `$WARDSIDE_APP`, else the workspace's debug build.
+pub fn app_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("WARDSIDE_APP") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("debug/wardside-app")
+}
+
+/// Start the app (a new WebDriver session) and wait until it answers.
+pub async fn launch(driver: &Driver) -> Result<Client, String> {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({"application": app_binary()}),
+    );
+    caps.insert("browserName".into(), "wry".into());
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let mut last = String::new();
+    for _ in 0..100 {
+        match ClientBuilder::new(hyper_connector())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return Ok(c),
+            Err(e) => {
+                last = e.to_string();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    Err(format!("could not start the app through {url}: {last}"))
+}
+
+fn hyper_connector() -> hyper_util::client::legacy::connect::HttpConnector {
+    hyper_util::client::legacy::connect::HttpConnector::new()
+}
+
+/// Wait for an element by CSS selector.
+pub async fn find(c: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("{css}: {e}"))
+}
+
+/// Wait until the page's text contains `text`.
+pub async fn wait_for_text(c: &Client, text: &str) -> Result<(), String> {
+    for _ in 0..150 {
+        let body = c
+            .find(Locator::Css("body"))
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        if body.contains(text) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("the page never showed {text:?}"))
+}
+
+/// Run axe-core on the page; returns the serious and critical violations as
+/// "rule-id: help (n nodes)" lines.
+pub async fn axe(c: &Client, axe_source: &str) -> Result<Vec<String>, String> {
+    c.execute(&format!("{axe_source}\n;return typeof axe;"), vec![])
+        .await
+        .map_err(|e| format!("injecting axe-core: {e}"))?;
+    let out = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { resultTypes: ["violations"], runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } })
+                 .then(r => done(r.violations
+                    .filter(v => v.impact === "serious" || v.impact === "critical")
+                    .map(v => v.id + ": " + v.help + " (" + v.nodes.length + " nodes: " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ") + ")")))
+                 .catch(e => done(["axe failed: " + e]));"#,
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("running axe-core: {e}"))?;
+    Ok(out
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}

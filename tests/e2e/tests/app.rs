@@ -1,0 +1,218 @@
+//! The whole ward visit on the real app: first run, a new client and case, a private interview
+//! and a ward-round representation typed with the keyboard, search, lock and unlock, a wrong
+//! passphrase, a restart, a draft that survives a lock; axe-core on every main screen; and
+//! afterwards no trace of the note's text anywhere but inside the encrypted store.
+//!
+//! Needs a display (Xvfb), `tauri-driver` and `WebKitWebDriver`: `scripts/test.sh` provides them
+//! and runs this with `--ignored`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fantoccini::Client;
+use fantoccini::key::Key;
+use wardside_e2e::*;
+
+const PASS: &str = "kettle orbit marmalade lantern";
+const CANARY: &str = "zebracanary7319";
+
+fn axe_source() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../ui/node_modules/axe-core/axe.min.js"
+    );
+    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
+}
+
+async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
+    let violations = axe(c, &axe_source()).await.expect("axe runs");
+    for v in violations {
+        report.push(format!("{screen}: {v}"));
+    }
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let el = find(c, css).await.unwrap();
+    el.clear().await.ok();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    find(c, css).await.unwrap().click().await.unwrap();
+}
+
+/// Keys sent to whatever has focus, as a person would press them.
+async fn press(c: &Client, keys: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
+fn ctrl(k: char) -> String {
+    format!("{}{k}{}", char::from(Key::Control), char::from(Key::Null))
+}
+
+async fn unlock(c: &Client, pass: &str) {
+    type_into(c, "#passphrase", pass).await;
+    press(c, &char::from(Key::Enter).to_string()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
+async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_plaintext() {
+    let sandbox = Sandbox::new().unwrap();
+    let driver = start_driver(&sandbox).unwrap();
+    let mut a11y = Vec::new();
+
+    // ---- first run ----
+    let c = launch(&driver).await.unwrap();
+    find(&c, "#first-run-title").await.unwrap();
+    check_axe(&c, "first run", &mut a11y).await;
+    type_into(&c, "#advocate", "Ann Advocate").await;
+    type_into(&c, "#new-pass", PASS).await;
+    wait_for_text(&c, "Strong").await.unwrap();
+    type_into(&c, "#confirm-pass", PASS).await;
+    click(&c, "input[type=checkbox]").await;
+    click(&c, "button[type=submit]").await;
+    find(&c, "#cases-title").await.unwrap();
+    check_axe(&c, "caseload", &mut a11y).await;
+
+    // ---- a new client with a case ----
+    click(&c, "nav button:nth-of-type(3)").await;
+    find(&c, "#c-name").await.unwrap();
+    check_axe(&c, "new client", &mut a11y).await;
+    type_into(&c, "#c-name", "Łucja Wiśniewska").await;
+    type_into(&c, "#c-hospital", "Riverside Hospital").await;
+    type_into(&c, "#c-ward", "Cedar Ward").await;
+    click(&c, "form.form button[type=submit]").await;
+    wait_for_text(&c, "Qualifying patient").await.unwrap();
+    check_axe(&c, "case", &mut a11y).await;
+
+    // ---- a private interview, started with one keystroke and saved with Ctrl+Enter ----
+    press(&c, "n").await;
+    find(&c, "#a-kind").await.unwrap();
+    type_into(&c, "#a-wishes", "I want to go to my sister's wedding").await;
+    type_into(
+        &c,
+        "#a-text",
+        &format!("Met in the quiet room. Wedding leave {CANARY}."),
+    )
+    .await;
+    press(&c, &ctrl('\u{E007}')).await; // Ctrl+Enter
+    wait_for_text(&c, "Activity saved.").await.unwrap();
+
+    // ---- a ward round representation ----
+    press(&c, "n").await;
+    let kind = find(&c, "#a-kind").await.unwrap();
+    kind.select_by_value("ward-round").await.unwrap();
+    type_into(
+        &c,
+        "#a-points",
+        "Escorted leave for the wedding\nMedication makes her drowsy",
+    )
+    .await;
+    type_into(&c, "#a-response", "RC will consider leave on Friday").await;
+    type_into(&c, "#a-text", "Represented both points at the ward round.").await;
+    click(&c, ".activity-form button.primary").await;
+    wait_for_text(&c, "Escorted leave for the wedding")
+        .await
+        .unwrap();
+    wait_for_text(&c, "Ward round representation")
+        .await
+        .unwrap();
+    check_axe(&c, "case with timeline", &mut a11y).await;
+
+    // ---- search finds it ----
+    press(&c, "/").await;
+    press(&c, &format!("{CANARY}{}", char::from(Key::Enter))).await;
+    wait_for_text(&c, "1 note matches").await.unwrap();
+    wait_for_text(&c, "Łucja Wiśniewska").await.unwrap();
+    check_axe(&c, "search", &mut a11y).await;
+
+    // ---- lock with Ctrl+L; a wrong passphrase is refused clearly ----
+    press(&c, &ctrl('l')).await;
+    find(&c, "#unlock-title").await.unwrap();
+    let body = find(&c, "body").await.unwrap().text().await.unwrap();
+    assert!(
+        !body.contains("Łucja"),
+        "the lock screen shows nothing of the case"
+    );
+    check_axe(&c, "lock", &mut a11y).await;
+    unlock(&c, "kettle orbit marmalade lantern?").await;
+    let err = find(&c, "#unlock-error")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(err.to_lowercase().contains("wrong passphrase"), "{err}");
+    unlock(&c, PASS).await;
+    find(&c, "#cases-title").await.unwrap();
+
+    // ---- a draft survives a lock ----
+    click(&c, "button.case-row").await;
+    wait_for_text(&c, "Timeline").await.unwrap();
+    press(&c, "n").await;
+    type_into(&c, "#a-text", "Half-written note about the tribunal").await;
+    wait_for_text(&c, "Draft kept").await.unwrap();
+    press(&c, &ctrl('l')).await;
+    unlock(&c, PASS).await;
+    click(&c, "button.case-row").await;
+    let text = find(&c, "#a-text")
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        text.as_deref(),
+        Some("Half-written note about the tribunal")
+    );
+    click(&c, ".activity-form button[type=button]").await; // discard (confirm dialog accepted below)
+    c.accept_alert().await.ok();
+    c.close().await.unwrap();
+
+    // ---- restart: everything is still there ----
+    let c = launch(&driver).await.unwrap();
+    unlock(&c, PASS).await;
+    click(&c, "button.case-row").await;
+    wait_for_text(&c, &format!("Wedding leave {CANARY}"))
+        .await
+        .unwrap();
+    wait_for_text(&c, "RC will consider leave on Friday")
+        .await
+        .unwrap();
+    press(&c, &ctrl('l')).await;
+    find(&c, "#unlock-title").await.unwrap();
+    c.close().await.unwrap();
+    drop(driver);
+
+    // ---- nothing typed appears outside the encrypted store ----
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        sandbox.db().exists(),
+        "the store was created where expected"
+    );
+    let leaks = sandbox.files_containing(CANARY.as_bytes());
+    eprintln!(
+        "checked {} files left by the run (store, key file, webview data and cache, settings)",
+        sandbox.file_count()
+    );
+    for f in sandbox.list() {
+        eprintln!(
+            "  {}",
+            f.strip_prefix(sandbox.path()).unwrap_or(&f).display()
+        );
+    }
+    assert!(
+        leaks.is_empty(),
+        "the note's text was found outside the encrypted store: {leaks:?} ({} files checked)",
+        sandbox.file_count()
+    );
+    assert!(
+        a11y.is_empty(),
+        "serious or critical accessibility violations:\n{}",
+        a11y.join("\n")
+    );
+}

@@ -1,0 +1,132 @@
+//! Screenshots of each main screen, on a demo store of synthetic people, for looking at and
+//! for the README: `scripts/screenshots.sh` (writes docs/screenshots/).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fantoccini::Client;
+use fantoccini::key::Key;
+use std::path::PathBuf;
+use wardside_e2e::*;
+use wardside_store::{Passphrase, Store};
+
+const PASS: &str = "demo store passphrase";
+
+async fn shot(c: &Client, name: &str) {
+    let dir = PathBuf::from(std::env::var("WARDSIDE_SCREENSHOTS").expect("WARDSIDE_SCREENSHOTS"));
+    std::fs::create_dir_all(&dir).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn press(c: &Client, keys: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "writes screenshots: run by scripts/screenshots.sh"]
+async fn screenshots_of_each_main_screen() {
+    let sandbox = Sandbox::new().unwrap();
+    let db = sandbox.path().join("demo/wardside.db");
+    {
+        let mut store = Store::create(&db, &Passphrase::new(PASS), "Demo Advocate").unwrap();
+        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
+        let cfg = wardside_domain::demo::DemoConfig::new(300, 7, today);
+        wardside_store::demo::load(&mut store, &cfg, |_| {}).unwrap();
+        store.lock().unwrap();
+    }
+    let driver = start_driver_with(&sandbox, Some(&db)).unwrap();
+    let c = launch(&driver).await.unwrap();
+    find(&c, "#unlock-title").await.unwrap();
+    shot(&c, "lock").await;
+    let input = find(&c, "#passphrase").await.unwrap();
+    input
+        .send_keys(&format!("{PASS}{}", char::from(Key::Enter)))
+        .await
+        .unwrap();
+    find(&c, "#cases-title").await.unwrap();
+    wait_for_text(&c, "Due in the next").await.unwrap();
+    shot(&c, "caseload").await;
+
+    // The case with the most going on near the top of the list.
+    find(&c, "button.due-row")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "IMHA eligibility").await.unwrap();
+    shot(&c, "case").await;
+
+    press(&c, "n").await;
+    find(&c, "#a-kind")
+        .await
+        .unwrap()
+        .select_by_value("ward-round")
+        .await
+        .unwrap();
+    find(&c, "#a-points").await.unwrap().send_keys("Wants escorted leave to attend her sister's wedding\nSays the new medication makes her too drowsy for groups").await.unwrap();
+    find(&c, "#a-response")
+        .await
+        .unwrap()
+        .send_keys("RC agreed to review leave on Friday; pharmacist to review dose")
+        .await
+        .unwrap();
+    find(&c, "#a-text").await.unwrap().send_keys("Met before the ward round to agree what to raise. She asked me to lead on leave and to support her to speak about the medication herself.").await.unwrap();
+    shot(&c, "new-activity").await;
+    find(&c, ".activity-form button.primary")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Activity saved.").await.unwrap();
+
+    find(&c, "#global-search")
+        .await
+        .unwrap()
+        .send_keys(&format!("tribunal{}", char::from(Key::Enter)))
+        .await
+        .unwrap();
+    wait_for_text(&c, "Search:").await.unwrap();
+    shot(&c, "search").await;
+
+    // Dark theme.
+    find(&c, ".actions button")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(&c, "input[value=dark]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(&c, "form.form button.primary")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(&c, "button.brand")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(&c, "button.case-row")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "IMHA eligibility").await.unwrap();
+    shot(&c, "case-dark").await;
+    c.close().await.unwrap();
+}

@@ -1,0 +1,49 @@
+// App-wide state: which screen is showing, the coded lists, and what must happen before a lock.
+// Locking resets all of it (see App.svelte): no screen keeps data across a lock.
+import type { Id, Vocabulary } from "./types";
+
+export type View =
+  | { name: "caseload" }
+  | { name: "case"; id: Id; newActivity?: boolean }
+  | { name: "search"; query?: string }
+  | { name: "new-client" }
+  | { name: "settings" };
+
+export const ui = $state({
+  view: { name: "caseload" } as View,
+  vocab: {} as Vocabulary,
+  /** Bumped on every lock: screens are keyed on it, so they are destroyed with their data. */
+  generation: 0,
+});
+
+/** Work that must finish before the store locks (the open activity form saves its draft). */
+let flushers: (() => Promise<void>)[] = [];
+
+export function onBeforeLock(f: () => Promise<void>): () => void {
+  flushers.push(f);
+  return () => {
+    flushers = flushers.filter((g) => g !== f);
+  };
+}
+
+export async function flushBeforeLock(): Promise<void> {
+  await Promise.allSettled(flushers.map((f) => f()));
+}
+
+export function go(view: View): void {
+  ui.view = view;
+}
+
+/** The label of a code in one of the coded lists ("status", "outcome", ...). */
+export function label(list: string, code: string | null | undefined): string {
+  if (!code) return "";
+  return ui.vocab[list]?.find((c) => c.code === code)?.label ?? code;
+}
+
+/** Is focus in something a person types into (so single-key shortcuts must not fire)? */
+export function typing(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  const tag = el.tagName;
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { daysLeft, initials, ukDate, ukDateTime } from "./format";
+import { strength } from "./strength";
+import { throttle } from "./throttle";
+
+describe("UK formats", () => {
+  it("shows dates day first with a short month", () => {
+    expect(ukDate("2026-11-05")).toBe("5 Nov 2026");
+    expect(ukDateTime("2026-02-28T09:07:00")).toBe("28 Feb 2026, 09:07");
+    expect(ukDate("")).toBe("");
+    expect(ukDate("not a date")).toBe("not a date");
+  });
+  it("words reminder distances", () => {
+    expect(daysLeft(0)).toBe("today");
+    expect(daysLeft(1)).toBe("tomorrow");
+    expect(daysLeft(-3)).toBe("3 days ago");
+    expect(daysLeft(12)).toBe("in 12 days");
+  });
+  it("makes initials from names in any script", () => {
+    expect(initials("Siân Ap Dafydd")).toBe("S.A.D.");
+    expect(initials("Łucja  Wiśniewska")).toBe("Ł.W.");
+  });
+});
+
+describe("passphrase strength", () => {
+  it("matches the store's floor and rewards length", () => {
+    expect(strength("short").score).toBe(0);
+    expect(strength(" leading space ok?").score).toBe(0);
+    expect(strength("aaaaaaaaaaaa").score).toBeLessThanOrEqual(1);
+    expect(strength("password123").score).toBeLessThanOrEqual(1);
+    expect(strength("kettle orbit marmalade lantern").score).toBe(4);
+  });
+});
+
+describe("throttle", () => {
+  it("lets one call through per interval", () => {
+    let t = 0;
+    let calls = 0;
+    const f = throttle(() => calls++, 1000, () => t);
+    f();
+    f();
+    t = 999;
+    f();
+    t = 1000;
+    f();
+    expect(calls).toBe(2);
+  });
+});

@@ -1,0 +1,295 @@
+// The shapes the Rust commands send and take (serde's JSON of the domain and store types).
+// Dates are "YYYY-MM-DD"; date-times are local UK "YYYY-MM-DDTHH:MM:SS".
+
+export type Id = string;
+export type Stored<T> = T & { id: Id };
+
+export interface Choice {
+  code: string;
+  label: string;
+}
+export type Vocabulary = Record<string, Choice[]>;
+
+export interface AppError {
+  code: string;
+  message: string;
+}
+
+export interface Settings {
+  idle_lock_minutes: number;
+  theme: "system" | "light" | "dark";
+  reminder_days: number;
+}
+
+export interface SessionStatus {
+  store_exists: boolean;
+  unlocked: boolean;
+  store_path: string;
+  demo_passphrase: string | null;
+  settings: Settings;
+}
+
+export type LockReason = "manual" | "idle" | "suspend";
+
+export interface CaseFlag {
+  kind: "open-long" | "no-recent-activity";
+  text: string;
+}
+
+export interface CaseloadRow {
+  case_id: Id;
+  client_id: Id;
+  name: string;
+  hospital: string | null;
+  ward: string | null;
+  status: string | null;
+  status_since: string | null;
+  opened_on: string;
+  closed_on: string | null;
+  advocate_id: Id | null;
+  last_activity: string | null;
+  flags: CaseFlag[];
+}
+
+export interface CaseloadFilter {
+  hospital?: string | null;
+  ward?: string | null;
+  status?: string | null;
+  advocate?: Id | null;
+  include_closed?: boolean;
+}
+
+export interface Reminder {
+  kind: string;
+  due: string;
+  days_left: number;
+  text: string;
+  source: string;
+  guidance: string;
+}
+
+export interface DueReminder extends Reminder {
+  case_id: Id;
+  client_id: Id;
+  name: string;
+}
+
+export interface Facets {
+  hospitals: string[];
+  wards: { hospital: string; ward: string }[];
+  advocates: Stored<{ name: string }>[];
+}
+
+export interface Equality {
+  ethnic_category: string;
+  gender?: string;
+  gender_reassignment?: boolean;
+  sexual_orientation?: string;
+  religion?: string;
+  disability?: boolean;
+  marital_status?: string;
+  pregnancy_or_maternity?: boolean;
+}
+
+export interface Client {
+  name: string;
+  dob?: string;
+  nhs_number?: string;
+  hospital?: string;
+  ward?: string;
+  first_language?: string;
+  interpreter_needed: boolean;
+  objects_to_relative_being_informed: boolean;
+  equality: Equality;
+}
+
+export type Instruction =
+  | { mode: "instructed" }
+  | { mode: "non-instructed"; approach: string; reason: string };
+
+export interface Closure {
+  on: string;
+  reason: string;
+  note?: string;
+}
+
+export interface Case {
+  client_id: Id;
+  referral_id?: Id;
+  opened_on: string;
+  advocate_id?: Id;
+  team_id?: Id;
+  instruction: Instruction;
+  responsible_authority?: string;
+  closed?: Closure;
+}
+
+export interface LegalEvent {
+  client_id: Id;
+  on: string;
+  event: string;
+  status?: string;
+  applicant?: string;
+  outcome?: string | null;
+  note?: string;
+}
+
+export interface Relative {
+  client_id: Id;
+  role: string;
+  name: string;
+  relationship?: string;
+  contact?: string;
+  ceased_on?: string;
+}
+
+export interface Consent {
+  client_id: Id;
+  scope: string;
+  state: string;
+  on: string;
+  how?: string;
+  witness?: string;
+  note?: string;
+}
+
+export interface IssueOutcome {
+  kind: string;
+  on: string;
+  note?: string;
+}
+
+export interface Issue {
+  case_id: Id;
+  category: string;
+  summary: string;
+  opened_on: string;
+  outcome?: IssueOutcome;
+}
+
+export interface SafeguardingEvent {
+  case_id: Id;
+  kind: string;
+  at: string;
+  reason: string;
+  who_was_told: string;
+  discussed_with_person_first: boolean;
+  why_not_discussed?: string;
+  manager: string;
+  reference?: string;
+}
+
+export type RecordsBasis =
+  | { basis: "patient-consent" }
+  | {
+      basis: "lacks-capacity-record-holder-decision";
+      capacity_assessment?: string;
+      no_conflicting_decision_checked: boolean;
+      holder_decision?: string;
+    };
+
+export type ActivityKind =
+  | { type: "private-interview"; wishes?: string }
+  | { type: "professional-interview"; professional: string }
+  | { type: "ward-round"; points_raised: string[]; response?: string }
+  | { type: "cpa-review"; points_raised: string[]; response?: string }
+  | { type: "tribunal"; hearing_on?: string; outcome?: string }
+  | { type: "managers-hearing"; hearing_on?: string; outcome?: string }
+  | { type: "concern"; raised_with: string; response_due?: string; response?: string }
+  | {
+      type: "records-request";
+      record_holder: string;
+      basis: RecordsBasis;
+      records_requested?: string;
+      seen_on?: string;
+      what_was_seen?: string;
+      withhold_from_patient: boolean;
+    }
+  | { type: "rights-information"; topics: string[] }
+  | { type: "contact"; method: string; with_whom?: string }
+  | { type: "other" };
+
+export interface Activity {
+  case_id: Id;
+  at: string;
+  duration_minutes?: number;
+  kind: ActivityKind;
+}
+
+export interface TimelineEntry extends Activity {
+  id: Id;
+  kind_label: string;
+  text: string;
+  versions: number;
+  last_saved_at: string | null;
+}
+
+export interface Eligibility {
+  eligible: boolean;
+  reason: string;
+  source: string;
+}
+
+export interface Draft {
+  case_id: Id;
+  form: unknown;
+  body: string;
+  saved_at: string;
+}
+
+export interface CaseScreen {
+  case: Stored<Case>;
+  client: Stored<Client>;
+  current_status: { status: string; since: string; label: string } | null;
+  legal_history: Stored<LegalEvent>[];
+  relatives: Stored<Relative>[];
+  consents: Stored<Consent>[];
+  issues: Stored<Issue>[];
+  safeguarding: Stored<SafeguardingEvent>[];
+  advocate: Stored<{ name: string }> | null;
+  timeline: TimelineEntry[];
+  guidance: { eligibility: Eligibility; reminders: Reminder[] };
+  draft: Draft | null;
+  today: string;
+}
+
+export interface NoteVersion {
+  version_id: Id;
+  parents: Id[];
+  body: string;
+  reason: string | null;
+  author: string;
+  saved_at: string;
+}
+
+export interface SearchHit {
+  case: Id;
+  activity: Id;
+  at: string;
+  snippet: string;
+  client_name: string;
+  kind_label: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  device_id: string;
+  action: string;
+  entity: string;
+  entity_id: string | null;
+}
+
+export interface Intake {
+  client: Client;
+  status: string;
+  status_since: string;
+  referral: { received_on: string; source: string; referrer?: string } | null;
+  case: { opened_on: string; instruction: Instruction; responsible_authority?: string } | null;
+}
+
+export interface IntakeResult {
+  client_id: Id;
+  referral_id: Id | null;
+  case_id: Id | null;
+}
