@@ -115,6 +115,30 @@ fn create_demo_store(db: &std::path::Path, pass: &str) -> wardside_store::Result
 
 use wardside_store::Store;
 
+/// WebKit's browser defaults keep pages and resources cached in memory and on disk, and
+/// composite with the GPU; an app of forms and text needs none of it. The document-viewer cache
+/// model keeps nothing cached, and software rendering saves ~80 MiB in WebKit's web process
+/// (docs/PERFORMANCE.md, app benchmark). `WARDSIDE_WEBKIT_GPU=1` restores WebKit's default.
+fn quiet_webview(webview: &tauri::Webview) {
+    #[cfg(target_os = "linux")]
+    let _ = webview.with_webview(|w| {
+        use webkit2gtk::{
+            CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+        };
+        let view = w.inner();
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        if std::env::var_os("WARDSIDE_WEBKIT_GPU").is_none()
+            && let Some(settings) = WebViewExt::settings(&view)
+        {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    let _ = webview;
+}
+
 /// Start the desktop app.
 pub fn run() {
     let args = Args::parse();
@@ -126,6 +150,7 @@ pub fn run() {
         }
     };
     let app = app_builder(tauri::Builder::default())
+        .on_page_load(|webview, _| quiet_webview(webview))
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             if let Some(w) = app.get_webview_window("main") {
                 let _ = w.unminimize();

@@ -9,7 +9,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 use tauri::{AppHandle, Emitter, Runtime};
 use wardside_domain::rules::Rules;
-use wardside_store::{Passphrase, Store};
+use wardside_store::{Passphrase, Store, Tuning};
+
+/// The app keeps a smaller page cache than the CLI and benchmarks (64 MiB): the caseload and a
+/// case need a few MiB of pages, and the laptop's memory is shared with WebKit
+/// (docs/PERFORMANCE.md, app benchmark).
+const APP_TUNING: Tuning = Tuning {
+    cache_kib: 8 * 1024,
+};
 
 /// The event the UI listens for; its payload is the [`LockReason`].
 pub const LOCKED_EVENT: &str = "locked";
@@ -102,7 +109,7 @@ impl Session {
     }
 
     pub fn unlock(&self, pass: &str) -> Result<()> {
-        let store = Store::unlock(&self.db, &Passphrase::new(pass))?;
+        let store = Store::unlock_with(&self.db, &Passphrase::new(pass), APP_TUNING)?;
         self.install(store)
     }
 

@@ -272,8 +272,9 @@ fn the_caseload_puts_reminders_first_and_offers_its_filters() {
     req["intake"]["case"]["opened_on"] = json!(since);
     app.ok("add_client", req);
     let due = app.ok("due_reminders", json!({"filter": {}}));
-    assert!(!due.as_array().unwrap().is_empty(), "{due}");
-    assert_eq!(due[0]["name"], "Siân Ap Dafydd");
+    assert!(!due["upcoming"].as_array().unwrap().is_empty(), "{due}");
+    assert_eq!(due["upcoming"][0]["name"], "Siân Ap Dafydd");
+    assert_eq!(due["past_due_total"], 0);
     let rows = app.ok(
         "caseload",
         json!({"filter": {"hospital": "Glan Clwyd"}, "offset": 0, "limit": 50}),

@@ -50,6 +50,14 @@ pub struct CaseloadRow {
     pub flags: Vec<CaseFlag>,
 }
 
+/// The caseload's reminders: upcoming soonest first; past due most recent first.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DueList {
+    pub upcoming: Vec<DueReminder>,
+    pub past_due: Vec<DueReminder>,
+    pub past_due_total: usize,
+}
+
 /// What the caseload can be filtered by.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaseloadFacets {
@@ -407,9 +415,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Reminders due within `within_days` of `today` (and any overdue) on the open cases that
-    /// match the filter, soonest first: what the caseload shows above the list. One pass over
-    /// the legal-status histories; the rules engine decides each case.
+    /// Reminders due within `within_days` of `today` on the open cases that match the filter,
+    /// soonest first, and the most recent `past_due_limit` of those already past due (with
+    /// their total): what the caseload shows above the list. One pass over the legal-status
+    /// histories; the rules engine decides each case.
     pub fn due_reminders(
         &self,
         filter: &CaseloadFilter,
@@ -417,7 +426,10 @@ impl Store {
         today: NaiveDate,
         jurisdiction: Jurisdiction,
         within_days: i64,
-    ) -> Result<Vec<DueReminder>> {
+        past_due_limit: usize,
+    ) -> Result<DueList> {
+        // Cases by client; then the histories stream past one client at a time, so only one
+        // history is in memory however large the caseload.
         let mut cases = self.conn.prepare_cached(
             "SELECT k.id, c.id, c.name, c.data ->> '$.dob' FROM kase k JOIN client c ON c.id = k.client_id
              WHERE k.closed_on IS NULL
@@ -425,59 +437,90 @@ impl Store {
                AND (?2 IS NULL OR c.ward = ?2)
                AND (?3 IS NULL OR k.advocate_id = ?3)",
         )?;
-        let cases: Vec<(String, String, String, Option<String>)> = cases
-            .query_map(
-                params![
-                    filter.hospital,
-                    filter.ward,
-                    filter.advocate.map(|a| a.to_string())
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?
-            .collect::<Result<_, _>>()?;
-        let mut histories: std::collections::HashMap<String, Vec<LegalEvent>> =
+        type OpenCase = (String, String, Option<String>);
+        let mut by_client: std::collections::HashMap<String, Vec<OpenCase>> =
             std::collections::HashMap::new();
+        let rows = cases.query_map(
+            params![
+                filter.hospital,
+                filter.ward,
+                filter.advocate.map(|a| a.to_string())
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (case_id, client_id, name, dob) = row?;
+            by_client
+                .entry(client_id)
+                .or_default()
+                .push((case_id, name, dob));
+        }
+        let mut out = Vec::new();
+        let mut remind = |client: &str, history: &[LegalEvent]| -> Result<()> {
+            let Some(cases) = by_client.get(client) else {
+                return Ok(());
+            };
+            if let Some(wanted) = filter.status {
+                let now = wardside_domain::legal::status_on(history, today).map(|(s, _)| s);
+                if now != Some(wanted) {
+                    return Ok(());
+                }
+            }
+            let client_id: ClientId = parse_id(client.to_owned())?;
+            for (case_id, name, dob) in cases {
+                let age =
+                    parse_date(dob.clone()).and_then(|d| wardside_domain::client::age_on(d, today));
+                let case_id: CaseId = parse_id(case_id.clone())?;
+                for reminder in rules.reminders(history, today, age, jurisdiction) {
+                    if reminder.days_left <= within_days {
+                        out.push(DueReminder {
+                            case_id,
+                            client_id,
+                            name: name.clone(),
+                            reminder,
+                        });
+                    }
+                }
+            }
+            Ok(())
+        };
         let mut events = self.conn.prepare_cached(
             "SELECT client_id, data FROM legal_event
              WHERE client_id IN (SELECT client_id FROM kase WHERE closed_on IS NULL)
              ORDER BY client_id, on_date, rowid",
         )?;
+        let mut current = String::new();
+        let mut history: Vec<LegalEvent> = Vec::new();
         let rows =
             events.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (client, data) = row?;
-            histories
-                .entry(client)
-                .or_default()
-                .push(serde_json::from_str(&data)?);
-        }
-        let mut out = Vec::new();
-        for (case_id, client_id, name, dob) in cases {
-            let Some(history) = histories.get(&client_id) else {
-                continue;
-            };
-            if let Some(wanted) = filter.status {
-                let now = wardside_domain::legal::status_on(history, today).map(|(s, _)| s);
-                if now != Some(wanted) {
-                    continue;
-                }
+            if client != current {
+                remind(&current, &history)?;
+                history.clear();
+                current = client;
             }
-            let age = parse_date(dob).and_then(|d| wardside_domain::client::age_on(d, today));
-            let (case_id, client_id): (CaseId, ClientId) =
-                (parse_id(case_id)?, parse_id(client_id)?);
-            for reminder in rules.reminders(history, today, age, jurisdiction) {
-                if reminder.days_left <= within_days {
-                    out.push(DueReminder {
-                        case_id,
-                        client_id,
-                        name: name.clone(),
-                        reminder,
-                    });
-                }
-            }
+            history.push(serde_json::from_str(&data)?);
         }
+        remind(&current, &history)?;
         out.sort_by(|a, b| (a.reminder.due, &a.name).cmp(&(b.reminder.due, &b.name)));
-        Ok(out)
+        let split = out.partition_point(|r| r.reminder.days_left < 0);
+        let upcoming = out.split_off(split);
+        let past_due_total = out.len();
+        out.reverse();
+        out.truncate(past_due_limit);
+        Ok(DueList {
+            upcoming,
+            past_due: out,
+            past_due_total,
+        })
     }
 
     /// The hospitals, wards and advocates on open cases, for the caseload's filters.

@@ -6,7 +6,7 @@ use crate::session::Session;
 use serde::Deserialize;
 use tauri::State;
 use wardside_domain::{AdvocateId, StatusCode};
-use wardside_store::{CaseloadFacets, CaseloadFilter, CaseloadRow, DueReminder};
+use wardside_store::{CaseloadFacets, CaseloadFilter, CaseloadRow, DueList};
 
 /// The filters as the screen sends them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,12 +44,24 @@ pub fn caseload(
 }
 
 #[tauri::command(async)]
-pub fn due_reminders(session: State<'_, Session>, filter: Filter) -> Result<Vec<DueReminder>> {
+pub fn due_reminders(session: State<'_, Session>, filter: Filter) -> Result<DueList> {
     let filter = filter.into();
     let days = session.settings.get().reminder_days;
     let rules = &session.rules;
-    session.with_store(|s| s.due_reminders(&filter, rules, today(), rules.jurisdiction(), days))
+    session.with_store(|s| {
+        s.due_reminders(
+            &filter,
+            rules,
+            today(),
+            rules.jurisdiction(),
+            days,
+            PAST_DUE_SHOWN,
+        )
+    })
 }
+
+/// How many past-due reminders the caseload lists (the rest are counted).
+const PAST_DUE_SHOWN: usize = 100;
 
 #[tauri::command(async)]
 pub fn caseload_facets(session: State<'_, Session>) -> Result<CaseloadFacets> {

@@ -97,6 +97,12 @@ pub struct Driver {
     pub port: u16,
 }
 
+impl Driver {
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
@@ -158,10 +164,15 @@ pub fn app_binary() -> PathBuf {
 
 /// Start the app (a new WebDriver session) and wait until it answers.
 pub async fn launch(driver: &Driver) -> Result<Client, String> {
+    launch_binary(driver, &app_binary()).await
+}
+
+/// Start a given Tauri binary through the driver.
+pub async fn launch_binary(driver: &Driver, binary: &Path) -> Result<Client, String> {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "tauri:options".into(),
-        serde_json::json!({"application": app_binary()}),
+        serde_json::json!({"application": binary}),
     );
     caps.insert("browserName".into(), "wry".into());
     let url = format!("http://127.0.0.1:{}", driver.port);

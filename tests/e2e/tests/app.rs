@@ -109,7 +109,7 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     type_into(
         &c,
         "#a-points",
-        "Escorted leave for the wedding\nMedication makes her drowsy",
+        "Escorted leave for the wedding\u{E007}Medication makes her drowsy",
     )
     .await;
     type_into(&c, "#a-response", "RC will consider leave on Friday").await;

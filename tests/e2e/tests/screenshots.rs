@@ -69,7 +69,7 @@ async fn screenshots_of_each_main_screen() {
         .select_by_value("ward-round")
         .await
         .unwrap();
-    find(&c, "#a-points").await.unwrap().send_keys("Wants escorted leave to attend her sister's wedding\nSays the new medication makes her too drowsy for groups").await.unwrap();
+    find(&c, "#a-points").await.unwrap().send_keys("Wants escorted leave to attend her sister's wedding\u{E007}Says the new medication makes her too drowsy for groups").await.unwrap();
     find(&c, "#a-response")
         .await
         .unwrap()

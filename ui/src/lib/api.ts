@@ -30,7 +30,7 @@ export const api = {
 
   caseload: (filter: T.CaseloadFilter, offset: number, limit: number) =>
     call<T.CaseloadRow[]>("caseload", { filter, offset, limit }),
-  dueReminders: (filter: T.CaseloadFilter) => call<T.DueReminder[]>("due_reminders", { filter }),
+  dueReminders: (filter: T.CaseloadFilter) => call<T.DueList>("due_reminders", { filter }),
   facets: () => call<T.Facets>("caseload_facets"),
 
   caseView: (id: T.Id) => call<T.CaseScreen>("case_view", { id }),

@@ -46,3 +46,29 @@ describe("throttle", () => {
     expect(calls).toBe(2);
   });
 });
+
+import { parseUkDate, ukNumericDate } from "./format";
+
+describe("typed UK dates", () => {
+  const today = new Date(2026, 10, 25);
+  it("reads day first, in the ways people type it", () => {
+    expect(parseUkDate("25/11/2026", today)).toBe("2026-11-25");
+    expect(parseUkDate("5/1/26", today)).toBe("2026-01-05");
+    expect(parseUkDate("05.01.2026", today)).toBe("2026-01-05");
+    expect(parseUkDate("3 Dec 2026", today)).toBe("2026-12-03");
+    expect(parseUkDate("3rd december 2026", today)).toBe("2026-12-03");
+    expect(parseUkDate("2026-11-25", today)).toBe("2026-11-25");
+    expect(parseUkDate("yesterday", today)).toBe("2026-11-24");
+    expect(parseUkDate("tomorrow", new Date(2026, 11, 31))).toBe("2027-01-01");
+  });
+  it("refuses dates that do not exist and US order", () => {
+    expect(parseUkDate("31/11/2026", today)).toBeNull();
+    expect(parseUkDate("29/02/2027", today)).toBeNull();
+    expect(parseUkDate("11/25/2026", today)).toBeNull();
+    expect(parseUkDate("next week", today)).toBeNull();
+  });
+  it("shows stored dates back day first", () => {
+    expect(ukNumericDate("2026-01-05")).toBe("05/01/2026");
+    expect(ukNumericDate("")).toBe("");
+  });
+});

@@ -51,3 +51,43 @@ export function initials(name: string): string {
     .map((w) => (w[0] ?? "").toUpperCase() + ".")
     .join("");
 }
+
+const MONTH_WORDS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+function validIso(y: number, m: number, d: number): string | null {
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return null;
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${y}-${p(m)}-${p(d)}`;
+}
+
+/**
+ * A date typed the UK way: "25/11/2026", "25/11/26", "25.11.2026", "25 Nov 2026",
+ * "25 november 2026", "2026-11-25", "today", "yesterday", "tomorrow". Returns ISO, or null.
+ */
+export function parseUkDate(input: string, today: Date = new Date()): string | null {
+  const s = input.trim().toLowerCase();
+  if (!s) return null;
+  const shift = { today: 0, yesterday: -1, tomorrow: 1 }[s];
+  if (shift !== undefined) {
+    const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() + shift);
+    return validIso(d.getFullYear(), d.getMonth() + 1, d.getDate());
+  }
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s);
+  if (m) return validIso(Number(m[1]), Number(m[2]), Number(m[3]));
+  const year = (y: string) => (y.length === 2 ? 2000 + Number(y) : Number(y));
+  m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$/.exec(s);
+  if (m) return validIso(year(m[3] ?? ""), Number(m[2]), Number(m[1]));
+  m = /^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4}|\d{2})$/.exec(s);
+  if (m) {
+    const month = MONTH_WORDS.indexOf((m[2] ?? "").slice(0, 3)) + 1;
+    if (month > 0) return validIso(year(m[3] ?? ""), month, Number(m[1]));
+  }
+  return null;
+}
+
+/** ISO → "25/11/2026", what the date fields show. */
+export function ukNumericDate(iso: string | null | undefined): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso ?? "");
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : "";
+}

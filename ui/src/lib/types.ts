@@ -74,6 +74,12 @@ export interface DueReminder extends Reminder {
   name: string;
 }
 
+export interface DueList {
+  upcoming: DueReminder[];
+  past_due: DueReminder[];
+  past_due_total: number;
+}
+
 export interface Facets {
   hospitals: string[];
   wards: { hospital: string; ward: string }[];
