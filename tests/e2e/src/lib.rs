@@ -251,3 +251,38 @@ pub async fn axe(c: &Client, axe_source: &str) -> Result<Vec<String>, String> {
         })
         .unwrap_or_default())
 }
+
+/// Replace an input's text, as typed.
+pub async fn type_into(c: &Client, css: &str, text: &str) {
+    let el = find(c, css).await.expect("the field is there");
+    el.clear().await.ok();
+    el.send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+}
+
+/// Click an element once it is there.
+pub async fn click(c: &Client, css: &str) {
+    find(c, css)
+        .await
+        .expect("the element is there")
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// Keys sent to whatever has focus, as a person would press them.
+pub async fn press(c: &Client, keys: &str) {
+    c.active_element()
+        .await
+        .expect("something has focus")
+        .send_keys(keys)
+        .await
+        .unwrap_or_else(|e| panic!("pressing keys: {e}"));
+}
+
+/// A key chord with Control held.
+pub fn ctrl(k: char) -> String {
+    use fantoccini::key::Key;
+    format!("{}{k}{}", char::from(Key::Control), char::from(Key::Null))
+}

@@ -29,30 +29,6 @@ async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
     }
 }
 
-async fn type_into(c: &Client, css: &str, text: &str) {
-    let el = find(c, css).await.unwrap();
-    el.clear().await.ok();
-    el.send_keys(text).await.unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    find(c, css).await.unwrap().click().await.unwrap();
-}
-
-/// Keys sent to whatever has focus, as a person would press them.
-async fn press(c: &Client, keys: &str) {
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(keys)
-        .await
-        .unwrap();
-}
-
-fn ctrl(k: char) -> String {
-    format!("{}{k}{}", char::from(Key::Control), char::from(Key::Null))
-}
-
 async fn unlock(c: &Client, pass: &str) {
     type_into(c, "#passphrase", pass).await;
     press(c, &char::from(Key::Enter).to_string()).await;
@@ -114,6 +90,7 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     .await;
     type_into(&c, "#a-response", "RC will consider leave on Friday").await;
     type_into(&c, "#a-text", "Represented both points at the ward round.").await;
+    check_axe(&c, "new activity form", &mut a11y).await;
     click(&c, ".activity-form button.primary").await;
     wait_for_text(&c, "Escorted leave for the wedding")
         .await
@@ -122,6 +99,34 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
         .await
         .unwrap();
     check_axe(&c, "case with timeline", &mut a11y).await;
+
+    // ---- the safeguarding and closing dialogs are there and accessible; Esc closes them ----
+    for (button, title) in [
+        (2, "Safeguarding or confidentiality event"),
+        (3, "Close the case"),
+    ] {
+        // The sticky header would cover the button if the page were scrolled.
+        c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+        click(&c, &format!(".top .actions button:nth-child({button})")).await;
+        wait_for_text(&c, title).await.unwrap();
+        check_axe(&c, title, &mut a11y).await;
+        press(&c, &char::from(Key::Escape).to_string()).await;
+    }
+
+    // ---- the person's details and equality monitoring ----
+    click(&c, "#details-title + button").await;
+    find(&c, "#e-ward").await.unwrap();
+    check_axe(&c, "client details dialog", &mut a11y).await;
+    type_into(&c, "#e-ward", "Birch Ward").await;
+    find(&c, "#e-ethnic")
+        .await
+        .unwrap()
+        .select_by_value("Z")
+        .await
+        .unwrap();
+    click(&c, "dialog button.primary").await;
+    wait_for_text(&c, "Details saved.").await.unwrap();
+    wait_for_text(&c, "Birch Ward").await.unwrap();
 
     // ---- search finds it ----
     press(&c, "/").await;
@@ -173,10 +178,12 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     c.accept_alert().await.ok();
     c.close().await.unwrap();
 
-    // ---- restart: everything is still there ----
+    // ---- restart: everything is still there (the case opened from the keyboard) ----
     let c = launch(&driver).await.unwrap();
     unlock(&c, PASS).await;
-    click(&c, "button.case-row").await;
+    find(&c, "button.case-row").await.unwrap();
+    press(&c, &char::from(Key::Down).to_string()).await;
+    press(&c, &char::from(Key::Enter).to_string()).await;
     wait_for_text(&c, &format!("Wedding leave {CANARY}"))
         .await
         .unwrap();

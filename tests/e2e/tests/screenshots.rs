@@ -18,15 +18,6 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn press(c: &Client, keys: &str) {
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(keys)
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "writes screenshots: run by scripts/screenshots.sh"]
 async fn screenshots_of_each_main_screen() {
