@@ -105,18 +105,11 @@ async fn screenshots_of_each_main_screen() {
         .click()
         .await
         .unwrap();
-    find(&c, "button.brand")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    find(&c, "button.case-row")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button.brand").await;
+    find(&c, "#cases-title").await.unwrap();
+    find(&c, "button.case-row").await.unwrap();
+    press(&c, &char::from(Key::Down).to_string()).await;
+    press(&c, &char::from(Key::Enter).to_string()).await;
     wait_for_text(&c, "IMHA eligibility").await.unwrap();
     shot(&c, "case-dark").await;
     c.close().await.unwrap();
