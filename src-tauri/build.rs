@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "touch",
     "settings",
     "save_settings",
+    "change_passphrase",
     "vocabulary",
     "caseload",
     "due_reminders",

@@ -47,6 +47,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             access::touch,
             access::settings,
             access::save_settings,
+            access::change_passphrase,
             access::vocabulary,
             caseload::caseload,
             caseload::due_reminders,

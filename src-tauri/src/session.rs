@@ -113,6 +113,23 @@ impl Session {
         self.install(store)
     }
 
+    /// Rewrap the key under a new passphrase (the database is not rewritten). Needs the store
+    /// unlocked and the current passphrase, so a laptop left unlocked cannot be taken over.
+    pub fn change_passphrase(&self, old: &str, new: &str, confirm: &str) -> Result<()> {
+        let new = Passphrase::new(new);
+        if !new.matches(&Passphrase::new(confirm)) {
+            return Err(AppError::invalid(
+                "The two new passphrases are different. Type the same one in both boxes.",
+            ));
+        }
+        self.with_store(|_| Ok(()))?;
+        Ok(Store::change_passphrase(
+            &self.db,
+            &Passphrase::new(old),
+            &new,
+        )?)
+    }
+
     fn install(&self, store: Store) -> Result<()> {
         *self.guard()? = Some(store);
         self.touch();

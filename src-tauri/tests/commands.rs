@@ -290,6 +290,47 @@ fn the_caseload_puts_reminders_first_and_offers_its_filters() {
 }
 
 #[test]
+fn the_passphrase_changes_only_with_the_current_one_and_a_matching_new_one() {
+    let app = app();
+    app.ok(
+        "create_store",
+        json!({"advocate": "Ann", "passphrase": PASS, "confirm": PASS}),
+    );
+    const NEW: &str = "window copper meadow violin";
+    assert_eq!(
+        app.err_code(
+            "change_passphrase",
+            json!({"current": "not it at all", "new": NEW, "confirm": NEW})
+        ),
+        "wrong-passphrase"
+    );
+    assert_eq!(
+        app.err_code(
+            "change_passphrase",
+            json!({"current": PASS, "new": NEW, "confirm": "window copper meadow"})
+        ),
+        "invalid"
+    );
+    app.ok(
+        "change_passphrase",
+        json!({"current": PASS, "new": NEW, "confirm": NEW}),
+    );
+    app.ok("lock", json!({}));
+    assert_eq!(
+        app.err_code(
+            "change_passphrase",
+            json!({"current": NEW, "new": PASS, "confirm": PASS})
+        ),
+        "locked"
+    );
+    assert_eq!(
+        app.err_code("unlock", json!({"passphrase": PASS})),
+        "wrong-passphrase"
+    );
+    app.ok("unlock", json!({"passphrase": NEW}));
+}
+
+#[test]
 fn the_session_knows_when_it_is_locked() {
     let app = app();
     let session = app._app.state::<Session>();

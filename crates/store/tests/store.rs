@@ -646,3 +646,54 @@ fn caseload_shows_the_latest_status_and_filters_and_pages_on_it() {
     };
     assert!(store.caseload(&elsewhere, 0, 50).unwrap().is_empty());
 }
+
+#[test]
+fn a_draft_survives_a_crash_goes_with_the_save_and_bad_drafts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, path) = new_store(dir.path());
+    let (_, case) = client_with_case(&mut store, "Draft Person");
+    let form = serde_json::json!({"kind": "ward-round", "points": "Leave"});
+    store
+        .save_draft(case, &form, "DRAFTCANARY half a note")
+        .unwrap();
+    // A crash: the process dies without locking. The draft was committed.
+    std::mem::forget(store);
+    let mut store = Store::unlock(&path, &pass()).unwrap();
+    let draft = store.draft(case).unwrap().expect("the draft is kept");
+    assert_eq!(draft.body, "DRAFTCANARY half a note");
+    assert_eq!(draft.form, form);
+    // Never in the clear on disk, and local only: no op for sync.
+    for f in all_files(path.parent().unwrap()) {
+        let bytes = file_bytes(&f);
+        assert!(!bytes.windows(11).any(|w| w == b"DRAFTCANARY"));
+    }
+    assert!(
+        store
+            .ops_after(0, 10_000)
+            .unwrap()
+            .iter()
+            .all(|op| op.entity != "draft")
+    );
+
+    // Too long, or for a case that does not exist: refused with a reason, the old draft kept.
+    let huge = "x".repeat(wardside_domain::activity::MAX_NOTE_BYTES + 1);
+    let err = store.save_draft(case, &form, &huge).unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
+    let err = store
+        .save_draft(CaseId::new_random(), &form, "x")
+        .unwrap_err();
+    assert!(err.to_string().starts_with("no case with id"), "{err}");
+    assert_eq!(
+        store.draft(case).unwrap().unwrap().body,
+        "DRAFTCANARY half a note"
+    );
+
+    // Saving the activity and dropping the draft happen together.
+    store
+        .write(|w| {
+            w.add_activity(&interview(case), "the finished note")?;
+            w.discard_draft(case)
+        })
+        .unwrap();
+    assert!(store.draft(case).unwrap().is_none());
+}

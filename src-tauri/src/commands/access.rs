@@ -55,6 +55,16 @@ pub fn save_settings(session: State<'_, Session>, settings: Settings) -> Result<
 }
 
 #[tauri::command(async)]
+pub fn change_passphrase(
+    session: State<'_, Session>,
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<()> {
+    session.change_passphrase(&current, &new, &confirm)
+}
+
+#[tauri::command(async)]
 pub fn vocabulary() -> Result<BTreeMap<&'static str, Vec<Choice>>> {
     Ok(wardside_domain::vocabulary::vocabulary())
 }

@@ -286,3 +286,54 @@ pub fn ctrl(k: char) -> String {
     use fantoccini::key::Key;
     format!("{}{k}{}", char::from(Key::Control), char::from(Key::Null))
 }
+
+// ---- processes (for killing the app mid-draft and for the benchmark) ----
+
+/// The fields of `/proc/PID/stat` after the command name.
+pub fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces.
+    let close = s.rfind(')')?;
+    Some(s[close + 2..].split(' ').map(str::to_owned).collect())
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok())
+            && stat_fields(p).and_then(|f| f.get(1).and_then(|pp| pp.parse::<u32>().ok()))
+                == Some(pid)
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Every process below `pid`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = vec![];
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        for c in children(p) {
+            out.push(c);
+            stack.push(c);
+        }
+    }
+    out
+}
+
+/// The process running `binary` under the driver.
+pub fn find_process(driver_pid: u32, binary: &Path) -> Option<u32> {
+    let want = std::fs::canonicalize(binary).ok()?;
+    descendants(driver_pid)
+        .into_iter()
+        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok().as_deref() == Some(&want))
+}
+
+/// Kill the app as a crash would (SIGKILL: no handler, no clean-up).
+pub fn kill_hard(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+}

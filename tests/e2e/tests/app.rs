@@ -1,7 +1,8 @@
 //! The whole ward visit on the real app: first run, a new client and case, a private interview
 //! and a ward-round representation typed with the keyboard, search, lock and unlock, a wrong
-//! passphrase, a restart, a draft that survives a lock; axe-core on every main screen; and
-//! afterwards no trace of the note's text anywhere but inside the encrypted store.
+//! passphrase, a restart, a draft that survives a lock and a killed process; axe-core on every
+//! main screen and dialog; and afterwards no trace of the note's text anywhere but inside the
+//! encrypted store.
 //!
 //! Needs a display (Xvfb), `tauri-driver` and `WebKitWebDriver`: `scripts/test.sh` provides them
 //! and runs this with `--ignored`.
@@ -155,7 +156,7 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     unlock(&c, PASS).await;
     find(&c, "#cases-title").await.unwrap();
 
-    // ---- a draft survives a lock ----
+    // ---- a draft survives a lock, and a crash ----
     click(&c, "button.case-row").await;
     wait_for_text(&c, "Timeline").await.unwrap();
     press(&c, "n").await;
@@ -164,19 +165,41 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     press(&c, &ctrl('l')).await;
     unlock(&c, PASS).await;
     click(&c, "button.case-row").await;
-    let text = find(&c, "#a-text")
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
+    let draft_text = |c: Client| async move {
+        find(&c, "#a-text")
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+    };
     assert_eq!(
-        text.as_deref(),
+        draft_text(c.clone()).await.as_deref(),
         Some("Half-written note about the tribunal")
+    );
+    type_into(
+        &c,
+        "#a-text",
+        "Half-written note about the tribunal, continued",
+    )
+    .await;
+    wait_for_text(&c, "Draft kept").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await; // the next autosave
+    let app_pid = find_process(driver.pid(), &app_binary()).expect("the app's process");
+    kill_hard(app_pid);
+    // End the dead app's WebDriver session so the driver starts a new one.
+    c.close().await.ok();
+    let c = launch(&driver).await.unwrap();
+    unlock(&c, PASS).await;
+    click(&c, "button.case-row").await;
+    assert_eq!(
+        draft_text(c.clone()).await.as_deref(),
+        Some("Half-written note about the tribunal, continued"),
+        "the draft outlived a crash"
     );
     click(&c, ".activity-form button[type=button]").await; // discard (confirm dialog accepted below)
     c.accept_alert().await.ok();
-    c.close().await.unwrap();
+    c.close().await.ok();
 
     // ---- restart: everything is still there (the case opened from the keyboard) ----
     let c = launch(&driver).await.unwrap();

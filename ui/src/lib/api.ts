@@ -26,6 +26,8 @@ export const api = {
   touch: () => call<void>("touch"),
   settings: () => call<T.Settings>("settings"),
   saveSettings: (settings: T.Settings) => call<T.Settings>("save_settings", { settings }),
+  changePassphrase: (current: string, next: string, confirm: string) =>
+    call<void>("change_passphrase", { current, new: next, confirm }),
   vocabulary: () => call<T.Vocabulary>("vocabulary"),
 
   caseload: (filter: T.CaseloadFilter, offset: number, limit: number) =>

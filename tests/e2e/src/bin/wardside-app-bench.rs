@@ -125,48 +125,6 @@ async fn wait_mark(c: &Client, name: &str) -> f64 {
     panic!("the page never reached {name}");
 }
 
-// ---- processes ----
-
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain spaces.
-    let close = s.rfind(')')?;
-    Some(s[close + 2..].split(' ').map(str::to_owned).collect())
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        if let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok())
-            && stat_fields(p).and_then(|f| f.get(1).and_then(|pp| pp.parse::<u32>().ok()))
-                == Some(pid)
-        {
-            out.push(p);
-        }
-    }
-    out
-}
-
-fn descendants(pid: u32) -> Vec<u32> {
-    let mut out = vec![];
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        for c in children(p) {
-            out.push(c);
-            stack.push(c);
-        }
-    }
-    out
-}
-
-/// The process running `binary` under the driver.
-fn find_process(driver_pid: u32, binary: &Path) -> Option<u32> {
-    let want = std::fs::canonicalize(binary).ok()?;
-    descendants(driver_pid)
-        .into_iter()
-        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok().as_deref() == Some(&want))
-}
-
 fn clock_ticks() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
