@@ -1,0 +1,263 @@
+//! The op envelope: one op's content sealed for the team, with its routing metadata in the
+//! clear (the server needs it to route and to authorise) but bound to the ciphertext, and the
+//! sending device's signature over both.
+//!
+//! - Per-op key: `HKDF-SHA256(salt = op_id, ikm = team epoch key, info = "wardside/op-key/v1")`,
+//!   so every key seals exactly one message.
+//! - AES-256-GCM with a random 96-bit nonce; associated data = [`Routing::aad`], a byte-pinned
+//!   canonical encoding of every routing field (a test pins the bytes). The server cannot move,
+//!   re-time, re-number or re-route a ciphertext without opening failing.
+//! - `content_hash = SHA-256(aad || nonce || ciphertext)`: what the server compares to tell a
+//!   duplicate push from a conflicting one, and what the device signs (Ed25519).
+
+use crate::keys::{DeviceSigningKey, KeyId, TeamKey, verify};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::digest::{SHA256, digest};
+use ring::hkdf::{HKDF_SHA256, Salt};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The version tag at the start of the associated data. A new encoding gets a new tag.
+const AAD_TAG: &[u8] = b"wardside/op-aad/v1";
+const KEY_INFO: &[u8] = b"wardside/op-key/v1";
+const SIG_TAG: &[u8] = b"wardside/op-sig/v1";
+
+/// The largest op content sealed in one envelope (a long note is ~30 KB; the store's limit for
+/// one note is 256 KB).
+pub const MAX_CONTENT_BYTES: usize = 1024 * 1024;
+
+/// Routing metadata: everything the server may see. Ids are random UUIDs; `entity` is a kind
+/// name ("note", "case"...); `hlc` orders ops. Never content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    pub org_id: Uuid,
+    pub team_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<Uuid>,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub op_id: Uuid,
+    pub device_id: Uuid,
+    pub device_seq: u64,
+    pub hlc: String,
+    pub kid: KeyId,
+    pub schema_v: u32,
+}
+
+fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    // Lengths are bounded by the request limits long before u32 overflows; saturate anyway.
+    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+impl Routing {
+    /// The canonical bytes bound to the ciphertext as AEAD associated data: a version tag, then
+    /// each field as `tag (1 byte) || length (u32, big-endian) || bytes`, in this fixed order.
+    /// UUIDs are their 16 bytes, integers big-endian, text UTF-8; an absent case id is empty.
+    pub fn aad(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(AAD_TAG);
+        field(&mut out, 1, self.org_id.as_bytes());
+        field(&mut out, 2, self.team_id.as_bytes());
+        field(
+            &mut out,
+            3,
+            self.case_id.as_ref().map_or(&[][..], |c| c.as_bytes()),
+        );
+        field(&mut out, 4, self.entity.as_bytes());
+        field(&mut out, 5, self.entity_id.as_bytes());
+        field(&mut out, 6, self.op_id.as_bytes());
+        field(&mut out, 7, self.device_id.as_bytes());
+        field(&mut out, 8, &self.device_seq.to_be_bytes());
+        field(&mut out, 9, self.hlc.as_bytes());
+        field(&mut out, 10, self.kid.team_id.as_bytes());
+        field(&mut out, 11, &self.kid.epoch.to_be_bytes());
+        field(&mut out, 12, &self.schema_v.to_be_bytes());
+        out
+    }
+}
+
+/// A sealed op as it travels and as the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    #[serde(flatten)]
+    pub routing: Routing,
+    #[serde(with = "b64")]
+    pub nonce: Vec<u8>,
+    #[serde(with = "b64")]
+    pub ciphertext: Vec<u8>,
+    #[serde(with = "b64")]
+    pub content_hash: Vec<u8>,
+    #[serde(with = "b64")]
+    pub signature: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("the op is {0} bytes; the most one op may carry is {MAX_CONTENT_BYTES}")]
+    TooLarge(usize),
+    #[error("the key is for team {key} but the op is routed to team {routed}")]
+    TeamMismatch { key: Uuid, routed: Uuid },
+    #[error("the system's random number generator failed")]
+    Random,
+}
+
+/// Why an envelope was refused. None of these is retryable with the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("sealed with key {wanted:?}, which this device does not have")]
+    NoKey { wanted: KeyId },
+    #[error("the envelope is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the content hash does not match the envelope: it was altered")]
+    HashMismatch,
+    #[error("the signature is not the sending device's")]
+    BadSignature,
+    #[error("the ciphertext or its routing metadata was altered")]
+    Tampered,
+}
+
+fn op_key(team_key: &TeamKey, op_id: &Uuid) -> LessSafeKey {
+    let prk = Salt::new(HKDF_SHA256, op_id.as_bytes()).extract(team_key.secret());
+    // Expanding 32 bytes from HKDF-SHA256 cannot fail (the limit is 255 * 32).
+    let okm = prk
+        .expand(&[KEY_INFO], &AES_256_GCM)
+        .expect("32 bytes are within HKDF-SHA256's output limit");
+    LessSafeKey::new(UnboundKey::from(okm))
+}
+
+fn content_hash(aad: &[u8], nonce: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    let mut ctx = ring::digest::Context::new(&SHA256);
+    ctx.update(aad);
+    ctx.update(nonce);
+    ctx.update(ciphertext);
+    ctx.finish().as_ref().to_vec()
+}
+
+fn signed_message(hash: &[u8]) -> Vec<u8> {
+    [SIG_TAG, hash].concat()
+}
+
+impl Envelope {
+    /// Seal `content` (the op's kind, field and payload, serialised by the caller) for the
+    /// team, and sign it as `device`.
+    pub fn seal(
+        routing: Routing,
+        content: &[u8],
+        team_key: &TeamKey,
+        device: &DeviceSigningKey,
+    ) -> Result<Envelope, SealError> {
+        if content.len() > MAX_CONTENT_BYTES {
+            return Err(SealError::TooLarge(content.len()));
+        }
+        if routing.kid != team_key.id || routing.team_id != team_key.id.team_id {
+            return Err(SealError::TeamMismatch {
+                key: team_key.id.team_id,
+                routed: routing.team_id,
+            });
+        }
+        let aad = routing.aad();
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| SealError::Random)?;
+        let mut ciphertext = content.to_vec();
+        op_key(team_key, &routing.op_id)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&aad[..]),
+                &mut ciphertext,
+            )
+            .map_err(|_| SealError::TooLarge(content.len()))?;
+        let content_hash = content_hash(&aad, &nonce, &ciphertext);
+        let signature = device.sign(&signed_message(&content_hash)).to_vec();
+        Ok(Envelope {
+            routing,
+            nonce: nonce.to_vec(),
+            ciphertext,
+            content_hash,
+            signature,
+        })
+    }
+
+    /// Check the hash and the signature without any key: what the server can do.
+    pub fn verify(&self, device_public_key: &[u8; 32]) -> Result<(), OpenError> {
+        if self.nonce.len() != NONCE_LEN {
+            return Err(OpenError::Malformed("the nonce is not 12 bytes"));
+        }
+        let expected = content_hash(&self.routing.aad(), &self.nonce, &self.ciphertext);
+        if expected != self.content_hash {
+            return Err(OpenError::HashMismatch);
+        }
+        if !verify(
+            device_public_key,
+            &signed_message(&self.content_hash),
+            &self.signature,
+        ) {
+            return Err(OpenError::BadSignature);
+        }
+        Ok(())
+    }
+
+    /// Verify, then decrypt with the team key the envelope names.
+    pub fn open(
+        &self,
+        team_key: &TeamKey,
+        device_public_key: &[u8; 32],
+    ) -> Result<Vec<u8>, OpenError> {
+        if self.routing.kid != team_key.id {
+            return Err(OpenError::NoKey {
+                wanted: self.routing.kid,
+            });
+        }
+        self.verify(device_public_key)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&self.nonce);
+        let mut buf = self.ciphertext.clone();
+        let aad = self.routing.aad();
+        let plain = op_key(team_key, &self.routing.op_id)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&aad[..]),
+                &mut buf,
+            )
+            .map_err(|_| OpenError::Tampered)?;
+        Ok(plain.to_vec())
+    }
+
+    /// A short, stable digest for logs and duplicate checks (hex of the first 8 bytes).
+    pub fn short_hash(&self) -> String {
+        self.content_hash
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// SHA-256 of arbitrary bytes (request bodies, fingerprints).
+pub fn sha256(bytes: &[u8]) -> Vec<u8> {
+    digest(&SHA256, bytes).as_ref().to_vec()
+}
+
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests;
