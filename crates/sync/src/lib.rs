@@ -10,6 +10,7 @@
 
 pub mod envelope;
 pub mod keys;
+pub mod protocol;
 
 pub use envelope::{Envelope, OpenError, Routing};
 pub use keys::{DeviceSigningKey, KeyId, TeamKey};

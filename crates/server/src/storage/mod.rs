@@ -1,0 +1,107 @@
+//! Storage behind one trait, so the SQLite and PostgreSQL backends answer the same test suite.
+//! The op log is append-only: `push` is the only method that writes, and it only inserts.
+
+pub mod sqlite;
+
+use std::future::Future;
+use uuid::Uuid;
+use wardside_sync::Envelope;
+use wardside_sync::protocol::{
+    Heads, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage error: {0}")]
+    Backend(String),
+    #[error("the storage schema is newer than this server; update wardside-server")]
+    NewerSchema,
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// What the server keeps and hands out. Methods take the caller's organisation (and, for
+/// reads, the teams it may see): authorisation is decided before storage is asked.
+pub trait Storage: Send + Sync + 'static {
+    /// Store a batch in one transaction, in order, and say what happened to each op. Ops from
+    /// one device must arrive in sequence: see [`decide`].
+    fn push(
+        &self,
+        org_id: Uuid,
+        ops: Vec<Envelope>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Vec<PushResult>>> + Send;
+
+    /// Ops after `after` in cursor order, for the given teams, at most `limit`.
+    fn pull(
+        &self,
+        org_id: Uuid,
+        teams: Vec<Uuid>,
+        after: i64,
+        limit: usize,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<PullResponse>> + Send;
+
+    /// The highest stored sequence per device, over the given teams.
+    fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> impl Future<Output = Result<Heads>> + Send;
+}
+
+/// What to do with one pushed op, given what is stored for its device: the rule every backend
+/// applies inside its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Insert,
+    Duplicate { server_seq: i64 },
+    Reject(Rejection),
+}
+
+/// `stored` is the op already at `(device, seq)` (its server cursor and content hash), if any;
+/// `last_seq` the device's highest stored sequence (0 for none). An op whose clock is more than
+/// a day ahead of the server's is refused so one bad laptop clock cannot win every merge.
+pub fn decide(
+    env: &Envelope,
+    stored: Option<(i64, &[u8])>,
+    last_seq: u64,
+    now_ms: i64,
+) -> Decision {
+    let wall_ms = env
+        .routing
+        .hlc
+        .split('-')
+        .next()
+        .and_then(|w| w.parse::<i64>().ok());
+    match wall_ms {
+        None => return Decision::Reject(Rejection::BadEnvelope),
+        Some(w) if stored.is_none() && w > now_ms + MAX_CLOCK_AHEAD_MS => {
+            return Decision::Reject(Rejection::ClockAhead {
+                server_time_ms: now_ms,
+            });
+        }
+        Some(_) => {}
+    }
+    match stored {
+        Some((server_seq, hash)) if hash == env.content_hash.as_slice() => {
+            Decision::Duplicate { server_seq }
+        }
+        Some(_) => Decision::Reject(Rejection::SeqConflict),
+        None if env.routing.device_seq == last_seq + 1 => Decision::Insert,
+        None => Decision::Reject(Rejection::Gap {
+            expected: last_seq + 1,
+        }),
+    }
+}
+
+/// The result line for a decision.
+pub fn result_of(env: &Envelope, decision: &Decision, inserted: Option<i64>) -> PushResult {
+    let (status, server_seq, rejection) = match decision {
+        Decision::Insert => (PushStatus::Accepted, inserted, None),
+        Decision::Duplicate { server_seq } => (PushStatus::Duplicate, Some(*server_seq), None),
+        Decision::Reject(r) => (PushStatus::Rejected, None, Some(r.clone())),
+    };
+    PushResult {
+        op_id: env.routing.op_id,
+        status,
+        server_seq,
+        rejection,
+    }
+}

@@ -1,0 +1,222 @@
+//! The embedded backend: one SQLite file (plain SQLite: the server holds only sealed content).
+//! Each call runs on tokio's blocking pool, never on the async workers.
+
+use super::{Decision, Result, Storage, StorageError, decide, result_of};
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::{M, Migrations};
+use std::path::Path;
+use std::sync::{Arc, LazyLock, Mutex};
+use uuid::Uuid;
+use wardside_sync::Envelope;
+use wardside_sync::protocol::{Heads, PullResponse, PushResult, Rejection, StoredOp};
+
+static SQL: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/server/sqlite");
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    let mut files: Vec<_> = SQL
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort_by_key(|f| f.path());
+    Migrations::new(
+        files
+            .into_iter()
+            .map(|f| M::up(f.contents_utf8().unwrap_or_default()))
+            .collect(),
+    )
+});
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+/// SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and pushes are
+/// short transactions.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStorage {
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn = Connection::open(path).map_err(backend)?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(backend)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;")
+            .map_err(backend)?;
+        MIGRATIONS.to_latest(&mut conn).map_err(|e| match e {
+            rusqlite_migration::Error::MigrationDefinition(
+                rusqlite_migration::MigrationDefinitionError::DatabaseTooFarAhead,
+            ) => StorageError::NewerSchema,
+            other => backend(other),
+        })?;
+        Ok(SqliteStorage {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn team_list(teams: &[Uuid]) -> String {
+    serde_json::to_string(&teams.iter().map(Uuid::to_string).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+impl Storage for SqliteStorage {
+    async fn push(&self, org_id: Uuid, ops: Vec<Envelope>, now_ms: i64) -> Result<Vec<PushResult>> {
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut results = Vec::with_capacity(ops.len());
+            let received_at = chrono::Utc::now().to_rfc3339();
+            for env in &ops {
+                let r = &env.routing;
+                let device = r.device_id.to_string();
+                let stored: Option<(i64, Vec<u8>)> = tx
+                    .prepare_cached(
+                        "SELECT server_seq, content_hash FROM op WHERE device_id = ?1 AND device_seq = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![device, r.device_seq as i64], |row| {
+                            Ok((row.get(0)?, row.get(1)?))
+                        })
+                        .optional()
+                    })
+                    .map_err(backend)?;
+                let last_seq: i64 = tx
+                    .prepare_cached("SELECT coalesce(max(device_seq), 0) FROM op WHERE device_id = ?1")
+                    .and_then(|mut s| s.query_row([&device], |row| row.get(0)))
+                    .map_err(backend)?;
+                let mut decision = decide(
+                    env,
+                    stored.as_ref().map(|(seq, h)| (*seq, h.as_slice())),
+                    u64::try_from(last_seq).unwrap_or(0),
+                    now_ms,
+                );
+                // The op id is unique too: the same id under another key is a conflict.
+                if decision == Decision::Insert {
+                    let taken = tx
+                        .prepare_cached("SELECT 1 FROM op WHERE op_id = ?1")
+                        .and_then(|mut s| s.exists([r.op_id.to_string()]))
+                        .map_err(backend)?;
+                    if taken {
+                        decision = Decision::Reject(Rejection::SeqConflict);
+                    }
+                }
+                let inserted = if decision == Decision::Insert {
+                    tx.prepare_cached(
+                        "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope, received_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            org_id.to_string(),
+                            r.team_id.to_string(),
+                            r.case_id.map(|c| c.to_string()),
+                            device,
+                            r.device_seq as i64,
+                            r.op_id.to_string(),
+                            env.content_hash,
+                            serde_json::to_string(env).unwrap_or_default(),
+                            received_at
+                        ])
+                    })
+                    .map_err(backend)?;
+                    Some(tx.last_insert_rowid())
+                } else {
+                    None
+                };
+                results.push(result_of(env, &decision, inserted));
+            }
+            // Committed before anyone is told "accepted".
+            tx.commit().map_err(backend)?;
+            Ok(results)
+        })
+        .await
+    }
+
+    async fn pull(
+        &self,
+        org_id: Uuid,
+        teams: Vec<Uuid>,
+        after: i64,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<PullResponse> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT server_seq, envelope FROM op
+                     WHERE org_id = ?1 AND server_seq > ?2 AND team_id IN (SELECT value FROM json_each(?3))
+                     ORDER BY server_seq LIMIT ?4",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(
+                    params![org_id.to_string(), after, team_list(&teams), limit as i64 + 1],
+                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+                )
+                .map_err(backend)?;
+            let mut ops = Vec::new();
+            for row in rows {
+                let (server_seq, json) = row.map_err(backend)?;
+                let envelope: Envelope = serde_json::from_str(&json).map_err(backend)?;
+                ops.push(StoredOp {
+                    server_seq,
+                    envelope,
+                });
+            }
+            let has_more = ops.len() > limit;
+            ops.truncate(limit);
+            let next_after = ops.last().map_or(after, |o| o.server_seq);
+            Ok(PullResponse {
+                ops,
+                next_after,
+                has_more,
+                server_time_ms: now_ms,
+            })
+        })
+        .await
+    }
+
+    async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Heads> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT device_id, max(device_seq) FROM op
+                     WHERE org_id = ?1 AND team_id IN (SELECT value FROM json_each(?2))
+                     GROUP BY device_id",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![org_id.to_string(), team_list(&teams)], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?;
+            let mut heads = Heads::default();
+            for row in rows {
+                let (device, seq) = row.map_err(backend)?;
+                heads.devices.insert(
+                    device.parse().map_err(backend)?,
+                    u64::try_from(seq).unwrap_or(0),
+                );
+            }
+            Ok(heads)
+        })
+        .await
+    }
+}

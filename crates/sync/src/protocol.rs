@@ -1,0 +1,295 @@
+//! The wire protocol between a device and the central service, shared by both so they cannot
+//! drift apart. Version 1; every path starts with `/v1`. JSON bodies.
+//!
+//! - `POST /v1/ops/push` [`PushRequest`] → [`PushResponse`]: one result per op. The key is
+//!   `(device_id, device_seq)`: the same key with the same content hash is a duplicate (safe to
+//!   re-send after a lost reply); with another hash it is a conflict (409); a sequence that
+//!   skips one is a gap. The batch is committed, with its server cursors, before the reply.
+//! - `GET /v1/ops?after=N&limit=M` → [`PullResponse`]: ops the device may see, in server cursor
+//!   order, a page at a time.
+//! - `GET /v1/heads` → [`Heads`]: the highest sequence stored per device, to find and refill
+//!   gaps.
+//!
+//! Every request is signed by the device ([`RequestSigner`]).
+
+use crate::envelope::{Envelope, sha256};
+use crate::keys::DeviceSigningKey;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Most ops in one push.
+pub const MAX_PUSH_OPS: usize = 500;
+/// Largest request body the server reads (a full batch of large notes fits).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Most ops in one pull page.
+pub const MAX_PULL_LIMIT: usize = 1000;
+/// How far a request's time may be from the server's.
+pub const REQUEST_WINDOW_SECS: i64 = 300;
+/// How far ahead of the server's clock an op's HLC may be.
+pub const MAX_CLOCK_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub ops: Vec<Envelope>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushStatus {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+/// Why an op was rejected: what the client does next depends on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Rejection {
+    /// The same `(device, seq)` is stored with different content. Never silently dropped.
+    SeqConflict,
+    /// The device skipped a sequence number; the server expected `expected`.
+    Gap { expected: u64 },
+    /// The HLC is more than a day ahead of the server's clock: re-stamp and re-seal.
+    ClockAhead { server_time_ms: i64 },
+    /// The hash or signature does not check.
+    BadEnvelope,
+    /// The op names another device, organisation or a team this device may not write to.
+    Forbidden,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub op_id: Uuid,
+    pub status: PushStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
+    pub rejection: Option<Rejection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+    pub server_time_ms: i64,
+}
+
+/// An op as the server hands it out: its cursor and the envelope as it was pushed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOp {
+    pub server_seq: i64,
+    pub envelope: Envelope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub ops: Vec<StoredOp>,
+    /// Pass as `after` for the next page.
+    pub next_after: i64,
+    pub has_more: bool,
+    pub server_time_ms: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heads {
+    /// Highest `device_seq` stored per device the caller may see.
+    pub devices: BTreeMap<Uuid, u64>,
+}
+
+/// The headers a signed request carries.
+pub mod header {
+    pub const DEVICE: &str = "x-wardside-device";
+    pub const TIME: &str = "x-wardside-time";
+    pub const NONCE: &str = "x-wardside-nonce";
+    pub const SIGNATURE: &str = "x-wardside-signature";
+}
+
+/// What a device signs for a request: method, path with query, body hash, device, time and a
+/// one-use nonce, each on its own line after a version tag.
+pub fn request_message(
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+    device_id: Uuid,
+    time_ms: i64,
+    nonce: &str,
+) -> Vec<u8> {
+    let body_hash: String = sha256(body).iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "wardside/request/v1\n{}\n{}\n{}\n{}\n{}\n{}",
+        method.to_ascii_uppercase(),
+        path_and_query,
+        body_hash,
+        device_id,
+        time_ms,
+        nonce
+    )
+    .into_bytes()
+}
+
+/// Signs requests as one device.
+#[derive(Debug)]
+pub struct RequestSigner<'k> {
+    pub device_id: Uuid,
+    pub key: &'k DeviceSigningKey,
+}
+
+/// The signature headers for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    pub device: String,
+    pub time: String,
+    pub nonce: String,
+    pub signature: String,
+}
+
+impl RequestSigner<'_> {
+    pub fn sign(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        time_ms: i64,
+        nonce: &str,
+    ) -> SignedHeaders {
+        use base64::Engine;
+        let msg = request_message(method, path_and_query, body, self.device_id, time_ms, nonce);
+        SignedHeaders {
+            device: self.device_id.to_string(),
+            time: time_ms.to_string(),
+            nonce: nonce.to_owned(),
+            signature: base64::engine::general_purpose::STANDARD.encode(self.key.sign(&msg)),
+        }
+    }
+}
+
+/// Why a request's signature was refused (the server answers 401 to all of them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestAuthError {
+    #[error("the request is not signed")]
+    Unsigned,
+    #[error("the request's time is outside the accepted window; check the laptop's clock")]
+    OutsideWindow,
+    #[error("the request's signature does not check")]
+    BadSignature,
+}
+
+/// Check a request's signature and time (the nonce's one-time use is the server's to check).
+pub fn verify_request(
+    public_key: &[u8; 32],
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+    headers: &SignedHeaders,
+    server_time_ms: i64,
+) -> Result<Uuid, RequestAuthError> {
+    use base64::Engine;
+    let device: Uuid = headers
+        .device
+        .parse()
+        .map_err(|_| RequestAuthError::Unsigned)?;
+    let time: i64 = headers
+        .time
+        .parse()
+        .map_err(|_| RequestAuthError::Unsigned)?;
+    if (server_time_ms - time).abs() > REQUEST_WINDOW_SECS * 1000 {
+        return Err(RequestAuthError::OutsideWindow);
+    }
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(&headers.signature)
+        .map_err(|_| RequestAuthError::BadSignature)?;
+    let msg = request_message(method, path_and_query, body, device, time, &headers.nonce);
+    if crate::keys::verify(public_key, &msg, &sig) {
+        Ok(device)
+    } else {
+        Err(RequestAuthError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_signed_request_checks_and_any_change_is_refused() {
+        let key = DeviceSigningKey::generate().unwrap();
+        let device_id = Uuid::from_bytes([6; 16]);
+        let signer = RequestSigner {
+            device_id,
+            key: &key,
+        };
+        let now = 1_764_064_800_000;
+        let h = signer.sign("post", "/v1/ops/push", b"{\"ops\":[]}", now, "n-1");
+        let pk = key.public_key();
+        assert_eq!(
+            verify_request(&pk, "POST", "/v1/ops/push", b"{\"ops\":[]}", &h, now + 1000),
+            Ok(device_id)
+        );
+        for (method, path, body) in [
+            ("GET", "/v1/ops/push", &b"{\"ops\":[]}"[..]),
+            ("POST", "/v1/ops?after=0", &b"{\"ops\":[]}"[..]),
+            ("POST", "/v1/ops/push", &b"{\"ops\":[1]}"[..]),
+        ] {
+            assert_eq!(
+                verify_request(&pk, method, path, body, &h, now),
+                Err(RequestAuthError::BadSignature)
+            );
+        }
+        let mut other_nonce = h.clone();
+        other_nonce.nonce = "n-2".into();
+        assert_eq!(
+            verify_request(
+                &pk,
+                "POST",
+                "/v1/ops/push",
+                b"{\"ops\":[]}",
+                &other_nonce,
+                now
+            ),
+            Err(RequestAuthError::BadSignature)
+        );
+        assert_eq!(
+            verify_request(
+                &pk,
+                "POST",
+                "/v1/ops/push",
+                b"{\"ops\":[]}",
+                &h,
+                now + (REQUEST_WINDOW_SECS + 1) * 1000
+            ),
+            Err(RequestAuthError::OutsideWindow)
+        );
+        let stranger = DeviceSigningKey::generate().unwrap().public_key();
+        assert_eq!(
+            verify_request(&stranger, "POST", "/v1/ops/push", b"{\"ops\":[]}", &h, now),
+            Err(RequestAuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn push_results_carry_their_reason_on_the_wire() {
+        let r = PushResult {
+            op_id: Uuid::nil(),
+            status: PushStatus::Rejected,
+            server_seq: None,
+            rejection: Some(Rejection::Gap { expected: 7 }),
+        };
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["status"], "rejected");
+        assert_eq!(json["reason"], "gap");
+        assert_eq!(json["expected"], 7);
+        assert_eq!(serde_json::from_value::<PushResult>(json).unwrap(), r);
+        let ok = PushResult {
+            op_id: Uuid::nil(),
+            status: PushStatus::Accepted,
+            server_seq: Some(12),
+            rejection: None,
+        };
+        let json = serde_json::to_value(&ok).unwrap();
+        assert!(json.get("reason").is_none());
+        assert_eq!(serde_json::from_value::<PushResult>(json).unwrap(), ok);
+    }
+}
