@@ -54,6 +54,22 @@ install_tauri_driver() {
   export PATH="$tools/bin:$PATH"
 }
 
+# The machine's PostgreSQL (installed, not started, on CI): start it and give the server's
+# storage tests a fresh database. Exports WARDSIDE_TEST_POSTGRES.
+start_postgres() {
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "==> PostgreSQL is not installed: its storage suite will be skipped"
+    return
+  fi
+  need_root pg_ctlcluster 15 main start 2>/dev/null || true
+  local psql=(psql -v ON_ERROR_STOP=1 -q)
+  as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+  as_postgres "${psql[*]} -tc \"SELECT 1 FROM pg_roles WHERE rolname = 'wardside_test'\" | grep -q 1 ||
+    ${psql[*]} -c \"CREATE ROLE wardside_test LOGIN PASSWORD 'wardside-test'\""
+  as_postgres "${psql[*]} -c 'DROP DATABASE IF EXISTS wardside_test' -c 'CREATE DATABASE wardside_test OWNER wardside_test'"
+  export WARDSIDE_TEST_POSTGRES="postgres://wardside_test:wardside-test@127.0.0.1:5432/wardside_test"
+}
+
 install_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"

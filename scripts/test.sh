@@ -15,6 +15,7 @@ cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -q -- -D warnings
 
+start_postgres
 echo "==> cargo test"
 cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
 

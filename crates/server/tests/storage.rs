@@ -1,9 +1,11 @@
-//! The storage suite: every backend must give these answers. Runs on SQLite (a real file);
-//! the PostgreSQL backend will run the same functions.
+//! The storage suite: every backend must give these answers. Runs on SQLite (a real file) and
+//! on PostgreSQL (`WARDSIDE_TEST_POSTGRES=postgres://...`, which `scripts/test.sh` sets after
+//! starting the machine's server; under CI the PostgreSQL run is required).
 #![allow(clippy::unwrap_used)]
 
 use uuid::Uuid;
 use wardside_server::storage::Storage;
+use wardside_server::storage::postgres::PostgresStorage;
 use wardside_server::storage::sqlite::SqliteStorage;
 use wardside_sync::protocol::{PushStatus, Rejection};
 use wardside_sync::{DeviceSigningKey, Envelope, KeyId, Routing, TeamKey};
@@ -176,7 +178,52 @@ async fn the_server_never_holds_plaintext(s: &impl Storage, files: impl Fn() -> 
     }
 }
 
-async fn suite(s: &impl Storage, files: impl Fn() -> Vec<Vec<u8>>) {
+async fn many_devices_pushing_at_once_all_land_and_a_reader_misses_none<S: Storage + Clone>(s: &S) {
+    let org = Uuid::new_v4();
+    let team = TeamKey::generate(KeyId {
+        team_id: Uuid::new_v4(),
+        epoch: 1,
+    })
+    .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let s = s.clone();
+        let w = World {
+            org,
+            team: team.clone(),
+            other_team: team.clone(),
+            device: Uuid::new_v4(),
+            key: DeviceSigningKey::generate().unwrap(),
+        };
+        tasks.spawn(async move {
+            for batch in [1..=5, 6..=10] {
+                let r = s.push(w.org, w.ops(batch), NOW).await.unwrap();
+                assert!(r.iter().all(|r| r.status == PushStatus::Accepted));
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let mut after = 0;
+    let mut cursors = Vec::new();
+    loop {
+        let page = s
+            .pull(org, vec![team.id.team_id], after, 37, NOW)
+            .await
+            .unwrap();
+        cursors.extend(page.ops.iter().map(|o| o.server_seq));
+        after = page.next_after;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(cursors.len(), 200);
+    assert!(cursors.windows(2).all(|p| p[0] < p[1]));
+}
+
+async fn suite<S: Storage + Clone>(s: &S, files: impl Fn() -> Vec<Vec<u8>>) {
+    many_devices_pushing_at_once_all_land_and_a_reader_misses_none(s).await;
     a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s).await;
     a_device_cannot_skip_a_sequence_number(s).await;
     a_clock_more_than_a_day_ahead_is_refused(s).await;
@@ -206,4 +253,31 @@ async fn sqlite_backend_passes_the_storage_suite_and_keeps_ops_across_a_restart(
     let s = SqliteStorage::open(&path).unwrap();
     let r = s.push(w.org, batch, NOW).await.unwrap();
     assert!(r.iter().all(|r| r.status == PushStatus::Duplicate));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backend_passes_the_storage_suite() {
+    let Ok(url) = std::env::var("WARDSIDE_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL suite: set WARDSIDE_TEST_POSTGRES"
+        );
+        eprintln!("PostgreSQL suite skipped: set WARDSIDE_TEST_POSTGRES=postgres://... to run it");
+        return;
+    };
+    let s = PostgresStorage::open(&url).await.unwrap();
+    // Opening again finds the schema in place.
+    let s2 = PostgresStorage::open(&url).await.unwrap();
+    drop(s2);
+    // The whole database as a dump, for the plaintext check.
+    let dump = || {
+        let out = std::process::Command::new("pg_dump")
+            .arg("--data-only")
+            .arg(&url)
+            .output()
+            .expect("pg_dump runs");
+        assert!(out.status.success(), "pg_dump failed");
+        vec![out.stdout]
+    };
+    suite(&s, dump).await;
 }

@@ -1,6 +1,7 @@
 //! Storage behind one trait, so the SQLite and PostgreSQL backends answer the same test suite.
 //! The op log is append-only: `push` is the only method that writes, and it only inserts.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;

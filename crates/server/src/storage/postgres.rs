@@ -1,0 +1,195 @@
+//! The PostgreSQL backend, for an organisation that outgrows one file: tokio-postgres with a
+//! deadpool pool, migrations by refinery (`migrations/server/postgres`).
+//!
+//! Cursor order: `server_seq` comes from a sequence, and two concurrent transactions could
+//! commit their numbers out of order, so a reader paging by cursor might step past an op that
+//! commits a moment later. Each push therefore takes a transaction-scoped advisory lock on its
+//! organisation first: within an organisation, cursors commit in order.
+
+use super::{Decision, Result, Storage, StorageError, decide, result_of};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use uuid::Uuid;
+use wardside_sync::Envelope;
+use wardside_sync::protocol::{Heads, PullResponse, PushResult, Rejection, StoredOp};
+
+mod embedded {
+    refinery::embed_migrations!("../../migrations/server/postgres");
+}
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+#[derive(Clone)]
+pub struct PostgresStorage {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection string may hold a password: never printed.
+        f.debug_struct("PostgresStorage").finish_non_exhaustive()
+    }
+}
+
+/// A stable 64-bit advisory-lock key for an organisation.
+fn org_lock_key(org: Uuid) -> i64 {
+    let b = org.as_bytes();
+    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+impl PostgresStorage {
+    /// Connect (`postgres://user:password@host/db`), and bring the schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config = url.parse().map_err(backend)?;
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(backend)?;
+        let mut client = pool.get().await.map_err(backend)?;
+        let client: &mut tokio_postgres::Client = &mut client;
+        embedded::migrations::runner()
+            .run_async(client)
+            .await
+            .map_err(backend)?;
+        Ok(PostgresStorage { pool })
+    }
+}
+
+impl Storage for PostgresStorage {
+    async fn push(&self, org_id: Uuid, ops: Vec<Envelope>, now_ms: i64) -> Result<Vec<PushResult>> {
+        let mut client = self.pool.get().await.map_err(backend)?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&org_lock_key(org_id)])
+            .await
+            .map_err(backend)?;
+        let mut results = Vec::with_capacity(ops.len());
+        for env in &ops {
+            let r = &env.routing;
+            let seq = i64::try_from(r.device_seq).map_err(backend)?;
+            let stored = tx
+                .query_opt(
+                    "SELECT server_seq, content_hash FROM op WHERE device_id = $1 AND device_seq = $2",
+                    &[&r.device_id, &seq],
+                )
+                .await
+                .map_err(backend)?
+                .map(|row| (row.get::<_, i64>(0), row.get::<_, Vec<u8>>(1)));
+            let last_seq: i64 = tx
+                .query_one(
+                    "SELECT coalesce(max(device_seq), 0)::BIGINT FROM op WHERE device_id = $1",
+                    &[&r.device_id],
+                )
+                .await
+                .map_err(backend)?
+                .get(0);
+            let mut decision = decide(
+                env,
+                stored.as_ref().map(|(s, h)| (*s, h.as_slice())),
+                u64::try_from(last_seq).unwrap_or(0),
+                now_ms,
+            );
+            if decision == Decision::Insert
+                && tx
+                    .query_opt("SELECT 1 FROM op WHERE op_id = $1", &[&r.op_id])
+                    .await
+                    .map_err(backend)?
+                    .is_some()
+            {
+                decision = Decision::Reject(Rejection::SeqConflict);
+            }
+            let inserted = if decision == Decision::Insert {
+                let json = serde_json::to_string(env).map_err(backend)?;
+                let row = tx
+                    .query_one(
+                        "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING server_seq",
+                        &[
+                            &org_id,
+                            &r.team_id,
+                            &r.case_id,
+                            &r.device_id,
+                            &seq,
+                            &r.op_id,
+                            &env.content_hash,
+                            &json,
+                        ],
+                    )
+                    .await
+                    .map_err(backend)?;
+                Some(row.get::<_, i64>(0))
+            } else {
+                None
+            };
+            results.push(result_of(env, &decision, inserted));
+        }
+        // Committed before anyone is told "accepted".
+        tx.commit().await.map_err(backend)?;
+        Ok(results)
+    }
+
+    async fn pull(
+        &self,
+        org_id: Uuid,
+        teams: Vec<Uuid>,
+        after: i64,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<PullResponse> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let rows = client
+            .query(
+                "SELECT server_seq, envelope FROM op
+                 WHERE org_id = $1 AND server_seq > $2 AND team_id = ANY($3)
+                 ORDER BY server_seq LIMIT $4",
+                &[&org_id, &after, &teams, &(limit as i64 + 1)],
+            )
+            .await
+            .map_err(backend)?;
+        let mut ops = Vec::with_capacity(rows.len());
+        for row in rows {
+            let envelope: Envelope =
+                serde_json::from_str(row.get::<_, &str>(1)).map_err(backend)?;
+            ops.push(StoredOp {
+                server_seq: row.get(0),
+                envelope,
+            });
+        }
+        let has_more = ops.len() > limit;
+        ops.truncate(limit);
+        let next_after = ops.last().map_or(after, |o| o.server_seq);
+        Ok(PullResponse {
+            ops,
+            next_after,
+            has_more,
+            server_time_ms: now_ms,
+        })
+    }
+
+    async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Heads> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let rows = client
+            .query(
+                "SELECT device_id, max(device_seq) FROM op
+                 WHERE org_id = $1 AND team_id = ANY($2) GROUP BY device_id",
+                &[&org_id, &teams],
+            )
+            .await
+            .map_err(backend)?;
+        let mut heads = Heads::default();
+        for row in rows {
+            heads.devices.insert(
+                row.get::<_, Uuid>(0),
+                u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+            );
+        }
+        Ok(heads)
+    }
+}
