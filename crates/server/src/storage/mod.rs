@@ -8,7 +8,7 @@ use std::future::Future;
 use uuid::Uuid;
 use wardside_sync::Envelope;
 use wardside_sync::protocol::{
-    Heads, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection,
+    Heads, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection, StoredOp,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -104,5 +104,19 @@ pub fn result_of(env: &Envelope, decision: &Decision, inserted: Option<i64>) -> 
         status,
         server_seq,
         rejection,
+    }
+}
+
+/// A pull page from up to `limit + 1` ops read in cursor order (the extra one says whether
+/// there is more).
+pub fn page(mut ops: Vec<StoredOp>, limit: usize, after: i64, now_ms: i64) -> PullResponse {
+    let has_more = ops.len() > limit;
+    ops.truncate(limit);
+    let next_after = ops.last().map_or(after, |o| o.server_seq);
+    PullResponse {
+        ops,
+        next_after,
+        has_more,
+        server_time_ms: now_ms,
     }
 }

@@ -6,7 +6,7 @@
 //! commits a moment later. Each push therefore takes a transaction-scoped advisory lock on its
 //! organisation first: within an organisation, cursors commit in order.
 
-use super::{Decision, Result, Storage, StorageError, decide, result_of};
+use super::{Decision, Result, Storage, StorageError, decide, page, result_of};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use uuid::Uuid;
 use wardside_sync::Envelope;
@@ -162,15 +162,7 @@ impl Storage for PostgresStorage {
                 envelope,
             });
         }
-        let has_more = ops.len() > limit;
-        ops.truncate(limit);
-        let next_after = ops.last().map_or(after, |o| o.server_seq);
-        Ok(PullResponse {
-            ops,
-            next_after,
-            has_more,
-            server_time_ms: now_ms,
-        })
+        Ok(page(ops, limit, after, now_ms))
     }
 
     async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Heads> {

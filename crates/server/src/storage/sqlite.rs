@@ -1,7 +1,7 @@
 //! The embedded backend: one SQLite file (plain SQLite: the server holds only sealed content).
 //! Each call runs on tokio's blocking pool, never on the async workers.
 
-use super::{Decision, Result, Storage, StorageError, decide, result_of};
+use super::{Decision, Result, Storage, StorageError, decide, page, result_of};
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
@@ -180,15 +180,7 @@ impl Storage for SqliteStorage {
                     envelope,
                 });
             }
-            let has_more = ops.len() > limit;
-            ops.truncate(limit);
-            let next_after = ops.last().map_or(after, |o| o.server_seq);
-            Ok(PullResponse {
-                ops,
-                next_after,
-                has_more,
-                server_time_ms: now_ms,
-            })
+            Ok(page(ops, limit, after, now_ms))
         })
         .await
     }
