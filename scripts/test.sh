@@ -22,7 +22,7 @@ cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
 echo "==> the desktop app end to end (WebDriver: tauri-driver + WebKitWebDriver under Xvfb)"
 install_tauri_driver
 cargo build -q --locked -p wardside-app
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked -p wardside-e2e --test app -- --ignored 2>&1 |
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked -p wardside-e2e --test app -- --ignored --test-threads=1 2>&1 |
   tee -a "$CARGO_TARGET_DIR/test-output.txt"
 
 echo "==> benchmark smoke run (figures meaningless at this size; see docs/PERFORMANCE.md)"

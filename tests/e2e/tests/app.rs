@@ -246,3 +246,144 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
         a11y.join("\n")
     );
 }
+
+/// Fill a coded-list select (the forms' `Choices`).
+async fn choose(c: &Client, css: &str, code: &str) {
+    find(c, css)
+        .await
+        .unwrap()
+        .select_by_value(code)
+        .await
+        .unwrap_or_else(|e| panic!("choosing {code} in {css}: {e}"));
+}
+
+async fn open_dialog(c: &Client, button_css: &str, title: &str) {
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    click(c, button_css).await;
+    wait_for_text(c, title).await.unwrap();
+}
+
+async fn save_dialog(c: &Client, saved: &str) {
+    click(c, "dialog button.primary").await;
+    wait_for_text(c, saved).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
+async fn every_case_form_saves_through_the_ui_and_the_case_closes_with_outcomes() {
+    let sandbox = Sandbox::new().unwrap();
+    let driver = start_driver(&sandbox).unwrap();
+    let c = launch(&driver).await.unwrap();
+    type_into(&c, "#advocate", "Ann Advocate").await;
+    type_into(&c, "#new-pass", PASS).await;
+    type_into(&c, "#confirm-pass", PASS).await;
+    click(&c, "input[type=checkbox]").await;
+    click(&c, "button[type=submit]").await;
+    find(&c, "#cases-title").await.unwrap();
+
+    // A non-instructed case for someone on section 2 since 20/11/2026.
+    click(&c, "nav button:nth-of-type(3)").await;
+    type_into(&c, "#c-name", "Gethin Ap Rhys").await;
+    type_into(&c, "#c-since", "20/11/2026").await;
+    choose(&c, "#c-status", "s2").await;
+    click(&c, "input[name=instr][value=false]").await;
+    type_into(
+        &c,
+        "#c-reason",
+        "Very unwell; cannot express a view at present",
+    )
+    .await;
+    click(&c, "form.form button[type=submit]").await;
+    wait_for_text(&c, "Non-instructed").await.unwrap();
+    wait_for_text(&c, "Section 2 (admission for assessment)")
+        .await
+        .unwrap();
+
+    // Issue, legal event, consent, nearest relative, safeguarding.
+    open_dialog(&c, "#issues-title + button", "New issue").await;
+    choose(&c, "#i-cat", "tribunal").await;
+    type_into(&c, "#i-summary", "Wants to appeal against the section").await;
+    save_dialog(&c, "Issue added.").await;
+
+    open_dialog(&c, "#legal-title + button", "Legal status history").await;
+    choose(&c, "#l-event", "tribunal-application").await;
+    type_into(&c, "#l-on", "22/11/2026").await;
+    save_dialog(&c, "Saved.").await;
+    wait_for_text(&c, "Application to the tribunal")
+        .await
+        .unwrap();
+
+    open_dialog(&c, "#consent-title + button", "Consent decision").await;
+    choose(&c, "#k-state", "lacks-capacity").await;
+    save_dialog(&c, "Saved.").await;
+    wait_for_text(&c, "Lacks capacity to decide").await.unwrap();
+
+    open_dialog(
+        &c,
+        "#people-title + button",
+        "Nearest relative or nominated person",
+    )
+    .await;
+    type_into(&c, "#r-name", "Megan Ap Rhys").await;
+    type_into(&c, "#r-rel", "Mother").await;
+    save_dialog(&c, "Saved.").await;
+    wait_for_text(&c, "Megan Ap Rhys").await.unwrap();
+
+    open_dialog(
+        &c,
+        ".top .actions button:nth-child(2)",
+        "Safeguarding or confidentiality event",
+    )
+    .await;
+    type_into(&c, "#s-reason", "Disclosed a risk to a child at home").await;
+    type_into(
+        &c,
+        "#s-told",
+        "Local authority children's services duty team",
+    )
+    .await;
+    click(&c, "dialog input[type=checkbox]").await; // not discussed first
+    type_into(
+        &c,
+        "#s-why",
+        "Telling them first would have increased the risk",
+    )
+    .await;
+    type_into(&c, "#s-manager", "Team manager").await;
+    save_dialog(&c, "Event recorded").await;
+    wait_for_text(&c, "Safeguarding concern raised")
+        .await
+        .unwrap();
+
+    // Closing asks for every issue's outcome, then closes.
+    open_dialog(&c, ".top .actions button:nth-child(3)", "Close the case").await;
+    click(&c, "dialog button.primary").await;
+    wait_for_text(&c, "Choose an outcome for every issue")
+        .await
+        .unwrap();
+    let outcome = find(&c, "dialog select").await.unwrap();
+    outcome.select_by_value("application-made").await.unwrap();
+    choose(&c, "#c-reason", "discharged").await;
+    save_dialog(&c, "Case closed.").await;
+    wait_for_text(&c, "Closed on").await.unwrap();
+    wait_for_text(&c, "Outcome: Application made")
+        .await
+        .unwrap();
+    // A closed case offers no new activity.
+    let buttons = c
+        .execute(
+            "return document.querySelectorAll('.top .actions button').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(buttons.as_u64(), Some(1), "only the audit trail remains");
+
+    // The audit trail lists the work.
+    click(&c, ".top .actions button").await;
+    wait_for_text(&c, "Audit trail for this case")
+        .await
+        .unwrap();
+    wait_for_text(&c, "Ann Advocate").await.unwrap();
+    c.close().await.unwrap();
+}
