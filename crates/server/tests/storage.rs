@@ -222,7 +222,46 @@ async fn many_devices_pushing_at_once_all_land_and_a_reader_misses_none<S: Stora
     assert!(cursors.windows(2).all(|p| p[0] < p[1]));
 }
 
+async fn devices_are_kept_and_revocation_is_recorded(s: &impl Storage) {
+    use wardside_server::storage::{Device, DeviceStatus};
+    let org = Uuid::new_v4();
+    s.create_org(org, "Riverside Advocacy".into())
+        .await
+        .unwrap();
+    let key = DeviceSigningKey::generate().unwrap();
+    let d = Device {
+        id: Uuid::new_v4(),
+        org_id: org,
+        name: "Ann's laptop".into(),
+        sign_key: key.public_key(),
+        box_key: [9; 32],
+        status: DeviceStatus::Pending,
+        admin: false,
+        teams: vec![Uuid::new_v4(), Uuid::new_v4()],
+    };
+    s.add_device(d.clone()).await.unwrap();
+    assert_eq!(s.device(d.id).await.unwrap(), Some(d.clone()));
+    assert!(
+        s.set_device_status(d.id, DeviceStatus::Revoked)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.device(d.id).await.unwrap().unwrap().status,
+        DeviceStatus::Revoked
+    );
+    assert!(
+        !s.set_device_status(Uuid::new_v4(), DeviceStatus::Approved)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.device(Uuid::new_v4()).await.unwrap(), None);
+    // A second device with the same id is refused.
+    assert!(s.add_device(d).await.is_err());
+}
+
 async fn suite<S: Storage + Clone>(s: &S, files: impl Fn() -> Vec<Vec<u8>>) {
+    devices_are_kept_and_revocation_is_recorded(s).await;
     many_devices_pushing_at_once_all_land_and_a_reader_misses_none(s).await;
     a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s).await;
     a_device_cannot_skip_a_sequence_number(s).await;

@@ -21,6 +21,55 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+/// Where a device stands. Only approved devices may push or pull; a revoked one is refused at
+/// once, on its next request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    Pending,
+    Approved,
+    Revoked,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Pending => "pending",
+            DeviceStatus::Approved => "approved",
+            DeviceStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(DeviceStatus::Pending),
+            "approved" => Ok(DeviceStatus::Approved),
+            "revoked" => Ok(DeviceStatus::Revoked),
+            other => Err(StorageError::Backend(format!(
+                "unknown device status {other:?}"
+            ))),
+        }
+    }
+}
+
+/// An enrolled device: its public keys and what it may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub sign_key: [u8; 32],
+    pub box_key: [u8; 32],
+    pub status: DeviceStatus,
+    pub admin: bool,
+    pub teams: Vec<Uuid>,
+}
+
+pub(crate) fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
+    bytes
+        .try_into()
+        .map_err(|_| StorageError::Backend("a stored device key is not 32 bytes".into()))
+}
+
 /// What the server keeps and hands out. Methods take the caller's organisation (and, for
 /// reads, the teams it may see): authorisation is decided before storage is asked.
 pub trait Storage: Send + Sync + 'static {
@@ -45,6 +94,19 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The highest stored sequence per device, over the given teams.
     fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> impl Future<Output = Result<Heads>> + Send;
+
+    fn create_org(&self, id: Uuid, name: String) -> impl Future<Output = Result<()>> + Send;
+
+    fn add_device(&self, device: Device) -> impl Future<Output = Result<()>> + Send;
+
+    fn device(&self, id: Uuid) -> impl Future<Output = Result<Option<Device>>> + Send;
+
+    /// The one update outside the append-only log: approving or revoking a device.
+    fn set_device_status(
+        &self,
+        id: Uuid,
+        status: DeviceStatus,
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// What to do with one pushed op, given what is stored for its device: the rule every backend

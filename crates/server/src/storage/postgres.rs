@@ -6,7 +6,9 @@
 //! commits a moment later. Each push therefore takes a transaction-scoped advisory lock on its
 //! organisation first: within an organisation, cursors commit in order.
 
-use super::{Decision, Result, Storage, StorageError, decide, page, result_of};
+use super::{
+    Decision, Device, DeviceStatus, Result, Storage, StorageError, decide, key32, page, result_of,
+};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use uuid::Uuid;
 use wardside_sync::Envelope;
@@ -183,5 +185,72 @@ impl Storage for PostgresStorage {
             );
         }
         Ok(heads)
+    }
+
+    async fn create_org(&self, id: Uuid, name: String) -> Result<()> {
+        let client = self.pool.get().await.map_err(backend)?;
+        client
+            .execute("INSERT INTO org (id, name) VALUES ($1, $2)", &[&id, &name])
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn add_device(&self, d: Device) -> Result<()> {
+        let client = self.pool.get().await.map_err(backend)?;
+        client
+            .execute(
+                "INSERT INTO device (id, org_id, name, sign_key, box_key, status, admin, teams)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &d.id,
+                    &d.org_id,
+                    &d.name,
+                    &d.sign_key.to_vec(),
+                    &d.box_key.to_vec(),
+                    &d.status.as_str(),
+                    &d.admin,
+                    &d.teams,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn device(&self, id: Uuid) -> Result<Option<Device>> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let row = client
+            .query_opt(
+                "SELECT org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(backend)?;
+        row.map(|r| {
+            Ok(Device {
+                id,
+                org_id: r.get(0),
+                name: r.get(1),
+                sign_key: key32(r.get(2))?,
+                box_key: key32(r.get(3))?,
+                status: DeviceStatus::parse(r.get(4))?,
+                admin: r.get(5),
+                teams: r.get(6),
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_device_status(&self, id: Uuid, status: DeviceStatus) -> Result<bool> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let n = client
+            .execute(
+                "UPDATE device SET status = $2 WHERE id = $1",
+                &[&id, &status.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(n == 1)
     }
 }

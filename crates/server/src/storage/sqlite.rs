@@ -1,7 +1,9 @@
 //! The embedded backend: one SQLite file (plain SQLite: the server holds only sealed content).
 //! Each call runs on tokio's blocking pool, never on the async workers.
 
-use super::{Decision, Result, Storage, StorageError, decide, page, result_of};
+use super::{
+    Decision, Device, DeviceStatus, Result, Storage, StorageError, decide, key32, page, result_of,
+};
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
@@ -208,6 +210,95 @@ impl Storage for SqliteStorage {
                 );
             }
             Ok(heads)
+        })
+        .await
+    }
+
+    async fn create_org(&self, id: Uuid, name: String) -> Result<()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO org (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![id.to_string(), name, chrono::Utc::now().to_rfc3339()],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_device(&self, d: Device) -> Result<()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO device (id, org_id, name, sign_key, box_key, status, admin, teams, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    d.id.to_string(),
+                    d.org_id.to_string(),
+                    d.name,
+                    d.sign_key.to_vec(),
+                    d.box_key.to_vec(),
+                    d.status.as_str(),
+                    d.admin,
+                    team_list(&d.teams),
+                    chrono::Utc::now().to_rfc3339()
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn device(&self, id: Uuid) -> Result<Option<Device>> {
+        self.run(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE id = ?1",
+                    [id.to_string()],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                            r.get::<_, Vec<u8>>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, bool>(5)?,
+                            r.get::<_, String>(6)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(|(org, name, sign, boxk, status, admin, teams)| {
+                let teams: Vec<String> = serde_json::from_str(&teams).map_err(backend)?;
+                Ok(Device {
+                    id,
+                    org_id: org.parse().map_err(backend)?,
+                    name,
+                    sign_key: key32(sign)?,
+                    box_key: key32(boxk)?,
+                    status: DeviceStatus::parse(&status)?,
+                    admin,
+                    teams: teams
+                        .iter()
+                        .map(|t| t.parse().map_err(backend))
+                        .collect::<Result<_>>()?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn set_device_status(&self, id: Uuid, status: DeviceStatus) -> Result<bool> {
+        self.run(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE device SET status = ?2 WHERE id = ?1",
+                    params![id.to_string(), status.as_str()],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
         })
         .await
     }
