@@ -5,4 +5,5 @@
 //! What it must never do: hold a key that opens an op, log or store content, or drop an op
 //! silently (a conflicting re-push is refused, never ignored).
 
+pub mod http;
 pub mod storage;

@@ -1,0 +1,276 @@
+//! The HTTP layer: a few lines per route over [`Storage`]. Every `/v1` request is signed by an
+//! approved device (method, path, body hash, time, nonce; a nonce is accepted once); a revoked
+//! device gets 401 on its next request. Authorisation uses routing metadata only: a device
+//! pushes only its own ops, for its organisation and teams, and pulls only its teams' ops.
+
+use crate::storage::{DeviceStatus, Storage};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+use wardside_sync::protocol::{
+    MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS, PushRequest, PushResult, PushStatus,
+    REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header, verify_request,
+};
+
+/// Shared by the handlers.
+#[derive(Debug)]
+pub struct AppState<S> {
+    pub storage: S,
+    /// Nonces seen within the request window, with when they expire.
+    nonces: Mutex<HashMap<String, i64>>,
+}
+
+impl<S> AppState<S> {
+    pub fn new(storage: S) -> Self {
+        AppState {
+            storage,
+            nonces: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// An error as the device sees it: a status and one line that says what to do.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, &'static str);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(_: crate::storage::StorageError) -> Self {
+        // The detail stays in the server's log; the device retries.
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage unavailable; retry later",
+        )
+    }
+}
+
+/// The device a request is from, once its signature, time and nonce check.
+struct Caller {
+    id: Uuid,
+    org_id: Uuid,
+    teams: Vec<Uuid>,
+}
+
+async fn authenticate<S: Storage>(
+    state: &AppState<S>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Caller, ApiError> {
+    let unauthorised = ApiError(
+        StatusCode::UNAUTHORIZED,
+        "request not signed by an approved device",
+    );
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or(ApiError(StatusCode::UNAUTHORIZED, "request not signed"))
+    };
+    let signed = SignedHeaders {
+        device: get(header::DEVICE)?,
+        time: get(header::TIME)?,
+        nonce: get(header::NONCE)?,
+        signature: get(header::SIGNATURE)?,
+    };
+    let id: Uuid = signed
+        .device
+        .parse()
+        .map_err(|_| ApiError(StatusCode::UNAUTHORIZED, "request not signed"))?;
+    let device = state.storage.device(id).await?.ok_or(unauthorised)?;
+    if device.status != DeviceStatus::Approved {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "this device is not approved, or was revoked",
+        ));
+    }
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let now = now_ms();
+    verify_request(&device.sign_key, method.as_str(), path, body, &signed, now).map_err(|e| {
+        ApiError(
+            StatusCode::UNAUTHORIZED,
+            match e {
+                wardside_sync::protocol::RequestAuthError::OutsideWindow => {
+                    "request time outside the accepted window; check the device's clock"
+                }
+                _ => "request not signed by an approved device",
+            },
+        )
+    })?;
+    // A nonce is good once within the window: a captured request cannot be replayed.
+    {
+        let mut nonces = state.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        nonces.retain(|_, expires| *expires > now);
+        let key = format!("{id}/{}", signed.nonce);
+        if nonces.contains_key(&key) {
+            return Err(ApiError(StatusCode::UNAUTHORIZED, "request replayed"));
+        }
+        nonces.insert(key, now + 2 * REQUEST_WINDOW_SECS * 1000);
+    }
+    Ok(Caller {
+        id,
+        org_id: device.org_id,
+        teams: device.teams,
+    })
+}
+
+async fn push<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let req: PushRequest = serde_json::from_slice(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not a push request"))?;
+    if req.ops.len() > MAX_PUSH_OPS {
+        return Err(ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too many ops in one push",
+        ));
+    }
+    let device = state
+        .storage
+        .device(caller.id)
+        .await?
+        .ok_or(ApiError(StatusCode::UNAUTHORIZED, "unknown device"))?;
+    let now = now_ms();
+    // Refuse what this device may not push; store the rest, keeping the order of results.
+    let mut results: Vec<Option<PushResult>> = Vec::with_capacity(req.ops.len());
+    let mut accepted = Vec::new();
+    for env in req.ops {
+        let r = &env.routing;
+        let rejection = if r.device_id != caller.id
+            || r.org_id != caller.org_id
+            || !caller.teams.contains(&r.team_id)
+        {
+            Some(Rejection::Forbidden)
+        } else if env.verify(&device.sign_key).is_err() {
+            Some(Rejection::BadEnvelope)
+        } else {
+            None
+        };
+        match rejection {
+            Some(rejection) => results.push(Some(PushResult {
+                op_id: r.op_id,
+                status: PushStatus::Rejected,
+                server_seq: None,
+                rejection: Some(rejection),
+            })),
+            None => {
+                results.push(None);
+                accepted.push(env);
+            }
+        }
+    }
+    let mut stored = state
+        .storage
+        .push(caller.org_id, accepted, now)
+        .await?
+        .into_iter();
+    let results: Vec<PushResult> = results
+        .into_iter()
+        .map(|r| r.or_else(|| stored.next()))
+        .collect::<Option<_>>()
+        .ok_or(ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "push results were lost",
+        ))?;
+    let conflict = results
+        .iter()
+        .any(|r| r.rejection == Some(Rejection::SeqConflict));
+    let body = wardside_sync::protocol::PushResponse {
+        results,
+        server_time_ms: now,
+    };
+    // A conflicting re-push is never silently accepted: the whole reply says 409.
+    let status = if conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    500
+}
+
+async fn pull<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<PullQuery>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let page = state
+        .storage
+        .pull(
+            caller.org_id,
+            caller.teams,
+            q.after,
+            q.limit.clamp(1, MAX_PULL_LIMIT),
+            now_ms(),
+        )
+        .await?;
+    Ok(axum::Json(page).into_response())
+}
+
+async fn heads<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let heads = state.storage.heads(caller.org_id, caller.teams).await?;
+    Ok(axum::Json(heads).into_response())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The service's routes, with the body limit and a timeout per request.
+pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/ops/push", post(push::<S>))
+        .route("/v1/ops", get(pull::<S>))
+        .route("/v1/heads", get(heads::<S>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
