@@ -3,9 +3,11 @@
 //! device gets 401 on its next request. Authorisation uses routing metadata only: a device
 //! pushes only its own ops, for its organisation and teams, and pulls only its teams' ops.
 
-use crate::storage::{DeviceStatus, Storage};
+use crate::enrolment::{CODE_LIFETIME_MS, code_hash, new_code};
+use crate::storage::{Device, DeviceStatus, EnrolmentCode, Storage};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -15,9 +17,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
+use wardside_sync::keys::fingerprint;
 use wardside_sync::protocol::{
-    MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS, PushRequest, PushResult, PushStatus,
-    REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header, verify_request,
+    ApproveRequest, DeviceStatusResponse, EnrollRequest, EnrollResponse, EnrolledStatus,
+    InviteRequest, InviteResponse, MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS, PushRequest,
+    PushResult, PushStatus, REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header, verify_request,
 };
 
 /// Shared by the handlers.
@@ -66,6 +70,24 @@ struct Caller {
     id: Uuid,
     org_id: Uuid,
     teams: Vec<Uuid>,
+    admin: bool,
+}
+
+fn status_of(s: DeviceStatus) -> EnrolledStatus {
+    match s {
+        DeviceStatus::Approved => EnrolledStatus::Approved,
+        DeviceStatus::Pending => EnrolledStatus::Pending,
+        DeviceStatus::Revoked => EnrolledStatus::Revoked,
+    }
+}
+
+fn b64_key(s: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()?
+        .try_into()
+        .ok()
 }
 
 async fn authenticate<S: Storage>(
@@ -130,6 +152,7 @@ async fn authenticate<S: Storage>(
         id,
         org_id: device.org_id,
         teams: device.teams,
+        admin: device.admin,
     })
 }
 
@@ -256,6 +279,215 @@ async fn heads<S: Storage>(
     Ok(axum::Json(heads).into_response())
 }
 
+/// A new device enrols with a one-time code and proof that it holds its signing key.
+async fn enroll<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use base64::Engine;
+    let bad = ApiError(
+        StatusCode::BAD_REQUEST,
+        "the body is not an enrolment request",
+    );
+    let req: EnrollRequest = serde_json::from_slice(&body).map_err(|_| bad)?;
+    let sign_key =
+        b64_key(&req.sign_key).ok_or(ApiError(StatusCode::BAD_REQUEST, "bad signing key"))?;
+    let box_key =
+        b64_key(&req.box_key).ok_or(ApiError(StatusCode::BAD_REQUEST, "bad encryption key"))?;
+    let proof = base64::engine::general_purpose::STANDARD
+        .decode(&req.proof)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad proof"))?;
+    let msg = wardside_sync::protocol::enroll_message(
+        &req.code,
+        req.device_id,
+        &req.sign_key,
+        &req.box_key,
+    );
+    if ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, sign_key)
+        .verify(&msg, &proof)
+        .is_err()
+    {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "the proof is not signed by the device's key",
+        ));
+    }
+    if state.storage.device(req.device_id).await?.is_some() {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            "this device is already enrolled",
+        ));
+    }
+    let code = state
+        .storage
+        .take_enrolment_code(code_hash(&req.code), now_ms())
+        .await?
+        .ok_or(ApiError(
+            StatusCode::FORBIDDEN,
+            "the code is wrong, used or expired; ask an admin for a new one",
+        ))?;
+    let status = if code.admin {
+        DeviceStatus::Approved
+    } else {
+        DeviceStatus::Pending
+    };
+    let name: String = req.name.chars().take(100).collect();
+    state
+        .storage
+        .add_device(Device {
+            id: req.device_id,
+            org_id: code.org_id,
+            name,
+            sign_key,
+            box_key,
+            status,
+            admin: code.admin,
+            teams: code.teams.clone(),
+        })
+        .await?;
+    Ok(axum::Json(EnrollResponse {
+        device_id: req.device_id,
+        org_id: code.org_id,
+        fingerprint: fingerprint(&sign_key, &box_key),
+        status: status_of(status),
+        admin: code.admin,
+        teams: code.teams,
+    })
+    .into_response())
+}
+
+fn admin_only(caller: &Caller) -> Result<(), ApiError> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "only an admin device may do this",
+        ))
+    }
+}
+
+/// An admin invites a new device: a one-time code for the given teams (default: its own).
+async fn invite<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
+    admin_only(&caller)?;
+    let req: InviteRequest = if body.is_empty() {
+        InviteRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not an invitation"))?
+    };
+    let teams = req.teams.unwrap_or_else(|| caller.teams.clone());
+    if teams.iter().any(|t| !caller.teams.contains(t)) {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "an admin invites only to its own teams",
+        ));
+    }
+    let code =
+        new_code().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"))?;
+    let expires_ms = now_ms() + CODE_LIFETIME_MS;
+    state
+        .storage
+        .add_enrolment_code(EnrolmentCode {
+            code_hash: code_hash(&code),
+            org_id: caller.org_id,
+            admin: false,
+            teams,
+            expires_ms,
+        })
+        .await?;
+    Ok(axum::Json(InviteResponse { code, expires_ms }).into_response())
+}
+
+async fn device_in_org<S: Storage>(
+    state: &AppState<S>,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Device, ApiError> {
+    state
+        .storage
+        .device(id)
+        .await?
+        .filter(|d| d.org_id == caller.org_id)
+        .ok_or(ApiError(
+            StatusCode::NOT_FOUND,
+            "no such device in this organisation",
+        ))
+}
+
+/// An admin approves a pending device after comparing its fingerprint on both screens.
+async fn approve<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(id): Path<Uuid>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
+    admin_only(&caller)?;
+    let req: ApproveRequest = serde_json::from_slice(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not an approval"))?;
+    let device = device_in_org(&state, &caller, id).await?;
+    if device.status == DeviceStatus::Revoked {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            "a revoked device cannot be approved; enrol it again",
+        ));
+    }
+    let typed: String = req
+        .fingerprint
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    let actual: String = fingerprint(&device.sign_key, &device.box_key).replace('-', "");
+    if !typed.eq_ignore_ascii_case(&actual) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            "the fingerprint does not match the device's; do not approve it",
+        ));
+    }
+    state
+        .storage
+        .set_device_status(id, DeviceStatus::Approved)
+        .await?;
+    Ok(axum::Json(DeviceStatusResponse {
+        device_id: id,
+        status: EnrolledStatus::Approved,
+    })
+    .into_response())
+}
+
+/// An admin revokes a device: refused from its next request on.
+async fn revoke<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(id): Path<Uuid>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
+    admin_only(&caller)?;
+    device_in_org(&state, &caller, id).await?;
+    state
+        .storage
+        .set_device_status(id, DeviceStatus::Revoked)
+        .await?;
+    Ok(axum::Json(DeviceStatusResponse {
+        device_id: id,
+        status: EnrolledStatus::Revoked,
+    })
+    .into_response())
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -267,6 +499,10 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/ops/push", post(push::<S>))
         .route("/v1/ops", get(pull::<S>))
         .route("/v1/heads", get(heads::<S>))
+        .route("/v1/enroll", post(enroll::<S>))
+        .route("/v1/invites", post(invite::<S>))
+        .route("/v1/devices/{id}/approve", post(approve::<S>))
+        .route("/v1/devices/{id}/revoke", post(revoke::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -5,5 +5,38 @@
 //! What it must never do: hold a key that opens an op, log or store content, or drop an op
 //! silently (a conflicting re-push is refused, never ignored).
 
+pub mod enrolment;
 pub mod http;
 pub mod storage;
+
+use storage::{EnrolmentCode, Storage, StorageError};
+
+/// What `init-org` prints: the new organisation and the code its first device (the admin)
+/// enrols with.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewOrg {
+    pub org_id: uuid::Uuid,
+    pub enrolment_code: String,
+}
+
+/// Create an organisation with one team (whose id is the organisation's) and a one-time code
+/// for its first device, which becomes the admin, approved at once.
+pub async fn init_org(storage: &impl Storage, name: &str) -> Result<NewOrg, StorageError> {
+    let org_id = uuid::Uuid::new_v4();
+    storage.create_org(org_id, name.to_owned()).await?;
+    let code = enrolment::new_code()
+        .map_err(|_| StorageError::Backend("the system's random number generator failed".into()))?;
+    storage
+        .add_enrolment_code(EnrolmentCode {
+            code_hash: enrolment::code_hash(&code),
+            org_id,
+            admin: true,
+            teams: vec![org_id],
+            expires_ms: http::now_ms() + enrolment::CODE_LIFETIME_MS,
+        })
+        .await?;
+    Ok(NewOrg {
+        org_id,
+        enrolment_code: code,
+    })
+}

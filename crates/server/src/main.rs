@@ -1,11 +1,12 @@
 //! `wardside-server`: the central service.
 //!
 //!     wardside-server --database sqlite://PATH|postgres://... --listen 127.0.0.1:PORT
+//!     wardside-server --database URL init-org --name NAME --json
 //!
 //! Serves until stopped (Ctrl+C or SIGTERM). TLS: run behind a reverse proxy that terminates
 //! it (docs to follow with enrolment); the service itself speaks HTTP on the given address.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::sync::Arc;
 use wardside_server::http::{AppState, router};
 use wardside_server::storage::Storage;
@@ -25,6 +26,42 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "WARDSIDE_LISTEN", default_value = "127.0.0.1:8740")]
     listen: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create an organisation and print the one-time code its first (admin) device enrols with.
+    InitOrg {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn act<S: Storage>(storage: S, args: &Args) -> Result<(), String> {
+    match &args.command {
+        None => serve(storage, &args.listen).await,
+        Some(Command::InitOrg { name, json }) => {
+            let org = wardside_server::init_org(&storage, name)
+                .await
+                .map_err(|e| e.to_string())?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&org).map_err(|e| e.to_string())?
+                );
+            } else {
+                println!(
+                    "Organisation {} created.\nEnrolment code for its first (admin) device: {}\nThe code works once, for 7 days.",
+                    org.org_id, org.enrolment_code
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn serve<S: Storage>(storage: S, listen: &str) -> Result<(), String> {
@@ -43,13 +80,13 @@ async fn serve<S: Storage>(storage: S, listen: &str) -> Result<(), String> {
 async fn run(args: Args) -> Result<(), String> {
     if let Some(path) = args.database.strip_prefix("sqlite://") {
         let storage = SqliteStorage::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
-        serve(storage, &args.listen).await
+        act(storage, &args).await
     } else if args.database.starts_with("postgres://") || args.database.starts_with("postgresql://")
     {
         let storage = PostgresStorage::open(&args.database)
             .await
             .map_err(|e| e.to_string())?;
-        serve(storage, &args.listen).await
+        act(storage, &args).await
     } else {
         Err("--database must start with sqlite:// or postgres://".into())
     }

@@ -306,3 +306,162 @@ async fn a_conflicting_repush_is_409_and_bad_bodies_are_refused() {
         .unwrap();
     assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// Enrol a new device over HTTP with `code`, as a device would.
+async fn enroll(s: &Server, code: &str) -> (reqwest::StatusCode, serde_json::Value, Dev) {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let key = DeviceSigningKey::generate().unwrap();
+    let id = Uuid::new_v4();
+    let (sign, boxk) = (b64(&key.public_key()), b64(&[5; 32]));
+    let msg = wardside_sync::protocol::enroll_message(code, id, &sign, &boxk);
+    let proof = ring::signature::Ed25519KeyPair::from_pkcs8(key.pkcs8())
+        .unwrap()
+        .sign(&msg);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/enroll", s.url))
+        .json(
+            &serde_json::json!({"code": code, "device_id": id, "name": "Ann's laptop",
+            "sign_key": sign, "box_key": boxk, "proof": b64(proof.as_ref())}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    let org = body["org_id"]
+        .as_str()
+        .and_then(|o| o.parse().ok())
+        .unwrap_or_default();
+    let team = TeamKey::generate(KeyId {
+        team_id: org,
+        epoch: 1,
+    })
+    .unwrap();
+    (status, body, Dev { id, org, key, team })
+}
+
+async fn signed_post(
+    dev: &Dev,
+    s: &Server,
+    path: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    dev.request(
+        &reqwest::Client::new(),
+        reqwest::Method::POST,
+        &s.url,
+        path,
+        serde_json::to_vec(&body).unwrap(),
+        &Uuid::new_v4().to_string(),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolment_code_invite_fingerprint_approval_and_revocation() {
+    let s = server().await;
+    let org = wardside_server::init_org(&s.storage, "Riverside Advocacy")
+        .await
+        .unwrap();
+
+    // The first device becomes the admin, approved at once; the code then is spent.
+    let (status, body, admin) = enroll(&s, &org.enrolment_code.to_lowercase()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "approved");
+    assert_eq!(body["admin"], true);
+    assert_eq!(body["fingerprint"].as_str().unwrap().len(), 14);
+    let (again, _, _) = enroll(&s, &org.enrolment_code).await;
+    assert_eq!(again, StatusCode::FORBIDDEN);
+
+    // The admin invites a laptop; it enrols as pending and may not sync yet.
+    let resp = signed_post(&admin, &s, "/v1/invites", serde_json::json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let code = resp.json::<serde_json::Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body, laptop) = enroll(&s, &code).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "pending");
+    assert_eq!(laptop.pull(&s, 0).await.status(), StatusCode::UNAUTHORIZED);
+    // A pending device cannot invite, approve or revoke.
+    let path = format!("/v1/devices/{}/approve", laptop.id);
+    // A wrong fingerprint is refused; the right one approves.
+    let wrong = signed_post(
+        &admin,
+        &s,
+        &path,
+        serde_json::json!({"fingerprint": "0000-0000-0000"}),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::CONFLICT);
+    let fp = body["fingerprint"].as_str().unwrap().to_lowercase();
+    let ok = signed_post(&admin, &s, &path, serde_json::json!({"fingerprint": fp})).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(laptop.pull(&s, 0).await.status(), StatusCode::OK);
+    // A member that is not an admin may not invite.
+    let denied = signed_post(&laptop, &s, "/v1/invites", serde_json::json!({})).await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+
+    // Revoked by the admin: refused from the next request.
+    let path = format!("/v1/devices/{}/revoke", laptop.id);
+    assert_eq!(
+        signed_post(&admin, &s, &path, serde_json::json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(laptop.pull(&s, 0).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_without_proof_of_the_key_is_refused() {
+    let s = server().await;
+    let org = wardside_server::init_org(&s.storage, "Org").await.unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/enroll", s.url))
+        .json(&serde_json::json!({"code": org.enrolment_code, "device_id": Uuid::new_v4(), "name": "x",
+            "sign_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "box_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "proof": "AAAA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // The code was not spent by the failed attempt.
+    let (status, _, _) = enroll(&s, &org.enrolment_code).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[test]
+fn init_org_prints_the_org_and_its_first_code_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wardside-server"))
+        .args([
+            "--database",
+            &db,
+            "init-org",
+            "--name",
+            "Riverside Advocacy",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["org_id"].as_str().unwrap().parse::<Uuid>().is_ok());
+    assert_eq!(v["enrolment_code"].as_str().unwrap().len(), 24);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_wardside-server"))
+        .args(["--database", "mysql://nowhere", "init-org", "--name", "x"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("sqlite:// or postgres://"));
+}

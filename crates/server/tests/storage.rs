@@ -260,7 +260,37 @@ async fn devices_are_kept_and_revocation_is_recorded(s: &impl Storage) {
     assert!(s.add_device(d).await.is_err());
 }
 
+async fn an_enrolment_code_works_once_and_not_after_it_expires(s: &impl Storage) {
+    use wardside_server::storage::EnrolmentCode;
+    let org = Uuid::new_v4();
+    s.create_org(org, "Org".into()).await.unwrap();
+    // Random hashes, so the suite can run twice against one database.
+    let h = || Uuid::new_v4().as_bytes().to_vec();
+    let (h1, h2, h3) = (h(), h(), h());
+    let code = EnrolmentCode {
+        code_hash: h1.clone(),
+        org_id: org,
+        admin: true,
+        teams: vec![org],
+        expires_ms: NOW + 1000,
+    };
+    s.add_enrolment_code(code.clone()).await.unwrap();
+    assert_eq!(
+        s.take_enrolment_code(h1.clone(), NOW).await.unwrap(),
+        Some(code.clone())
+    );
+    assert_eq!(s.take_enrolment_code(h1, NOW).await.unwrap(), None);
+    let late = EnrolmentCode {
+        code_hash: h2.clone(),
+        ..code
+    };
+    s.add_enrolment_code(late).await.unwrap();
+    assert_eq!(s.take_enrolment_code(h2, NOW + 1000).await.unwrap(), None);
+    assert_eq!(s.take_enrolment_code(h3, NOW).await.unwrap(), None);
+}
+
 async fn suite<S: Storage + Clone>(s: &S, files: impl Fn() -> Vec<Vec<u8>>) {
+    an_enrolment_code_works_once_and_not_after_it_expires(s).await;
     devices_are_kept_and_revocation_is_recorded(s).await;
     many_devices_pushing_at_once_all_land_and_a_reader_misses_none(s).await;
     a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s).await;

@@ -98,6 +98,76 @@ pub struct Heads {
     pub devices: BTreeMap<Uuid, u64>,
 }
 
+/// `POST /v1/enroll`: a new device presents a one-time code and its public keys, signed with
+/// its new Ed25519 key (proof it holds it). The organisation's first code makes an admin,
+/// approved at once; other codes make a pending device that an admin approves after comparing
+/// [`crate::keys::fingerprint`] on both screens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub device_id: Uuid,
+    pub name: String,
+    /// Base64 of the Ed25519 public key.
+    pub sign_key: String,
+    /// Base64 of the X25519 public key (team keys are wrapped to it).
+    pub box_key: String,
+    /// Base64 signature by `sign_key` over [`enroll_message`].
+    pub proof: String,
+}
+
+/// What the enrolling device signs.
+pub fn enroll_message(code: &str, device_id: Uuid, sign_key: &str, box_key: &str) -> Vec<u8> {
+    format!("wardside/enroll/v1\n{code}\n{device_id}\n{sign_key}\n{box_key}").into_bytes()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnrolledStatus {
+    Approved,
+    Pending,
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: Uuid,
+    pub org_id: Uuid,
+    pub fingerprint: String,
+    pub status: EnrolledStatus,
+    pub admin: bool,
+    pub teams: Vec<Uuid>,
+}
+
+/// `POST /v1/invites` (admin): a one-time code for a new device, for the given teams (default:
+/// the admin's own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    #[serde(default)]
+    pub teams: Option<Vec<Uuid>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteResponse {
+    pub code: String,
+    pub expires_ms: i64,
+}
+
+/// `POST /v1/devices/{id}/approve` (admin): the fingerprint the admin read on the new device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    pub fingerprint: String,
+}
+
+/// The answer to approve and revoke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStatusResponse {
+    pub device_id: Uuid,
+    pub status: EnrolledStatus,
+}
+
 /// The headers a signed request carries.
 pub mod header {
     pub const DEVICE: &str = "x-wardside-device";

@@ -64,6 +64,16 @@ pub struct Device {
     pub teams: Vec<Uuid>,
 }
 
+/// A one-time enrolment code as stored (by its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentCode {
+    pub code_hash: Vec<u8>,
+    pub org_id: Uuid,
+    pub admin: bool,
+    pub teams: Vec<Uuid>,
+    pub expires_ms: i64,
+}
+
 pub(crate) fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
     bytes
         .try_into()
@@ -100,6 +110,16 @@ pub trait Storage: Send + Sync + 'static {
     fn add_device(&self, device: Device) -> impl Future<Output = Result<()>> + Send;
 
     fn device(&self, id: Uuid) -> impl Future<Output = Result<Option<Device>>> + Send;
+
+    fn add_enrolment_code(&self, code: EnrolmentCode) -> impl Future<Output = Result<()>> + Send;
+
+    /// Use a code: returns it if it exists, has not expired and was not used before, and marks
+    /// it used in the same statement (two devices racing for one code: one wins).
+    fn take_enrolment_code(
+        &self,
+        code_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<EnrolmentCode>>> + Send;
 
     /// The one update outside the append-only log: approving or revoking a device.
     fn set_device_status(

@@ -7,7 +7,8 @@
 //! organisation first: within an organisation, cursors commit in order.
 
 use super::{
-    Decision, Device, DeviceStatus, Result, Storage, StorageError, decide, key32, page, result_of,
+    Decision, Device, DeviceStatus, EnrolmentCode, Result, Storage, StorageError, decide, key32,
+    page, result_of,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use uuid::Uuid;
@@ -252,5 +253,41 @@ impl Storage for PostgresStorage {
             .await
             .map_err(backend)?;
         Ok(n == 1)
+    }
+
+    async fn add_enrolment_code(&self, c: EnrolmentCode) -> Result<()> {
+        let client = self.pool.get().await.map_err(backend)?;
+        client
+            .execute(
+                "INSERT INTO enrolment_code (code_hash, org_id, admin, teams, expires_ms) VALUES ($1, $2, $3, $4, $5)",
+                &[&c.code_hash, &c.org_id, &c.admin, &c.teams, &c.expires_ms],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn take_enrolment_code(
+        &self,
+        code_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<Option<EnrolmentCode>> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let row = client
+            .query_opt(
+                "UPDATE enrolment_code SET used_ms = $2
+                 WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2
+                 RETURNING org_id, admin, teams, expires_ms",
+                &[&code_hash, &now_ms],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.map(|r| EnrolmentCode {
+            code_hash,
+            org_id: r.get(0),
+            admin: r.get(1),
+            teams: r.get(2),
+            expires_ms: r.get(3),
+        }))
     }
 }

@@ -2,7 +2,8 @@
 //! Each call runs on tokio's blocking pool, never on the async workers.
 
 use super::{
-    Decision, Device, DeviceStatus, Result, Storage, StorageError, decide, key32, page, result_of,
+    Decision, Device, DeviceStatus, EnrolmentCode, Result, Storage, StorageError, decide, key32,
+    page, result_of,
 };
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -299,6 +300,59 @@ impl Storage for SqliteStorage {
                 )
                 .map_err(backend)?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn add_enrolment_code(&self, c: EnrolmentCode) -> Result<()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO enrolment_code (code_hash, org_id, admin, teams, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.code_hash, c.org_id.to_string(), c.admin, team_list(&c.teams), c.expires_ms],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_enrolment_code(
+        &self,
+        code_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<Option<EnrolmentCode>> {
+        self.run(move |conn| {
+            let row = conn
+                .query_row(
+                    "UPDATE enrolment_code SET used_ms = ?2
+                     WHERE code_hash = ?1 AND used_ms IS NULL AND expires_ms > ?2
+                     RETURNING org_id, admin, teams, expires_ms",
+                    params![code_hash, now_ms],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, bool>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(|(org, admin, teams, expires_ms)| {
+                let teams: Vec<String> = serde_json::from_str(&teams).map_err(backend)?;
+                Ok(EnrolmentCode {
+                    code_hash: code_hash.clone(),
+                    org_id: org.parse().map_err(backend)?,
+                    admin,
+                    teams: teams
+                        .iter()
+                        .map(|t| t.parse().map_err(backend))
+                        .collect::<Result<_>>()?,
+                    expires_ms,
+                })
+            })
+            .transpose()
         })
         .await
     }
