@@ -356,9 +356,17 @@ async fn enroll<S: Storage>(
     .into_response())
 }
 
-fn admin_only(caller: &Caller) -> Result<(), ApiError> {
+/// [`authenticate`], and refuse anyone but an admin device.
+async fn authenticate_admin<S: Storage>(
+    state: &AppState<S>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(state, method, uri, headers, body).await?;
     if caller.admin {
-        Ok(())
+        Ok(caller)
     } else {
         Err(ApiError(
             StatusCode::FORBIDDEN,
@@ -375,8 +383,7 @@ async fn invite<S: Storage>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
-    admin_only(&caller)?;
+    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
     let req: InviteRequest = if body.is_empty() {
         InviteRequest::default()
     } else {
@@ -431,8 +438,7 @@ async fn approve<S: Storage>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
-    admin_only(&caller)?;
+    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
     let req: ApproveRequest = serde_json::from_slice(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not an approval"))?;
     let device = device_in_org(&state, &caller, id).await?;
@@ -474,8 +480,7 @@ async fn revoke<S: Storage>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
-    admin_only(&caller)?;
+    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
     device_in_org(&state, &caller, id).await?;
     state
         .storage
