@@ -92,7 +92,9 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     type_into(&c, "#a-response", "RC will consider leave on Friday").await;
     type_into(&c, "#a-text", "Represented both points at the ward round.").await;
     check_axe(&c, "new activity form", &mut a11y).await;
-    click(&c, ".activity-form button.primary").await;
+    find(&c, "#a-text").await.unwrap().click().await.unwrap();
+    press(&c, &ctrl('\u{E007}')).await; // Ctrl+Enter saves
+    wait_for_text(&c, "Activity saved.").await.unwrap();
     wait_for_text(&c, "Escorted leave for the wedding")
         .await
         .unwrap();
