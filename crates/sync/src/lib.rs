@@ -11,6 +11,7 @@
 pub mod envelope;
 pub mod keys;
 pub mod protocol;
+pub mod wrap;
 
 pub use envelope::{Envelope, OpenError, Routing};
 pub use keys::{DeviceSigningKey, KeyId, TeamKey};
