@@ -30,6 +30,7 @@ pub struct AppState<S> {
     pub storage: S,
     /// Nonces seen within the request window, with when they expire.
     nonces: Mutex<HashMap<String, i64>>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl<S> AppState<S> {
@@ -37,6 +38,7 @@ impl<S> AppState<S> {
         AppState {
             storage,
             nonces: Mutex::new(HashMap::new()),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -219,6 +221,18 @@ async fn push<S: Storage>(
             StatusCode::INTERNAL_SERVER_ERROR,
             "push results were lost",
         ))?;
+    for r in &results {
+        let result = match r.status {
+            PushStatus::Accepted => "accepted",
+            PushStatus::Duplicate => "duplicate",
+            PushStatus::Rejected => "rejected",
+        };
+        state
+            .metrics
+            .ops_pushed
+            .get_or_create(&crate::metrics::PushLabels { result })
+            .inc();
+    }
     let conflict = results
         .iter()
         .any(|r| r.rejection == Some(Rejection::SeqConflict));
@@ -265,6 +279,7 @@ async fn pull<S: Storage>(
             now_ms(),
         )
         .await?;
+    state.metrics.ops_pulled.inc_by(page.ops.len() as u64);
     Ok(axum::Json(page).into_response())
 }
 
@@ -497,10 +512,61 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+async fn metrics<S: Storage>(State(state): State<Arc<AppState<S>>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Count and time every request, and log one line for it: route, status, milliseconds, the
+/// calling device if any. Never a body, a query value or a header value beyond the device id.
+async fn observe<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    matched: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().clone();
+    let device = req
+        .headers()
+        .get(header::DEVICE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<Uuid>().ok());
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    let elapsed = started.elapsed();
+    let labels = crate::metrics::RequestLabels {
+        route: route.clone(),
+        status: response.status().as_u16(),
+    };
+    state.metrics.requests.get_or_create(&labels).inc();
+    state
+        .metrics
+        .request_seconds
+        .get_or_create(&labels)
+        .observe(elapsed.as_secs_f64());
+    tracing::info!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        ms = elapsed.as_millis() as u64,
+        device = device.map(|d| d.to_string()).unwrap_or_default(),
+        "request"
+    );
+    response
+}
+
 /// The service's routes, with the body limit and a timeout per request.
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::<S>))
         .route("/v1/ops/push", post(push::<S>))
         .route("/v1/ops", get(pull::<S>))
         .route("/v1/heads", get(heads::<S>))
@@ -509,6 +575,11 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/devices/{id}/approve", post(approve::<S>))
         .route("/v1/devices/{id}/revoke", post(revoke::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // After routing, so the matched route (not the raw path) labels the metrics.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::<S>,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -7,6 +7,7 @@
 
 pub mod enrolment;
 pub mod http;
+pub mod metrics;
 pub mod storage;
 
 use storage::{EnrolmentCode, Storage, StorageError};

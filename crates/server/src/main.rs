@@ -68,7 +68,7 @@ async fn serve<S: Storage>(storage: S, listen: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("could not listen on {listen}: {e}"))?;
-    eprintln!("wardside-server: listening on {listen}");
+    tracing::info!(listen, "wardside-server listening");
     axum::serve(listener, router(Arc::new(AppState::new(storage))))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -94,6 +94,15 @@ async fn run(args: Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
+    // One line per request on stderr; RUST_LOG adjusts (default info).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let args = Args::parse();
     if let Err(e) = run(args).await {
         eprintln!("wardside-server: {e}");

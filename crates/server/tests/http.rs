@@ -465,3 +465,106 @@ fn init_org_prints_the_org_and_its_first_code_as_json() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("sqlite:// or postgres://"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_ops_by_route_and_result() {
+    let s = server().await;
+    let (org, team) = org_with_team(&s).await;
+    let a = approved_device(&s, org, &team).await;
+    a.push(&s, vec![a.op(1), a.op(2)]).await;
+    a.push(&s, vec![a.op(1)]).await; // a re-seal of seq 1: rejected as a conflict
+    a.pull(&s, 0).await;
+    let text = reqwest::get(format!("{}/metrics", s.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"wardside_ops_pushed_total{result="accepted"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"wardside_ops_pushed_total{result="rejected"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("wardside_ops_pulled_total 2"), "{text}");
+    assert!(
+        text.contains(r#"wardside_requests_total{route="/v1/ops/push",status="409"} 1"#),
+        "{text}"
+    );
+    // Labels are routes, never ids.
+    assert!(!text.contains(&a.id.to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_binary_logs_requests_but_never_content() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let bin = env!("CARGO_BIN_EXE_wardside-server");
+    let out = Command::new(bin)
+        .args(["--database", &db, "init-org", "--name", "Org", "--json"])
+        .output()
+        .unwrap();
+    let org: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let mut child = Command::new(bin)
+        .args(["--database", &db, "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let s = Server {
+        url: format!("http://127.0.0.1:{port}"),
+        storage: SqliteStorage::open(&dir.path().join("unused.db")).unwrap(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/healthz", s.url)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, _, admin) = enroll(&s, org["enrolment_code"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let canary = "CANARYLOG she wants escorted leave";
+    let env = Envelope::seal(
+        Routing {
+            org_id: admin.org,
+            team_id: admin.team.id.team_id,
+            case_id: None,
+            entity: "note".into(),
+            entity_id: Uuid::new_v4(),
+            op_id: Uuid::new_v4(),
+            device_id: admin.id,
+            device_seq: 1,
+            hlc: format!("{:016}-0000-dev", now_ms()),
+            kid: admin.team.id,
+            schema_v: 1,
+        },
+        canary.as_bytes(),
+        &admin.team,
+        &admin.key,
+    )
+    .unwrap();
+    let resp = admin.push(&s, vec![env]).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(admin.pull(&s, 0).await.status(), StatusCode::OK);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("/v1/ops/push"), "{log}");
+    for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let bytes = std::fs::read(f.path()).unwrap();
+        assert!(
+            !bytes.windows(9).any(|w| w == b"CANARYLOG"),
+            "{} holds the note's text",
+            f.path().display()
+        );
+    }
+}
