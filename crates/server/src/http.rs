@@ -20,8 +20,9 @@ use uuid::Uuid;
 use wardside_sync::keys::fingerprint;
 use wardside_sync::protocol::{
     ApproveRequest, DeviceStatusResponse, EnrollRequest, EnrollResponse, EnrolledStatus,
-    InviteRequest, InviteResponse, MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS, PushRequest,
-    PushResult, PushStatus, REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header, verify_request,
+    InviteRequest, InviteResponse, KeyWraps, MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS,
+    PushRequest, PushResult, PushStatus, REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header,
+    verify_request,
 };
 
 /// Shared by the handlers.
@@ -508,6 +509,54 @@ async fn revoke<S: Storage>(
     .into_response())
 }
 
+/// The team keys wrapped to the calling device.
+async fn my_keys<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let wraps = state
+        .storage
+        .key_wraps_for(caller.org_id, caller.id)
+        .await?;
+    Ok(axum::Json(KeyWraps { wraps }).into_response())
+}
+
+/// An admin stores wraps of its teams' keys for devices of the organisation or its recovery key.
+async fn put_keys<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
+    let req: KeyWraps = serde_json::from_slice(&body).map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "the body is not a list of key wraps",
+        )
+    })?;
+    for w in &req.wraps {
+        if !caller.teams.contains(&w.kid.team_id) {
+            return Err(ApiError(
+                StatusCode::FORBIDDEN,
+                "an admin wraps only its own teams' keys",
+            ));
+        }
+        if w.recipient != caller.org_id {
+            device_in_org(&state, &caller, w.recipient).await?;
+        }
+    }
+    state
+        .storage
+        .add_key_wraps(caller.org_id, req.wraps)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -570,6 +619,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/ops/push", post(push::<S>))
         .route("/v1/ops", get(pull::<S>))
         .route("/v1/heads", get(heads::<S>))
+        .route("/v1/keys", get(my_keys::<S>).post(put_keys::<S>))
         .route("/v1/enroll", post(enroll::<S>))
         .route("/v1/invites", post(invite::<S>))
         .route("/v1/devices/{id}/approve", post(approve::<S>))

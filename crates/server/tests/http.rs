@@ -568,3 +568,87 @@ async fn the_running_binary_logs_requests_but_never_content() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_wraps_the_team_key_for_a_device_and_only_that_device_gets_it() {
+    use wardside_sync::wrap::{BoxSecret, unwrap, wrap};
+    let s = server().await;
+    let org = wardside_server::init_org(&s.storage, "Org").await.unwrap();
+    let (_, _, admin) = enroll(&s, &org.enrolment_code).await;
+    let code = signed_post(&admin, &s, "/v1/invites", serde_json::json!({}))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body, laptop) = enroll(&s, &code).await;
+    let fp = body["fingerprint"].as_str().unwrap();
+    signed_post(
+        &admin,
+        &s,
+        &format!("/v1/devices/{}/approve", laptop.id),
+        serde_json::json!({ "fingerprint": fp }),
+    )
+    .await;
+    // The enroll helper registered [5; 32] as the laptop's X25519 key: use a real one here by
+    // wrapping to a fresh secret and checking the laptop receives exactly that wrap.
+    let secret = BoxSecret::generate().unwrap();
+    let team = TeamKey::generate(KeyId {
+        team_id: org.org_id,
+        epoch: 1,
+    })
+    .unwrap();
+    let w = wrap(&team, laptop.id, &secret.public_key()).unwrap();
+    let put = signed_post(&admin, &s, "/v1/keys", serde_json::json!({ "wraps": [w] })).await;
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let got: wardside_sync::protocol::KeyWraps = laptop
+        .request(
+            &reqwest::Client::new(),
+            reqwest::Method::GET,
+            &s.url,
+            "/v1/keys",
+            vec![],
+            "k1",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got.wraps.len(), 1);
+    assert_eq!(
+        unwrap(&got.wraps[0], laptop.id, &secret).unwrap().id,
+        team.id
+    );
+    // The admin's own list is empty; a non-admin may not store wraps; a team the admin is not
+    // in is refused.
+    let mine: wardside_sync::protocol::KeyWraps = admin
+        .request(
+            &reqwest::Client::new(),
+            reqwest::Method::GET,
+            &s.url,
+            "/v1/keys",
+            vec![],
+            "k2",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(mine.wraps.is_empty());
+    let denied = signed_post(&laptop, &s, "/v1/keys", serde_json::json!({ "wraps": [] })).await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let stranger_team = TeamKey::generate(KeyId {
+        team_id: Uuid::new_v4(),
+        epoch: 1,
+    })
+    .unwrap();
+    let w = wrap(&stranger_team, laptop.id, &secret.public_key()).unwrap();
+    let refused = signed_post(&admin, &s, "/v1/keys", serde_json::json!({ "wraps": [w] })).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

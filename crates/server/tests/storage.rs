@@ -289,7 +289,38 @@ async fn an_enrolment_code_works_once_and_not_after_it_expires(s: &impl Storage)
     assert_eq!(s.take_enrolment_code(h3, NOW).await.unwrap(), None);
 }
 
+async fn key_wraps_are_kept_per_recipient_and_never_replaced(s: &impl Storage) {
+    use wardside_sync::wrap::{BoxSecret, unwrap, wrap};
+    let org = Uuid::new_v4();
+    let team = TeamKey::generate(KeyId {
+        team_id: Uuid::new_v4(),
+        epoch: 1,
+    })
+    .unwrap();
+    let (laptop, phone) = (Uuid::new_v4(), Uuid::new_v4());
+    let (ls, ps) = (
+        BoxSecret::generate().unwrap(),
+        BoxSecret::generate().unwrap(),
+    );
+    let w1 = wrap(&team, laptop, &ls.public_key()).unwrap();
+    let w2 = wrap(&team, phone, &ps.public_key()).unwrap();
+    s.add_key_wraps(org, vec![w1.clone(), w2]).await.unwrap();
+    // A second wrap for the same slot does not replace the first.
+    let again = wrap(&team, laptop, &ls.public_key()).unwrap();
+    s.add_key_wraps(org, vec![again]).await.unwrap();
+    let mine = s.key_wraps_for(org, laptop).await.unwrap();
+    assert_eq!(mine, vec![w1]);
+    assert_eq!(unwrap(&mine[0], laptop, &ls).unwrap().id, team.id);
+    assert!(
+        s.key_wraps_for(Uuid::new_v4(), laptop)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn suite<S: Storage + Clone>(s: &S, files: impl Fn() -> Vec<Vec<u8>>) {
+    key_wraps_are_kept_per_recipient_and_never_replaced(s).await;
     an_enrolment_code_works_once_and_not_after_it_expires(s).await;
     devices_are_kept_and_revocation_is_recorded(s).await;
     many_devices_pushing_at_once_all_land_and_a_reader_misses_none(s).await;

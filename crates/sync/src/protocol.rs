@@ -168,6 +168,14 @@ pub struct DeviceStatusResponse {
     pub status: EnrolledStatus,
 }
 
+/// `GET /v1/keys`: the team keys wrapped to the calling device. `POST /v1/keys` (admin): add
+/// wraps for devices of the organisation (or its recovery key, recipient = organisation id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyWraps {
+    pub wraps: Vec<crate::wrap::WrappedKey>,
+}
+
 /// The headers a signed request carries.
 pub mod header {
     pub const DEVICE: &str = "x-wardside-device";

@@ -10,6 +10,7 @@ use wardside_sync::Envelope;
 use wardside_sync::protocol::{
     Heads, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection, StoredOp,
 };
+use wardside_sync::wrap::WrappedKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -120,6 +121,21 @@ pub trait Storage: Send + Sync + 'static {
         code_hash: Vec<u8>,
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<EnrolmentCode>>> + Send;
+
+    /// Keep wrapped team keys. A wrap already stored for the same (team, epoch, recipient) is
+    /// kept as it is (keys of an epoch never change), so re-sending is safe.
+    fn add_key_wraps(
+        &self,
+        org_id: Uuid,
+        wraps: Vec<WrappedKey>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Every wrap addressed to `recipient` in the organisation.
+    fn key_wraps_for(
+        &self,
+        org_id: Uuid,
+        recipient: Uuid,
+    ) -> impl Future<Output = Result<Vec<WrappedKey>>> + Send;
 
     /// The one update outside the append-only log: approving or revoking a device.
     fn set_device_status(

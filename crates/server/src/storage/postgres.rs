@@ -14,6 +14,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use uuid::Uuid;
 use wardside_sync::Envelope;
 use wardside_sync::protocol::{Heads, PullResponse, PushResult, Rejection, StoredOp};
+use wardside_sync::wrap::WrappedKey;
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/server/postgres");
@@ -289,5 +290,35 @@ impl Storage for PostgresStorage {
             teams: r.get(2),
             expires_ms: r.get(3),
         }))
+    }
+
+    async fn add_key_wraps(&self, org_id: Uuid, wraps: Vec<WrappedKey>) -> Result<()> {
+        let mut client = self.pool.get().await.map_err(backend)?;
+        let tx = client.transaction().await.map_err(backend)?;
+        for w in &wraps {
+            let json = serde_json::to_string(w).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO key_wrap (org_id, team_id, epoch, recipient, wrapped) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING",
+                &[&org_id, &w.kid.team_id, &i64::from(w.kid.epoch), &w.recipient, &json],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn key_wraps_for(&self, org_id: Uuid, recipient: Uuid) -> Result<Vec<WrappedKey>> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let rows = client
+            .query(
+                "SELECT wrapped FROM key_wrap WHERE org_id = $1 AND recipient = $2 ORDER BY team_id, epoch",
+                &[&org_id, &recipient],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(backend))
+            .collect()
     }
 }

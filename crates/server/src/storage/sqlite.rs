@@ -13,6 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 use wardside_sync::Envelope;
 use wardside_sync::protocol::{Heads, PullResponse, PushResult, Rejection, StoredOp};
+use wardside_sync::wrap::WrappedKey;
 
 static SQL: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/server/sqlite");
 
@@ -353,6 +354,46 @@ impl Storage for SqliteStorage {
                 })
             })
             .transpose()
+        })
+        .await
+    }
+
+    async fn add_key_wraps(&self, org_id: Uuid, wraps: Vec<WrappedKey>) -> Result<()> {
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            for w in &wraps {
+                tx.execute(
+                    "INSERT INTO key_wrap (org_id, team_id, epoch, recipient, wrapped) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO NOTHING",
+                    params![
+                        org_id.to_string(),
+                        w.kid.team_id.to_string(),
+                        w.kid.epoch,
+                        w.recipient.to_string(),
+                        serde_json::to_string(w).map_err(backend)?
+                    ],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn key_wraps_for(&self, org_id: Uuid, recipient: Uuid) -> Result<Vec<WrappedKey>> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT wrapped FROM key_wrap WHERE org_id = ?1 AND recipient = ?2 ORDER BY team_id, epoch",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![org_id.to_string(), recipient.to_string()], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(backend)?;
+            rows.map(|row| serde_json::from_str(&row.map_err(backend)?).map_err(backend))
+                .collect()
         })
         .await
     }
