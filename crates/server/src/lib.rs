@@ -5,6 +5,7 @@
 //! What it must never do: hold a key that opens an op, log or store content, or drop an op
 //! silently (a conflicting re-push is refused, never ignored).
 
+pub mod config;
 pub mod enrolment;
 pub mod http;
 pub mod metrics;

@@ -2,9 +2,11 @@
 //!
 //!     wardside-server --database sqlite://PATH|postgres://... --listen 127.0.0.1:PORT
 //!     wardside-server --database URL init-org --name NAME --json
+//!     wardside-server --config wardside-server.toml
 //!
-//! Serves until stopped (Ctrl+C or SIGTERM). TLS: run behind a reverse proxy that terminates
-//! it (docs to follow with enrolment); the service itself speaks HTTP on the given address.
+//! Settings: flags, then `WARDSIDE_DATABASE` / `WARDSIDE_LISTEN`, then the file. Serves until
+//! stopped (Ctrl+C or SIGTERM, finishing requests in flight). TLS: run it behind a reverse proxy
+//! that terminates TLS; the service itself speaks HTTP on the given address.
 
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
@@ -21,11 +23,14 @@ use wardside_server::storage::sqlite::SqliteStorage;
 )]
 struct Args {
     /// sqlite://PATH (one file) or postgres://USER:PASSWORD@HOST/DB
-    #[arg(long, env = "WARDSIDE_DATABASE")]
-    database: String,
-    /// Address to listen on.
-    #[arg(long, env = "WARDSIDE_LISTEN", default_value = "127.0.0.1:8740")]
-    listen: String,
+    #[arg(long, env = "WARDSIDE_DATABASE", hide_env_values = true)]
+    database: Option<String>,
+    /// Address to listen on (default 127.0.0.1:8740).
+    #[arg(long, env = "WARDSIDE_LISTEN")]
+    listen: Option<String>,
+    /// A TOML file with `database` and `listen`.
+    #[arg(long, env = "WARDSIDE_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,9 +46,9 @@ enum Command {
     },
 }
 
-async fn act<S: Storage>(storage: S, args: &Args) -> Result<(), String> {
+async fn act<S: Storage>(storage: S, args: &Args, listen: &str) -> Result<(), String> {
     match &args.command {
-        None => serve(storage, &args.listen).await,
+        None => serve(storage, listen).await,
         Some(Command::InitOrg { name, json }) => {
             let org = wardside_server::init_org(&storage, name)
                 .await
@@ -70,23 +75,50 @@ async fn serve<S: Storage>(storage: S, listen: &str) -> Result<(), String> {
         .map_err(|e| format!("could not listen on {listen}: {e}"))?;
     tracing::info!(listen, "wardside-server listening");
     axum::serve(listener, router(Arc::new(AppState::new(storage))))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stopped())
         .await
         .map_err(|e| format!("the server stopped: {e}"))
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    if let Some(path) = args.database.strip_prefix("sqlite://") {
-        let storage = SqliteStorage::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
-        act(storage, &args).await
-    } else if args.database.starts_with("postgres://") || args.database.starts_with("postgresql://")
+/// Ctrl+C or SIGTERM.
+async fn stopped() {
+    #[cfg(unix)]
     {
-        let storage = PostgresStorage::open(&args.database)
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    use wardside_server::config::{ConfigFile, Settings};
+    let file = match &args.config {
+        Some(path) => ConfigFile::read(path).map_err(|e| e.to_string())?,
+        None => ConfigFile::default(),
+    };
+    let settings = Settings::resolve(file, args.database.clone(), args.listen.clone())
+        .map_err(|e| e.to_string())?;
+    let database = settings.database.as_str();
+    let listen = settings.listen.as_str();
+    if let Some(path) = database.strip_prefix("sqlite://") {
+        let storage = SqliteStorage::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
+        act(storage, &args, listen).await
+    } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        let storage = PostgresStorage::open(database)
             .await
             .map_err(|e| e.to_string())?;
-        act(storage, &args).await
+        act(storage, &args, listen).await
     } else {
         Err("--database must start with sqlite:// or postgres://".into())
     }
