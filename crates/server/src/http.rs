@@ -21,8 +21,7 @@ use wardside_sync::keys::fingerprint;
 use wardside_sync::protocol::{
     ApproveRequest, DeviceStatusResponse, EnrollRequest, EnrollResponse, EnrolledStatus,
     InviteRequest, InviteResponse, KeyWraps, MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS,
-    PushRequest, PushResult, PushStatus, REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header,
-    verify_request,
+    PushRequest, PushStatus, REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header, verify_request,
 };
 
 /// Shared by the handlers.
@@ -68,14 +67,6 @@ impl From<crate::storage::StorageError> for ApiError {
     }
 }
 
-/// The device a request is from, once its signature, time and nonce check.
-struct Caller {
-    id: Uuid,
-    org_id: Uuid,
-    teams: Vec<Uuid>,
-    admin: bool,
-}
-
 fn status_of(s: DeviceStatus) -> EnrolledStatus {
     match s {
         DeviceStatus::Approved => EnrolledStatus::Approved,
@@ -99,7 +90,7 @@ async fn authenticate<S: Storage>(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Caller, ApiError> {
+) -> Result<Device, ApiError> {
     let unauthorised = ApiError(
         StatusCode::UNAUTHORIZED,
         "request not signed by an approved device",
@@ -151,12 +142,7 @@ async fn authenticate<S: Storage>(
         }
         nonces.insert(key, now + 2 * REQUEST_WINDOW_SECS * 1000);
     }
-    Ok(Caller {
-        id,
-        org_id: device.org_id,
-        teams: device.teams,
-        admin: device.admin,
-    })
+    Ok(device)
 }
 
 async fn push<S: Storage>(
@@ -175,53 +161,8 @@ async fn push<S: Storage>(
             "too many ops in one push",
         ));
     }
-    let device = state
-        .storage
-        .device(caller.id)
-        .await?
-        .ok_or(ApiError(StatusCode::UNAUTHORIZED, "unknown device"))?;
     let now = now_ms();
-    // Refuse what this device may not push; store the rest, keeping the order of results.
-    let mut results: Vec<Option<PushResult>> = Vec::with_capacity(req.ops.len());
-    let mut accepted = Vec::new();
-    for env in req.ops {
-        let r = &env.routing;
-        let rejection = if r.device_id != caller.id
-            || r.org_id != caller.org_id
-            || !caller.teams.contains(&r.team_id)
-        {
-            Some(Rejection::Forbidden)
-        } else if env.verify(&device.sign_key).is_err() {
-            Some(Rejection::BadEnvelope)
-        } else {
-            None
-        };
-        match rejection {
-            Some(rejection) => results.push(Some(PushResult {
-                op_id: r.op_id,
-                status: PushStatus::Rejected,
-                server_seq: None,
-                rejection: Some(rejection),
-            })),
-            None => {
-                results.push(None);
-                accepted.push(env);
-            }
-        }
-    }
-    let mut stored = state
-        .storage
-        .push(caller.org_id, accepted, now)
-        .await?
-        .into_iter();
-    let results: Vec<PushResult> = results
-        .into_iter()
-        .map(|r| r.or_else(|| stored.next()))
-        .collect::<Option<_>>()
-        .ok_or(ApiError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "push results were lost",
-        ))?;
+    let results = crate::relay::push(&state.storage, &caller, req.ops, now).await?;
     for r in &results {
         let result = match r.status {
             PushStatus::Accepted => "accepted",
@@ -379,7 +320,7 @@ async fn authenticate_admin<S: Storage>(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Caller, ApiError> {
+) -> Result<Device, ApiError> {
     let caller = authenticate(state, method, uri, headers, body).await?;
     if caller.admin {
         Ok(caller)
@@ -431,7 +372,7 @@ async fn invite<S: Storage>(
 
 async fn device_in_org<S: Storage>(
     state: &AppState<S>,
-    caller: &Caller,
+    caller: &Device,
     id: Uuid,
 ) -> Result<Device, ApiError> {
     state
@@ -464,13 +405,7 @@ async fn approve<S: Storage>(
             "a revoked device cannot be approved; enrol it again",
         ));
     }
-    let typed: String = req
-        .fingerprint
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect();
-    let actual: String = fingerprint(&device.sign_key, &device.box_key).replace('-', "");
-    if !typed.eq_ignore_ascii_case(&actual) {
+    if !crate::relay::fingerprint_matches(&device, &req.fingerprint) {
         return Err(ApiError(
             StatusCode::CONFLICT,
             "the fingerprint does not match the device's; do not approve it",

@@ -9,6 +9,7 @@ pub mod config;
 pub mod enrolment;
 pub mod http;
 pub mod metrics;
+pub mod relay;
 pub mod storage;
 
 use storage::{EnrolmentCode, Storage, StorageError};

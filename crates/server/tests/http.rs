@@ -125,18 +125,24 @@ impl Dev {
         .unwrap()
     }
 
-    async fn pull(&self, s: &Server, after: i64) -> reqwest::Response {
+    /// A signed GET with a chosen nonce.
+    async fn get(&self, s: &Server, path: &str, nonce: &str) -> reqwest::Response {
         self.request(
             &reqwest::Client::new(),
             reqwest::Method::GET,
             &s.url,
-            &format!("/v1/ops?after={after}&limit=100"),
+            path,
             Vec::new(),
-            &Uuid::new_v4().to_string(),
+            nonce,
         )
         .send()
         .await
         .unwrap()
+    }
+
+    async fn pull(&self, s: &Server, after: i64) -> reqwest::Response {
+        let path = format!("/v1/ops?after={after}&limit=100");
+        self.get(s, &path, &Uuid::new_v4().to_string()).await
     }
 }
 
@@ -205,31 +211,9 @@ async fn unsigned_forged_replayed_and_revoked_requests_get_401() {
     assert_eq!(forger.pull(&s, 0).await.status(), StatusCode::UNAUTHORIZED);
 
     // The same nonce twice: the second is a replay.
-    let first = a
-        .request(
-            &client,
-            reqwest::Method::GET,
-            &s.url,
-            "/v1/heads",
-            vec![],
-            "once",
-        )
-        .send()
-        .await
-        .unwrap();
+    let first = a.get(&s, "/v1/heads", "once").await;
     assert_eq!(first.status(), StatusCode::OK);
-    let again = a
-        .request(
-            &client,
-            reqwest::Method::GET,
-            &s.url,
-            "/v1/heads",
-            vec![],
-            "once",
-        )
-        .send()
-        .await
-        .unwrap();
+    let again = a.get(&s, "/v1/heads", "once").await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
 
     // Revoked: refused on the very next request.
@@ -603,21 +587,8 @@ async fn an_admin_wraps_the_team_key_for_a_device_and_only_that_device_gets_it()
     let w = wrap(&team, laptop.id, &secret.public_key()).unwrap();
     let put = signed_post(&admin, &s, "/v1/keys", serde_json::json!({ "wraps": [w] })).await;
     assert_eq!(put.status(), StatusCode::NO_CONTENT);
-    let got: wardside_sync::protocol::KeyWraps = laptop
-        .request(
-            &reqwest::Client::new(),
-            reqwest::Method::GET,
-            &s.url,
-            "/v1/keys",
-            vec![],
-            "k1",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: wardside_sync::protocol::KeyWraps =
+        laptop.get(&s, "/v1/keys", "k1").await.json().await.unwrap();
     assert_eq!(got.wraps.len(), 1);
     assert_eq!(
         unwrap(&got.wraps[0], laptop.id, &secret).unwrap().id,
@@ -625,21 +596,8 @@ async fn an_admin_wraps_the_team_key_for_a_device_and_only_that_device_gets_it()
     );
     // The admin's own list is empty; a non-admin may not store wraps; a team the admin is not
     // in is refused.
-    let mine: wardside_sync::protocol::KeyWraps = admin
-        .request(
-            &reqwest::Client::new(),
-            reqwest::Method::GET,
-            &s.url,
-            "/v1/keys",
-            vec![],
-            "k2",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: wardside_sync::protocol::KeyWraps =
+        admin.get(&s, "/v1/keys", "k2").await.json().await.unwrap();
     assert!(mine.wraps.is_empty());
     let denied = signed_post(&laptop, &s, "/v1/keys", serde_json::json!({ "wraps": [] })).await;
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);

@@ -228,15 +228,6 @@ impl Envelope {
             .map_err(|_| OpenError::Tampered)?;
         Ok(plain.to_vec())
     }
-
-    /// A short, stable digest for logs and duplicate checks (hex of the first 8 bytes).
-    pub fn short_hash(&self) -> String {
-        self.content_hash
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
 }
 
 /// SHA-256 of arbitrary bytes (request bodies, fingerprints).

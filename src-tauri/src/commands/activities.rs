@@ -48,14 +48,6 @@ pub fn save_draft(
 }
 
 #[tauri::command(async)]
-pub fn get_draft(
-    session: State<'_, Session>,
-    case: CaseId,
-) -> Result<Option<wardside_store::Draft>> {
-    session.with_store(|s| s.draft(case))
-}
-
-#[tauri::command(async)]
 pub fn discard_draft(session: State<'_, Session>, case: CaseId) -> Result<()> {
     session.with_store(|s| s.discard_draft(case))
 }

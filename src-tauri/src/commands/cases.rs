@@ -21,22 +21,18 @@ pub struct CaseScreen {
 #[tauri::command(async)]
 pub fn case_view(session: State<'_, Session>, id: CaseId) -> Result<CaseScreen> {
     let rules = &session.rules;
+    let today = today();
     session.with_store(|s| {
         let view = s.case_view(id)?;
-        let guidance = view.guidance(rules, today(), rules.jurisdiction())?;
+        let guidance = view.guidance(rules, today, rules.jurisdiction())?;
         let draft = s.draft(id)?;
         Ok(CaseScreen {
             view,
             guidance,
             draft,
-            today: today(),
+            today,
         })
     })
-}
-
-#[tauri::command(async)]
-pub fn open_case(session: State<'_, Session>, case: Case) -> Result<CaseId> {
-    session.with_store(|s| s.write(|w| w.open_case(&case)))
 }
 
 #[tauri::command(async)]

@@ -5,18 +5,12 @@ use crate::error::Result;
 use crate::session::Session;
 use tauri::State;
 use wardside_domain::*;
-use wardside_store::ClientView;
 use wardside_store::intake::{Intake, IntakeResult};
 
 #[tauri::command(async)]
 pub fn add_client(session: State<'_, Session>, intake: Intake) -> Result<IntakeResult> {
     let rules = &session.rules;
     session.with_store(|s| s.intake(&intake, rules, rules.jurisdiction()))
-}
-
-#[tauri::command(async)]
-pub fn client_view(session: State<'_, Session>, id: ClientId) -> Result<ClientView> {
-    session.with_store(|s| s.client_view(id))
 }
 
 #[tauri::command(async)]

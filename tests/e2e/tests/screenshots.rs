@@ -86,13 +86,14 @@ async fn screenshots_of_each_main_screen() {
     wait_for_text(&c, "Search:").await.unwrap();
     shot(&c, "search").await;
 
-    // Dark theme.
-    find(&c, ".actions button")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav button:nth-of-type(3)").await;
+    find(&c, "#c-name").await.unwrap();
+    shot(&c, "new-client").await;
+
+    // Settings, then the dark theme.
+    click(&c, ".actions button").await;
+    find(&c, "input[value=dark]").await.unwrap();
+    shot(&c, "settings").await;
     find(&c, "input[value=dark]")
         .await
         .unwrap()

@@ -36,7 +36,6 @@ export const api = {
   facets: () => call<T.Facets>("caseload_facets"),
 
   caseView: (id: T.Id) => call<T.CaseScreen>("case_view", { id }),
-  openCase: (c: T.Case) => call<T.Id>("open_case", { case: c }),
   closeCase: (id: T.Id, closure: T.Closure, outcomes: [T.Id, T.IssueOutcome][]) =>
     call<void>("close_case", { id, closure, outcomes }),
   addIssue: (issue: T.Issue) => call<T.Id>("add_issue", { issue }),
