@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 use wardside_sync::keys::fingerprint;
+use wardside_sync::protocol;
 use wardside_sync::protocol::{
     ApproveRequest, DeviceStatusResponse, EnrollRequest, EnrollResponse, EnrolledStatus,
     InviteRequest, InviteResponse, KeyWraps, MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS,
@@ -113,11 +114,12 @@ async fn authenticate<S: Storage>(
         .parse()
         .map_err(|_| ApiError(StatusCode::UNAUTHORIZED, "request not signed"))?;
     let device = state.storage.device(id).await?.ok_or(unauthorised)?;
-    if device.status != DeviceStatus::Approved {
-        return Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            "this device is not approved, or was revoked",
-        ));
+    match device.status {
+        DeviceStatus::Approved => {}
+        DeviceStatus::Pending => {
+            return Err(ApiError(StatusCode::UNAUTHORIZED, protocol::NOT_APPROVED));
+        }
+        DeviceStatus::Revoked => return Err(ApiError(StatusCode::UNAUTHORIZED, protocol::REVOKED)),
     }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let now = now_ms();
@@ -444,6 +446,33 @@ async fn revoke<S: Storage>(
     .into_response())
 }
 
+/// The organisation's devices and their public keys, for any approved device.
+async fn list_devices<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let devices = state.storage.devices(caller.org_id).await?;
+    let devices = devices
+        .into_iter()
+        .map(|d| protocol::DeviceInfo {
+            device_id: d.id,
+            name: d.name,
+            sign_key: b64.encode(d.sign_key),
+            box_key: b64.encode(d.box_key),
+            fingerprint: fingerprint(&d.sign_key, &d.box_key),
+            status: status_of(d.status),
+            admin: d.admin,
+            teams: d.teams,
+        })
+        .collect();
+    Ok(axum::Json(protocol::DeviceList { devices }).into_response())
+}
+
 /// The team keys wrapped to the calling device.
 async fn my_keys<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
@@ -557,6 +586,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/keys", get(my_keys::<S>).post(put_keys::<S>))
         .route("/v1/enroll", post(enroll::<S>))
         .route("/v1/invites", post(invite::<S>))
+        .route("/v1/devices", get(list_devices::<S>))
         .route("/v1/devices/{id}/approve", post(approve::<S>))
         .route("/v1/devices/{id}/revoke", post(revoke::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -16,13 +16,16 @@ mod drafts;
 mod error;
 pub mod intake;
 pub mod keys;
+mod merge;
 mod open;
 pub mod read;
+pub mod sync;
 pub mod write;
 
 pub use drafts::Draft;
 pub use error::{Result, StoreError};
 pub use keys::{KdfParams, Passphrase, key_path};
+pub use merge::Effects;
 pub use open::{Store, StoreInfo, Tuning};
 pub use read::*;
 pub use write::{Entity, Writer};

@@ -4,12 +4,13 @@
 
 use crate::clock::Hlc;
 use crate::error::{Result, StoreError};
+use crate::merge::{self, OpMeta};
 use crate::open::Store;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 use wardside_domain::activity::check_note_text;
 use wardside_domain::case::check_can_close;
@@ -55,6 +56,11 @@ impl Entity {
         }
     }
 
+    /// The entity a name in the op log stands for (`None` for one from a newer Wardside).
+    pub fn parse(s: &str) -> Option<Entity> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+
     pub(crate) fn table(self) -> &'static str {
         match self {
             Entity::Case => "kase",
@@ -81,15 +87,33 @@ pub(crate) enum OpKind {
     Create,
     Set,
     NoteVersion,
+    /// A timeline entry taken off the timeline; payload `{"seen": hlc, "reason": ...}`.
+    Delete,
+    /// A deleted entry put back.
+    Restore,
 }
 
 impl OpKind {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             OpKind::Create => "create",
             OpKind::Set => "set",
             OpKind::NoteVersion => "note-version",
+            OpKind::Delete => "delete",
+            OpKind::Restore => "restore",
         }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<OpKind> {
+        [
+            OpKind::Create,
+            OpKind::Set,
+            OpKind::NoteVersion,
+            OpKind::Delete,
+            OpKind::Restore,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
     }
 }
 
@@ -132,6 +156,9 @@ pub struct Writer<'s> {
     hlc: Hlc,
     next_seq: i64,
     now: DateTime<Utc>,
+    /// The service's clock minus ours at the last sync: new ops are stamped on its time, so a
+    /// laptop whose clock is days out does not win (or lose) every merge.
+    clock_offset_ms: i64,
 }
 
 impl Store {
@@ -152,6 +179,12 @@ impl Store {
             [&self.device_id],
             |r| r.get(0),
         )?;
+        let clock_offset_ms = tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'clock_offset_ms'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let mut w = Writer {
             tx,
             device_id: &self.device_id,
@@ -159,6 +192,7 @@ impl Store {
             hlc,
             next_seq,
             now: Utc::now(),
+            clock_offset_ms,
         };
         let out = f(&mut w)?;
         // A transaction that only audited a read did not tick the clock: leave its page alone.
@@ -181,11 +215,23 @@ impl Writer<'_> {
     // ---- the single place where changes happen ----
 
     fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
-        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        let now_ms =
+            u64::try_from(Utc::now().timestamp_millis() + self.clock_offset_ms).unwrap_or(0);
         self.hlc = self.hlc.tick(now_ms);
         let hlc = self.hlc.encode(self.device_id);
-        apply(&self.tx, &op, &hlc, self.device_id)?;
         let op_id = Uuid::new_v4().to_string();
+        merge::apply(
+            &self.tx,
+            &op,
+            OpMeta {
+                op_id: &op_id,
+                hlc: &hlc,
+                device_id: self.device_id,
+                local: true,
+                server_seq: None,
+                this_device: self.device_id,
+            },
+        )?;
         self.tx
             .prepare_cached(
                 "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v)
@@ -610,12 +656,12 @@ impl Writer<'_> {
         }
         let activity: Activity = self.get(id.0)?;
         let case: Case = self.get(activity.case_id.0)?;
-        let (head, body): (Option<String>, Option<String>) = self
+        let body: Option<String> = self
             .tx
             .query_row(
-                "SELECT nv.version_id, nv.body FROM activity a LEFT JOIN note_version nv ON nv.rowid = a.head WHERE a.id = ?1",
+                "SELECT nv.body FROM activity a LEFT JOIN note_version nv ON nv.rowid = a.head WHERE a.id = ?1",
                 [id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
             .optional()?
             .ok_or_else(|| not_found("activity", id))?;
@@ -624,13 +670,78 @@ impl Writer<'_> {
                 "the text is unchanged, so there is nothing to amend".into(),
             ));
         }
-        let parents = head.and_then(|h| h.parse().ok()).into_iter().collect();
+        // Every head is a parent: an amendment of a note in conflict resolves the conflict.
+        let parents = merge::note_heads(&self.tx, id.0)?
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect();
         let scope = Scope {
             client: Some(case.client_id.0),
             case: Some(activity.case_id.0),
         };
         self.save_version(id.0, parents, text, Some(reason.trim().to_owned()), scope)
             .map(NoteVersionId)
+    }
+
+    /// Take an entry off the timeline. Nothing is erased: its note versions stay, and an edit
+    /// another device makes without having seen this delete brings it back, flagged.
+    pub fn delete_activity(&mut self, id: ActivityId, reason: &str) -> Result<()> {
+        self.deletion(id, OpKind::Delete, reason)
+    }
+
+    /// Put a deleted entry back on the timeline.
+    pub fn restore_activity(&mut self, id: ActivityId) -> Result<()> {
+        self.deletion(id, OpKind::Restore, "")
+    }
+
+    fn deletion(&mut self, id: ActivityId, kind: OpKind, reason: &str) -> Result<()> {
+        let activity: Activity = self.get(id.0)?;
+        let case: Case = self.get(activity.case_id.0)?;
+        let deleted: bool = self.tx.query_row(
+            "SELECT deleted FROM activity WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )?;
+        let payload = match kind {
+            OpKind::Delete if deleted => {
+                return Err(StoreError::Refused("this entry is already deleted".into()));
+            }
+            OpKind::Delete => {
+                if reason.trim().is_empty() {
+                    return Err(ValidationError::Required {
+                        context: "deletion",
+                        field: "the reason for deleting the entry",
+                    }
+                    .into());
+                }
+                // The newest change this device has seen: anything newer from elsewhere wins.
+                let seen: String = self.tx.query_row(
+                    "SELECT max(hlc) FROM op WHERE entity_id = ?1 AND kind IN ('create', 'set', 'note-version', 'restore')",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )?;
+                serde_json::json!({ "seen": seen, "reason": reason.trim() })
+            }
+            _ if !deleted => {
+                return Err(StoreError::Refused("this entry is not deleted".into()));
+            }
+            _ => serde_json::json!({}),
+        };
+        let op = Op {
+            entity: Entity::Activity,
+            entity_id: id.0,
+            kind,
+            field: None,
+            payload,
+        };
+        self.commit(
+            op,
+            kind.name(),
+            Scope {
+                client: Some(case.client_id.0),
+                case: Some(activity.case_id.0),
+            },
+        )
     }
 
     fn save_version(
@@ -692,70 +803,4 @@ pub(crate) fn issues_of(
         ))
     })
     .collect()
-}
-
-/// Materialise one op into the tables. Local changes come through here; so will ops that
-/// arrive by sync.
-pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, hlc: &str, device_id: &str) -> Result<()> {
-    let id = op.entity_id.to_string();
-    match op.kind {
-        OpKind::Create => {
-            let sql = format!(
-                "INSERT INTO {} (id, data) VALUES (?1, ?2)",
-                op.entity.table()
-            );
-            tx.prepare_cached(&sql)?
-                .execute(params![id, serde_json::to_string(&op.payload)?])?;
-        }
-        OpKind::Set => {
-            let field = op
-                .field
-                .as_deref()
-                .ok_or_else(|| StoreError::Corrupt("set op without a field".into()))?;
-            let Value::Object(mut data) = load_json(tx, op.entity, op.entity_id)? else {
-                return Err(StoreError::Corrupt("record is not an object".into()));
-            };
-            set_field(&mut data, field, &op.payload);
-            let sql = format!("UPDATE {} SET data = ?2 WHERE id = ?1", op.entity.table());
-            tx.prepare_cached(&sql)?
-                .execute(params![id, serde_json::to_string(&data)?])?;
-        }
-        OpKind::NoteVersion => {
-            let v: NoteVersionPayload = serde_json::from_value(op.payload.clone())?;
-            let note_id = v.note_id.to_string();
-            let old: Option<(i64, String)> = tx
-                .prepare_cached("SELECT nv.rowid, nv.body FROM activity a JOIN note_version nv ON nv.rowid = a.head WHERE a.id = ?1")?
-                .query_row([&note_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            tx.prepare_cached(
-                "INSERT INTO note_version (version_id, note_id, parents, body, reason, author, device_id, hlc, saved_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![v.version_id.to_string(), note_id, serde_json::to_string(&v.parents)?, v.body, v.reason, v.author, device_id, hlc, v.saved_at])?;
-            let rowid = tx.last_insert_rowid();
-            if let Some((old_rowid, old_body)) = old {
-                tx.prepare_cached(
-                    "INSERT INTO note_fts (note_fts, rowid, body) VALUES ('delete', ?1, ?2)",
-                )?
-                .execute(params![old_rowid, old_body])?;
-            }
-            tx.prepare_cached("INSERT INTO note_fts (rowid, body) VALUES (?1, ?2)")?
-                .execute(params![rowid, v.body])?;
-            let n = tx
-                .prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
-                .execute(params![note_id, rowid])?;
-            if n != 1 {
-                return Err(not_found("activity", note_id));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn set_field(data: &mut Map<String, Value>, field: &str, value: &Value) {
-    if value.is_null() {
-        data.remove(field);
-    } else {
-        data.insert(field.to_owned(), value.clone());
-    }
 }

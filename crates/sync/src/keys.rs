@@ -48,6 +48,11 @@ impl TeamKey {
     pub(crate) fn secret(&self) -> &[u8; 32] {
         &self.bytes
     }
+
+    /// The key's bytes, to keep inside the device's encrypted store. Never log or send them.
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.bytes
+    }
 }
 
 impl fmt::Debug for TeamKey {

@@ -96,6 +96,44 @@ pub struct PullResponse {
 pub struct Heads {
     /// Highest `device_seq` stored per device the caller may see.
     pub devices: BTreeMap<Uuid, u64>,
+    /// How many of each device's ops the caller may see. A device that sees only some teams
+    /// sees holes in another's sequence, so it compares counts: holding fewer than this means
+    /// a page was missed, and it reads the log again.
+    #[serde(default)]
+    pub counts: BTreeMap<Uuid, u64>,
+}
+
+/// The `error` text of a 401 to a revoked device: on reading it the device wipes its copy of
+/// the organisation's data.
+pub const REVOKED: &str = "this device was revoked";
+/// The `error` text of a 401 to a device an admin has not approved yet.
+pub const NOT_APPROVED: &str = "this device is waiting for an admin to approve it";
+
+/// An error reply: one line that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// `GET /v1/devices`: the organisation's devices with their public keys (to check op
+/// signatures, and for an admin to wrap team keys to them after comparing fingerprints).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub device_id: Uuid,
+    pub name: String,
+    /// Base64 of the Ed25519 public key.
+    pub sign_key: String,
+    /// Base64 of the X25519 public key.
+    pub box_key: String,
+    pub fingerprint: String,
+    pub status: EnrolledStatus,
+    pub admin: bool,
+    pub teams: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    pub devices: Vec<DeviceInfo>,
 }
 
 /// `POST /v1/enroll`: a new device presents a one-time code and its public keys, signed with
@@ -119,6 +157,19 @@ pub struct EnrollRequest {
 /// What the enrolling device signs.
 pub fn enroll_message(code: &str, device_id: Uuid, sign_key: &str, box_key: &str) -> Vec<u8> {
     format!("wardside/enroll/v1\n{code}\n{device_id}\n{sign_key}\n{box_key}").into_bytes()
+}
+
+/// The base64 proof an enrolling device puts in [`EnrollRequest::proof`].
+pub fn enroll_proof(
+    key: &DeviceSigningKey,
+    code: &str,
+    device_id: Uuid,
+    sign_key: &str,
+    box_key: &str,
+) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .encode(key.sign(&enroll_message(code, device_id, sign_key, box_key)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

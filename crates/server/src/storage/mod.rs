@@ -112,6 +112,9 @@ pub trait Storage: Send + Sync + 'static {
 
     fn device(&self, id: Uuid) -> impl Future<Output = Result<Option<Device>>> + Send;
 
+    /// Every device of an organisation, in enrolment order.
+    fn devices(&self, org_id: Uuid) -> impl Future<Output = Result<Vec<Device>>> + Send;
+
     fn add_enrolment_code(&self, code: EnrolmentCode) -> impl Future<Output = Result<()>> + Send;
 
     /// Use a code: returns it if it exists, has not expired and was not used before, and marks

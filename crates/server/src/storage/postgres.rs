@@ -173,7 +173,7 @@ impl Storage for PostgresStorage {
         let client = self.pool.get().await.map_err(backend)?;
         let rows = client
             .query(
-                "SELECT device_id, max(device_seq) FROM op
+                "SELECT device_id, max(device_seq), count(*) FROM op
                  WHERE org_id = $1 AND team_id = ANY($2) GROUP BY device_id",
                 &[&org_id, &teams],
             )
@@ -181,10 +181,13 @@ impl Storage for PostgresStorage {
             .map_err(backend)?;
         let mut heads = Heads::default();
         for row in rows {
-            heads.devices.insert(
-                row.get::<_, Uuid>(0),
-                u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
-            );
+            let device = row.get::<_, Uuid>(0);
+            heads
+                .devices
+                .insert(device, u64::try_from(row.get::<_, i64>(1)).unwrap_or(0));
+            heads
+                .counts
+                .insert(device, u64::try_from(row.get::<_, i64>(2)).unwrap_or(0));
         }
         Ok(heads)
     }
@@ -222,26 +225,26 @@ impl Storage for PostgresStorage {
 
     async fn device(&self, id: Uuid) -> Result<Option<Device>> {
         let client = self.pool.get().await.map_err(backend)?;
-        let row = client
-            .query_opt(
-                "SELECT org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE id = $1",
+        let rows = client
+            .query(
+                "SELECT id, org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE id = $1",
                 &[&id],
             )
             .await
             .map_err(backend)?;
-        row.map(|r| {
-            Ok(Device {
-                id,
-                org_id: r.get(0),
-                name: r.get(1),
-                sign_key: key32(r.get(2))?,
-                box_key: key32(r.get(3))?,
-                status: DeviceStatus::parse(r.get(4))?,
-                admin: r.get(5),
-                teams: r.get(6),
-            })
-        })
-        .transpose()
+        rows.iter().map(device_of).next().transpose()
+    }
+
+    async fn devices(&self, org_id: Uuid) -> Result<Vec<Device>> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let rows = client
+            .query(
+                "SELECT id, org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE org_id = $1 ORDER BY created_at, id",
+                &[&org_id],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(device_of).collect()
     }
 
     async fn set_device_status(&self, id: Uuid, status: DeviceStatus) -> Result<bool> {
@@ -321,4 +324,17 @@ impl Storage for PostgresStorage {
             .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(backend))
             .collect()
     }
+}
+
+fn device_of(r: &tokio_postgres::Row) -> Result<Device> {
+    Ok(Device {
+        id: r.get(0),
+        org_id: r.get(1),
+        name: r.get(2),
+        sign_key: key32(r.get(3))?,
+        box_key: key32(r.get(4))?,
+        status: DeviceStatus::parse(r.get(5))?,
+        admin: r.get(6),
+        teams: r.get(7),
+    })
 }

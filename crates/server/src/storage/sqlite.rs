@@ -193,23 +193,30 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT device_id, max(device_seq) FROM op
+                    "SELECT device_id, max(device_seq), count(*) FROM op
                      WHERE org_id = ?1 AND team_id IN (SELECT value FROM json_each(?2))
                      GROUP BY device_id",
                 )
                 .map_err(backend)?;
             let rows = stmt
                 .query_map(params![org_id.to_string(), team_list(&teams)], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
                 })
                 .map_err(backend)?;
             let mut heads = Heads::default();
             for row in rows {
-                let (device, seq) = row.map_err(backend)?;
-                heads.devices.insert(
-                    device.parse().map_err(backend)?,
-                    u64::try_from(seq).unwrap_or(0),
-                );
+                let (device, seq, count) = row.map_err(backend)?;
+                let device: Uuid = device.parse().map_err(backend)?;
+                heads
+                    .devices
+                    .insert(device, u64::try_from(seq).unwrap_or(0));
+                heads
+                    .counts
+                    .insert(device, u64::try_from(count).unwrap_or(0));
             }
             Ok(heads)
         })
@@ -253,43 +260,15 @@ impl Storage for SqliteStorage {
 
     async fn device(&self, id: Uuid) -> Result<Option<Device>> {
         self.run(move |conn| {
-            let row = conn
-                .query_row(
-                    "SELECT org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE id = ?1",
-                    [id.to_string()],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Vec<u8>>(2)?,
-                            r.get::<_, Vec<u8>>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, bool>(5)?,
-                            r.get::<_, String>(6)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(backend)?;
-            row.map(|(org, name, sign, boxk, status, admin, teams)| {
-                let teams: Vec<String> = serde_json::from_str(&teams).map_err(backend)?;
-                Ok(Device {
-                    id,
-                    org_id: org.parse().map_err(backend)?,
-                    name,
-                    sign_key: key32(sign)?,
-                    box_key: key32(boxk)?,
-                    status: DeviceStatus::parse(&status)?,
-                    admin,
-                    teams: teams
-                        .iter()
-                        .map(|t| t.parse().map_err(backend))
-                        .collect::<Result<_>>()?,
-                })
-            })
-            .transpose()
+            let mut found = devices_where(conn, "id = ?1", &id.to_string())?;
+            Ok(found.pop())
         })
         .await
+    }
+
+    async fn devices(&self, org_id: Uuid) -> Result<Vec<Device>> {
+        self.run(move |conn| devices_where(conn, "org_id = ?1", &org_id.to_string()))
+            .await
     }
 
     async fn set_device_status(&self, id: Uuid, status: DeviceStatus) -> Result<bool> {
@@ -397,4 +376,44 @@ impl Storage for SqliteStorage {
         })
         .await
     }
+}
+
+fn devices_where(conn: &rusqlite::Connection, filter: &str, value: &str) -> Result<Vec<Device>> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT id, org_id, name, sign_key, box_key, status, admin, teams FROM device WHERE {filter} ORDER BY created_at, id"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([value], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, bool>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (id, org, name, sign, boxk, status, admin, teams) = row.map_err(backend)?;
+        let teams: Vec<String> = serde_json::from_str(&teams).map_err(backend)?;
+        Ok(Device {
+            id: id.parse().map_err(backend)?,
+            org_id: org.parse().map_err(backend)?,
+            name,
+            sign_key: key32(sign)?,
+            box_key: key32(boxk)?,
+            status: DeviceStatus::parse(&status)?,
+            admin,
+            teams: teams
+                .iter()
+                .map(|t| t.parse().map_err(backend))
+                .collect::<Result<_>>()?,
+        })
+    })
+    .collect()
 }

@@ -1,0 +1,407 @@
+//! The sync loop (sync.md §8.6): keys → held ops retried → push this device's unacknowledged
+//! ops in sequence → pull by the service's cursor, a page per transaction with the cursor →
+//! heads check and refill → what needs a person's eye.
+
+use crate::error::{Result, SyncError};
+use crate::identity::{self, connect, team_keys};
+use crate::transport::{Options, Transport};
+use std::collections::HashMap;
+use uuid::Uuid;
+use wardside_store::Store;
+use wardside_store::sync::{HeldOp, IncomingOp, OutgoingOp, ReceivedPage, readable};
+use wardside_sync::envelope::{Envelope, OpenError, Routing};
+use wardside_sync::keys::{KeyId, TeamKey};
+use wardside_sync::protocol::{
+    Heads, MAX_BODY_BYTES, PullResponse, PushRequest, PushResponse, PushStatus, Rejection,
+};
+
+/// What `sync now` reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub pulled: usize,
+    /// New conflicts and inbox entries from this sync.
+    pub conflicts: usize,
+    /// This device's changes still not on the service.
+    pub unsynced: u64,
+    /// Ops kept back (no key yet, or from a newer Wardside).
+    pub held: usize,
+    /// Ops refused because their signature or ciphertext did not check (a tampering service).
+    pub rejected: usize,
+    /// Times the heads showed a hole and the log was read again.
+    pub refills: usize,
+}
+
+/// Where a long sync has got to, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: u64,
+    /// Best estimate; 0 when unknown.
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Pushing,
+    Pulling,
+}
+
+/// Sync once. On a revoked device, wipe its copy of the organisation's data.
+pub fn sync_now(store: &mut Store, opts: &Options) -> Result<SyncReport> {
+    sync_with_progress(store, opts, &mut |_| {})
+}
+
+pub fn sync_with_progress(
+    store: &mut Store,
+    opts: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport> {
+    match run(store, opts, progress) {
+        Err(SyncError::Revoked) => {
+            store.wipe_organisation_data()?;
+            Err(SyncError::Revoked)
+        }
+        Err(SyncError::Pending(_)) => {
+            let fp = store
+                .sync_config()?
+                .map(|c| c.fingerprint)
+                .unwrap_or_default();
+            Err(SyncError::Pending(fp))
+        }
+        other => other,
+    }
+}
+
+fn run(
+    store: &mut Store,
+    opts: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport> {
+    let (config, t) = connect(store, opts)?;
+    match config.status.as_str() {
+        "revoked" => return Err(SyncError::Revoked),
+        "re-enrol" => return Err(SyncError::ReEnrol),
+        _ => {}
+    }
+    t.hello()?;
+    let devices = identity::fetch_devices(store, &t)?;
+    if config.status != "approved" {
+        let mut c = config.clone();
+        c.status = "approved".into();
+        if let Some(me) = devices.devices.iter().find(|d| d.device_id == t.device()) {
+            c.teams = me.teams.clone();
+        }
+        store.set_sync_config(&c)?;
+    }
+    identity::fetch_keys(store, &t)?;
+    let mut s = Session {
+        org: config.org_id,
+        team: *config
+            .teams
+            .first()
+            .ok_or_else(|| SyncError::Refused("this device belongs to no team".into()))?,
+        keys: team_keys(store)?.into_iter().map(|k| (k.id, k)).collect(),
+        peers: HashMap::new(),
+        report: SyncReport::default(),
+    };
+    s.retry_held(store)?;
+    s.push(store, &t, opts, progress)?;
+    let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
+    s.pull(store, &t, opts, &heads, progress)?;
+    // Every op the service holds for us must be here; a hole means a page went missing. Read
+    // the log again (ops already held are skipped).
+    let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
+    if has_hole(store, &heads, t.device())? {
+        s.report.refills += 1;
+        tracing::warn!("the heads check found a hole; reading the log again");
+        store.reset_sync_cursor()?;
+        s.pull(store, &t, opts, &heads, progress)?;
+    }
+    store.record_sync(t.server_now_ms())?;
+    s.report.unsynced = store.unpushed_count()?;
+    Ok(s.report)
+}
+
+fn has_hole(store: &Store, heads: &Heads, me: Uuid) -> Result<bool> {
+    let ours = store.received_counts()?;
+    Ok(heads
+        .counts
+        .iter()
+        .any(|(d, n)| *d != me && ours.get(d).copied().unwrap_or(0) < *n))
+}
+
+/// Why a push stopped part-way.
+enum Stop {
+    ReEnrol,
+    Restamp(i64),
+    Refused(String),
+}
+
+struct Session {
+    org: Uuid,
+    team: Uuid,
+    keys: HashMap<KeyId, TeamKey>,
+    peers: HashMap<Uuid, [u8; 32]>,
+    report: SyncReport,
+}
+
+enum Opened {
+    Apply(IncomingOp),
+    Hold(HeldOp),
+    Reject,
+}
+
+impl Session {
+    fn current_key(&self) -> Result<&TeamKey> {
+        self.keys
+            .values()
+            .filter(|k| k.id.team_id == self.team)
+            .max_by_key(|k| k.id.epoch)
+            .ok_or(SyncError::NoTeamKey)
+    }
+
+    fn seal(&self, store: &Store, t: &Transport, op: &OutgoingOp) -> Result<Envelope> {
+        let key = self.current_key()?;
+        let routing = Routing {
+            org_id: self.org,
+            team_id: self.team,
+            case_id: None,
+            entity: op.entity.clone(),
+            entity_id: op.entity_id,
+            op_id: op.op_id,
+            device_id: identity::device_id(store)?,
+            device_seq: op.device_seq,
+            hlc: op.hlc.clone(),
+            kid: key.id,
+            schema_v: op.schema_v,
+        };
+        Envelope::seal(routing, &op.content, key, t.key())
+            .map_err(|e| SyncError::Crypto(e.to_string()))
+    }
+
+    fn push(
+        &mut self,
+        store: &mut Store,
+        t: &Transport,
+        opts: &Options,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<()> {
+        let total = store.unpushed_count()?;
+        let mut batch_limit = opts.push_batch.max(1);
+        let mut restamped = false;
+        loop {
+            let ops = store.unpushed(batch_limit)?;
+            if ops.is_empty() {
+                return Ok(());
+            }
+            // Keep a request well inside the service's body limit.
+            let mut envelopes = Vec::with_capacity(ops.len());
+            let mut bytes = 0usize;
+            for op in &ops {
+                let env = self.seal(store, t, op)?;
+                bytes += env.ciphertext.len() * 4 / 3 + 600;
+                if !envelopes.is_empty() && bytes > MAX_BODY_BYTES / 2 {
+                    break;
+                }
+                envelopes.push(env);
+            }
+            let sent = envelopes.len();
+            let body = serde_json::to_vec(&PushRequest { ops: envelopes })
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            let reply = t.post("/v1/ops/push", body)?;
+            if reply.status == 413 && batch_limit > 1 {
+                batch_limit = (sent / 2).max(1);
+                continue;
+            }
+            let resp: PushResponse = match reply.status {
+                200 | 409 => reply.json()?,
+                _ => return Err(reply.into_error()),
+            };
+            let mut acks = Vec::new();
+            let mut stop = None;
+            for r in &resp.results {
+                match (&r.status, &r.rejection, r.server_seq) {
+                    (PushStatus::Accepted | PushStatus::Duplicate, _, Some(seq)) => {
+                        acks.push((r.op_id, seq));
+                    }
+                    (_, Some(Rejection::SeqConflict), _) => {
+                        stop = Some(Stop::ReEnrol);
+                        break;
+                    }
+                    (_, Some(Rejection::ClockAhead { server_time_ms }), _) if !restamped => {
+                        stop = Some(Stop::Restamp(*server_time_ms));
+                        break;
+                    }
+                    (_, rejection, _) => {
+                        stop = Some(Stop::Refused(format!(
+                            "the service refused an op: {rejection:?}"
+                        )));
+                        break;
+                    }
+                }
+            }
+            store.mark_pushed(&acks)?;
+            self.report.pushed += acks.len();
+            progress(Progress {
+                phase: Phase::Pushing,
+                done: self.report.pushed as u64,
+                total,
+            });
+            match stop {
+                None => {}
+                Some(Stop::ReEnrol) => {
+                    if let Some(mut c) = store.sync_config()? {
+                        c.status = "re-enrol".into();
+                        store.set_sync_config(&c)?;
+                    }
+                    return Err(SyncError::ReEnrol);
+                }
+                Some(Stop::Restamp(server)) => {
+                    // Our clock is more than a day ahead of the service's: re-stamp the ops it
+                    // has not accepted on its time, and send them again.
+                    store.restamp_unpushed(server)?;
+                    restamped = true;
+                }
+                Some(Stop::Refused(m)) => return Err(SyncError::Refused(m)),
+            }
+        }
+    }
+
+    fn peer_key(&mut self, store: &Store, device: Uuid) -> Result<Option<[u8; 32]>> {
+        if let Some(k) = self.peers.get(&device) {
+            return Ok(Some(*k));
+        }
+        let key = store
+            .peer_sign_key(device)?
+            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok());
+        if let Some(k) = key {
+            self.peers.insert(device, k);
+        }
+        Ok(key)
+    }
+
+    fn open(&mut self, store: &Store, server_seq: i64, env: &Envelope) -> Result<Opened> {
+        let r = &env.routing;
+        let held = |reason: &str| -> Result<Opened> {
+            Ok(Opened::Hold(HeldOp {
+                op_id: r.op_id,
+                server_seq,
+                device_id: r.device_id,
+                device_seq: r.device_seq,
+                reason: reason.into(),
+                envelope: serde_json::to_string(env)
+                    .map_err(|e| SyncError::Protocol(e.to_string()))?,
+            }))
+        };
+        if r.org_id != self.org {
+            tracing::warn!(op = %r.op_id, "an op of another organisation was refused");
+            return Ok(Opened::Reject);
+        }
+        let Some(sign_key) = self.peer_key(store, r.device_id)? else {
+            tracing::warn!(op = %r.op_id, "an op from an unknown device was refused");
+            return Ok(Opened::Reject);
+        };
+        let Some(key) = self.keys.get(&r.kid) else {
+            return held("no-key");
+        };
+        match env.open(key, &sign_key) {
+            Ok(content) => {
+                if !readable(r.schema_v, &r.entity, &content) {
+                    return held("newer-schema");
+                }
+                Ok(Opened::Apply(IncomingOp {
+                    op_id: r.op_id,
+                    device_id: r.device_id,
+                    device_seq: r.device_seq,
+                    hlc: r.hlc.clone(),
+                    entity: r.entity.clone(),
+                    entity_id: r.entity_id,
+                    schema_v: r.schema_v,
+                    server_seq,
+                    content,
+                }))
+            }
+            Err(OpenError::NoKey { .. }) => held("no-key"),
+            Err(e) => {
+                // Never applied, never content in the log: the op id and what failed.
+                tracing::warn!(op = %r.op_id, error = %e, "an op failed its checks and was refused");
+                Ok(Opened::Reject)
+            }
+        }
+    }
+
+    fn retry_held(&mut self, store: &mut Store) -> Result<()> {
+        let held = store.held_ops()?;
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut page = ReceivedPage::default();
+        for h in held {
+            let Ok(env) = serde_json::from_str::<Envelope>(&h.envelope) else {
+                continue;
+            };
+            match self.open(store, h.server_seq, &env)? {
+                Opened::Apply(op) => {
+                    page.released.push(op.op_id);
+                    page.ops.push(op);
+                }
+                Opened::Hold(_) => {}
+                Opened::Reject => {}
+            }
+        }
+        if !page.ops.is_empty() {
+            let out = store.receive(page)?;
+            self.report.pulled += out.applied;
+            self.report.conflicts += out.effects.conflicts + out.effects.inbox;
+        }
+        Ok(())
+    }
+
+    fn pull(
+        &mut self,
+        store: &mut Store,
+        t: &Transport,
+        opts: &Options,
+        heads: &Heads,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<()> {
+        let ours: u64 = store.received_counts()?.values().sum();
+        let theirs: u64 = heads.counts.values().sum();
+        let total = theirs.saturating_sub(ours);
+        let mut done = 0u64;
+        let mut cursor = store.sync_cursor()?;
+        loop {
+            let page: PullResponse = t
+                .get(&format!("/v1/ops?after={cursor}&limit={}", opts.page_size))?
+                .ok()?
+                .json()?;
+            let mut received = ReceivedPage {
+                cursor: Some(page.next_after),
+                ..ReceivedPage::default()
+            };
+            for stored in &page.ops {
+                match self.open(store, stored.server_seq, &stored.envelope)? {
+                    Opened::Apply(op) => received.ops.push(op),
+                    Opened::Hold(h) => received.held.push(h),
+                    Opened::Reject => self.report.rejected += 1,
+                }
+            }
+            let n = page.ops.len() as u64;
+            let out = store.receive(received)?;
+            self.report.pulled += out.applied;
+            self.report.held += out.held;
+            self.report.conflicts += out.effects.conflicts + out.effects.inbox;
+            done += n;
+            progress(Progress {
+                phase: Phase::Pulling,
+                done,
+                total: total.max(done),
+            });
+            cursor = page.next_after;
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Wardside's sync on the device. The store knows nothing of the network and the service knows
+//! nothing of the content: this crate is where they meet. It enrols the device, keeps its keys
+//! inside the encrypted store, seals this device's ops for its team and opens everyone else's,
+//! and runs the loop of sync.md §8.6 over signed HTTP with retries.
+//!
+//! What it must never do: send or log plaintext, seal under a key the team cannot fetch, drop a
+//! received op it cannot read yet (it is held), or mark an op sent before the service said so.
+
+mod admin;
+mod engine;
+mod error;
+mod identity;
+mod transport;
+
+pub use admin::{Revoked, approve, devices, invite, revoke, rotate_team_keys, share_keys_with};
+pub use engine::{Phase, Progress, SyncReport, sync_now, sync_with_progress};
+pub use error::{Result, SyncError};
+pub use identity::{Enrolled, RecoveryKey, enroll};
+pub use transport::{Options, Retry};

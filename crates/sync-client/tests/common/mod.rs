@@ -1,0 +1,469 @@
+//! The sync test harness (sync.md §9): a real `wardside-server` (the binary's router and
+//! storage) on 127.0.0.1, behind a fault-injecting layer that can fail a request with 503 before
+//! it reaches the service, let it commit and then drop the reply, cut a reply's body half way,
+//! add latency, and restart the server on the same port and storage. Devices are real SQLCipher
+//! stores in temporary directories.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+use wardside_domain::*;
+use wardside_server::http::{AppState, router};
+use wardside_server::storage::Storage;
+use wardside_server::storage::postgres::PostgresStorage;
+use wardside_server::storage::sqlite::SqliteStorage;
+use wardside_store::{KdfParams, Passphrase, Store, Tuning};
+use wardside_sync_client::{Options, Retry};
+
+pub const FAST: KdfParams = KdfParams {
+    m_kib: 256,
+    t: 1,
+    p: 1,
+};
+
+/// One fault, applied to the next matching request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 503 before the service sees the request: nothing committed.
+    Unavailable,
+    /// The service commits, then the connection drops before any reply byte.
+    DropReply,
+    /// The service commits, then the reply stops half way.
+    CutBody,
+    /// Wait this long first.
+    Latency(u64),
+}
+
+#[derive(Debug, Default)]
+pub struct FaultPlan {
+    /// Faults for the next requests whose path starts with the prefix, in order.
+    pub scripted: Vec<(String, Fault)>,
+    /// Random faults: each `/v1` request fails with this probability (one of the three failure
+    /// kinds, chosen by the seeded generator).
+    pub chaos: Option<(f64, ChaCha8Rng)>,
+    /// Requests seen, by path prefix of interest.
+    pub seen: Vec<String>,
+}
+
+impl FaultPlan {
+    fn take(&mut self, path: &str) -> Option<Fault> {
+        self.seen.push(path.to_owned());
+        if let Some(i) = self
+            .scripted
+            .iter()
+            .position(|(p, _)| path.starts_with(p.as_str()))
+        {
+            return Some(self.scripted.remove(i).1);
+        }
+        if let Some((p, rng)) = &mut self.chaos
+            && path.starts_with("/v1")
+            && rng.random_bool(*p)
+        {
+            return Some(match rng.random_range(0..3) {
+                0 => Fault::Unavailable,
+                1 => Fault::DropReply,
+                _ => Fault::CutBody,
+            });
+        }
+        None
+    }
+}
+
+async fn fault_layer(
+    axum::extract::State(plan): axum::extract::State<Arc<Mutex<FaultPlan>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let fault = plan.lock().unwrap().take(req.uri().path());
+    match fault {
+        None => next.run(req).await,
+        Some(Fault::Latency(ms)) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        Some(Fault::Unavailable) => Response::builder()
+            .status(503)
+            .body(Body::from("{\"error\":\"injected\"}"))
+            .unwrap(),
+        Some(f @ (Fault::DropReply | Fault::CutBody)) => {
+            let resp = next.run(req).await;
+            let (parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let keep = if f == Fault::CutBody {
+                bytes.slice(..bytes.len() / 2)
+            } else {
+                bytes.slice(..0)
+            };
+            let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+                Ok(keep),
+                Err(std::io::Error::other(
+                    "connection dropped by the fault layer",
+                )),
+            ];
+            let mut parts = parts;
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite(SqliteStorage),
+    Postgres(PostgresStorage),
+}
+
+/// A running service.
+pub struct TestServer {
+    pub url: String,
+    addr: SocketAddr,
+    pub backend: Backend,
+    pub faults: Arc<Mutex<FaultPlan>>,
+    rt: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Which backends to run a scenario on: SQLite always; PostgreSQL when
+/// `WARDSIDE_TEST_POSTGRES` is set (required under CI).
+pub fn backends() -> Vec<&'static str> {
+    if std::env::var("WARDSIDE_TEST_POSTGRES").is_ok() {
+        vec!["sqlite", "postgres"]
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the sync scenarios on PostgreSQL too: set WARDSIDE_TEST_POSTGRES"
+        );
+        vec!["sqlite"]
+    }
+}
+
+impl TestServer {
+    pub fn start(backend: &str) -> TestServer {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let backend = match backend {
+            "postgres" => {
+                let url = std::env::var("WARDSIDE_TEST_POSTGRES").unwrap();
+                Backend::Postgres(rt.block_on(PostgresStorage::open(&url)).unwrap())
+            }
+            _ => Backend::Sqlite(SqliteStorage::open(&dir.path().join("server.db")).unwrap()),
+        };
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut s = TestServer {
+            url: format!("http://{addr}"),
+            addr,
+            backend,
+            faults: Arc::new(Mutex::new(FaultPlan::default())),
+            rt,
+            stop: None,
+            task: None,
+            dir,
+        };
+        s.serve(listener);
+        s
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let app = match &self.backend {
+            Backend::Sqlite(st) => router(Arc::new(AppState::new(st.clone()))),
+            Backend::Postgres(st) => router(Arc::new(AppState::new(st.clone()))),
+        }
+        .layer(axum::middleware::from_fn_with_state(
+            self.faults.clone(),
+            fault_layer,
+        ));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.stop = Some(tx);
+        self.task = Some(self.rt.spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        }));
+    }
+
+    /// Stop the service and start it again on the same address and storage.
+    pub fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            self.rt.block_on(task).unwrap();
+        }
+        let listener = self.rt.block_on(async {
+            loop {
+                match tokio::net::TcpListener::bind(self.addr).await {
+                    Ok(l) => break l,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        });
+        self.serve(listener);
+    }
+
+    pub fn fault(&self, path: &str, fault: Fault) {
+        self.faults
+            .lock()
+            .unwrap()
+            .scripted
+            .push((path.to_owned(), fault));
+    }
+
+    pub fn chaos(&self, p: f64, seed: u64) {
+        self.faults.lock().unwrap().chaos = Some((p, ChaCha8Rng::seed_from_u64(seed)));
+    }
+
+    pub fn calm(&self) {
+        let mut f = self.faults.lock().unwrap();
+        f.chaos = None;
+        f.scripted.clear();
+    }
+
+    pub fn new_org(&self) -> (Uuid, String) {
+        let org = match &self.backend {
+            Backend::Sqlite(s) => self
+                .rt
+                .block_on(wardside_server::init_org(s, "Test IMHA service")),
+            Backend::Postgres(s) => self
+                .rt
+                .block_on(wardside_server::init_org(s, "Test IMHA service")),
+        }
+        .unwrap();
+        (org.org_id, org.enrolment_code)
+    }
+
+    /// `(device, seq)` rows stored for a device, from storage itself.
+    pub fn stored_seqs(&self, org: Uuid, team: Uuid, device: Uuid) -> Vec<u64> {
+        let page = |after| match &self.backend {
+            Backend::Sqlite(s) => self.rt.block_on(s.pull(org, vec![team], after, 1000, 0)),
+            Backend::Postgres(s) => self.rt.block_on(s.pull(org, vec![team], after, 1000, 0)),
+        };
+        let mut after = 0;
+        let mut out = Vec::new();
+        loop {
+            let p = page(after).unwrap();
+            out.extend(
+                p.ops
+                    .iter()
+                    .filter(|o| o.envelope.routing.device_id == device)
+                    .map(|o| o.envelope.routing.device_seq),
+            );
+            after = p.next_after;
+            if !p.has_more {
+                return out;
+            }
+        }
+    }
+
+    pub fn requests_to(&self, prefix: &str) -> usize {
+        self.faults
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .filter(|p| p.starts_with(prefix))
+            .count()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Quick retries: tests inject many failures.
+pub fn opts() -> Options {
+    Options {
+        retry: Retry {
+            attempts: 8,
+            min_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(40),
+        },
+        page_size: 1000,
+        push_batch: 500,
+        timeout: Duration::from_secs(20),
+    }
+}
+
+pub const PASS: &str = "plum kettle harbour";
+
+/// A device: a real encrypted store in its own directory.
+pub struct Dev {
+    pub store: Store,
+    pub path: PathBuf,
+    pub dir: tempfile::TempDir,
+    pub name: String,
+}
+
+impl Dev {
+    pub fn new(name: &str) -> Dev {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wardside.db");
+        let store = Store::create_with(
+            &path,
+            &Passphrase::new(PASS),
+            name,
+            FAST,
+            Tuning { cache_kib: 2048 },
+        )
+        .unwrap();
+        Dev {
+            store,
+            path,
+            dir,
+            name: name.into(),
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.store.device_id().parse().unwrap()
+    }
+
+    pub fn sync(&mut self) -> wardside_sync_client::SyncReport {
+        wardside_sync_client::sync_now(&mut self.store, &opts()).unwrap()
+    }
+
+    pub fn try_sync(&mut self) -> wardside_sync_client::Result<wardside_sync_client::SyncReport> {
+        wardside_sync_client::sync_now(&mut self.store, &opts())
+    }
+
+    /// A client with an open case; returns (client, case).
+    pub fn client_with_case(&mut self, name: &str) -> (ClientId, CaseId) {
+        self.store
+            .write(|w| {
+                let mut c = Client::named(name);
+                c.hospital = Some("Riverside".into());
+                c.ward = Some("Cedar".into());
+                let client = w.add_client(&c)?;
+                let case = w.open_case(&Case::opened(client, date("2026-11-02")))?;
+                Ok((client, case))
+            })
+            .unwrap()
+    }
+
+    pub fn note(&mut self, case: CaseId, text: &str) -> ActivityId {
+        self.store
+            .write(|w| {
+                w.add_activity(
+                    &Activity {
+                        case_id: case,
+                        at: chrono::NaiveDateTime::parse_from_str(
+                            "2026-11-03T10:00",
+                            "%Y-%m-%dT%H:%M",
+                        )
+                        .unwrap(),
+                        duration_minutes: Some(30),
+                        kind: ActivityKind::PrivateInterview { wishes: None },
+                    },
+                    text,
+                )
+            })
+            .unwrap()
+    }
+
+    pub fn amend(&mut self, id: ActivityId, text: &str) {
+        self.store
+            .write(|w| w.amend_note(id, text, "corrected"))
+            .unwrap();
+    }
+
+    pub fn set_ward(&mut self, client: ClientId, ward: &str) {
+        let mut c: Client = self.store.get(client.0).unwrap();
+        c.ward = Some(ward.into());
+        self.store.write(|w| w.update_client(client, &c)).unwrap();
+    }
+
+    pub fn ward(&self, client: ClientId) -> Option<String> {
+        let c: Client = self.store.get(client.0).unwrap();
+        c.ward
+    }
+
+    pub fn text(&self, id: ActivityId) -> String {
+        self.store.note_text(id).unwrap()
+    }
+
+    pub fn digest(&self) -> String {
+        self.store.convergence_digest().unwrap()
+    }
+}
+
+pub fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+/// An organisation: its admin device enrolled, and `others` more enrolled and approved.
+pub fn org(server: &TestServer, others: usize) -> (Dev, Vec<Dev>, Uuid) {
+    let (org, code) = server.new_org();
+    let mut admin = Dev::new("Admin");
+    let e = wardside_sync_client::enroll(
+        &mut admin.store,
+        &server.url,
+        &code,
+        "admin laptop",
+        &opts(),
+    )
+    .unwrap();
+    assert!(e.admin && e.recovery.is_some());
+    let mut devs = Vec::new();
+    for i in 0..others {
+        devs.push(join(server, &mut admin, &format!("Advocate {i}")));
+    }
+    (admin, devs, org)
+}
+
+/// Enrol a new device through the admin: invite, enrol, approve by fingerprint.
+pub fn join(server: &TestServer, admin: &mut Dev, name: &str) -> Dev {
+    let mut d = Dev::new(name);
+    let code = wardside_sync_client::invite(&admin.store, &opts()).unwrap();
+    let e = wardside_sync_client::enroll(&mut d.store, &server.url, &code, name, &opts()).unwrap();
+    assert_eq!(e.status, wardside_sync::protocol::EnrolledStatus::Pending);
+    wardside_sync_client::approve(&admin.store, e.device_id, &e.fingerprint, &opts()).unwrap();
+    d
+}
+
+/// Sync every device until a full round changes nothing.
+pub fn settle(devs: &mut [&mut Dev]) {
+    for _ in 0..3 {
+        for d in devs.iter_mut() {
+            d.sync();
+        }
+    }
+}
+
+pub fn assert_converged(devs: &[&Dev]) {
+    let first = devs[0].digest();
+    let ops = devs[0].store.op_ids().unwrap();
+    let versions = devs[0].store.note_version_ids().unwrap();
+    for d in &devs[1..] {
+        assert_eq!(d.store.op_ids().unwrap(), ops, "{} has other ops", d.name);
+        assert_eq!(
+            d.store.note_version_ids().unwrap(),
+            versions,
+            "{} has other note versions",
+            d.name
+        );
+        assert_eq!(d.digest(), first, "{} has another state", d.name);
+    }
+}
