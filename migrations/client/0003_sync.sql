@@ -87,3 +87,6 @@ CREATE TABLE peer (
     status    TEXT NOT NULL,
     admin     INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+
+-- Who made an op, for its sealed content (found by op id when pushing).
+CREATE INDEX audit_by_op ON audit (op_id) WHERE op_id IS NOT NULL;

@@ -575,6 +575,19 @@ async fn observe<S: Storage>(
     response
 }
 
+/// A listener whose connections send replies at once: without TCP_NODELAY a small reply can
+/// wait ~40 ms for the client's delayed ACK, which made every request of a sync that slow.
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    })
+}
+
 /// The service's routes, with the body limit and a timeout per request.
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     Router::new()

@@ -74,10 +74,13 @@ async fn serve<S: Storage>(storage: S, listen: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("could not listen on {listen}: {e}"))?;
     tracing::info!(listen, "wardside-server listening");
-    axum::serve(listener, router(Arc::new(AppState::new(storage))))
-        .with_graceful_shutdown(stopped())
-        .await
-        .map_err(|e| format!("the server stopped: {e}"))
+    axum::serve(
+        wardside_server::http::nodelay(listener),
+        router(Arc::new(AppState::new(storage))),
+    )
+    .with_graceful_shutdown(stopped())
+    .await
+    .map_err(|e| format!("the server stopped: {e}"))
 }
 
 /// Ctrl+C or SIGTERM.

@@ -289,13 +289,15 @@ impl Store {
         self.set_meta("sync_cursor", "0")
     }
 
-    /// Record a successful contact: when, and how far the service's clock is from ours.
+    /// Record a successful contact: when, and how far the service's clock is from ours. Within
+    /// a few seconds our own clock is trusted (network delay would only add noise); beyond, new
+    /// ops are stamped on the service's time.
     pub fn record_sync(&self, server_time_ms: i64) -> Result<()> {
+        const TRUSTED_MS: i64 = 5_000;
         let now = chrono::Utc::now();
-        self.set_meta(
-            "clock_offset_ms",
-            &(server_time_ms - now.timestamp_millis()).to_string(),
-        )?;
+        let offset = server_time_ms - now.timestamp_millis();
+        let offset = if offset.abs() < TRUSTED_MS { 0 } else { offset };
+        self.set_meta("clock_offset_ms", &offset.to_string())?;
         self.set_meta("sync_last", &now.to_rfc3339())
     }
 
@@ -826,6 +828,23 @@ impl Store {
             .conn
             .prepare_cached("SELECT deleted FROM activity WHERE id = ?1")?
             .query_row([id.to_string()], |r| r.get(0))?)
+    }
+
+    /// Pages in the database file (with [`Store::limit_pages`], how the full-disk tests make
+    /// SQLite run out of room).
+    pub fn page_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))?
+            .unsigned_abs())
+    }
+
+    /// Let the file grow to at most `pages` pages (0: no limit): a full disk, for tests.
+    pub fn limit_pages(&self, pages: u64) -> Result<()> {
+        let pages = if pages == 0 { 4_294_967_294 } else { pages };
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Every op id this store holds, applied or held, sorted.

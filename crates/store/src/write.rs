@@ -220,18 +220,6 @@ impl Writer<'_> {
         self.hlc = self.hlc.tick(now_ms);
         let hlc = self.hlc.encode(self.device_id);
         let op_id = Uuid::new_v4().to_string();
-        merge::apply(
-            &self.tx,
-            &op,
-            OpMeta {
-                op_id: &op_id,
-                hlc: &hlc,
-                device_id: self.device_id,
-                local: true,
-                server_seq: None,
-                this_device: self.device_id,
-            },
-        )?;
         self.tx
             .prepare_cached(
                 "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v)
@@ -249,6 +237,19 @@ impl Writer<'_> {
                 serde_json::to_string(&op.payload)?,
                 OP_SCHEMA_VERSION
             ])?;
+        // After the op row: deletes and restores read the log.
+        merge::apply(
+            &self.tx,
+            &op,
+            OpMeta {
+                op_id: &op_id,
+                hlc: &hlc,
+                device_id: self.device_id,
+                local: true,
+                server_seq: None,
+                this_device: self.device_id,
+            },
+        )?;
         self.next_seq += 1;
         self.audit_entry(action, op.entity, Some(op.entity_id), scope, Some(&op_id))
     }

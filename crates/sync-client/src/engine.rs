@@ -104,6 +104,7 @@ fn run(
         keys: team_keys(store)?.into_iter().map(|k| (k.id, k)).collect(),
         peers: HashMap::new(),
         report: SyncReport::default(),
+        server_time_ms: None,
     };
     s.retry_held(store)?;
     s.push(store, &t, opts, progress)?;
@@ -118,7 +119,7 @@ fn run(
         store.reset_sync_cursor()?;
         s.pull(store, &t, opts, &heads, progress)?;
     }
-    store.record_sync(t.server_now_ms())?;
+    store.record_sync(s.server_time_ms.unwrap_or_else(|| t.server_now_ms()))?;
     s.report.unsynced = store.unpushed_count()?;
     Ok(s.report)
 }
@@ -144,6 +145,8 @@ struct Session {
     keys: HashMap<KeyId, TeamKey>,
     peers: HashMap<Uuid, [u8; 32]>,
     report: SyncReport,
+    /// The service's clock at the last page, to the millisecond.
+    server_time_ms: Option<i64>,
 }
 
 enum Opened {
@@ -388,6 +391,7 @@ impl Session {
                 }
             }
             let n = page.ops.len() as u64;
+            self.server_time_ms = Some(page.server_time_ms);
             let out = store.receive(received)?;
             self.report.pulled += out.applied;
             self.report.held += out.held;

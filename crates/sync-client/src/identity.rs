@@ -231,8 +231,9 @@ pub(crate) fn fetch_keys(store: &Store, t: &Transport) -> Result<usize> {
     let wraps: KeyWraps = t.get("/v1/keys")?.ok()?.json()?;
     let secret = box_secret(store)?;
     let me = t.device();
+    let held: std::collections::BTreeSet<KeyId> = team_keys(store)?.iter().map(|k| k.id).collect();
     let mut new = 0;
-    for w in &wraps.wraps {
+    for w in wraps.wraps.iter().filter(|w| !held.contains(&w.kid)) {
         match unwrap(w, me, &secret) {
             Ok(k) => {
                 if store.add_team_key(k.id.team_id, k.id.epoch, k.expose_secret())? {

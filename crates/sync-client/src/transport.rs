@@ -93,6 +93,7 @@ struct Retryable(String);
 
 pub(crate) struct Transport {
     http: reqwest::blocking::Client,
+    timeout: Duration,
     base: String,
     device: Uuid,
     key: DeviceSigningKey,
@@ -111,6 +112,21 @@ impl std::fmt::Debug for Transport {
     }
 }
 
+/// One HTTP client for the process: building one reads and parses the system's certificate
+/// store, which costs more than a whole sync on a small laptop.
+fn shared_client() -> Result<reqwest::blocking::Client> {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    if let Some(c) = CLIENT.get() {
+        return Ok(c.clone());
+    }
+    let c = reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("wardside/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    Ok(CLIENT.get_or_init(|| c).clone())
+}
+
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -123,14 +139,10 @@ impl Transport {
                 "the server address must start with https:// (or http:// for a service on this machine)".into(),
             ));
         }
-        let http = reqwest::blocking::Client::builder()
-            .timeout(opts.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("wardside/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let http = shared_client()?;
         Ok(Transport {
             http,
+            timeout: opts.timeout,
             base,
             device,
             key,
@@ -192,7 +204,8 @@ impl Transport {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone()),
                 _ => self.http.get(&url),
-            };
+            }
+            .timeout(self.timeout);
             if signed {
                 // 122 random bits from the system's generator, used once.
                 let nonce = Uuid::new_v4().simple().to_string();

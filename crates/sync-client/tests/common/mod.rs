@@ -41,6 +41,43 @@ pub enum Fault {
     CutBody,
     /// Wait this long first.
     Latency(u64),
+    /// 413 without reading the request.
+    TooLarge,
+    /// Alter a pull page the way a compromised service might.
+    Tamper(Tamper),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// Swap the ciphertexts of the page's first two ops.
+    SwapCiphertexts,
+    /// Move the first op's HLC.
+    ChangeHlc,
+    /// Hand out the first op again under a sequence number it never had.
+    ReplayUnderNewSeq,
+    /// Cut the first op's ciphertext short.
+    Truncate,
+}
+
+fn tamper(page: &mut wardside_sync::protocol::PullResponse, how: Tamper) {
+    let ops = &mut page.ops;
+    match how {
+        Tamper::SwapCiphertexts => {
+            let a = ops[0].envelope.ciphertext.clone();
+            ops[0].envelope.ciphertext = ops[1].envelope.ciphertext.clone();
+            ops[1].envelope.ciphertext = a;
+        }
+        Tamper::ChangeHlc => ops[0].envelope.routing.hlc = format!("{:016}-0000-ffff", 1u64),
+        Tamper::ReplayUnderNewSeq => {
+            let mut again = ops[0].clone();
+            again.envelope.routing.device_seq += 1000;
+            ops.push(again);
+        }
+        Tamper::Truncate => {
+            let c = &mut ops[0].envelope.ciphertext;
+            c.truncate(c.len() / 2);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +89,9 @@ pub struct FaultPlan {
     pub chaos: Option<(f64, ChaCha8Rng)>,
     /// Requests seen, by path prefix of interest.
     pub seen: Vec<String>,
+    /// Every request and reply body, when `capture` is on (the canary test reads the wire).
+    pub capture: bool,
+    pub wire: Vec<u8>,
 }
 
 impl FaultPlan {
@@ -84,8 +124,36 @@ async fn fault_layer(
     next: Next,
 ) -> Response {
     let fault = plan.lock().unwrap().take(req.uri().path());
+    let capture = plan.lock().unwrap().capture;
+    let (req, resp) = if capture && fault.is_none() {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        plan.lock().unwrap().wire.extend_from_slice(&bytes);
+        (Request::from_parts(parts, Body::from(bytes)), true)
+    } else {
+        (req, false)
+    };
+    if resp {
+        let (parts, body) = next.run(req).await.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        plan.lock().unwrap().wire.extend_from_slice(&bytes);
+        return Response::from_parts(parts, Body::from(bytes));
+    }
     match fault {
         None => next.run(req).await,
+        Some(Fault::TooLarge) => Response::builder()
+            .status(413)
+            .body(Body::from("{\"error\":\"injected\"}"))
+            .unwrap(),
+        Some(Fault::Tamper(how)) => {
+            let (mut parts, body) = next.run(req).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let mut page: wardside_sync::protocol::PullResponse =
+                serde_json::from_slice(&bytes).unwrap();
+            tamper(&mut page, how);
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(serde_json::to_vec(&page).unwrap()))
+        }
         Some(Fault::Latency(ms)) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
@@ -193,7 +261,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         self.stop = Some(tx);
         self.task = Some(self.rt.spawn(async move {
-            let _ = axum::serve(listener, app)
+            let _ = axum::serve(wardside_server::http::nodelay(listener), app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
@@ -253,25 +321,148 @@ impl TestServer {
 
     /// `(device, seq)` rows stored for a device, from storage itself.
     pub fn stored_seqs(&self, org: Uuid, team: Uuid, device: Uuid) -> Vec<u64> {
-        let page = |after| match &self.backend {
-            Backend::Sqlite(s) => self.rt.block_on(s.pull(org, vec![team], after, 1000, 0)),
-            Backend::Postgres(s) => self.rt.block_on(s.pull(org, vec![team], after, 1000, 0)),
-        };
+        self.pull_all(org, team)
+            .iter()
+            .filter(|o| o.envelope.routing.device_id == device)
+            .map(|o| o.envelope.routing.device_seq)
+            .collect()
+    }
+
+    fn storage<T>(
+        &self,
+        sqlite: impl FnOnce(&SqliteStorage) -> T,
+        postgres: impl FnOnce(&PostgresStorage) -> T,
+    ) -> T {
+        match &self.backend {
+            Backend::Sqlite(s) => sqlite(s),
+            Backend::Postgres(s) => postgres(s),
+        }
+    }
+
+    pub fn add_code(&self, code: wardside_server::storage::EnrolmentCode) {
+        let c2 = code.clone();
+        self.storage(
+            |s| self.rt.block_on(s.add_enrolment_code(code)),
+            |s| self.rt.block_on(s.add_enrolment_code(c2)),
+        )
+        .unwrap();
+    }
+
+    /// Every op of a team as stored.
+    pub fn pull_all(&self, org: Uuid, team: Uuid) -> Vec<wardside_sync::protocol::StoredOp> {
         let mut after = 0;
         let mut out = Vec::new();
         loop {
-            let p = page(after).unwrap();
-            out.extend(
-                p.ops
-                    .iter()
-                    .filter(|o| o.envelope.routing.device_id == device)
-                    .map(|o| o.envelope.routing.device_seq),
-            );
+            let p = self
+                .storage(
+                    |s| self.rt.block_on(s.pull(org, vec![team], after, 1000, 0)),
+                    |s| self.rt.block_on(s.pull(org, vec![team], after, 1000, 0)),
+                )
+                .unwrap();
+            out.extend(p.ops);
             after = p.next_after;
             if !p.has_more {
                 return out;
             }
         }
+    }
+
+    pub fn wraps_for(&self, org: Uuid, device: Uuid) -> Vec<wardside_sync::wrap::WrappedKey> {
+        self.storage(
+            |s| self.rt.block_on(s.key_wraps_for(org, device)),
+            |s| self.rt.block_on(s.key_wraps_for(org, device)),
+        )
+        .unwrap()
+    }
+
+    pub fn sign_key(&self, device: Uuid) -> [u8; 32] {
+        self.storage(
+            |s| self.rt.block_on(s.device(device)),
+            |s| self.rt.block_on(s.device(device)),
+        )
+        .unwrap()
+        .unwrap()
+        .sign_key
+    }
+
+    /// The PostgreSQL database as a dump (None on SQLite).
+    pub fn pg_dump(&self) -> Option<Vec<u8>> {
+        let Backend::Postgres(_) = &self.backend else {
+            return None;
+        };
+        let url = std::env::var("WARDSIDE_TEST_POSTGRES").unwrap();
+        let out = std::process::Command::new("pg_dump")
+            .arg("--data-only")
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_dump failed");
+        Some(out.stdout)
+    }
+
+    /// A device of a newer Wardside (another device of the same team) pushes one op with
+    /// `schema_v` about `entity`, sealed properly under the team's key.
+    pub fn push_foreign_op(&self, via: &Dev, schema_v: u32, entity: &str) {
+        use wardside_sync::{DeviceSigningKey, Envelope, KeyId, Routing, TeamKey};
+        let config = via.store.sync_config().unwrap().unwrap();
+        let k = via
+            .store
+            .team_keys()
+            .unwrap()
+            .into_iter()
+            .max_by_key(|k| k.epoch)
+            .unwrap();
+        let kid = KeyId {
+            team_id: k.team,
+            epoch: k.epoch,
+        };
+        let key = TeamKey::from_bytes(kid, k.secret.as_slice().try_into().unwrap());
+        let sk = DeviceSigningKey::generate().unwrap();
+        let id = Uuid::new_v4();
+        let device = wardside_server::storage::Device {
+            id,
+            org_id: config.org_id,
+            name: "newer laptop".into(),
+            sign_key: sk.public_key(),
+            box_key: [9; 32],
+            status: wardside_server::storage::DeviceStatus::Approved,
+            admin: false,
+            teams: vec![k.team],
+        };
+        let d2 = device.clone();
+        self.storage(
+            |s| self.rt.block_on(s.add_device(device)),
+            |s| self.rt.block_on(s.add_device(d2)),
+        )
+        .unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        let env = Envelope::seal(
+            Routing {
+                org_id: config.org_id,
+                team_id: k.team,
+                case_id: None,
+                entity: entity.into(),
+                entity_id: Uuid::new_v4(),
+                op_id: Uuid::new_v4(),
+                device_id: id,
+                device_seq: 1,
+                hlc: format!("{now:016}-0000-newer"),
+                kid,
+                schema_v,
+            },
+            br#"{"kind":"attach","payload":{"size":1},"actor":"Someone"}"#,
+            &key,
+            &sk,
+        )
+        .unwrap();
+        let e2 = env.clone();
+        let r = self
+            .storage(
+                |s| self.rt.block_on(s.push(config.org_id, vec![env], now)),
+                |s| self.rt.block_on(s.push(config.org_id, vec![e2], now)),
+            )
+            .unwrap();
+        assert_eq!(r[0].status, wardside_sync::protocol::PushStatus::Accepted);
     }
 
     pub fn requests_to(&self, prefix: &str) -> usize {
@@ -298,8 +489,8 @@ pub fn opts() -> Options {
     Options {
         retry: Retry {
             attempts: 8,
-            min_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(40),
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(10),
         },
         page_size: 1000,
         push_batch: 500,
@@ -343,6 +534,13 @@ impl Dev {
 
     pub fn sync(&mut self) -> wardside_sync_client::SyncReport {
         wardside_sync_client::sync_now(&mut self.store, &opts()).unwrap()
+    }
+
+    pub fn sync_with(
+        &mut self,
+        o: &Options,
+    ) -> wardside_sync_client::Result<wardside_sync_client::SyncReport> {
+        wardside_sync_client::sync_now(&mut self.store, o)
     }
 
     pub fn try_sync(&mut self) -> wardside_sync_client::Result<wardside_sync_client::SyncReport> {
