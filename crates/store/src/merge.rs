@@ -130,7 +130,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
                 tx.prepare_cached(&sql)?
                     .execute(params![id, serde_json::to_string(&data)?])?;
             }
-            if op.entity == Entity::Activity && !m.local {
+            if op.entity == Entity::Activity {
                 fx += refresh_deletion(tx, op.entity_id)?;
             }
         }
@@ -143,9 +143,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
             )?
             .execute(params![v.version_id.to_string(), note_id, serde_json::to_string(&v.parents)?, v.body, v.reason, v.author, m.device_id, m.hlc, v.saved_at])?;
             fx += refresh_note(tx, v.note_id)?;
-            if !m.local {
-                fx += refresh_deletion(tx, v.note_id)?;
-            }
+            // Every device decides deletion from the same ops, its own edits included.
+            fx += refresh_deletion(tx, v.note_id)?;
         }
         OpKind::Delete | OpKind::Restore => {
             fx += refresh_deletion(tx, op.entity_id)?;

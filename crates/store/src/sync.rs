@@ -744,7 +744,16 @@ impl Store {
     /// what is deleted and which text shows. Devices that have converged give the same digest.
     /// No content leaves: only the hash.
     pub fn convergence_digest(&self) -> Result<String> {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let dump = self.convergence_dump()?;
+        let d = ring::digest::digest(&ring::digest::SHA256, dump.as_bytes());
+        Ok(d.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The canonical dump behind [`Store::convergence_digest`], one line per row. It holds
+    /// content: for tests to show where two devices differ, never for a log.
+    #[doc(hidden)]
+    pub fn convergence_dump(&self) -> Result<String> {
+        let mut out = String::new();
         for table in [
             "team",
             "advocate",
@@ -765,7 +774,7 @@ impl Store {
             for row in rows {
                 let (id, data) = row?;
                 let v: Value = serde_json::from_str(&data)?;
-                ctx.update(format!("{table}\u{1}{id}\u{1}{v}\u{2}").as_bytes());
+                out.push_str(&format!("{table}\u{1}{id}\u{1}{v}\n"));
             }
         }
         let mut stmt = self.conn.prepare(
@@ -782,16 +791,16 @@ impl Store {
         for row in rows {
             let (id, data, deleted, head) = row?;
             let v: Value = serde_json::from_str(&data)?;
-            ctx.update(
-                format!("activity\u{1}{id}\u{1}{v}\u{1}{deleted}\u{1}{head:?}\u{2}").as_bytes(),
-            );
+            out.push_str(&format!(
+                "activity\u{1}{id}\u{1}{v}\u{1}{deleted}\u{1}{head:?}\n"
+            ));
         }
         let mut stmt = self.conn.prepare(
             "SELECT version_id, note_id, parents, body, derived FROM note_version ORDER BY version_id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(format!(
-                "note\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{2}",
+                "note\u{1}{}\u{1}{}\u{1}{}\u{1}{:?}\u{1}{}\n",
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
@@ -800,14 +809,9 @@ impl Store {
             ))
         })?;
         for row in rows {
-            ctx.update(row?.as_bytes());
+            out.push_str(&row?);
         }
-        Ok(ctx
-            .finish()
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        Ok(out)
     }
 
     /// The text a note shows now: its one head, the merge of several, or (in conflict) the newest.

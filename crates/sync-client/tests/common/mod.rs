@@ -662,6 +662,15 @@ pub fn assert_converged(devs: &[&Dev]) {
             "{} has other note versions",
             d.name
         );
-        assert_eq!(d.digest(), first, "{} has another state", d.name);
+        if d.digest() != first {
+            let a = devs[0].store.convergence_dump().unwrap();
+            let b = d.store.convergence_dump().unwrap();
+            let only_a: Vec<&str> = a.lines().filter(|l| !b.lines().any(|m| m == *l)).collect();
+            let only_b: Vec<&str> = b.lines().filter(|l| !a.lines().any(|m| m == *l)).collect();
+            panic!(
+                "{} has another state than {}:\n  only on {}: {only_a:#?}\n  only on {}: {only_b:#?}",
+                d.name, devs[0].name, devs[0].name, d.name
+            );
+        }
     }
 }
