@@ -94,17 +94,17 @@ fn step(rng: &mut ChaCha8Rng, server: &TestServer, devs: &mut [Dev], w: &mut Wor
             }
         }
         58..64 => {
-            if let Some(n) = w.notes.get(rng.random_range(0..w.notes.len().max(1))) {
-                if !dev.text(*n).is_empty() {
-                    let deleted = dev.store.is_deleted(*n).unwrap();
-                    let _ = dev.store.write(|wr| {
-                        if deleted {
-                            wr.restore_activity(*n)
-                        } else {
-                            wr.delete_activity(*n, "test")
-                        }
-                    });
-                }
+            if let Some(n) = w.notes.get(rng.random_range(0..w.notes.len().max(1)))
+                && !dev.text(*n).is_empty()
+            {
+                let deleted = dev.store.is_deleted(*n).unwrap();
+                let _ = dev.store.write(|wr| {
+                    if deleted {
+                        wr.restore_activity(*n)
+                    } else {
+                        wr.delete_activity(*n, "test")
+                    }
+                });
             }
         }
         64..70 => {
