@@ -85,6 +85,10 @@ pub enum StoreCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Sync with your organisation's service: enrol this device, invite, approve and revoke
+    /// devices (admins), sync now, status.
+    #[command(subcommand)]
+    Sync(SyncCmd),
     /// Fill a store with a synthetic caseload for demos and benchmarks.
     Demo {
         #[arg(long)]
@@ -530,4 +534,44 @@ fn status(s: &str) -> Result<StatusCode, String> {
 
 fn code<T: std::str::FromStr<Err = ValidationError>>(s: &str) -> Result<T, String> {
     s.parse().map_err(|e: ValidationError| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCmd {
+    /// Enrol this device with a one-time code from an admin (the organisation's first code
+    /// makes this device its admin).
+    Enroll {
+        /// The service's address, e.g. https://sync.example.org
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+        /// This device's name, as admins will see it.
+        #[arg(long)]
+        name: String,
+        /// First admin only: write the organisation's recovery words to this new file instead
+        /// of showing them.
+        #[arg(long, value_name = "FILE")]
+        recovery_file: Option<PathBuf>,
+    },
+    /// Admin: a one-time code for a new device.
+    Invite,
+    /// Admin: approve a device after comparing the fingerprint shown on its screen.
+    Approve {
+        #[arg(long)]
+        device: uuid::Uuid,
+        #[arg(long)]
+        fingerprint: String,
+    },
+    /// Admin: revoke a device; its team keys move to a new epoch.
+    Revoke {
+        #[arg(long)]
+        device: uuid::Uuid,
+    },
+    /// Send this device's changes and fetch everyone else's.
+    Now,
+    /// Last sync, changes not yet synced, conflicts waiting.
+    Status,
+    /// The organisation's devices.
+    Devices,
 }

@@ -243,6 +243,7 @@ fn run_unlocked(
             out.id(store.write(|w| w.add_safeguarding(&event))?)
         }
         StoreCommand::Search { query, limit } => out.hits(&store.search(&query, limit)?),
+        StoreCommand::Sync(cmd) => crate::sync::run(cmd, store, out),
         StoreCommand::Demo {
             clients,
             seed,

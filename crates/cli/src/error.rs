@@ -12,6 +12,16 @@ pub enum Error {
     /// A message for the user that says what to do.
     Usage(String),
     Io(std::io::Error),
+    Sync(wardside_sync_client::SyncError),
+}
+
+impl From<wardside_sync_client::SyncError> for Error {
+    fn from(e: wardside_sync_client::SyncError) -> Self {
+        match e {
+            wardside_sync_client::SyncError::Store(e) => Error::Store(e),
+            other => Error::Sync(other),
+        }
+    }
 }
 
 impl From<StoreError> for Error {
@@ -45,6 +55,7 @@ impl Error {
             Error::Invalid(e) => e.to_string(),
             Error::Usage(m) => m.clone(),
             Error::Io(e) => format!("could not read or write: {e}"),
+            Error::Sync(e) => e.to_string(),
         };
         msg.replace('\n', " ")
     }

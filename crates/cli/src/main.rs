@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod output;
 mod passphrase;
+mod sync;
 
 use clap::Parser;
 use std::process::ExitCode;

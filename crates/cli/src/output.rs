@@ -57,6 +57,16 @@ impl Out {
         }
     }
 
+    /// JSON with --json, otherwise a sentence for people.
+    pub fn value_or(&self, v: &serde_json::Value, text: &str) -> Result<(), Error> {
+        if self.json {
+            print_json(v)
+        } else {
+            println!("{text}");
+            Ok(())
+        }
+    }
+
     pub fn value(&self, v: &serde_json::Value) -> Result<(), Error> {
         print_json(v)
     }

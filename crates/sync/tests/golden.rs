@@ -32,7 +32,8 @@ fn make() -> Golden {
     };
     let key = TeamKey::from_bytes(kid, [7; 32]);
     let device = DeviceSigningKey::generate().unwrap();
-    let plaintext = r#"{"kind":"note-version","payload":{"body":"Golden vector note"},"actor":"Ceri"}"#;
+    let plaintext =
+        r#"{"kind":"note-version","payload":{"body":"Golden vector note"},"actor":"Ceri"}"#;
     let envelope = Envelope::seal(
         Routing {
             org_id: Uuid::from_u128(1),
@@ -74,10 +75,15 @@ fn version_1_ops_and_key_wraps_still_open() {
     }
     let g: Golden = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
     let key = TeamKey::from_bytes(g.kid, B64.decode(&g.team_key).unwrap().try_into().unwrap());
-    let public: [u8; 32] = B64.decode(&g.device_public_key).unwrap().try_into().unwrap();
+    let public: [u8; 32] = B64
+        .decode(&g.device_public_key)
+        .unwrap()
+        .try_into()
+        .unwrap();
     let opened = g.envelope.open(&key, &public).unwrap();
     assert_eq!(String::from_utf8(opened).unwrap(), g.plaintext);
-    let secret = BoxSecret::from_bytes(B64.decode(&g.recipient_secret).unwrap().try_into().unwrap());
+    let secret =
+        BoxSecret::from_bytes(B64.decode(&g.recipient_secret).unwrap().try_into().unwrap());
     let unwrapped = unwrap(&g.wrapped, g.recipient, &secret).unwrap();
     assert_eq!(unwrapped.expose_secret(), key.expose_secret());
     // Altering one byte of the frozen ciphertext is still caught.
