@@ -45,7 +45,7 @@ fn service(dir: &Path) -> Service {
         .unwrap()
         .port();
     let db = format!("sqlite://{}", dir.join("server.db").display());
-    let child = Command::new(server_bin())
+    let mut child = Command::new(server_bin())
         .args(["--database", &db, "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -58,6 +58,8 @@ fn service(dir: &Path) -> Service {
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("wardside-server did not start");
 }
 
