@@ -30,6 +30,16 @@ const COMMANDS: &[&str] = &[
     "save_draft",
     "discard_draft",
     "search",
+    "sync_status",
+    "sync_enroll",
+    "sync_now",
+    "sync_inbox",
+    "resolve_conflict",
+    "dismiss_inbox_item",
+    "sync_devices",
+    "sync_invite",
+    "sync_approve",
+    "sync_revoke",
 ];
 
 fn main() {

@@ -19,7 +19,7 @@ INSERT INTO field_clock (entity, entity_id, field, hlc, op_id)
     GROUP BY entity, entity_id, field;
 
 -- Ops about one entity (deletes and resurrection look across them).
-CREATE INDEX op_by_entity ON op (entity_id);
+CREATE INDEX op_by_entity ON op (entity_id, kind);
 -- Own ops not yet acknowledged by the server.
 CREATE INDEX op_unpushed ON op (device_id, device_seq) WHERE server_seq IS NULL;
 
@@ -90,3 +90,10 @@ CREATE TABLE peer (
 
 -- Who made an op, for its sealed content (found by op id when pushing).
 CREATE INDEX audit_by_op ON audit (op_id) WHERE op_id IS NOT NULL;
+
+-- How many ops of each other device this store holds (applied or held), kept as they arrive:
+-- compared with the service's counts to find a hole without counting the whole log.
+CREATE TABLE received_count (
+    device_id TEXT PRIMARY KEY,
+    ops       INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -59,6 +59,33 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<wardside_sync_client::SyncError> for AppError {
+    fn from(e: wardside_sync_client::SyncError) -> Self {
+        use wardside_sync_client::SyncError as S;
+        let e = match e {
+            S::Store(inner) => return AppError::from(inner),
+            other => other,
+        };
+        let code = match &e {
+            S::Store(_) => "internal",
+            S::Unreachable(_) => "offline",
+            S::Pending(_) => "sync-pending",
+            S::Revoked => "sync-revoked",
+            S::ReEnrol => "sync-re-enrol",
+            S::NotEnrolled => "sync-not-enrolled",
+            S::NoTeamKey => "sync-no-key",
+            S::FingerprintMismatch { .. } => "fingerprint-mismatch",
+            S::NotAdmin => "not-admin",
+            S::RecoveryWords(_) => "invalid",
+            S::Refused(_) | S::Protocol(_) | S::Crypto(_) => "sync-refused",
+        };
+        AppError {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
 impl From<wardside_domain::ValidationError> for AppError {
     fn from(e: wardside_domain::ValidationError) -> Self {
         AppError::invalid(e.to_string())

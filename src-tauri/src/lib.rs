@@ -37,7 +37,7 @@ pub const DEMO_PASSPHRASE: &str = "demo store passphrase";
 
 /// Commands and the lock watcher: shared by the real app and the mock-runtime tests.
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    use commands::{access, activities, caseload, cases, clients};
+    use commands::{access, activities, caseload, cases, clients, sync};
     builder
         .invoke_handler(tauri::generate_handler![
             access::session_status,
@@ -69,9 +69,20 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             activities::save_draft,
             activities::discard_draft,
             activities::search,
+            sync::sync_status,
+            sync::sync_enroll,
+            sync::sync_now,
+            sync::sync_inbox,
+            sync::resolve_conflict,
+            sync::dismiss_inbox_item,
+            sync::sync_devices,
+            sync::sync_invite,
+            sync::sync_approve,
+            sync::sync_revoke,
         ])
         .setup(|app| {
             session::spawn_watcher(app.handle().clone());
+            sync::spawn_background_sync(app.handle().clone());
             Ok(())
         })
 }

@@ -97,6 +97,21 @@ impl Session {
         Ok(f(store)?)
     }
 
+    /// Run a sync step on the unlocked store. `by_person` says whether it counts as activity
+    /// (background sync must not keep the idle lock away).
+    pub fn with_store_sync<T>(
+        &self,
+        by_person: bool,
+        f: impl FnOnce(&mut Store) -> wardside_sync_client::Result<T>,
+    ) -> Result<T> {
+        let mut guard = self.guard()?;
+        let store = guard.as_mut().ok_or_else(AppError::locked)?;
+        if by_person {
+            self.touch();
+        }
+        Ok(f(store)?)
+    }
+
     pub fn create(&self, advocate: &str, pass: &str, confirm: &str) -> Result<()> {
         let pass = Passphrase::new(pass);
         if !pass.matches(&Passphrase::new(confirm)) {

@@ -12,6 +12,8 @@ use wardside_domain::demo::DemoConfig;
 use wardside_domain::{Activity, ActivityKind, CaseId};
 use wardside_store::{CaseloadFilter, Passphrase, Store, Tuning};
 
+mod sync;
+
 const PASS: &str = "benchmark passphrase only";
 const QUERIES: &[&str] = &[
     "tribunal",
@@ -61,6 +63,16 @@ enum Cmd {
         dir: Option<PathBuf>,
         #[arg(long, default_value_t = Tuning::default().cache_kib)]
         cache_kib: u32,
+        /// A tiny run that checks the benchmark works (used by the test command).
+        #[arg(long)]
+        smoke: bool,
+    },
+    /// The sync service and client over loopback: initial sync, incremental sync, many devices.
+    Sync {
+        #[arg(long, default_value_t = 200_000)]
+        ops: usize,
+        #[arg(long, default_value_t = 100)]
+        devices: usize,
         /// A tiny run that checks the benchmark works (used by the test command).
         #[arg(long)]
         smoke: bool,
@@ -221,6 +233,11 @@ fn cold(variant: Variant, db: &Path, op: Op, arg: &str, cache_kib: u32) -> Durat
 
 fn main() {
     match Cli::parse().cmd {
+        Cmd::Sync {
+            ops,
+            devices,
+            smoke,
+        } => sync::run(ops, devices, smoke),
         Cmd::Probe {
             variant,
             db,

@@ -228,6 +228,12 @@ pub(crate) fn set_field(data: &mut Map<String, Value>, field: &str, value: &Valu
 /// every edit and restore made to it. An edit the deleter had not seen brings it back, flagged.
 pub(crate) fn refresh_deletion(tx: &Transaction<'_>, id: Uuid) -> Result<Effects> {
     let key = id.to_string();
+    let ever_deleted = tx
+        .prepare_cached("SELECT 1 FROM op WHERE entity_id = ?1 AND kind = 'delete'")?
+        .exists([&key])?;
+    if !ever_deleted {
+        return Ok(Effects::default());
+    }
     let (seen, edited, restored): (Option<String>, Option<String>, Option<String>) = tx
         .prepare_cached(
             "SELECT max(iif(kind = 'delete', payload ->> '$.seen', NULL)),
@@ -341,6 +347,48 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> 
     let Some(current) = current else {
         return Ok(Effects::default());
     };
+    // The common case, a save on top of the one head (or the first save): that save is the head.
+    let newest: Option<(i64, String, String)> = tx
+        .prepare_cached(
+            "SELECT rowid, parents, body FROM note_version WHERE note_id = ?1 AND derived = 0 ORDER BY rowid DESC LIMIT 1",
+        )?
+        .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    if let Some((rowid, parents, body)) = &newest {
+        let head_id: Option<String> = match current {
+            Some(h) => tx
+                .prepare_cached(
+                    "SELECT version_id FROM note_version WHERE rowid = ?1 AND derived = 0",
+                )?
+                .query_row([h], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let linear = match (&head_id, current) {
+            (None, None) => parents == "[]",
+            (Some(h), Some(_)) => *parents == serde_json::to_string(&[h])?,
+            _ => false,
+        };
+        let conflicted: bool = tx
+            .prepare_cached("SELECT 1 FROM note_conflict WHERE note_id = ?1")?
+            .exists([&key])?;
+        if linear && !conflicted && Some(*rowid) != current {
+            if let Some(h) = current {
+                let old: String = tx
+                    .prepare_cached("SELECT body FROM note_version WHERE rowid = ?1")?
+                    .query_row([h], |r| r.get(0))?;
+                tx.prepare_cached(
+                    "INSERT INTO note_fts (note_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+                )?
+                .execute(params![h, old])?;
+            }
+            tx.prepare_cached("INSERT INTO note_fts (rowid, body) VALUES (?1, ?2)")?
+                .execute(params![rowid, body])?;
+            tx.prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
+                .execute(params![key, rowid])?;
+            return Ok(Effects::default());
+        }
+    }
     let versions = versions_of(tx, note)?;
     let heads = heads(&versions);
     let mut fx = Effects::default();

@@ -448,6 +448,9 @@ impl Store {
             if let Some(h) = Hlc::decode(&op.hlc) {
                 newest = newest.max(h);
             }
+            if !page.released.contains(&op.op_id) {
+                count_received(&tx, &device)?;
+            }
             out.applied += 1;
         }
         for id in &page.released {
@@ -458,7 +461,7 @@ impl Store {
             let n = tx
                 .prepare_cached(
                     "INSERT INTO op_held (op_id, server_seq, device_id, device_seq, reason, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (op_id) DO UPDATE SET reason = excluded.reason",
+                     ON CONFLICT (op_id) DO NOTHING",
                 )?
                 .execute(params![
                     h.op_id.to_string(),
@@ -468,6 +471,9 @@ impl Store {
                     h.reason,
                     h.envelope
                 ])?;
+            if n == 1 {
+                count_received(&tx, &h.device_id.to_string())?;
+            }
             out.held += n;
         }
         // Our clock moves past everything received, so our next edit wins over what we saw.
@@ -521,20 +527,15 @@ impl Store {
     /// How many ops of each device this store holds (applied or held): compared with the
     /// service's counts to find holes.
     pub fn received_counts(&self) -> Result<BTreeMap<Uuid, u64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT device_id, ops FROM received_count")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         let mut out = BTreeMap::new();
-        for sql in [
-            "SELECT device_id, count(*) FROM op WHERE server_seq IS NOT NULL GROUP BY device_id",
-            "SELECT device_id, count(*) FROM op_held GROUP BY device_id",
-        ] {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (d, n) = row?;
-                let n = n.unsigned_abs();
-                // Ops of the cloned-device era keep ids that may not parse; skip, never fail.
-                if let Ok(d) = d.parse() {
-                    *out.entry(d).or_insert(0) += n;
-                }
+        for row in rows {
+            let (d, n) = row?;
+            if let Ok(d) = d.parse() {
+                out.insert(d, n.unsigned_abs());
             }
         }
         Ok(out)
@@ -641,7 +642,7 @@ impl Store {
              DELETE FROM legal_event; DELETE FROM client; DELETE FROM advocate; DELETE FROM team;
              DELETE FROM draft; DELETE FROM op; DELETE FROM op_held; DELETE FROM field_clock;
              DELETE FROM note_conflict; DELETE FROM sync_inbox; DELETE FROM audit;
-             DELETE FROM team_key; DELETE FROM sync_secret; DELETE FROM peer;
+             DELETE FROM team_key; DELETE FROM sync_secret; DELETE FROM peer; DELETE FROM received_count;
              DELETE FROM meta WHERE key IN ('sync_cursor', 'sync_last', 'hlc');",
         )?;
         tx.commit()?;
@@ -834,6 +835,21 @@ impl Store {
             .query_row([id.to_string()], |r| r.get(0))?)
     }
 
+    /// Set the page cache for a while (a first sync writes into every index at once; with
+    /// the cache too small each write reads, decrypts and re-encrypts pages). Returns the old
+    /// size in KiB, to put back.
+    pub fn set_cache_kib(&self, kib: u32) -> Result<u32> {
+        let old: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
+        // Negative means KiB; positive, pages of 4 KiB.
+        Ok(if old < 0 {
+            old.unsigned_abs() as u32
+        } else {
+            (old as u32).saturating_mul(4)
+        })
+    }
+
     /// Pages in the database file (with [`Store::limit_pages`], how the full-disk tests make
     /// SQLite run out of room).
     pub fn page_count(&self) -> Result<u64> {
@@ -880,6 +896,15 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+fn count_received(tx: &rusqlite::Transaction<'_>, device: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO received_count (device_id, ops) VALUES (?1, 1)
+         ON CONFLICT (device_id) DO UPDATE SET ops = ops + 1",
+    )?
+    .execute([device])?;
+    Ok(())
 }
 
 /// The client and case an entity belongs to, for the audit trail of a received op.

@@ -219,7 +219,9 @@ impl Writer<'_> {
             u64::try_from(Utc::now().timestamp_millis() + self.clock_offset_ms).unwrap_or(0);
         self.hlc = self.hlc.tick(now_ms);
         let hlc = self.hlc.encode(self.device_id);
-        let op_id = Uuid::new_v4().to_string();
+        // Time-ordered (v7): the op log's indexes grow at one end instead of everywhere. The
+        // time is already in the HLC beside it, so nothing new is revealed.
+        let op_id = Uuid::now_v7().to_string();
         self.tx
             .prepare_cached(
                 "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v)
@@ -753,7 +755,7 @@ impl Writer<'_> {
         reason: Option<String>,
         scope: Scope,
     ) -> Result<Uuid> {
-        let version_id = Uuid::new_v4();
+        let version_id = Uuid::now_v7();
         let payload = NoteVersionPayload {
             version_id,
             note_id,

@@ -12,7 +12,7 @@ use wardside_store::sync::{HeldOp, IncomingOp, OutgoingOp, ReceivedPage, readabl
 use wardside_sync::envelope::{Envelope, OpenError, Routing};
 use wardside_sync::keys::{KeyId, TeamKey};
 use wardside_sync::protocol::{
-    Heads, MAX_BODY_BYTES, PullResponse, PushRequest, PushResponse, PushStatus, Rejection,
+    Heads, MAX_BODY_BYTES, PullResponse, PushRequest, PushResponse, PushStatus, Rejection, StoredOp,
 };
 
 /// What `sync now` reports.
@@ -96,6 +96,7 @@ fn run(
     }
     identity::fetch_keys(store, &t)?;
     let mut s = Session {
+        me: t.device(),
         org: config.org_id,
         team: *config
             .teams
@@ -140,6 +141,7 @@ enum Stop {
 }
 
 struct Session {
+    me: Uuid,
     org: Uuid,
     team: Uuid,
     keys: HashMap<KeyId, TeamKey>,
@@ -153,6 +155,8 @@ enum Opened {
     Apply(IncomingOp),
     Hold(HeldOp),
     Reject,
+    /// One of this device's own ops coming back: already in its log.
+    Own,
 }
 
 impl Session {
@@ -285,7 +289,25 @@ impl Session {
     }
 
     fn open(&mut self, store: &Store, server_seq: i64, env: &Envelope) -> Result<Opened> {
+        let sign_key = self.peer_key(store, env.routing.device_id)?;
+        if sign_key.is_none() {
+            tracing::warn!(op = %env.routing.op_id, "an op from a device the service does not list");
+        }
+        self.open_with(sign_key, server_seq, env)
+    }
+
+    /// Check and open one op, given its sender's key (if known). Pure: pages are opened on
+    /// every core at once.
+    fn open_with(
+        &self,
+        sign_key: Option<[u8; 32]>,
+        server_seq: i64,
+        env: &Envelope,
+    ) -> Result<Opened> {
         let r = &env.routing;
+        if r.device_id == self.me {
+            return Ok(Opened::Own);
+        }
         let held = |reason: &str| -> Result<Opened> {
             Ok(Opened::Hold(HeldOp {
                 op_id: r.op_id,
@@ -301,9 +323,9 @@ impl Session {
             tracing::warn!(op = %r.op_id, "an op of another organisation was refused");
             return Ok(Opened::Reject);
         }
-        let Some(sign_key) = self.peer_key(store, r.device_id)? else {
-            tracing::warn!(op = %r.op_id, "an op from an unknown device was refused");
-            return Ok(Opened::Reject);
+        // A device enrolled since this sync began: kept until its key is known.
+        let Some(sign_key) = sign_key else {
+            return held("unknown-device");
         };
         let Some(key) = self.keys.get(&r.kid) else {
             return held("no-key");
@@ -334,6 +356,39 @@ impl Session {
         }
     }
 
+    /// Open a page's ops in order, spread over the machine's cores: checking an Ed25519
+    /// signature is most of a received op's cost. Senders' keys come from the cache filled
+    /// before the pull.
+    fn open_page(&self, ops: &[StoredOp]) -> Result<Vec<Opened>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = ops.len().div_ceil(threads).max(64);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = ops
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|o| {
+                                let key = self.peers.get(&o.envelope.routing.device_id).copied();
+                                self.open_with(key, o.server_seq, &o.envelope)
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(ops.len());
+            for p in parts {
+                out.extend(
+                    p.join()
+                        .map_err(|_| SyncError::Crypto("a worker thread failed".into()))??,
+                );
+            }
+            Ok(out)
+        })
+    }
+
     fn retry_held(&mut self, store: &mut Store) -> Result<()> {
         let held = store.held_ops()?;
         if held.is_empty() {
@@ -349,8 +404,7 @@ impl Session {
                     page.released.push(op.op_id);
                     page.ops.push(op);
                 }
-                Opened::Hold(_) => {}
-                Opened::Reject => {}
+                Opened::Hold(_) | Opened::Reject | Opened::Own => {}
             }
         }
         if !page.ops.is_empty() {
@@ -370,42 +424,130 @@ impl Session {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<()> {
         let ours: u64 = store.received_counts()?.values().sum();
-        let theirs: u64 = heads.counts.values().sum();
+        let theirs: u64 = heads
+            .counts
+            .iter()
+            .filter(|(d, _)| **d != self.me)
+            .map(|(_, n)| n)
+            .sum();
         let total = theirs.saturating_sub(ours);
-        let mut done = 0u64;
-        let mut cursor = store.sync_cursor()?;
-        loop {
-            let page: PullResponse = t
-                .get(&format!("/v1/ops?after={cursor}&limit={}", opts.page_size))?
-                .ok()?
-                .json()?;
-            let mut received = ReceivedPage {
-                cursor: Some(page.next_after),
-                ..ReceivedPage::default()
-            };
-            for stored in &page.ops {
-                match self.open(store, stored.server_seq, &stored.envelope)? {
-                    Opened::Apply(op) => received.ops.push(op),
-                    Opened::Hold(h) => received.held.push(h),
-                    Opened::Reject => self.report.rejected += 1,
+        // Every sender's key first, so pages can be opened away from the store.
+        for d in heads.counts.keys() {
+            self.peer_key(store, *d)?;
+        }
+        // A large pull gets a large page cache while it runs (memory is given back after).
+        const BIG_PULL: u64 = 20_000;
+        let restore = if total > BIG_PULL {
+            Some(store.set_cache_kib(512 * 1024)?)
+        } else {
+            None
+        };
+        let result = self.pull_pages(store, t, opts, total, progress);
+        if let Some(kib) = restore {
+            store.set_cache_kib(kib)?;
+        }
+        result
+    }
+
+    fn pull_pages(
+        &mut self,
+        store: &mut Store,
+        t: &Transport,
+        opts: &Options,
+        total: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<()> {
+        let start = store.sync_cursor()?;
+        // Fetching and opening page N+1 overlaps applying page N: a thread fetches and opens,
+        // this one applies, each page in one transaction with its cursor, in order.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(PullResponse, Vec<Opened>)>>(2);
+        let this = &*self;
+        let outcome = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut cursor = start;
+                loop {
+                    let fetched = t
+                        .get(&format!("/v1/ops?after={cursor}&limit={}", opts.page_size))
+                        .and_then(|r| r.ok())
+                        .and_then(|r| r.json::<PullResponse>())
+                        .and_then(|page| {
+                            let opened = this.open_page(&page.ops)?;
+                            Ok((page, opened))
+                        });
+                    let more = matches!(&fetched, Ok((p, _)) if p.has_more);
+                    if let Ok((p, _)) = &fetched {
+                        cursor = p.next_after;
+                    }
+                    if tx.send(fetched).is_err() || !more {
+                        return;
+                    }
                 }
-            }
-            let n = page.ops.len() as u64;
-            self.server_time_ms = Some(page.server_time_ms);
-            let out = store.receive(received)?;
-            self.report.pulled += out.applied;
-            self.report.held += out.held;
-            self.report.conflicts += out.effects.conflicts + out.effects.inbox;
-            done += n;
-            progress(Progress {
-                phase: Phase::Pulling,
-                done,
-                total: total.max(done),
             });
-            cursor = page.next_after;
-            if !page.has_more {
-                return Ok(());
-            }
+            let mut done = 0u64;
+            let mut report = SyncReport::default();
+            let mut server_time = None;
+            let result = (|| {
+                for fetched in rx.iter() {
+                    let (page, opened) = fetched?;
+                    let mut received = ReceivedPage {
+                        cursor: Some(page.next_after),
+                        ..ReceivedPage::default()
+                    };
+                    for o in opened {
+                        match o {
+                            Opened::Apply(op) => received.ops.push(op),
+                            Opened::Hold(h) => received.held.push(h),
+                            Opened::Reject => report.rejected += 1,
+                            Opened::Own => {}
+                        }
+                    }
+                    server_time = Some(page.server_time_ms);
+                    let out = store.receive(received)?;
+                    report.pulled += out.applied;
+                    report.held += out.held;
+                    report.conflicts += out.effects.conflicts + out.effects.inbox;
+                    done += page.ops.len() as u64;
+                    progress(Progress {
+                        phase: Phase::Pulling,
+                        done,
+                        total: total.max(done),
+                    });
+                }
+                Ok::<(), SyncError>(())
+            })();
+            // On an error the fetcher's next send fails and it stops.
+            drop(rx);
+            (result, report, server_time)
+        });
+        let (result, report, server_time) = outcome;
+        self.report.pulled += report.pulled;
+        self.report.held += report.held;
+        self.report.rejected += report.rejected;
+        self.report.conflicts += report.conflicts;
+        if server_time.is_some() {
+            self.server_time_ms = server_time;
+        }
+        result
+    }
+}
+
+/// The transport's share of a sync, for the benchmark's baseline: fetch and parse every page
+/// this device may see, open nothing, apply nothing. Returns the ops fetched.
+#[doc(hidden)]
+pub fn fetch_only(store: &Store, opts: &Options) -> Result<u64> {
+    let (_, t) = connect(store, opts)?;
+    t.hello()?;
+    let mut cursor = 0;
+    let mut n = 0;
+    loop {
+        let page: PullResponse = t
+            .get(&format!("/v1/ops?after={cursor}&limit={}", opts.page_size))?
+            .ok()?
+            .json()?;
+        n += page.ops.len() as u64;
+        cursor = page.next_after;
+        if !page.has_more {
+            return Ok(n);
         }
     }
 }

@@ -13,7 +13,7 @@ mod identity;
 mod transport;
 
 pub use admin::{Revoked, approve, devices, invite, revoke, rotate_team_keys, share_keys_with};
-pub use engine::{Phase, Progress, SyncReport, sync_now, sync_with_progress};
+pub use engine::{Phase, Progress, SyncReport, fetch_only, sync_now, sync_with_progress};
 pub use error::{Result, SyncError};
 pub use identity::{Enrolled, RecoveryKey, enroll};
 pub use transport::{Options, Retry};

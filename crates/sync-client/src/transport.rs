@@ -4,7 +4,7 @@
 
 use crate::error::{Result, SyncError};
 use backon::{BlockingRetryable, ExponentialBuilder};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 use wardside_sync::keys::DeviceSigningKey;
@@ -100,7 +100,7 @@ pub(crate) struct Transport {
     retry: Retry,
     /// The service's clock minus ours, from its `Date` header: requests are signed on its time,
     /// so a laptop whose clock is a year out can still sync.
-    offset_ms: Cell<i64>,
+    offset_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for Transport {
@@ -147,7 +147,7 @@ impl Transport {
             device,
             key,
             retry: opts.retry,
-            offset_ms: Cell::new(0),
+            offset_ms: AtomicI64::new(0),
         })
     }
 
@@ -161,7 +161,7 @@ impl Transport {
 
     /// The service's time now, as far as we know it.
     pub fn server_now_ms(&self) -> i64 {
-        now_ms() + self.offset_ms.get()
+        now_ms() + self.offset_ms.load(Ordering::Relaxed)
     }
 
     fn learn_clock(&self, resp: &reqwest::blocking::Response) {
@@ -171,7 +171,7 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .and_then(httpdate_ms);
         if let Some(server) = date {
-            self.offset_ms.set(server - now_ms());
+            self.offset_ms.store(server - now_ms(), Ordering::Relaxed);
         }
     }
 

@@ -128,6 +128,13 @@ impl Storage for PostgresStorage {
                     )
                     .await
                     .map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO device_head (org_id, team_id, device_id, max_seq, ops) VALUES ($1, $2, $3, $4, 1)
+                     ON CONFLICT (org_id, team_id, device_id) DO UPDATE SET max_seq = GREATEST(device_head.max_seq, excluded.max_seq), ops = device_head.ops + 1",
+                    &[&org_id, &r.team_id, &r.device_id, &seq],
+                )
+                .await
+                .map_err(backend)?;
                 Some(row.get::<_, i64>(0))
             } else {
                 None
@@ -173,7 +180,7 @@ impl Storage for PostgresStorage {
         let client = self.pool.get().await.map_err(backend)?;
         let rows = client
             .query(
-                "SELECT device_id, max(device_seq), count(*) FROM op
+                "SELECT device_id, max(max_seq)::BIGINT, sum(ops)::BIGINT FROM device_head
                  WHERE org_id = $1 AND team_id = ANY($2) GROUP BY device_id",
                 &[&org_id, &teams],
             )

@@ -140,7 +140,21 @@ impl Storage for SqliteStorage {
                         ])
                     })
                     .map_err(backend)?;
-                    Some(tx.last_insert_rowid())
+                    let seq = tx.last_insert_rowid();
+                    tx.prepare_cached(
+                        "INSERT INTO device_head (org_id, team_id, device_id, max_seq, ops) VALUES (?1, ?2, ?3, ?4, 1)
+                         ON CONFLICT (org_id, team_id, device_id) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), ops = ops + 1",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            org_id.to_string(),
+                            r.team_id.to_string(),
+                            r.device_id.to_string(),
+                            r.device_seq as i64
+                        ])
+                    })
+                    .map_err(backend)?;
+                    Some(seq)
                 } else {
                     None
                 };
@@ -193,7 +207,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT device_id, max(device_seq), count(*) FROM op
+                    "SELECT device_id, max(max_seq), sum(ops) FROM device_head
                      WHERE org_id = ?1 AND team_id IN (SELECT value FROM json_each(?2))
                      GROUP BY device_id",
                 )

@@ -1,0 +1,203 @@
+//! Sync: enrolment, sync now (with progress), the conflict inbox, and devices for admins. Each
+//! command is a few lines over wardside-sync-client and the store.
+
+use crate::error::Result;
+use crate::session::Session;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime, State};
+use wardside_domain::ActivityId;
+use wardside_store::sync::{InboxItem, NoteConflict, SyncConfig, SyncSummary};
+use wardside_sync_client as sync;
+use wardside_sync_client::{Options, Progress};
+
+/// The event carrying a long sync's progress.
+pub const PROGRESS_EVENT: &str = "sync-progress";
+/// The event sent after a background sync (its payload is [`SyncView`]).
+pub const STATUS_EVENT: &str = "sync-status";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncView {
+    pub summary: SyncSummary,
+    pub config: Option<SyncConfig>,
+}
+
+pub fn view(session: &Session) -> Result<SyncView> {
+    session.with_store_sync(false, |s| {
+        Ok(SyncView {
+            summary: s.sync_summary()?,
+            config: s.sync_config()?,
+        })
+    })
+}
+
+#[tauri::command(async)]
+pub fn sync_status(session: State<'_, Session>) -> Result<SyncView> {
+    view(&session)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrolView {
+    pub device_id: String,
+    pub fingerprint: String,
+    pub status: &'static str,
+    pub admin: bool,
+    /// The organisation's recovery words: first admin only, shown once.
+    pub recovery_words: Option<String>,
+}
+
+#[tauri::command(async)]
+pub fn sync_enroll(
+    session: State<'_, Session>,
+    server: String,
+    code: String,
+    name: String,
+) -> Result<EnrolView> {
+    session.with_store_sync(true, |s| {
+        let e = sync::enroll(s, &server, &code, &name, &Options::default())?;
+        Ok(EnrolView {
+            device_id: e.device_id.to_string(),
+            fingerprint: e.fingerprint,
+            status: match e.status {
+                wardside_sync::protocol::EnrolledStatus::Approved => "approved",
+                wardside_sync::protocol::EnrolledStatus::Pending => "pending",
+                wardside_sync::protocol::EnrolledStatus::Revoked => "revoked",
+            },
+            admin: e.admin,
+            recovery_words: e.recovery.map(|r| r.words().to_string()),
+        })
+    })
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct ProgressView {
+    phase: &'static str,
+    done: u64,
+    total: u64,
+}
+
+fn emit_progress<R: Runtime>(app: &AppHandle<R>, p: Progress) {
+    let phase = match p.phase {
+        sync::Phase::Pushing => "sending",
+        sync::Phase::Pulling => "receiving",
+    };
+    let _ = app.emit(
+        PROGRESS_EVENT,
+        ProgressView {
+            phase,
+            done: p.done,
+            total: p.total,
+        },
+    );
+}
+
+#[tauri::command(async)]
+pub fn sync_now<R: Runtime>(
+    app: AppHandle<R>,
+    session: State<'_, Session>,
+) -> Result<sync::SyncReport> {
+    session.with_store_sync(true, |s| {
+        sync::sync_with_progress(s, &Options::default(), &mut |p| emit_progress(&app, p))
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxView {
+    pub conflicts: Vec<NoteConflict>,
+    pub items: Vec<InboxItem>,
+}
+
+#[tauri::command(async)]
+pub fn sync_inbox(session: State<'_, Session>) -> Result<InboxView> {
+    session.with_store(|s| {
+        Ok(InboxView {
+            conflicts: s.note_conflicts()?,
+            items: s.sync_inbox()?,
+        })
+    })
+}
+
+/// Resolving a conflict is a new version whose parents are every conflicting version.
+#[tauri::command(async)]
+pub fn resolve_conflict(
+    session: State<'_, Session>,
+    activity: ActivityId,
+    text: String,
+) -> Result<()> {
+    session.with_store(|s| {
+        s.write(|w| w.amend_note(activity, &text, "Resolved versions saved on two devices"))
+            .map(|_| ())
+    })
+}
+
+#[tauri::command(async)]
+pub fn dismiss_inbox_item(session: State<'_, Session>, id: i64) -> Result<()> {
+    session.with_store(|s| s.dismiss_inbox_item(id).map(|_| ()))
+}
+
+#[tauri::command(async)]
+pub fn sync_devices(
+    session: State<'_, Session>,
+) -> Result<Vec<wardside_sync::protocol::DeviceInfo>> {
+    session.with_store_sync(true, |s| sync::devices(s, &Options::default()))
+}
+
+#[tauri::command(async)]
+pub fn sync_invite(session: State<'_, Session>) -> Result<String> {
+    session.with_store_sync(true, |s| sync::invite(s, &Options::default()))
+}
+
+#[tauri::command(async)]
+pub fn sync_approve(
+    session: State<'_, Session>,
+    device: uuid::Uuid,
+    fingerprint: String,
+) -> Result<()> {
+    session.with_store_sync(true, |s| {
+        sync::approve(s, device, &fingerprint, &Options::default())
+    })
+}
+
+#[tauri::command(async)]
+pub fn sync_revoke(session: State<'_, Session>, device: uuid::Uuid) -> Result<()> {
+    session.with_store_sync(true, |s| {
+        sync::revoke(s, device, &Options::default()).map(|_| ())
+    })
+}
+
+/// Sync in the background every minute while unlocked and enrolled, and tell the UI. One quick
+/// attempt each time: offline is normal on a ward, and the next minute tries again.
+pub fn spawn_background_sync<R: Runtime>(app: AppHandle<R>) {
+    use tauri::Manager;
+    let opts = Options {
+        retry: sync::Retry {
+            attempts: 1,
+            ..sync::Retry::default()
+        },
+        ..Options::default()
+    };
+    let _ = std::thread::Builder::new()
+        .name("wardside-background-sync".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                let session = app.state::<Session>();
+                if !session.is_unlocked() {
+                    continue;
+                }
+                let enrolled = session
+                    .with_store_sync(false, |s| Ok(s.sync_config()?))
+                    .ok()
+                    .flatten()
+                    .is_some_and(|c| c.status == "approved" || c.status == "pending");
+                if !enrolled {
+                    continue;
+                }
+                let _ = session.with_store_sync(false, |s| {
+                    sync::sync_with_progress(s, &opts, &mut |p| emit_progress(&app, p))
+                });
+                if let Ok(v) = view(&session) {
+                    let _ = app.emit(STATUS_EVENT, v);
+                }
+            }
+        });
+}
