@@ -22,11 +22,12 @@ cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
 echo "==> the desktop app end to end (WebDriver: tauri-driver + WebKitWebDriver under Xvfb)"
 install_tauri_driver
 cargo build -q --locked -p wardside-app
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked -p wardside-e2e --test app -- --ignored --test-threads=1 2>&1 |
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked -p wardside-e2e --test app --test sync -- --ignored --test-threads=1 2>&1 |
   tee -a "$CARGO_TARGET_DIR/test-output.txt"
 
 echo "==> benchmark smoke run (figures meaningless at this size; see docs/PERFORMANCE.md)"
 cargo run -q --locked -p wardside-bench -- store --smoke
+cargo run -q --locked -p wardside-bench -- sync --smoke
 
 # cargo prints "test result: ok. N passed; N failed"; Vitest prints "Tests  N passed (N)".
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }

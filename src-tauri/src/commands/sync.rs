@@ -1,10 +1,10 @@
 //! Sync: enrolment, sync now (with progress), the conflict inbox, and devices for admins. Each
 //! command is a few lines over wardside-sync-client and the store.
 
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::session::Session;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use wardside_domain::ActivityId;
 use wardside_store::sync::{InboxItem, NoteConflict, SyncConfig, SyncSummary};
 use wardside_sync_client as sync;
@@ -35,6 +35,20 @@ pub fn sync_status(session: State<'_, Session>) -> Result<SyncView> {
     view(&session)
 }
 
+/// Network calls run on a blocking thread of their own: the sync client's HTTP is blocking, and
+/// must not block (or run inside) the async runtime's workers.
+async fn off_runtime<R: Runtime, T: Send + 'static>(
+    app: AppHandle<R>,
+    f: impl FnOnce(&AppHandle<R>, &Session) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tauri::async_runtime::spawn_blocking(move || f(&app, &app.state::<Session>()))
+        .await
+        .map_err(|_| AppError {
+            code: "internal",
+            message: "Sync stopped unexpectedly; nothing was lost. Try again.".into(),
+        })?
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EnrolView {
     pub device_id: String,
@@ -45,27 +59,30 @@ pub struct EnrolView {
     pub recovery_words: Option<String>,
 }
 
-#[tauri::command(async)]
-pub fn sync_enroll(
-    session: State<'_, Session>,
+#[tauri::command]
+pub async fn sync_enroll<R: Runtime>(
+    app: AppHandle<R>,
     server: String,
     code: String,
     name: String,
 ) -> Result<EnrolView> {
-    session.with_store_sync(true, |s| {
-        let e = sync::enroll(s, &server, &code, &name, &Options::default())?;
-        Ok(EnrolView {
-            device_id: e.device_id.to_string(),
-            fingerprint: e.fingerprint,
-            status: match e.status {
-                wardside_sync::protocol::EnrolledStatus::Approved => "approved",
-                wardside_sync::protocol::EnrolledStatus::Pending => "pending",
-                wardside_sync::protocol::EnrolledStatus::Revoked => "revoked",
-            },
-            admin: e.admin,
-            recovery_words: e.recovery.map(|r| r.words().to_string()),
+    off_runtime(app, move |_, session| {
+        session.with_store_sync(true, |s| {
+            let e = sync::enroll(s, &server, &code, &name, &Options::default())?;
+            Ok(EnrolView {
+                device_id: e.device_id.to_string(),
+                fingerprint: e.fingerprint,
+                status: match e.status {
+                    wardside_sync::protocol::EnrolledStatus::Approved => "approved",
+                    wardside_sync::protocol::EnrolledStatus::Pending => "pending",
+                    wardside_sync::protocol::EnrolledStatus::Revoked => "revoked",
+                },
+                admin: e.admin,
+                recovery_words: e.recovery.map(|r| r.words().to_string()),
+            })
         })
     })
+    .await
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -90,14 +107,14 @@ fn emit_progress<R: Runtime>(app: &AppHandle<R>, p: Progress) {
     );
 }
 
-#[tauri::command(async)]
-pub fn sync_now<R: Runtime>(
-    app: AppHandle<R>,
-    session: State<'_, Session>,
-) -> Result<sync::SyncReport> {
-    session.with_store_sync(true, |s| {
-        sync::sync_with_progress(s, &Options::default(), &mut |p| emit_progress(&app, p))
+#[tauri::command]
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Result<sync::SyncReport> {
+    off_runtime(app, |app, session| {
+        session.with_store_sync(true, |s| {
+            sync::sync_with_progress(s, &Options::default(), &mut |p| emit_progress(app, p))
+        })
     })
+    .await
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,40 +151,51 @@ pub fn dismiss_inbox_item(session: State<'_, Session>, id: i64) -> Result<()> {
     session.with_store(|s| s.dismiss_inbox_item(id).map(|_| ()))
 }
 
-#[tauri::command(async)]
-pub fn sync_devices(
-    session: State<'_, Session>,
+#[tauri::command]
+pub async fn sync_devices<R: Runtime>(
+    app: AppHandle<R>,
 ) -> Result<Vec<wardside_sync::protocol::DeviceInfo>> {
-    session.with_store_sync(true, |s| sync::devices(s, &Options::default()))
+    off_runtime(app, |_, session| {
+        session.with_store_sync(true, |s| sync::devices(s, &Options::default()))
+    })
+    .await
 }
 
-#[tauri::command(async)]
-pub fn sync_invite(session: State<'_, Session>) -> Result<String> {
-    session.with_store_sync(true, |s| sync::invite(s, &Options::default()))
+#[tauri::command]
+pub async fn sync_invite<R: Runtime>(app: AppHandle<R>) -> Result<String> {
+    off_runtime(app, |_, session| {
+        session.with_store_sync(true, |s| sync::invite(s, &Options::default()))
+    })
+    .await
 }
 
-#[tauri::command(async)]
-pub fn sync_approve(
-    session: State<'_, Session>,
+#[tauri::command]
+pub async fn sync_approve<R: Runtime>(
+    app: AppHandle<R>,
     device: uuid::Uuid,
     fingerprint: String,
 ) -> Result<()> {
-    session.with_store_sync(true, |s| {
-        sync::approve(s, device, &fingerprint, &Options::default())
+    off_runtime(app, move |_, session| {
+        session.with_store_sync(true, |s| {
+            sync::approve(s, device, &fingerprint, &Options::default())
+        })
     })
+    .await
 }
 
-#[tauri::command(async)]
-pub fn sync_revoke(session: State<'_, Session>, device: uuid::Uuid) -> Result<()> {
-    session.with_store_sync(true, |s| {
-        sync::revoke(s, device, &Options::default()).map(|_| ())
+#[tauri::command]
+pub async fn sync_revoke<R: Runtime>(app: AppHandle<R>, device: uuid::Uuid) -> Result<()> {
+    off_runtime(app, move |_, session| {
+        session.with_store_sync(true, |s| {
+            sync::revoke(s, device, &Options::default()).map(|_| ())
+        })
     })
+    .await
 }
 
 /// Sync in the background every minute while unlocked and enrolled, and tell the UI. One quick
 /// attempt each time: offline is normal on a ward, and the next minute tries again.
 pub fn spawn_background_sync<R: Runtime>(app: AppHandle<R>) {
-    use tauri::Manager;
     let opts = Options {
         retry: sync::Retry {
             attempts: 1,

@@ -60,6 +60,22 @@ export const api = {
   discardDraft: (caseId: T.Id) => call<void>("discard_draft", { case: caseId }),
   search: (query: string) => call<T.SearchHit[]>("search", { query }),
 
+  syncStatus: () => call<T.SyncView>("sync_status"),
+  syncEnroll: (server: string, code: string, name: string) =>
+    call<T.EnrolView>("sync_enroll", { server, code, name }),
+  syncNow: () => call<T.SyncReport>("sync_now"),
+  syncInbox: () => call<T.InboxView>("sync_inbox"),
+  resolveConflict: (activity: T.Id, text: string) => call<void>("resolve_conflict", { activity, text }),
+  dismissInboxItem: (id: number) => call<void>("dismiss_inbox_item", { id }),
+  syncDevices: () => call<T.DeviceInfo[]>("sync_devices"),
+  syncInvite: () => call<string>("sync_invite"),
+  syncApprove: (device: T.Id, fingerprint: string) => call<void>("sync_approve", { device, fingerprint }),
+  syncRevoke: (device: T.Id) => call<void>("sync_revoke", { device }),
+  onSyncProgress: (f: (p: T.SyncProgress) => void): Promise<UnlistenFn> =>
+    listen<T.SyncProgress>("sync-progress", (e) => f(e.payload)),
+  onSyncStatus: (f: (v: T.SyncView) => void): Promise<UnlistenFn> =>
+    listen<T.SyncView>("sync-status", (e) => f(e.payload)),
+
   onLocked: (f: (reason: T.LockReason) => void): Promise<UnlistenFn> =>
     listen<T.LockReason>("locked", (e) => f(e.payload)),
 };

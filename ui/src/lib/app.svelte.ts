@@ -1,20 +1,33 @@
 // App-wide state: which screen is showing, the coded lists, and what must happen before a lock.
 // Locking resets all of it (see App.svelte): no screen keeps data across a lock.
-import type { Id, Vocabulary } from "./types";
+import { api } from "./api";
+import type { Id, SyncView, Vocabulary } from "./types";
 
 export type View =
   | { name: "caseload" }
   | { name: "case"; id: Id; newActivity?: boolean }
   | { name: "search"; query?: string }
   | { name: "new-client" }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "sync" };
 
 export const ui = $state({
   view: { name: "caseload" } as View,
   vocab: {} as Vocabulary,
   /** Bumped on every lock: screens are keyed on it, so they are destroyed with their data. */
   generation: 0,
+  /** Sync's counts for the header; refreshed after every sync and every save. */
+  sync: null as SyncView | null,
 });
+
+/** Re-read sync's counts (after a save, so "N changes not yet synced" stays true). */
+export async function refreshSync(): Promise<void> {
+  try {
+    ui.sync = await api.syncStatus();
+  } catch {
+    /* locked: nothing to show */
+  }
+}
 
 /** Work that must finish before the store locks (the open activity form saves its draft). */
 let flushers: (() => Promise<void>)[] = [];

@@ -299,3 +299,94 @@ export interface IntakeResult {
   referral_id: Id | null;
   case_id: Id | null;
 }
+
+// ---- sync ----
+
+export interface SyncSummary {
+  enrolled: boolean;
+  status: string | null;
+  last_sync: string | null;
+  unsynced: number;
+  conflicts: number;
+  inbox: number;
+  held: number;
+}
+
+export interface SyncConfig {
+  server: string;
+  org_id: Id;
+  teams: Id[];
+  admin: boolean;
+  /** approved | pending | revoked | re-enrol */
+  status: string;
+  fingerprint: string;
+  name: string;
+}
+
+export interface SyncView {
+  summary: SyncSummary;
+  config: SyncConfig | null;
+}
+
+export interface EnrolView {
+  device_id: Id;
+  fingerprint: string;
+  status: "approved" | "pending" | "revoked";
+  admin: boolean;
+  recovery_words: string | null;
+}
+
+export interface SyncReport {
+  pushed: number;
+  pulled: number;
+  conflicts: number;
+  unsynced: number;
+  held: number;
+  rejected: number;
+  refills: number;
+}
+
+export interface SyncProgress {
+  phase: "sending" | "receiving";
+  done: number;
+  total: number;
+}
+
+export interface ConflictVersion {
+  version_id: Id;
+  body: string;
+  author: string;
+  saved_at: string;
+  device_id: string;
+}
+
+export interface NoteConflict {
+  activity_id: Id;
+  case_id: Id | null;
+  versions: ConflictVersion[];
+}
+
+export interface InboxItem {
+  id: number;
+  kind: "overwritten" | "resurrected";
+  entity: string;
+  entity_id: Id;
+  field: string | null;
+  lost_value: string | null;
+  won_value: string | null;
+  at: string;
+}
+
+export interface InboxView {
+  conflicts: NoteConflict[];
+  items: InboxItem[];
+}
+
+export interface DeviceInfo {
+  device_id: Id;
+  name: string;
+  fingerprint: string;
+  status: "approved" | "pending" | "revoked";
+  admin: boolean;
+  teams: Id[];
+}

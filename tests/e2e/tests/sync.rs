@@ -1,0 +1,271 @@
+//! Sync in the real app: connect to a real service on 127.0.0.1 (the organisation's first
+//! device, so its admin), see the recovery words once, sync, make a one-time code, approve a
+//! colleague's laptop by typing its fingerprint, and resolve a note two colleagues edited at once
+//! — the resolution reaching the others with both versions as parents. The header always says
+//! how many changes have not been synced.
+//!
+//! Needs a display (Xvfb), `tauri-driver` and `WebKitWebDriver`: `scripts/test.sh` runs it with
+//! `--ignored`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fantoccini::{Client, Locator};
+use std::sync::Arc;
+use wardside_e2e::*;
+use wardside_store::{KdfParams, Passphrase, Store, Tuning};
+
+const PASS: &str = "kettle orbit marmalade lantern";
+
+/// The service, on its own runtime and thread, for the whole test.
+fn service(dir: &std::path::Path) -> (String, String) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let db = dir.join("server.db");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let storage = wardside_server::storage::sqlite::SqliteStorage::open(&db).unwrap();
+            let org = wardside_server::init_org(&storage, "Riverside IMHA")
+                .await
+                .unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            tx.send((url, org.enrolment_code)).unwrap();
+            let app = wardside_server::http::router(Arc::new(
+                wardside_server::http::AppState::new(storage),
+            ));
+            axum::serve(wardside_server::http::nodelay(listener), app)
+                .await
+                .unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn colleague(dir: &std::path::Path, name: &str) -> Store {
+    Store::create_with(
+        &dir.join(name).join("wardside.db"),
+        &Passphrase::new(PASS),
+        name,
+        KdfParams {
+            m_kib: 256,
+            t: 1,
+            p: 1,
+        },
+        Tuning::default(),
+    )
+    .unwrap()
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    find(c, css).await.unwrap().text().await.unwrap()
+}
+
+/// Run blocking sync work (reqwest's blocking client) off the test's runtime thread.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
+async fn connect_approve_and_resolve_a_conflict_in_the_app() {
+    let sandbox = Sandbox::new().unwrap();
+    let (url, code) = service(sandbox.path());
+    let driver = start_driver(&sandbox).unwrap();
+    let c = launch(&driver).await.unwrap();
+    let opts = wardside_sync_client::Options::default();
+
+    // ---- first run, then connect: the organisation's first laptop ----
+    find(&c, "#first-run-title").await.unwrap();
+    type_into(&c, "#advocate", "Ann Admin").await;
+    type_into(&c, "#new-pass", PASS).await;
+    type_into(&c, "#confirm-pass", PASS).await;
+    click(&c, "input[type=checkbox]").await;
+    click(&c, "button[type=submit]").await;
+    find(&c, "#cases-title").await.unwrap();
+    expect(&c, "Sync not set up").await;
+    click(&c, "button.sync-line").await;
+    find(&c, "#enrol-title").await.unwrap();
+    let server = find(&c, "#sy-server").await.unwrap();
+    server.clear().await.unwrap();
+    server.send_keys(&url).await.unwrap();
+    type_into(&c, "#sy-code", &code).await;
+    type_into(&c, "#sy-name", "Office laptop").await;
+    click(&c, "form.form button[type=submit]").await;
+    expect(&c, "recovery words").await;
+    let words = text_of(&c, ".words").await;
+    assert_eq!(words.split_whitespace().count(), 24);
+    shot(&c, "sync-recovery-words").await;
+    click(&c, ".warn-card input[type=checkbox]").await;
+    expect(&c, "Approved (admin)").await;
+    click(&c, "#state-title ~ button.primary").await;
+    expect(&c, "Synced:").await;
+    expect(&c, "All changes synced").await;
+
+    // ---- a colleague's laptop: one-time code here, fingerprint typed here ----
+    click(&c, "#devices-title ~ button").await;
+    expect(&c, "Code for the new laptop").await;
+    let invite = text_of(&c, ".invite strong").await;
+    let dir = sandbox.path().to_owned();
+    let u = url.clone();
+    let (mut bea, bea_enrolled) = blocking(move || {
+        let mut s = colleague(&dir, "bea");
+        let e = wardside_sync_client::enroll(&mut s, &u, &invite, "Bea's laptop", &opts).unwrap();
+        (s, e)
+    })
+    .await;
+    assert_eq!(
+        bea_enrolled.status,
+        wardside_sync::protocol::EnrolledStatus::Pending
+    );
+    click(&c, "#state-title ~ button.primary").await; // refreshes the device list
+    let input = format!("#fp-{}", bea_enrolled.device_id);
+    find(&c, &input).await.unwrap();
+    type_into(&c, &input, &bea_enrolled.fingerprint).await;
+    c.find(Locator::XPath("//button[normalize-space()='Approve']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    expect(&c, "approved and given the team keys").await;
+
+    // ---- Bea writes a note; a third laptop edits it while Bea does too ----
+    click(&c, "#devices-title ~ button").await;
+    expect(&c, "Code for the new laptop").await;
+    let invite = text_of(&c, ".invite strong").await;
+    let dir = sandbox.path().to_owned();
+    let u = url.clone();
+    let (cai_store, bea_store, cai_enrolled, note) = blocking(move || {
+        let mut cai = colleague(&dir, "cai");
+        let e = wardside_sync_client::enroll(&mut cai, &u, &invite, "Cai's laptop", &opts).unwrap();
+        wardside_sync_client::sync_now(&mut bea, &opts).unwrap();
+        let note = bea
+            .write(|w| {
+                let client = w.add_client(&wardside_domain::Client::named("Dafydd Rees"))?;
+                let case = w.open_case(&wardside_domain::Case::opened(
+                    client,
+                    chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+                ))?;
+                w.add_activity(
+                    &wardside_domain::Activity {
+                        case_id: case,
+                        at: chrono::NaiveDate::from_ymd_opt(2026, 11, 3)
+                            .unwrap()
+                            .and_hms_opt(10, 0, 0)
+                            .unwrap(),
+                        duration_minutes: Some(30),
+                        kind: wardside_domain::ActivityKind::PrivateInterview { wishes: None },
+                    },
+                    "Dafydd wants leave.\n",
+                )
+            })
+            .unwrap();
+        wardside_sync_client::sync_now(&mut bea, &opts).unwrap();
+        (cai, bea, e, note)
+    })
+    .await;
+    click(&c, "#state-title ~ button.primary").await;
+    let input = format!("#fp-{}", cai_enrolled.device_id);
+    find(&c, &input).await.unwrap();
+    type_into(&c, &input, &cai_enrolled.fingerprint).await;
+    c.find(Locator::XPath("//button[normalize-space()='Approve']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    expect(&c, "approved and given the team keys").await;
+    let (mut cai_store, mut bea_store) = (cai_store, bea_store);
+    let (cai_store, bea_store) = blocking(move || {
+        wardside_sync_client::sync_now(&mut cai_store, &opts).unwrap();
+        bea_store
+            .write(|w| w.amend_note(note, "Dafydd wants escorted leave on Fridays.\n", "detail"))
+            .unwrap();
+        cai_store
+            .write(|w| w.amend_note(note, "Dafydd wants unescorted ground leave.\n", "detail"))
+            .unwrap();
+        wardside_sync_client::sync_now(&mut bea_store, &opts).unwrap();
+        wardside_sync_client::sync_now(&mut cai_store, &opts).unwrap();
+        (cai_store, bea_store)
+    })
+    .await;
+
+    // ---- the app shows the conflict with both texts, and resolves it ----
+    click(&c, "#state-title ~ button.primary").await;
+    expect(&c, "A note was changed on two devices at once").await;
+    expect(&c, "escorted leave on Fridays").await;
+    expect(&c, "unescorted ground leave").await;
+    expect(&c, "1 to look at").await;
+    shot(&c, "sync-conflict").await;
+    click(&c, ".version button").await;
+    let area = find(&c, ".conflict textarea").await.unwrap();
+    area.clear().await.unwrap();
+    area.send_keys("Dafydd wants escorted leave first, then ground leave.")
+        .await
+        .unwrap();
+    // Below the fold under the sticky header: scroll it to the middle, then click as a person.
+    c.execute(
+        "document.querySelector('.conflict button.primary').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, ".conflict button.primary").await;
+    expect(&c, "Both earlier versions stay").await;
+    expect(&c, "1 change not yet synced").await;
+    click(&c, "#state-title ~ button.primary").await;
+    expect(&c, "Synced:").await;
+    expect(&c, "All changes synced").await;
+    shot(&c, "sync").await;
+
+    let mut bea_store = bea_store;
+    let history = blocking(move || {
+        wardside_sync_client::sync_now(&mut bea_store, &opts).unwrap();
+        let text = bea_store.note_text(note).unwrap();
+        let h = bea_store.note_history(note).unwrap();
+        drop(cai_store);
+        (text, h)
+    })
+    .await;
+    assert_eq!(
+        history.0,
+        "Dafydd wants escorted leave first, then ground leave."
+    );
+    let last = history
+        .1
+        .iter()
+        .find(|v| v.body.contains("then ground leave"))
+        .unwrap();
+    assert_eq!(
+        last.parents.len(),
+        2,
+        "the resolution has both versions as parents"
+    );
+    c.close().await.unwrap();
+    drop(driver);
+}
+
+/// Wait for text; on failure keep a screenshot of what the page showed instead.
+async fn expect(c: &Client, text: &str) {
+    if let Err(e) = wait_for_text(c, text).await {
+        if let Ok(png) = c.screenshot().await {
+            let path = std::env::temp_dir().join("wardside-e2e-sync-failure.png");
+            let _ = std::fs::write(&path, png);
+            panic!("{e} (screenshot: {})", path.display());
+        }
+        panic!("{e}");
+    }
+}
+
+/// Screenshots for docs/screenshots when `WARDSIDE_SCREENSHOTS` names a folder.
+async fn shot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("WARDSIDE_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
