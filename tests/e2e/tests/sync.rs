@@ -120,17 +120,7 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
         bea_enrolled.status,
         wardside_sync::protocol::EnrolledStatus::Pending
     );
-    click(&c, "#state-title ~ button.primary").await; // refreshes the device list
-    let input = format!("#fp-{}", bea_enrolled.device_id);
-    find(&c, &input).await.unwrap();
-    type_into(&c, &input, &bea_enrolled.fingerprint).await;
-    c.find(Locator::XPath("//button[normalize-space()='Approve']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    expect(&c, "approved and given the team keys").await;
+    approve_in_app(&c, &bea_enrolled).await;
 
     // ---- Bea writes a note; a third laptop edits it while Bea does too ----
     click(&c, "#devices-title ~ button").await;
@@ -167,17 +157,7 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
         (cai, bea, e, note)
     })
     .await;
-    click(&c, "#state-title ~ button.primary").await;
-    let input = format!("#fp-{}", cai_enrolled.device_id);
-    find(&c, &input).await.unwrap();
-    type_into(&c, &input, &cai_enrolled.fingerprint).await;
-    c.find(Locator::XPath("//button[normalize-space()='Approve']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    expect(&c, "approved and given the team keys").await;
+    approve_in_app(&c, &cai_enrolled).await;
     let (mut cai_store, mut bea_store) = (cai_store, bea_store);
     let (cai_store, bea_store) = blocking(move || {
         wardside_sync_client::sync_now(&mut cai_store, &opts).unwrap();
@@ -246,6 +226,22 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     );
     c.close().await.unwrap();
     drop(driver);
+}
+
+/// Approve a pending laptop as its admin would: refresh the list (Sync now), type the
+/// fingerprint the laptop shows into its row, press Approve.
+async fn approve_in_app(c: &Client, e: &wardside_sync_client::Enrolled) {
+    click(c, "#state-title ~ button.primary").await;
+    let input = format!("#fp-{}", e.device_id);
+    find(c, &input).await.unwrap();
+    type_into(c, &input, &e.fingerprint).await;
+    c.find(Locator::XPath("//button[normalize-space()='Approve']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    expect(c, "approved and given the team keys").await;
 }
 
 /// Wait for text; on failure keep a screenshot of what the page showed instead.
