@@ -292,3 +292,43 @@ pub(crate) fn team_keys(store: &Store) -> Result<Vec<TeamKey>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_recovery_words_reopen_a_team_key_and_a_typo_is_caught() {
+        let recovery = RecoveryKey(BoxSecret::generate().unwrap());
+        let words = recovery.words();
+        assert_eq!(words.split_whitespace().count(), 24);
+        let org = Uuid::new_v4();
+        let key = TeamKey::generate(KeyId {
+            team_id: org,
+            epoch: 3,
+        })
+        .unwrap();
+        let wrapped = wrap_to(&key, org, &recovery.public_key()).unwrap();
+        // Typed back with extra spaces and a line break, as someone copying from paper would.
+        let typed = words.split_whitespace().collect::<Vec<_>>().join("  \n ");
+        let again = RecoveryKey::from_words(&typed).unwrap();
+        assert_eq!(again.public_key(), recovery.public_key());
+        assert_eq!(
+            again.open(&wrapped, org).unwrap().expose_secret(),
+            key.expose_secret()
+        );
+        // One word swapped for another valid word fails the checksum (or opens nothing).
+        let mut list: Vec<&str> = words.split_whitespace().collect();
+        list[5] = if list[5] == "abandon" {
+            "ability"
+        } else {
+            "abandon"
+        };
+        match RecoveryKey::from_words(&list.join(" ")) {
+            Err(SyncError::RecoveryWords(_)) => {}
+            Ok(wrong) => assert!(wrong.open(&wrapped, org).is_err()),
+            Err(other) => panic!("{other}"),
+        }
+    }
+}
