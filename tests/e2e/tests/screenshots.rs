@@ -91,7 +91,14 @@ async fn screenshots_of_each_main_screen() {
     shot(&c, "new-client").await;
 
     // Settings, then the dark theme.
-    click(&c, ".actions button").await;
+    c.find(fantoccini::Locator::XPath(
+        "//header//button[normalize-space()='Settings']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     find(&c, "input[value=dark]").await.unwrap();
     shot(&c, "settings").await;
     find(&c, "input[value=dark]")
