@@ -18,11 +18,7 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
             recovery_file,
         } => {
             let e = sync::enroll(store, &server, &code, &name, &opts)?;
-            let status = match e.status {
-                wardside_sync::protocol::EnrolledStatus::Approved => "approved",
-                wardside_sync::protocol::EnrolledStatus::Pending => "pending",
-                wardside_sync::protocol::EnrolledStatus::Revoked => "revoked",
-            };
+            let status = e.status.as_str();
             if let Some(r) = &e.recovery {
                 show_recovery(&r.words(), recovery_file.as_deref())?;
             }

@@ -413,15 +413,7 @@ async fn approve<S: Storage>(
             "the fingerprint does not match the device's; do not approve it",
         ));
     }
-    state
-        .storage
-        .set_device_status(id, DeviceStatus::Approved)
-        .await?;
-    Ok(axum::Json(DeviceStatusResponse {
-        device_id: id,
-        status: EnrolledStatus::Approved,
-    })
-    .into_response())
+    set_status(&state, id, DeviceStatus::Approved).await
 }
 
 /// An admin revokes a device: refused from its next request on.
@@ -435,13 +427,18 @@ async fn revoke<S: Storage>(
 ) -> Result<Response, ApiError> {
     let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
     device_in_org(&state, &caller, id).await?;
-    state
-        .storage
-        .set_device_status(id, DeviceStatus::Revoked)
-        .await?;
+    set_status(&state, id, DeviceStatus::Revoked).await
+}
+
+async fn set_status<S: Storage>(
+    state: &AppState<S>,
+    id: Uuid,
+    status: DeviceStatus,
+) -> Result<Response, ApiError> {
+    state.storage.set_device_status(id, status).await?;
     Ok(axum::Json(DeviceStatusResponse {
         device_id: id,
-        status: EnrolledStatus::Revoked,
+        status: status_of(status),
     })
     .into_response())
 }

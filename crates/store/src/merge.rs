@@ -335,6 +335,29 @@ fn heads(versions: &[Version]) -> Vec<&Version> {
     heads
 }
 
+/// Make `new` (rowid, text) the entry's shown version in place of `old`, keeping the search
+/// index to the shown text only.
+fn move_head(
+    tx: &Transaction<'_>,
+    note_key: &str,
+    old: Option<(i64, &str)>,
+    new: Option<(i64, &str)>,
+) -> Result<()> {
+    if let Some((rowid, body)) = old {
+        tx.prepare_cached(
+            "INSERT INTO note_fts (note_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+        )?
+        .execute(params![rowid, body])?;
+    }
+    if let Some((rowid, body)) = new {
+        tx.prepare_cached("INSERT INTO note_fts (rowid, body) VALUES (?1, ?2)")?
+            .execute(params![rowid, body])?;
+    }
+    tx.prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
+        .execute(params![note_key, new.map(|(r, _)| r)])?;
+    Ok(())
+}
+
 /// Point the entry at the text to show: its one head, a clean merge of several, or (in
 /// conflict) the newest head, with the conflict recorded. Keeps the search index in step.
 pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> {
@@ -373,19 +396,20 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> 
             .prepare_cached("SELECT 1 FROM note_conflict WHERE note_id = ?1")?
             .exists([&key])?;
         if linear && !conflicted && Some(*rowid) != current {
-            if let Some(h) = current {
-                let old: String = tx
-                    .prepare_cached("SELECT body FROM note_version WHERE rowid = ?1")?
-                    .query_row([h], |r| r.get(0))?;
-                tx.prepare_cached(
-                    "INSERT INTO note_fts (note_fts, rowid, body) VALUES ('delete', ?1, ?2)",
-                )?
-                .execute(params![h, old])?;
-            }
-            tx.prepare_cached("INSERT INTO note_fts (rowid, body) VALUES (?1, ?2)")?
-                .execute(params![rowid, body])?;
-            tx.prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
-                .execute(params![key, rowid])?;
+            let old = match current {
+                Some(h) => Some((
+                    h,
+                    tx.prepare_cached("SELECT body FROM note_version WHERE rowid = ?1")?
+                        .query_row([h], |r| r.get::<_, String>(0))?,
+                )),
+                None => None,
+            };
+            move_head(
+                tx,
+                &key,
+                old.as_ref().map(|(r, b)| (*r, b.as_str())),
+                Some((*rowid, body.as_str())),
+            )?;
             return Ok(Effects::default());
         }
     }
@@ -467,18 +491,13 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> 
     }
     let target_rowid = target.as_ref().map(|t| t.0);
     if current != target_rowid {
-        if let Some(old) = current.and_then(|c| versions.iter().find(|v| v.rowid == c)) {
-            tx.prepare_cached(
-                "INSERT INTO note_fts (note_fts, rowid, body) VALUES ('delete', ?1, ?2)",
-            )?
-            .execute(params![old.rowid, old.body])?;
-        }
-        if let Some((rowid, body)) = &target {
-            tx.prepare_cached("INSERT INTO note_fts (rowid, body) VALUES (?1, ?2)")?
-                .execute(params![rowid, body])?;
-        }
-        tx.prepare_cached("UPDATE activity SET head = ?2 WHERE id = ?1")?
-            .execute(params![key, target_rowid])?;
+        let old = current.and_then(|c| versions.iter().find(|v| v.rowid == c));
+        move_head(
+            tx,
+            &key,
+            old.map(|v| (v.rowid, v.body.as_str())),
+            target.as_ref().map(|(r, b)| (*r, b.as_str())),
+        )?;
     }
     // Merged versions of heads that have moved on are a cache of the past: drop them.
     for stale in versions

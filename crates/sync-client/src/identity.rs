@@ -163,11 +163,7 @@ pub fn enroll(
     }
     store.set_sync_secret(SIGN_SECRET, &pkcs8)?;
     store.set_sync_secret(BOX_SECRET, &Zeroizing::new(boxs.to_bytes())[..])?;
-    let status = match resp.status {
-        EnrolledStatus::Approved => "approved",
-        EnrolledStatus::Pending => "pending",
-        EnrolledStatus::Revoked => "revoked",
-    };
+    let status = resp.status.as_str();
     store.set_sync_config(&SyncConfig {
         server: server.trim_end_matches('/').to_owned(),
         org_id: resp.org_id,
@@ -254,11 +250,7 @@ pub(crate) fn fetch_devices(store: &Store, t: &Transport) -> Result<DeviceList> 
     for d in &list.devices {
         let sign = B64.decode(&d.sign_key).unwrap_or_default();
         let boxk = B64.decode(&d.box_key).unwrap_or_default();
-        let status = match d.status {
-            EnrolledStatus::Approved => "approved",
-            EnrolledStatus::Pending => "pending",
-            EnrolledStatus::Revoked => "revoked",
-        };
+        let status = d.status.as_str();
         store.set_peer(d.device_id, &d.name, &sign, &boxk, status, d.admin)?;
     }
     Ok(list)

@@ -380,25 +380,15 @@ fn s12_a_cloned_device_is_told_to_enrol_again_and_loses_nothing() {
         // Copy A's files while it is closed.
         let clone_dir = tempfile::tempdir().unwrap();
         let clone_path = clone_dir.path().join("wardside.db");
-        let path = a.path.clone();
-        drop(std::mem::replace(
-            &mut a.store,
-            wardside_store::Store::create_with(
-                &a.dir.path().join("scratch.db"),
-                &Passphrase::new(PASS),
-                "x",
-                FAST,
-                Default::default(),
+        a.while_closed(|path| {
+            std::fs::copy(path, &clone_path).unwrap();
+            std::fs::copy(
+                wardside_store::key_path(path),
+                wardside_store::key_path(&clone_path),
             )
-            .unwrap(),
-        ));
-        std::fs::copy(&path, &clone_path).unwrap();
-        std::fs::copy(
-            wardside_store::key_path(&path),
-            wardside_store::key_path(&clone_path),
-        )
-        .unwrap();
-        a.store = wardside_store::Store::unlock(&path, &Passphrase::new(PASS)).unwrap();
+            .unwrap();
+            PASS.to_owned()
+        });
         let mut c = Dev {
             store: wardside_store::Store::unlock(&clone_path, &Passphrase::new(PASS)).unwrap(),
             path: clone_path,
@@ -665,35 +655,22 @@ fn s18_a_passphrase_change_leaves_the_database_and_sync_keys_alone() {
         let (_, case) = admin.client_with_case("Quinn Example");
         admin.note(case, "Before the change.");
         admin.sync();
-        let path = admin.path.clone();
-        let scratch = admin.dir.path().join("scratch.db");
-        drop(std::mem::replace(
-            &mut admin.store,
-            wardside_store::Store::create_with(
-                &scratch,
+        admin.while_closed(|path| {
+            let before = std::fs::read(path).unwrap();
+            wardside_store::Store::change_passphrase(
+                path,
                 &Passphrase::new(PASS),
-                "x",
-                FAST,
-                Default::default(),
+                &Passphrase::new("new harbour kettle plum"),
             )
-            .unwrap(),
-        ));
-        let before = std::fs::read(&path).unwrap();
-        wardside_store::Store::change_passphrase(
-            &path,
-            &Passphrase::new(PASS),
-            &Passphrase::new("new harbour kettle plum"),
-        )
-        .unwrap();
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            before,
-            "the database file is not rewritten"
-        );
-        assert!(wardside_store::Store::unlock(&path, &Passphrase::new(PASS)).is_err());
-        admin.store =
-            wardside_store::Store::unlock(&path, &Passphrase::new("new harbour kettle plum"))
-                .unwrap();
+            .unwrap();
+            assert_eq!(
+                std::fs::read(path).unwrap(),
+                before,
+                "the database file is not rewritten"
+            );
+            assert!(wardside_store::Store::unlock(path, &Passphrase::new(PASS)).is_err());
+            "new harbour kettle plum".to_owned()
+        });
         // The same sync identity goes on working.
         admin.note(case, "After the change.");
         assert_eq!(admin.sync().pushed, 2);

@@ -180,6 +180,17 @@ pub enum EnrolledStatus {
     Revoked,
 }
 
+impl EnrolledStatus {
+    /// The name used on the wire and in a device's own sync settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrolledStatus::Approved => "approved",
+            EnrolledStatus::Pending => "pending",
+            EnrolledStatus::Revoked => "revoked",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
     pub device_id: Uuid,

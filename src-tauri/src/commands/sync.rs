@@ -72,11 +72,7 @@ pub async fn sync_enroll<R: Runtime>(
             Ok(EnrolView {
                 device_id: e.device_id.to_string(),
                 fingerprint: e.fingerprint,
-                status: match e.status {
-                    wardside_sync::protocol::EnrolledStatus::Approved => "approved",
-                    wardside_sync::protocol::EnrolledStatus::Pending => "pending",
-                    wardside_sync::protocol::EnrolledStatus::Revoked => "revoked",
-                },
+                status: e.status.as_str(),
                 admin: e.admin,
                 recovery_words: e.recovery.map(|r| r.words().to_string()),
             })

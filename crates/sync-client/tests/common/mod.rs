@@ -528,6 +528,25 @@ impl Dev {
         }
     }
 
+    /// Close the store (its files settle: WAL checkpointed), run `f` on its path, and open it
+    /// again with the passphrase `f` returns.
+    pub fn while_closed(&mut self, f: impl FnOnce(&std::path::Path) -> String) {
+        let scratch = Store::create_with(
+            &self
+                .dir
+                .path()
+                .join(format!("scratch-{}.db", Uuid::new_v4().simple())),
+            &Passphrase::new(PASS),
+            "scratch",
+            FAST,
+            Tuning { cache_kib: 2048 },
+        )
+        .unwrap();
+        drop(std::mem::replace(&mut self.store, scratch));
+        let pass = f(&self.path);
+        self.store = Store::unlock(&self.path, &Passphrase::new(pass)).unwrap();
+    }
+
     pub fn id(&self) -> Uuid {
         self.store.device_id().parse().unwrap()
     }
