@@ -86,6 +86,9 @@ fn configure(conn: &Connection, tuning: Tuning) -> Result<()> {
          PRAGMA cache_size = -{};",
         tuning.cache_kib
     ))?;
+    // Applying a received op runs a few dozen distinct statements; with rusqlite's default of
+    // 16 cached, each op re-parsed most of them (a quarter of an initial sync's time).
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 

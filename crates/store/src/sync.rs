@@ -97,6 +97,13 @@ pub struct ReceivedPage {
     pub cursor: Option<i64>,
 }
 
+/// The settings [`Store::begin_large_pull`] changed, to put back.
+#[derive(Debug, Clone, Copy)]
+pub struct LargePull {
+    cache: i64,
+    checkpoint: i64,
+}
+
 /// What a page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageOutcome {
@@ -375,6 +382,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = PageOutcome::default();
         let mut newest = Hlc::default();
+        let mut received: BTreeMap<String, u64> = BTreeMap::new();
         for op in &page.ops {
             let id = op.op_id.to_string();
             let known = tx
@@ -449,7 +457,7 @@ impl Store {
                 newest = newest.max(h);
             }
             if !page.released.contains(&op.op_id) {
-                count_received(&tx, &device)?;
+                *received.entry(device).or_default() += 1;
             }
             out.applied += 1;
         }
@@ -472,9 +480,12 @@ impl Store {
                     h.envelope
                 ])?;
             if n == 1 {
-                count_received(&tx, &h.device_id.to_string())?;
+                *received.entry(h.device_id.to_string()).or_default() += 1;
             }
             out.held += n;
+        }
+        for (device, n) in received {
+            count_received(&tx, &device, n)?;
         }
         // Our clock moves past everything received, so our next edit wins over what we saw.
         let ours = tx
@@ -835,19 +846,34 @@ impl Store {
             .query_row([id.to_string()], |r| r.get(0))?)
     }
 
-    /// Set the page cache for a while (a first sync writes into every index at once; with
-    /// the cache too small each write reads, decrypts and re-encrypts pages). Returns the old
-    /// size in KiB, to put back.
-    pub fn set_cache_kib(&self, kib: u32) -> Result<u32> {
-        let old: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    /// Settings for applying a large pull (a first sync writes into every index at once):
+    /// a 512 MiB page cache, so a write does not read, decrypt and re-encrypt pages it had a
+    /// moment ago, and a 64 MiB write-ahead log between checkpoints instead of 4 MiB, so a
+    /// page written by several transactions is copied into the file once. Returns what to give
+    /// [`Store::end_large_pull`].
+    pub fn begin_large_pull(&self) -> Result<LargePull> {
+        let cache: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let checkpoint: i64 = self
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+        self.conn.execute_batch("PRAGMA cache_size = -524288;")?;
         self.conn
-            .execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
-        // Negative means KiB; positive, pages of 4 KiB.
-        Ok(if old < 0 {
-            old.unsigned_abs() as u32
-        } else {
-            (old as u32).saturating_mul(4)
-        })
+            .query_row("PRAGMA wal_autocheckpoint = 16384", [], |_| Ok(()))?;
+        Ok(LargePull { cache, checkpoint })
+    }
+
+    /// Put the settings back, and fold the log into the file (shrinking it).
+    pub fn end_large_pull(&self, saved: LargePull) -> Result<()> {
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = {};", saved.cache))?;
+        self.conn.query_row(
+            &format!("PRAGMA wal_autocheckpoint = {}", saved.checkpoint),
+            [],
+            |_| Ok(()),
+        )?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Pages in the database file (with [`Store::limit_pages`], how the full-disk tests make
@@ -898,12 +924,12 @@ impl Store {
     }
 }
 
-fn count_received(tx: &rusqlite::Transaction<'_>, device: &str) -> Result<()> {
+fn count_received(tx: &rusqlite::Transaction<'_>, device: &str, n: u64) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO received_count (device_id, ops) VALUES (?1, 1)
-         ON CONFLICT (device_id) DO UPDATE SET ops = ops + 1",
+        "INSERT INTO received_count (device_id, ops) VALUES (?1, ?2)
+         ON CONFLICT (device_id) DO UPDATE SET ops = ops + excluded.ops",
     )?
-    .execute([device])?;
+    .execute(params![device, n as i64])?;
     Ok(())
 }
 

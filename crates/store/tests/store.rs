@@ -697,3 +697,44 @@ fn a_draft_survives_a_crash_goes_with_the_save_and_bad_drafts_are_refused() {
         .unwrap();
     assert!(store.draft(case).unwrap().is_none());
 }
+
+#[test]
+fn a_large_pull_defers_checkpoints_and_its_end_folds_the_log_into_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, path) = new_store(dir.path());
+    let (_, case) = client_with_case(&mut store, "Pat Example");
+    let wal = path.with_file_name("wardside.db-wal");
+    let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let body = "Visited on the ward; discussed the tribunal. ".repeat(40);
+    let write_many = |store: &mut Store| {
+        for _ in 0..150 {
+            store
+                .write(|w| {
+                    for _ in 0..5 {
+                        w.add_activity(&interview(case), &body)?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+    };
+    // Normally the log is folded into the file every 1,000 pages (4 MiB), and reused.
+    write_many(&mut store);
+    let normal = wal_len();
+    assert!(normal <= 5_000_000, "log of {normal} bytes");
+
+    let saved = store.begin_large_pull().unwrap();
+    write_many(&mut store);
+    write_many(&mut store);
+    let during = wal_len();
+    assert!(during > normal, "log of {during} bytes during a large pull");
+    store.end_large_pull(saved).unwrap();
+    assert_eq!(wal_len(), 0, "the log is folded in and truncated");
+
+    // Everything written is there, and the usual settings are back: the log stays small.
+    write_many(&mut store);
+    assert!(wal_len() <= 5_000_000);
+    drop(store);
+    let mut store = Store::unlock_with(&path, &pass(), Tuning::default()).unwrap();
+    assert_eq!(store.case_view(case).unwrap().timeline.len(), 3_000);
+}

@@ -293,47 +293,74 @@ impl Session {
         if sign_key.is_none() {
             tracing::warn!(op = %env.routing.op_id, "an op from a device the service does not list");
         }
-        self.open_with(sign_key, server_seq, env)
+        Ok(self
+            .open_many(&[(sign_key, server_seq, env)])?
+            .pop()
+            .unwrap_or(Opened::Reject))
     }
 
-    /// Check and open one op, given its sender's key (if known). Pure: pages are opened on
-    /// every core at once.
-    fn open_with(
+    /// Check and open ops, each given its sender's key (if known), signatures checked as one
+    /// batch. Pure: pages are opened on every core at once.
+    fn open_many(&self, items: &[(Option<[u8; 32]>, i64, &Envelope)]) -> Result<Vec<Opened>> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut to_open = Vec::new();
+        for (i, (sign_key, server_seq, env)) in items.iter().enumerate() {
+            match self.before_opening(*sign_key, *server_seq, env)? {
+                Ok(opened) => out.push(opened),
+                Err((team_key, sign_key)) => {
+                    out.push(Opened::Reject);
+                    to_open.push((i, team_key, sign_key));
+                }
+            }
+        }
+        let batch: Vec<_> = to_open
+            .iter()
+            .map(|(i, team_key, sign_key)| (items[*i].2, *team_key, sign_key))
+            .collect();
+        for ((i, ..), opened) in to_open.iter().zip(Envelope::open_many(&batch)) {
+            let (_, server_seq, env) = items[*i];
+            out[*i] = self.after_opening(server_seq, env, opened)?;
+        }
+        Ok(out)
+    }
+
+    /// What can be decided about an op before its signature and content: `Ok` is the outcome
+    /// (our own op, another organisation's, or held back); `Err` is the keys to open it with.
+    fn before_opening(
         &self,
         sign_key: Option<[u8; 32]>,
         server_seq: i64,
         env: &Envelope,
-    ) -> Result<Opened> {
+    ) -> Result<std::result::Result<Opened, (&TeamKey, [u8; 32])>> {
         let r = &env.routing;
         if r.device_id == self.me {
-            return Ok(Opened::Own);
+            return Ok(Ok(Opened::Own));
         }
-        let held = |reason: &str| -> Result<Opened> {
-            Ok(Opened::Hold(HeldOp {
-                op_id: r.op_id,
-                server_seq,
-                device_id: r.device_id,
-                device_seq: r.device_seq,
-                reason: reason.into(),
-                envelope: serde_json::to_string(env)
-                    .map_err(|e| SyncError::Protocol(e.to_string()))?,
-            }))
-        };
         if r.org_id != self.org {
             tracing::warn!(op = %r.op_id, "an op of another organisation was refused");
-            return Ok(Opened::Reject);
+            return Ok(Ok(Opened::Reject));
         }
         // A device enrolled since this sync began: kept until its key is known.
         let Some(sign_key) = sign_key else {
-            return held("unknown-device");
+            return held(server_seq, env, "unknown-device").map(Ok);
         };
         let Some(key) = self.keys.get(&r.kid) else {
-            return held("no-key");
+            return held(server_seq, env, "no-key").map(Ok);
         };
-        match env.open(key, &sign_key) {
+        Ok(Err((key, sign_key)))
+    }
+
+    fn after_opening(
+        &self,
+        server_seq: i64,
+        env: &Envelope,
+        opened: std::result::Result<Vec<u8>, OpenError>,
+    ) -> Result<Opened> {
+        let r = &env.routing;
+        match opened {
             Ok(content) => {
                 if !readable(r.schema_v, &r.entity, &content) {
-                    return held("newer-schema");
+                    return held(server_seq, env, "newer-schema");
                 }
                 Ok(Opened::Apply(IncomingOp {
                     op_id: r.op_id,
@@ -347,7 +374,7 @@ impl Session {
                     content,
                 }))
             }
-            Err(OpenError::NoKey { .. }) => held("no-key"),
+            Err(OpenError::NoKey { .. }) => held(server_seq, env, "no-key"),
             Err(e) => {
                 // Never applied, never content in the log: the op id and what failed.
                 tracing::warn!(op = %r.op_id, error = %e, "an op failed its checks and was refused");
@@ -356,8 +383,8 @@ impl Session {
         }
     }
 
-    /// Open a page's ops in order, spread over the machine's cores: checking an Ed25519
-    /// signature is most of a received op's cost. Senders' keys come from the cache filled
+    /// Open a page's ops in order, spread over the machine's cores: checking Ed25519
+    /// signatures is most of a received op's cost. Senders' keys come from the cache filled
     /// before the pull.
     fn open_page(&self, ops: &[StoredOp]) -> Result<Vec<Opened>> {
         let threads = std::thread::available_parallelism()
@@ -369,12 +396,14 @@ impl Session {
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
-                        part.iter()
+                        let items: Vec<_> = part
+                            .iter()
                             .map(|o| {
                                 let key = self.peers.get(&o.envelope.routing.device_id).copied();
-                                self.open_with(key, o.server_seq, &o.envelope)
+                                (key, o.server_seq, &o.envelope)
                             })
-                            .collect::<Result<Vec<_>>>()
+                            .collect();
+                        self.open_many(&items)
                     })
                 })
                 .collect();
@@ -435,19 +464,24 @@ impl Session {
         for d in heads.counts.keys() {
             self.peer_key(store, *d)?;
         }
-        // A large pull gets a large page cache while it runs (memory is given back after).
-        const BIG_PULL: u64 = 20_000;
-        let restore = if total > BIG_PULL {
-            Some(store.set_cache_kib(512 * 1024)?)
+        // A large pull gets settings of its own while it runs (given back after).
+        const LARGE_PULL: u64 = 20_000;
+        let saved = if total > LARGE_PULL {
+            Some(store.begin_large_pull()?)
         } else {
             None
         };
         let result = self.pull_pages(store, t, opts, total, progress);
-        if let Some(kib) = restore {
-            store.set_cache_kib(kib)?;
+        if let Some(saved) = saved {
+            store.end_large_pull(saved)?;
         }
         result
     }
+
+    /// Pages fetched ahead of the one being applied, at most.
+    const GROUP_PAGES: usize = 16;
+    /// Ops applied in one transaction, at most (plus one page).
+    const GROUP_OPS: usize = 16_000;
 
     fn pull_pages(
         &mut self,
@@ -460,7 +494,8 @@ impl Session {
         let start = store.sync_cursor()?;
         // Fetching and opening page N+1 overlaps applying page N: a thread fetches and opens,
         // this one applies, each page in one transaction with its cursor, in order.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(PullResponse, Vec<Opened>)>>(2);
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Result<(PullResponse, Vec<Opened>)>>(Self::GROUP_PAGES);
         let this = &*self;
         let outcome = std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -487,26 +522,45 @@ impl Session {
             let mut report = SyncReport::default();
             let mut server_time = None;
             let result = (|| {
-                for fetched in rx.iter() {
-                    let (page, opened) = fetched?;
-                    let mut received = ReceivedPage {
-                        cursor: Some(page.next_after),
-                        ..ReceivedPage::default()
-                    };
-                    for o in opened {
-                        match o {
-                            Opened::Apply(op) => received.ops.push(op),
-                            Opened::Hold(h) => received.held.push(h),
-                            Opened::Reject => report.rejected += 1,
-                            Opened::Own => {}
+                let mut failed = None;
+                while let Some(fetched) = failed.take().or_else(|| rx.recv().ok()) {
+                    // Pages already fetched and opened while the last group was applied are
+                    // applied together: one transaction with the last page's cursor, still
+                    // all or nothing, and fewer commits (each one re-encrypts every page it
+                    // touched).
+                    let mut group = vec![fetched?];
+                    let mut ops = group[0].0.ops.len();
+                    while ops < Self::GROUP_OPS {
+                        match rx.try_recv() {
+                            Ok(Ok(next)) => {
+                                ops += next.0.ops.len();
+                                group.push(next);
+                            }
+                            Ok(Err(e)) => {
+                                failed = Some(Err(e));
+                                break;
+                            }
+                            Err(_) => break,
                         }
                     }
-                    server_time = Some(page.server_time_ms);
+                    let mut received = ReceivedPage::default();
+                    for (page, opened) in group {
+                        received.cursor = Some(page.next_after);
+                        server_time = Some(page.server_time_ms);
+                        for o in opened {
+                            match o {
+                                Opened::Apply(op) => received.ops.push(op),
+                                Opened::Hold(h) => received.held.push(h),
+                                Opened::Reject => report.rejected += 1,
+                                Opened::Own => {}
+                            }
+                        }
+                    }
                     let out = store.receive(received)?;
                     report.pulled += out.applied;
                     report.held += out.held;
                     report.conflicts += out.effects.conflicts + out.effects.inbox;
-                    done += page.ops.len() as u64;
+                    done += ops as u64;
                     progress(Progress {
                         phase: Phase::Pulling,
                         done,
@@ -529,6 +583,20 @@ impl Session {
         }
         result
     }
+}
+
+/// An op kept sealed until it can be read (its key or its sender arrives, or this app is
+/// updated), retried at every sync.
+fn held(server_seq: i64, env: &Envelope, reason: &str) -> Result<Opened> {
+    let r = &env.routing;
+    Ok(Opened::Hold(HeldOp {
+        op_id: r.op_id,
+        server_seq,
+        device_id: r.device_id,
+        device_seq: r.device_seq,
+        reason: reason.into(),
+        envelope: serde_json::to_string(env).map_err(|e| SyncError::Protocol(e.to_string()))?,
+    }))
 }
 
 /// The transport's share of a sync, for the benchmark's baseline: fetch and parse every page

@@ -116,11 +116,52 @@ fn base64_of(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(b)
 }
 
-/// Check an Ed25519 signature by a device's public key.
+/// Check an Ed25519 signature by a device's public key, by RFC 8032's strict rule (ring): what
+/// the service checks on every request and every pushed op.
 pub(crate) fn verify(public_key: &[u8; 32], msg: &[u8], signature: &[u8]) -> bool {
     ring::signature::UnparsedPublicKey::new(&ED25519, public_key)
         .verify(msg, signature)
         .is_ok()
+}
+
+/// One op signature to check on a receiving device: (sender's public key, message, signature).
+pub(crate) type SignedItem<'a> = (&'a [u8; 32], &'a [u8], &'a [u8]);
+
+/// Check many op signatures at once: whether each is valid, in order.
+///
+/// A receiving device checks every op it is sent, and checking them one by one was most of an
+/// initial sync's time. Batch verification checks a whole page in one multi-scalar
+/// multiplication (about 5x fewer cycles per signature on one sender's ops: docs/PERFORMANCE.md).
+/// If the batch fails, each signature is checked alone to find the bad ones.
+///
+/// Every device uses this one rule (ZIP 215, via `ed25519-zebra`, whose batch and single checks
+/// agree by construction), so whether an op is accepted never depends on which other ops shared
+/// its page, and all devices accept the same ops. The service's rule ([`verify`], RFC 8032
+/// strict) accepts a subset of ZIP 215's, so every op the service stored passes here.
+pub(crate) fn verify_ops(items: &[SignedItem<'_>]) -> Vec<bool> {
+    use ed25519_zebra::{Signature, VerificationKey, VerificationKeyBytes, batch};
+    let parsed: Vec<Option<Signature>> = items
+        .iter()
+        .map(|(_, _, sig)| <[u8; 64]>::try_from(*sig).ok().map(Signature::from))
+        .collect();
+    let mut verifier = batch::Verifier::new();
+    for ((key, msg, _), sig) in items.iter().zip(&parsed) {
+        if let Some(sig) = sig {
+            verifier.queue((VerificationKeyBytes::from(**key), *sig, *msg));
+        }
+    }
+    if verifier.verify(rand_core::OsRng).is_ok() {
+        return parsed.iter().map(Option::is_some).collect();
+    }
+    items
+        .iter()
+        .zip(&parsed)
+        .map(|((key, msg, _), sig)| {
+            sig.is_some_and(|sig| {
+                VerificationKey::try_from(**key).is_ok_and(|k| k.verify(&sig, msg).is_ok())
+            })
+        })
+        .collect()
 }
 
 /// The short fingerprint of a device's two public keys, shown on the new device and on the

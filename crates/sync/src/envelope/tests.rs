@@ -128,6 +128,78 @@ fn a_flipped_ciphertext_bit_a_wrong_key_or_another_signer_is_refused() {
 }
 
 #[test]
+fn a_page_opened_as_one_batch_refuses_exactly_the_bad_ops_and_opens_the_rest() {
+    let a = DeviceSigningKey::generate().unwrap();
+    let b = DeviceSigningKey::generate().unwrap();
+    let key = team_key();
+    let seal = |n: u8, by: &DeviceSigningKey| {
+        let mut r = routing();
+        r.op_id = Uuid::from_bytes([n; 16]);
+        r.device_seq = u64::from(n);
+        Envelope::seal(r, NOTE, &key, by).unwrap()
+    };
+    let mut envs: Vec<(Envelope, [u8; 32])> = (0..40u8)
+        .map(|n| {
+            let by = if n % 3 == 0 { &b } else { &a };
+            (seal(n, by), by.public_key())
+        })
+        .collect();
+    // 5: a signature altered (hash intact); 11: a signature cut short; 17: A's op presented as
+    // B's; 23: the ciphertext altered; 29: sealed under an epoch this device lacks.
+    envs[5].0.signature[10] ^= 1;
+    envs[11].0.signature.truncate(10);
+    envs[17].1 = b.public_key();
+    envs[23].0.ciphertext[0] ^= 1;
+    let later = TeamKey::from_bytes(
+        KeyId {
+            team_id: id(2),
+            epoch: 9,
+        },
+        [1; 32],
+    );
+    let mut r = routing();
+    r.kid = later.id;
+    envs[29].0 = Envelope::seal(r, NOTE, &later, &a).unwrap();
+
+    let items: Vec<_> = envs.iter().map(|(e, pk)| (e, &key, pk)).collect();
+    let opened = Envelope::open_many(&items);
+    assert_eq!(opened.len(), 40);
+    for (i, result) in opened.iter().enumerate() {
+        match i {
+            5 | 11 | 17 => assert_eq!(result, &Err(OpenError::BadSignature), "op {i}"),
+            23 => assert_eq!(result, &Err(OpenError::HashMismatch), "op {i}"),
+            29 => assert!(matches!(result, Err(OpenError::NoKey { .. })), "op {i}"),
+            _ => assert_eq!(result.as_deref(), Ok(NOTE), "op {i}"),
+        }
+        // One op alone gets the same answer as in the batch, and the service's own check
+        // agrees on every signature an honest device made.
+        let (env, pk) = &envs[i];
+        assert_eq!(&env.open(&key, pk), result, "op {i} alone");
+        if i != 29 {
+            assert_eq!(
+                env.verify(pk).is_ok(),
+                result.is_ok(),
+                "op {i} on the service"
+            );
+        }
+    }
+
+    // A batch with nothing wrong in it opens whole.
+    let good: Vec<_> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![5, 11, 17, 23, 29].contains(i))
+        .map(|(_, it)| *it)
+        .collect();
+    assert!(
+        Envelope::open_many(&good)
+            .iter()
+            .all(|r| r.as_deref() == Ok(NOTE))
+    );
+    assert!(Envelope::open_many(&[]).is_empty());
+}
+
+#[test]
 fn sealing_refuses_a_key_for_another_team_and_oversized_content() {
     let device = DeviceSigningKey::generate().unwrap();
     let mut r = routing();
