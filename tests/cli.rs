@@ -1157,3 +1157,227 @@ fn referrals_record_eligibility_and_case_show_carries_reminders() {
     let view = env.ok_json(&["case", "show", &case, "--on", "2026-11-30", "--json"]);
     assert_eq!(view["reminders"], serde_json::json!([]));
 }
+
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn exports_write_only_the_named_output_and_withheld_entries_stay_out_of_the_persons_copy() {
+    let env = Env::new();
+    env.init();
+    let (client, case) = env.client_and_case();
+    for (text, withhold) in [
+        (
+            "Explained section 2 and the tribunal. She wants to appeal.",
+            None,
+        ),
+        (
+            "WITHHELDCANARY: her neighbour's diagnosis.",
+            Some("third-party"),
+        ),
+    ] {
+        let mut args = vec![
+            "activity",
+            "add",
+            "--case",
+            &case,
+            "--kind",
+            "private-interview",
+            "--at",
+            "2026-11-21T10:30",
+            "--text",
+            text,
+            "--json",
+        ];
+        if let Some(w) = withhold {
+            args.extend(["--withhold", w]);
+        }
+        env.id(&args);
+    }
+
+    // Everything runs with its temporary folder and working directory pointed at empty
+    // folders, which must stay empty: no copies anywhere but the named output.
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    let cwd = scratch.path().join("cwd");
+    let outdir = scratch.path().join("out");
+    for d in [&tmp, &cwd, &outdir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let before = snapshot(env.data_dir()).len();
+    let export = |args: &[&str]| {
+        let out = env
+            .cmd(Some(PASS), args)
+            .env("TMPDIR", &tmp)
+            .current_dir(&cwd)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+
+    let file = outdir.join("case.pdf");
+    let r = export(&[
+        "export",
+        "pdf",
+        "--client",
+        &client,
+        "--out",
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r["written"][0]["path"], file.to_str().unwrap());
+    let text = pdftotext(&file);
+    assert!(text.contains("Siân Llewelyn") && text.contains("WITHHELDCANARY"));
+
+    let copy = outdir.join("copy.pdf");
+    export(&[
+        "export",
+        "pdf",
+        "--client",
+        &client,
+        "--out",
+        copy.to_str().unwrap(),
+        "--patient-copy",
+        "--json",
+    ]);
+    let text = pdftotext(&copy);
+    assert!(text.contains("YOUR ADVOCACY RECORD") && text.contains("She wants to appeal."));
+    assert!(!text.contains("WITHHELDCANARY"));
+    assert!(text.contains("not included"));
+
+    let sar = outdir.join("sar");
+    let r = export(&[
+        "export",
+        "sar",
+        "--client",
+        &client,
+        "--out",
+        sar.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r["written"].as_array().unwrap().len(), 2);
+    let json = std::fs::read_to_string(r["written"][1]["path"].as_str().unwrap()).unwrap();
+    assert!(json.contains("She wants to appeal.") && !json.contains("WITHHELDCANARY"));
+
+    let hearing = outdir.join("hearing.pdf");
+    export(&[
+        "export",
+        "hearing",
+        "--case",
+        &case,
+        "--out",
+        hearing.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(pdftotext(&hearing).contains("HEARING SUMMARY"));
+
+    // Exactly the named files; the temporary folder, the working directory and the data
+    // directory hold nothing new.
+    let mut made: Vec<_> = files_under(&outdir)
+        .into_iter()
+        .map(|p| {
+            p.strip_prefix(&outdir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    made.sort();
+    assert_eq!(made.len(), 5, "{made:?}");
+    assert!(made.starts_with(&[
+        "case.pdf".to_string(),
+        "copy.pdf".into(),
+        "hearing.pdf".into()
+    ]));
+    assert!(files_under(&tmp).is_empty() && files_under(&cwd).is_empty());
+    assert_eq!(snapshot(env.data_dir()).len(), before);
+
+    // Each export is in the case's audit trail.
+    let audit = env.ok_json(&["case", "audit", &case, "--json"]);
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .filter(|a| a.starts_with("export"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "export-case-file",
+            "export-patient-copy",
+            "export-subject-access",
+            "export-hearing-summary"
+        ]
+    );
+}
+
+#[test]
+fn a_bad_export_request_is_a_clear_error_and_writes_nothing() {
+    let env = Env::new();
+    env.init();
+    let (client, _) = env.client_and_case();
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("x.pdf");
+    let missing = "00000000-0000-4000-8000-000000000000";
+    let r = env.run(&[
+        "export",
+        "pdf",
+        "--client",
+        missing,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&r, "no client with id");
+    let r = env.run(&[
+        "export",
+        "hearing",
+        "--case",
+        missing,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&r, "no case with id");
+    let r = env.run(&[
+        "export",
+        "pdf",
+        "--client",
+        "not-an-id",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&r, "not-an-id");
+    assert!(!out.exists());
+    // A folder that is not there, and a full disk.
+    let nowhere = scratch.path().join("no-such-folder").join("x.pdf");
+    let r = env.run(&[
+        "export",
+        "pdf",
+        "--client",
+        &client,
+        "--out",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&r, "no-such-folder");
+    if Path::new("/dev/full").exists() {
+        let r = env.run(&["export", "pdf", "--client", &client, "--out", "/dev/full"]);
+        assert_clean_failure(&r, "/dev/full");
+    }
+    assert!(files_under(scratch.path()).is_empty());
+}

@@ -140,6 +140,7 @@ fn run_op(store: &mut Store, op: Op, arg: &str) {
                 at: as_of().and_hms_opt(12, 0, 0).unwrap_or_default(),
                 duration_minutes: Some(30),
                 kind: ActivityKind::Other,
+                withheld: None,
             };
             store.write(|w| w.add_activity(&a, text)).map(|_| ())
         }

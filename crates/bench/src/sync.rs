@@ -112,6 +112,7 @@ fn write_ops(store: &mut Store, n: usize) {
                                 .unwrap_or_default(),
                             duration_minutes: Some(30),
                             kind: ActivityKind::Other,
+                            withheld: None,
                         },
                         &format!("Visited on the ward; discussed the tribunal and leave. Note {ops}: the ward manager will reply by Friday."),
                     )?);

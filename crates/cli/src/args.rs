@@ -89,6 +89,10 @@ pub enum StoreCommand {
     /// devices (admins), sync now, status.
     #[command(subcommand)]
     Sync(SyncCmd),
+    /// PDF exports and subject access: the case file, the person's own copy, a hearing
+    /// summary. Only the named file (or folder) is written.
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Fill a store with a synthetic caseload for demos and benchmarks.
     Demo {
         #[arg(long)]
@@ -318,6 +322,10 @@ pub struct ActivityAddArgs {
     pub text: String,
     #[arg(long)]
     pub duration: Option<u32>,
+    /// Keep this entry out of the person's own copy and subject access responses:
+    /// third-party, serious-harm or records-material.
+    #[arg(long, value_parser = code::<wardside_domain::WithholdReason>)]
+    pub withhold: Option<wardside_domain::WithholdReason>,
     /// private-interview: the person's wishes in their own words.
     #[arg(long)]
     pub wishes: Option<String>,
@@ -574,4 +582,33 @@ pub enum SyncCmd {
     Status,
     /// The organisation's devices.
     Devices,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// A client's case file (every case) as PDF.
+    Pdf {
+        #[arg(long)]
+        client: ClientId,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The person's own copy: plain words, withheld entries left out with a marker.
+        #[arg(long)]
+        patient_copy: bool,
+    },
+    /// A subject access response in DIR: the person's copy as PDF and everything held about
+    /// them as JSON, both without withheld entries.
+    Sar {
+        #[arg(long)]
+        client: ClientId,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// A hearing summary for a tribunal or hospital managers' hearing about one case.
+    Hearing {
+        #[arg(long)]
+        case: CaseId,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }

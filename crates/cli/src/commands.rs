@@ -244,6 +244,7 @@ fn run_unlocked(
         }
         StoreCommand::Search { query, limit } => out.hits(&store.search(&query, limit)?),
         StoreCommand::Sync(cmd) => crate::sync::run(cmd, store, out),
+        StoreCommand::Export(cmd) => crate::export::run(cmd, store, out, &load_rules(rules_file)?),
         StoreCommand::Demo {
             clients,
             seed,
@@ -394,6 +395,7 @@ fn activity(cmd: ActivityCmd, store: &mut Store, out: &Out) -> Result<(), Error>
                 at: a.at,
                 duration_minutes: a.duration,
                 kind,
+                withheld: a.withhold,
             };
             let text = text_arg(a.text)?;
             out.id(store.write(|w| w.add_activity(&activity, &text))?)

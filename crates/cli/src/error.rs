@@ -13,6 +13,16 @@ pub enum Error {
     Usage(String),
     Io(std::io::Error),
     Sync(wardside_sync_client::SyncError),
+    Export(wardside_export::ExportError),
+}
+
+impl From<wardside_export::ExportError> for Error {
+    fn from(e: wardside_export::ExportError) -> Self {
+        match e {
+            wardside_export::ExportError::Store(e) => Error::Store(e),
+            other => Error::Export(other),
+        }
+    }
 }
 
 impl From<wardside_sync_client::SyncError> for Error {
@@ -56,6 +66,7 @@ impl Error {
             Error::Usage(m) => m.clone(),
             Error::Io(e) => format!("could not read or write: {e}"),
             Error::Sync(e) => e.to_string(),
+            Error::Export(e) => e.to_string(),
         };
         msg.replace('\n', " ")
     }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod error;
+mod export;
 mod output;
 mod passphrase;
 mod sync;

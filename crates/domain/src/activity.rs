@@ -19,6 +19,53 @@ pub struct Activity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<u32>,
     pub kind: ActivityKind,
+    /// Left out of everything the person is given (their copy, a subject access response):
+    /// the note holds information about someone else, or could cause serious harm if shared
+    /// (DPA 2018 Sch 2 para 16; Sch 3 Part 2; DH guidance for IMHAs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<WithholdReason>,
+}
+
+coded_enum! {
+    /// Why an entry is kept from the person (research/domain.md §4.2).
+    WithholdReason, "reason for withholding" {
+        ThirdParty => "third-party", "Third-party information";
+        SeriousHarm => "serious-harm", "Serious-harm material";
+        RecordsMaterial => "records-material", "Third-party or serious-harm material from records";
+    }
+}
+
+impl WithholdReason {
+    /// The reason in plain words, for the person's own copy.
+    pub fn plain(self) -> &'static str {
+        match self {
+            WithholdReason::ThirdParty => "It contains information about another person.",
+            WithholdReason::SeriousHarm => {
+                "Sharing it could cause serious harm to someone's physical or mental health."
+            }
+            WithholdReason::RecordsMaterial => {
+                "It contains information from records that we are not allowed to pass on."
+            }
+        }
+    }
+}
+
+impl Activity {
+    /// Whether this entry is kept from the person, and why: marked so, or a records request
+    /// whose notes hold third-party or serious-harm material.
+    pub fn withheld_reason(&self) -> Option<WithholdReason> {
+        match (&self.withheld, &self.kind) {
+            (Some(reason), _) => Some(*reason),
+            (
+                None,
+                ActivityKind::RecordsRequest {
+                    withhold_from_patient: true,
+                    ..
+                },
+            ) => Some(WithholdReason::RecordsMaterial),
+            _ => None,
+        }
+    }
 }
 
 coded_enum! {
@@ -309,6 +356,7 @@ mod tests {
             at: at("2026-11-02T10:30"),
             duration_minutes: Some(45),
             kind,
+            withheld: None,
         }
     }
 

@@ -19,7 +19,9 @@ pub mod rules;
 pub mod safeguarding;
 pub mod vocabulary;
 
-pub use activity::{Activity, ActivityKind, ContactMethod, RecordsBasis, RightsTopic};
+pub use activity::{
+    Activity, ActivityKind, ContactMethod, RecordsBasis, RightsTopic, WithholdReason,
+};
 pub use case::{
     Case, CaseClosure, ClosureReason, Instruction, Issue, IssueCategory, IssueOutcome, OutcomeKind,
     Referral, ReferralSource,

@@ -57,6 +57,7 @@ pub fn load(
                         at: a.at,
                         duration_minutes: Some(a.duration_minutes),
                         kind: a.kind.clone(),
+                        withheld: None,
                     };
                     w.add_activity(&activity, &a.text)?;
                 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 mod drafts;
 mod error;
+pub mod export;
 pub mod intake;
 pub mod keys;
 mod merge;

@@ -393,6 +393,7 @@ mod tests {
             at: "2026-11-02T10:00:00".parse().unwrap(),
             duration_minutes: None,
             kind: ActivityKind::Other,
+            withheld: None,
         };
         let big = "Long note about the ward round. ".repeat(4000);
         let err = s.write(|w| w.add_activity(&activity, &big)).unwrap_err();

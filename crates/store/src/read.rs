@@ -271,7 +271,7 @@ pub fn fts_query(input: &str) -> Result<String> {
 }
 
 impl Store {
-    fn all_of<I: std::str::FromStr, R: Record>(
+    pub(crate) fn all_of<I: std::str::FromStr, R: Record>(
         &self,
         sql: &str,
         key: &str,
@@ -300,7 +300,9 @@ impl Store {
     }
 
     /// The status in force now, from the history.
-    fn current_status(history: &[Stored<LegalEventId, LegalEvent>]) -> Option<CurrentStatus> {
+    pub(crate) fn current_status(
+        history: &[Stored<LegalEventId, LegalEvent>],
+    ) -> Option<CurrentStatus> {
         let events: Vec<LegalEvent> = history.iter().map(|s| s.record.clone()).collect();
         let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
         wardside_domain::legal::status_on(&events, today).map(|(status, since)| CurrentStatus {
@@ -310,7 +312,10 @@ impl Store {
         })
     }
 
-    fn legal_history(&self, client: &str) -> Result<Vec<Stored<LegalEventId, LegalEvent>>> {
+    pub(crate) fn legal_history(
+        &self,
+        client: &str,
+    ) -> Result<Vec<Stored<LegalEventId, LegalEvent>>> {
         self.all_of(
             "SELECT id, data FROM legal_event WHERE client_id = ?1 ORDER BY on_date, rowid",
             client,
@@ -628,7 +633,7 @@ impl Store {
         })
     }
 
-    fn timeline(&self, case_key: &str) -> Result<Vec<TimelineEntry>> {
+    pub(crate) fn timeline(&self, case_key: &str) -> Result<Vec<TimelineEntry>> {
         let mut stmt = self.conn.prepare_cached(
             // A head without parents is the only version: count the others only for amended notes.
             "SELECT a.id, a.data, nv.body, nv.saved_at,
@@ -675,6 +680,12 @@ impl Store {
                 },
             )
         })?;
+        self.client_view_of(id, client)
+    }
+
+    /// A client and everything held about them outside cases (no audit entry: for callers
+    /// that write their own).
+    pub(crate) fn client_view_of(&self, id: ClientId, client: Client) -> Result<ClientView> {
         let key = id.to_string();
         let legal_history = self.legal_history(&key)?;
         Ok(ClientView {
@@ -694,7 +705,7 @@ impl Store {
                 &key,
             )?,
             cases: self.all_of(
-                "SELECT id, data FROM kase WHERE client_id = ?1 ORDER BY opened_on",
+                "SELECT id, data FROM kase WHERE client_id = ?1 ORDER BY opened_on, rowid",
                 &key,
             )?,
         })
@@ -715,6 +726,11 @@ impl Store {
                 },
             )
         })?;
+        self.versions_of_note(id)
+    }
+
+    /// Every saved version of a note, oldest first (no audit entry: for callers that write one).
+    pub(crate) fn versions_of_note(&self, id: ActivityId) -> Result<Vec<NoteVersion>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT version_id, parents, body, reason, author, saved_at, hlc FROM note_version WHERE note_id = ?1 ORDER BY rowid",
         )?;

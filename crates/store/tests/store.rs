@@ -60,6 +60,7 @@ fn interview(case: CaseId) -> Activity {
         at: at("2026-11-03T10:00"),
         duration_minutes: Some(40),
         kind: ActivityKind::PrivateInterview { wishes: None },
+        withheld: None,
     }
 }
 

@@ -816,6 +816,7 @@ fn s22_large_notes_travel_and_a_413_splits_the_batch() {
                         .unwrap(),
                         duration_minutes: None,
                         kind: ActivityKind::PrivateInterview { wishes: None },
+                        withheld: None,
                     },
                     &"x".repeat(300_000),
                 )

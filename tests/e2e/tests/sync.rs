@@ -148,6 +148,7 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
                             .unwrap(),
                         duration_minutes: Some(30),
                         kind: wardside_domain::ActivityKind::PrivateInterview { wishes: None },
+                        withheld: None,
                     },
                     "Dafydd wants leave.\n",
                 )

@@ -10,6 +10,11 @@ pub fn uk_date_at(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
+/// The date and time in the UK at an instant (what a printed "generated on" shows).
+pub fn uk_time_at(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    at.with_timezone(&chrono_tz::Europe::London).naive_local()
+}
+
 /// The last day of "a period of `n` months beginning with" `start`.
 ///
 /// The period ends on the day before the corresponding date `n` months later (a period of six

@@ -593,6 +593,7 @@ impl Dev {
                         .unwrap(),
                         duration_minutes: Some(30),
                         kind: ActivityKind::PrivateInterview { wishes: None },
+                        withheld: None,
                     },
                     text,
                 )

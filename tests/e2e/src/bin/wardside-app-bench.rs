@@ -91,6 +91,7 @@ fn bench_store(dir: &Path) -> PathBuf {
                     } else {
                         ActivityKind::PrivateInterview { wishes: None }
                     },
+                    withheld: None,
                 };
                 let text = "Met on the ward and talked through the week. ".repeat(12);
                 w.add_activity(&activity, &text)?;

@@ -1,0 +1,225 @@
+//! Exports: case files, the person's own copy, subject access bundles and hearing summaries,
+//! typeset as tagged PDF/A with typst used as a library (templates and fonts compiled in).
+//!
+//! The flow is the same for each: the store gathers the record and writes the audit entry
+//! (`wardside_store::export`); [`model`] decides what the document says for its reader; the
+//! template in `templates/document.typ` lays it out; [`write_output`] puts the bytes in the
+//! one file the user named. Nothing else is written anywhere: no temporary files, no copies.
+
+pub mod model;
+mod sar;
+mod world;
+
+use chrono::NaiveDate;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use typst::foundations::Datetime;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards};
+use wardside_domain::rules::{Jurisdiction, Rules};
+use wardside_domain::{CaseId, ClientId};
+use wardside_store::Store;
+use wardside_store::export::{ClientRecord, ExportKind};
+
+pub use model::{Audience, Doc, Generated};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] wardside_store::StoreError),
+    #[error(transparent)]
+    Rules(#[from] wardside_domain::rules::RulesError),
+    /// A fault in a template (ours, not the user's data): the messages are typst's.
+    #[error("the document could not be typeset: {0}")]
+    Typeset(String),
+    #[error("could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not prepare the document's data: {0}")]
+    Data(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = ExportError> = std::result::Result<T, E>;
+
+/// Typeset a document as a tagged PDF/A-2a file (archival, with its structure for screen
+/// readers; title and language set).
+pub fn render_pdf(doc: &Doc) -> Result<Vec<u8>> {
+    let data = serde_json::to_vec(doc)?;
+    let today = Datetime::from_ymd(
+        doc.date.year,
+        u8::try_from(doc.date.month).unwrap_or(1),
+        u8::try_from(doc.date.day).unwrap_or(1),
+    )
+    .ok_or_else(|| ExportError::Typeset("the document date is not a date".into()))?;
+    let world = world::DocWorld::new(data, today);
+    let compiled = typst::compile::<typst_layout::PagedDocument>(&world);
+    let result = compiled
+        .output
+        .map_err(|errors| diagnostics(&errors))
+        .and_then(|document| {
+            let standards = PdfStandards::new(&[PdfStandard::A_2a])
+                .map_err(|e| ExportError::Typeset(e.message().to_string()))?;
+            typst_pdf::pdf(
+                &document,
+                &PdfOptions {
+                    standards,
+                    tagged: true,
+                    ..PdfOptions::default()
+                },
+            )
+            .map_err(|errors| diagnostics(&errors))
+        });
+    // typst memoises layout between compilations; an app that exports now and then should not
+    // keep every past document's layout in memory.
+    typst::comemo::evict(2);
+    result
+}
+
+fn diagnostics(errors: &[typst::diag::SourceDiagnostic]) -> ExportError {
+    ExportError::Typeset(
+        errors
+            .iter()
+            .map(|e| e.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// Characters of `text` that none of the bundled fonts can draw.
+pub fn uncovered(text: &str) -> Vec<char> {
+    world::uncovered(text)
+}
+
+/// The reminders on a client's open case, worked out on `today` (none if every case is closed).
+pub fn reminders_for(
+    record: &ClientRecord,
+    rules: &Rules,
+    today: NaiveDate,
+    jurisdiction: Jurisdiction,
+) -> Vec<wardside_domain::rules::Reminder> {
+    if record.cases.iter().all(|k| k.case.record.closed.is_some()) {
+        return Vec::new();
+    }
+    let events: Vec<_> = record
+        .legal_history
+        .iter()
+        .map(|e| e.record.clone())
+        .collect();
+    let age = record
+        .client
+        .record
+        .dob
+        .and_then(|dob| wardside_domain::client::age_on(dob, today));
+    rules.reminders(&events, today, age, jurisdiction)
+}
+
+/// What an export needs besides the store: who is exporting, when, and the rules for dates.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub generated: Generated,
+    pub rules: &'a Rules,
+    pub jurisdiction: Jurisdiction,
+}
+
+impl Context<'_> {
+    fn today(&self) -> NaiveDate {
+        self.generated.at.date()
+    }
+}
+
+/// The case file of a client (every case), for the service or as the person's own copy.
+pub fn case_file_pdf(
+    store: &mut Store,
+    client: ClientId,
+    audience: Audience,
+    cx: &Context<'_>,
+) -> Result<Vec<u8>> {
+    let kind = match audience {
+        Audience::Service => ExportKind::CaseFile,
+        Audience::Person => ExportKind::PatientCopy,
+    };
+    let record = store.client_record(client, kind)?;
+    let reminders = reminders_for(&record, cx.rules, cx.today(), cx.jurisdiction);
+    render_pdf(&model::case_file(
+        &record,
+        &reminders,
+        audience,
+        &cx.generated,
+    ))
+}
+
+/// A subject access response: the person's copy as PDF and everything held about them as
+/// JSON, both with withheld items left out (and marked).
+#[derive(Debug)]
+pub struct SubjectAccess {
+    pub pdf: Vec<u8>,
+    pub json: Vec<u8>,
+}
+
+pub fn subject_access(
+    store: &mut Store,
+    client: ClientId,
+    cx: &Context<'_>,
+) -> Result<SubjectAccess> {
+    let record = store.client_record(client, ExportKind::SubjectAccess)?;
+    let reminders = reminders_for(&record, cx.rules, cx.today(), cx.jurisdiction);
+    let pdf = render_pdf(&model::case_file(
+        &record,
+        &reminders,
+        Audience::Person,
+        &cx.generated,
+    ))?;
+    let json = serde_json::to_vec_pretty(&sar::bundle(&record, &cx.generated))?;
+    Ok(SubjectAccess { pdf, json })
+}
+
+/// A hearing summary for one case.
+pub fn hearing_pdf(store: &mut Store, case: CaseId, cx: &Context<'_>) -> Result<Vec<u8>> {
+    let record = store.case_record(case, ExportKind::HearingSummary)?;
+    render_pdf(&model::hearing_summary(&record, cx.today(), &cx.generated))
+}
+
+/// Write `bytes` to `path` and nowhere else: straight into the named file (no temporary file
+/// beside it), flushed to disk. If writing fails part way (a full disk), the partial file is
+/// removed and the error says why; the record itself is untouched.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |source| ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::create(path).map_err(fail)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        // Only ever a regular file we were writing into (never, say, a device node).
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        drop(file);
+        if regular {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(fail(e));
+    }
+    Ok(())
+}
+
+/// The two files of a subject access response, in `dir` (made if missing), named by the date
+/// only so that no name appears in a file name.
+pub fn write_subject_access(
+    dir: &Path,
+    sar: &SubjectAccess,
+    on: NaiveDate,
+) -> Result<[PathBuf; 2]> {
+    std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let stem = format!("subject-access-{}", on.format("%Y-%m-%d"));
+    let pdf = dir.join(format!("{stem}.pdf"));
+    let json = dir.join(format!("{stem}.json"));
+    write_output(&pdf, &sar.pdf)?;
+    if let Err(e) = write_output(&json, &sar.json) {
+        let _ = std::fs::remove_file(&pdf);
+        return Err(e);
+    }
+    Ok([pdf, json])
+}
