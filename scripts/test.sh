@@ -28,6 +28,7 @@ xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked -p wardside-e2e --
 echo "==> benchmark smoke run (figures meaningless at this size; see docs/PERFORMANCE.md)"
 cargo run -q --locked -p wardside-bench -- store --smoke
 cargo run -q --locked -p wardside-bench -- sync --smoke
+cargo run -q --locked -p wardside-bench -- pdf --smoke
 
 # cargo prints "test result: ok. N passed; N failed"; Vitest prints "Tests  N passed (N)".
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }

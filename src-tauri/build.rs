@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "sync_invite",
     "sync_approve",
     "sync_revoke",
+    "export_document",
 ];
 
 fn main() {

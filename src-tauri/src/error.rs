@@ -86,6 +86,29 @@ impl From<wardside_sync_client::SyncError> for AppError {
     }
 }
 
+impl From<wardside_export::ExportError> for AppError {
+    fn from(e: wardside_export::ExportError) -> Self {
+        use wardside_export::ExportError as X;
+        match e {
+            X::Store(inner) => AppError::from(inner),
+            X::Rules(inner) => AppError::invalid(inner.to_string()),
+            // The folder and the system's reason are the user's own; no record content.
+            X::Write { ref source, .. } if source.raw_os_error() == Some(28) => AppError {
+                code: "disk-full",
+                message: format!("{e}. Free some space or choose another place; nothing else was written."),
+            },
+            X::Write { .. } => AppError {
+                code: "write-failed",
+                message: format!("{e}. Nothing else was written."),
+            },
+            X::Typeset(_) | X::Data(_) => AppError {
+                code: "internal",
+                message: "The document could not be made, and nothing was written. Try again; if it keeps happening, restart Wardside.".into(),
+            },
+        }
+    }
+}
+
 impl From<wardside_domain::ValidationError> for AppError {
     fn from(e: wardside_domain::ValidationError) -> Self {
         AppError::invalid(e.to_string())

@@ -37,7 +37,7 @@ pub const DEMO_PASSPHRASE: &str = "demo store passphrase";
 
 /// Commands and the lock watcher: shared by the real app and the mock-runtime tests.
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    use commands::{access, activities, caseload, cases, clients, sync};
+    use commands::{access, activities, caseload, cases, clients, export, sync};
     builder
         .invoke_handler(tauri::generate_handler![
             access::session_status,
@@ -79,6 +79,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             sync::sync_invite,
             sync::sync_approve,
             sync::sync_revoke,
+            export::export_document,
         ])
         .setup(|app| {
             session::spawn_watcher(app.handle().clone());
@@ -167,6 +168,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
         .manage(session)
         .build(tauri::generate_context!());
     match app {

@@ -97,6 +97,17 @@ impl Session {
         Ok(f(store)?)
     }
 
+    /// Run work whose errors are not the store's (an export) on the unlocked store.
+    pub fn with_store_as<T, E>(&self, f: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T>
+    where
+        AppError: From<E>,
+    {
+        let mut guard = self.guard()?;
+        let store = guard.as_mut().ok_or_else(AppError::locked)?;
+        self.touch();
+        Ok(f(store)?)
+    }
+
     /// Run a sync step on the unlocked store. `by_person` says whether it counts as activity
     /// (background sync must not keep the idle lock away).
     pub fn with_store_sync<T>(

@@ -12,9 +12,16 @@ use wardside_domain::demo::DemoConfig;
 use wardside_domain::{Activity, ActivityKind, CaseId};
 use wardside_store::{CaseloadFilter, Passphrase, Store, Tuning};
 
+mod pdf;
 mod sync;
 
 const PASS: &str = "benchmark passphrase only";
+/// For stores whose creation and unlocking are not what is measured (`sync`, `pdf`).
+pub(crate) const CHEAP_KDF: wardside_store::KdfParams = wardside_store::KdfParams {
+    m_kib: 1024,
+    t: 1,
+    p: 1,
+};
 const QUERIES: &[&str] = &[
     "tribunal",
     "seclusion records",
@@ -77,6 +84,27 @@ enum Cmd {
         #[arg(long)]
         smoke: bool,
     },
+    /// Wardside's case-file PDF against headless Chromium printing the same document.
+    Pdf {
+        /// Case sizes, in notes.
+        #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+        notes: Vec<usize>,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// A tiny run that checks the benchmark works (used by the test command).
+        #[arg(long)]
+        smoke: bool,
+    },
+    /// One export in a fresh process (used by `pdf`).
+    #[command(hide = true)]
+    PdfProbe {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        client: wardside_domain::ClientId,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// One cold measurement in a fresh process (used by `store`).
     #[command(hide = true)]
     Probe {
@@ -101,12 +129,12 @@ fn open(variant: Variant, db: &Path, tuning: Tuning) -> Store {
     r.unwrap_or_else(|e| fail(&format!("open {}: {e}", db.display())))
 }
 
-fn fail(msg: &str) -> ! {
+pub(crate) fn fail(msg: &str) -> ! {
     eprintln!("wardside-bench: {msg}");
     std::process::exit(1)
 }
 
-fn note_text(i: usize) -> String {
+pub(crate) fn note_text(i: usize) -> String {
     let cfg = DemoConfig {
         paragraphs: (6, 6),
         activities: (1, 1),
@@ -117,7 +145,7 @@ fn note_text(i: usize) -> String {
         .clone()
 }
 
-fn as_of() -> NaiveDate {
+pub(crate) fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
 }
 
@@ -239,6 +267,8 @@ fn main() {
             devices,
             smoke,
         } => sync::run(ops, devices, smoke),
+        Cmd::Pdf { notes, runs, smoke } => pdf::run(&notes, runs, smoke),
+        Cmd::PdfProbe { db, client, out } => pdf::probe(&db, client, &out),
         Cmd::Probe {
             variant,
             db,

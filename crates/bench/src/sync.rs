@@ -11,21 +11,10 @@ use std::time::{Duration, Instant};
 use wardside_domain::{Activity, ActivityKind, Case, Client};
 use wardside_server::http::{AppState, nodelay, router};
 use wardside_server::storage::sqlite::SqliteStorage;
-use wardside_store::{KdfParams, Passphrase, Store, Tuning};
+use wardside_store::{Passphrase, Store, Tuning};
 use wardside_sync_client::{Options, Retry};
 
-const PASS: &str = "benchmark passphrase only";
-/// Store creation is not what is measured here.
-const KDF: KdfParams = KdfParams {
-    m_kib: 1024,
-    t: 1,
-    p: 1,
-};
-
-fn fail(msg: &str) -> ! {
-    eprintln!("wardside-bench: {msg}");
-    std::process::exit(1)
-}
+use crate::{CHEAP_KDF as KDF, PASS, fail};
 
 struct Service {
     url: String,

@@ -86,6 +86,11 @@ fn diagnostics(errors: &[typst::diag::SourceDiagnostic]) -> ExportError {
     )
 }
 
+/// Drop typst's memoised layouts (benchmarks: so a repeated export is measured as new work).
+pub fn clear_caches() {
+    typst::comemo::evict(0);
+}
+
 /// Characters of `text` that none of the bundled fonts can draw.
 pub fn uncovered(text: &str) -> Vec<char> {
     world::uncovered(text)

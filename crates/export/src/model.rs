@@ -44,6 +44,7 @@ pub struct Doc {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
+/// UTC.
 pub struct DocDate {
     pub year: i32,
     pub month: u32,
@@ -135,8 +136,10 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
+/// The document's date for its metadata, which PDF readers take as UTC.
 fn doc_date(at: NaiveDateTime) -> DocDate {
     use chrono::{Datelike, Timelike};
+    let at = wardside_domain::rules::period::uk_time_to_utc(at);
     DocDate {
         year: at.year(),
         month: at.month(),
@@ -197,7 +200,7 @@ fn cover(record: &ClientRecord, w: &Words) -> Vec<(String, String)> {
     out.push((
         w.pick("Legal status", "Your legal status").to_string(),
         match &record.current_status {
-            Some(s) => format!("{} (since {})", s.label, date(s.since)),
+            Some(s) => format!("{}, since {}", s.label, date(s.since)),
             None => w
                 .pick(
                     "None recorded (informal)",
@@ -289,7 +292,7 @@ fn legal_section(record: &ClientRecord, w: &Words) -> Section {
         new_page: false,
         blocks: vec![table(
             &["Date", "What happened"],
-            &[1.35, 4.0],
+            &[1.5, 4.0],
             rows,
             "No legal status recorded.",
         )],
@@ -313,7 +316,7 @@ fn reminders_section(reminders: &[Reminder], w: &Words) -> Section {
         new_page: false,
         blocks: vec![table(
             &["Date", "What", "Source"],
-            &[1.35, 3.0, 2.0],
+            &[1.5, 3.0, 2.0],
             rows,
             "No dates coming up.",
         )],
@@ -356,7 +359,7 @@ fn issues_section(record: &ClientRecord, w: &Words) -> Section {
         new_page: false,
         blocks: vec![table(
             &["Raised", "About", "Issue", "Outcome"],
-            &[1.35, 1.5, 3.0, 2.0],
+            &[1.5, 1.5, 3.0, 2.0],
             rows,
             "No issues recorded.",
         )],
@@ -420,13 +423,13 @@ fn consents_section(record: &ClientRecord, w: &Words) -> Section {
         blocks: vec![
             table(
                 &["Date", "About", "Answer", "How"],
-                &[1.35, 2.0, 1.3, 2.5],
+                &[1.5, 2.0, 1.3, 2.5],
                 consents,
                 "No consents recorded.",
             ),
             table(
                 &["Asked", "Record holder", "Records", "Basis", "Seen"],
-                &[1.35, 1.6, 2.0, 1.6, 1.35],
+                &[1.5, 1.6, 2.0, 1.6, 1.35],
                 requests,
                 "No record requests.",
             ),
@@ -891,7 +894,7 @@ pub fn hearing_summary(record: &ClientRecord, today: NaiveDate, generated: &Gene
             new_page: false,
             blocks: vec![table(
                 &["Raised", "About", "Issue", "Outcome"],
-                &[1.35, 1.5, 3.0, 2.0],
+                &[1.5, 1.5, 3.0, 2.0],
                 record.cases.iter().flat_map(issue_rows).collect(),
                 "No issues recorded.",
             )],
@@ -902,7 +905,7 @@ pub fn hearing_summary(record: &ClientRecord, today: NaiveDate, generated: &Gene
             new_page: false,
             blocks: vec![table(
                 &["Date", "Where", "What was said", "Response"],
-                &[1.35, 1.6, 3.0, 2.0],
+                &[1.5, 1.6, 3.0, 2.0],
                 said,
                 "None recorded.",
             )],

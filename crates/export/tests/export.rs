@@ -558,3 +558,50 @@ fn output_goes_only_to_the_named_file_and_a_full_disk_is_a_clear_error() {
         assert!(full.exists());
     }
 }
+
+#[test]
+fn a_long_table_breaks_across_pages_with_its_header_repeated() {
+    let mut f = fixture("Pat Example");
+    f.store
+        .write(|w| {
+            for i in 0..90u64 {
+                w.add_legal_event(&LegalEvent {
+                    client_id: f.client,
+                    on: d("2020-01-01") + chrono::Days::new(i * 20),
+                    kind: LegalEventKind::TribunalApplication {
+                        applicant: legal::Applicant::Patient,
+                    },
+                    note: Some(format!("Application {i:02} of 90")),
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let rules = rules();
+    let pdf = case_file_pdf(&mut f.store, f.client, Audience::Service, &cx(&rules)).unwrap();
+    keep("long-table.pdf", &pdf);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("long.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let page = |n: u32| {
+        let out = Command::new("pdftotext")
+            .args(["-f", &n.to_string(), "-l", &n.to_string()])
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (one, two) = (page(1), page(2));
+    // The history runs from page 1 onto page 2, which starts with the table's header again.
+    assert!(one.contains("Legal status history") && one.contains("Application 00 of 90"));
+    assert!(two.contains("What happened"), "{two}");
+    assert!(!one.contains("Application 89 of 90"));
+    let all = text_of(&pdf, tmp.path());
+    for i in 0..90 {
+        assert!(
+            all.contains(&format!("Application {i:02} of 90")),
+            "row {i}"
+        );
+    }
+}

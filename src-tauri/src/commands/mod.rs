@@ -6,6 +6,7 @@ pub mod activities;
 pub mod caseload;
 pub mod cases;
 pub mod clients;
+pub mod export;
 pub mod sync;
 
 use wardside_domain::rules::period::uk_date_at;

@@ -123,6 +123,16 @@ pub fn start_driver(sandbox: &Sandbox) -> std::io::Result<Driver> {
 
 /// The same, with the app opening the store at `db`.
 pub fn start_driver_with(sandbox: &Sandbox, db: Option<&Path>) -> std::io::Result<Driver> {
+    start_driver_env(sandbox, db, &[])
+}
+
+/// The same, with extra environment for the app (e.g. where an export is saved, since the
+/// system's file dialog cannot be driven).
+pub fn start_driver_env(
+    sandbox: &Sandbox,
+    db: Option<&Path>,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::io::Result<Driver> {
     let port = free_port();
     let native = free_port();
     let exe = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
@@ -143,6 +153,7 @@ pub fn start_driver_with(sandbox: &Sandbox, db: Option<&Path>) -> std::io::Resul
         .env_remove("WARDSIDE_DB")
         .env_remove("WARDSIDE_RULES")
         .envs(db.map(|p| ("WARDSIDE_DB", p.as_os_str().to_owned())))
+        .envs(env.iter().map(|(k, v)| (*k, v.to_owned())))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -259,6 +259,18 @@ async fn choose(c: &Client, css: &str, code: &str) {
         .unwrap_or_else(|e| panic!("choosing {code} in {css}: {e}"));
 }
 
+/// Launch the app on no store and create one: the caseload shows.
+async fn first_run(driver: &Driver) -> Client {
+    let c = launch(driver).await.unwrap();
+    type_into(&c, "#advocate", "Ann Advocate").await;
+    type_into(&c, "#new-pass", PASS).await;
+    type_into(&c, "#confirm-pass", PASS).await;
+    click(&c, "input[type=checkbox]").await;
+    click(&c, "button[type=submit]").await;
+    find(&c, "#cases-title").await.unwrap();
+    c
+}
+
 async fn open_dialog(c: &Client, button_css: &str, title: &str) {
     c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     click(c, button_css).await;
@@ -275,13 +287,7 @@ async fn save_dialog(c: &Client, saved: &str) {
 async fn every_case_form_saves_through_the_ui_and_the_case_closes_with_outcomes() {
     let sandbox = Sandbox::new().unwrap();
     let driver = start_driver(&sandbox).unwrap();
-    let c = launch(&driver).await.unwrap();
-    type_into(&c, "#advocate", "Ann Advocate").await;
-    type_into(&c, "#new-pass", PASS).await;
-    type_into(&c, "#confirm-pass", PASS).await;
-    click(&c, "input[type=checkbox]").await;
-    click(&c, "button[type=submit]").await;
-    find(&c, "#cases-title").await.unwrap();
+    let c = first_run(&driver).await;
 
     // A non-instructed case for someone on section 2 since 20/11/2026.
     click(&c, "nav button:nth-of-type(3)").await;
@@ -379,13 +385,108 @@ async fn every_case_form_saves_through_the_ui_and_the_case_closes_with_outcomes(
         )
         .await
         .unwrap();
-    assert_eq!(buttons.as_u64(), Some(1), "only the audit trail remains");
+    assert_eq!(
+        buttons.as_u64(),
+        Some(2),
+        "only export and the audit trail remain"
+    );
 
     // The audit trail lists the work.
-    click(&c, ".top .actions button").await;
+    click(&c, ".top .actions button:last-child").await;
     wait_for_text(&c, "Audit trail for this case")
         .await
         .unwrap();
     wait_for_text(&c, "Ann Advocate").await.unwrap();
+    c.close().await.unwrap();
+}
+
+fn pdftotext(pdf: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
+async fn exports_are_saved_where_asked_and_the_persons_copy_leaves_withheld_entries_out() {
+    let sandbox = Sandbox::new().unwrap();
+    let out = sandbox.path().join("exported.pdf");
+    let driver =
+        start_driver_env(&sandbox, None, &[("WARDSIDE_E2E_SAVE_AS", out.as_os_str())]).unwrap();
+    let c = first_run(&driver).await;
+    click(&c, "nav button:nth-of-type(3)").await;
+    type_into(&c, "#c-name", "Zainab Qureshi").await;
+    click(&c, "form.form button[type=submit]").await;
+    wait_for_text(&c, "Case opened").await.unwrap();
+
+    // One note for the person, one kept from them.
+    press(&c, "n").await;
+    type_into(&c, "#a-text", "Explained section 2 and the tribunal.").await;
+    press(&c, &ctrl('\u{E007}')).await;
+    wait_for_text(&c, "Activity saved.").await.unwrap();
+    press(&c, "n").await;
+    find(&c, "#a-kind")
+        .await
+        .unwrap()
+        .select_by_value("professional-interview")
+        .await
+        .unwrap();
+    type_into(&c, "#a-professional", "Staff nurse").await;
+    type_into(&c, "#a-text", &format!("Her cousin's diagnosis {CANARY}.")).await;
+    choose(&c, "#a-withheld", "third-party").await;
+    find(&c, "#a-text").await.unwrap().click().await.unwrap();
+    press(&c, &ctrl('\u{E007}')).await;
+    wait_for_text(&c, "Activity saved.").await.unwrap();
+    wait_for_text(&c, "Left out of the person's own copy")
+        .await
+        .unwrap();
+
+    // The person's copy: saved where asked, without the withheld note.
+    open_dialog(&c, "#export-button", "You choose where each file goes").await;
+    let mut a11y = Vec::new();
+    check_axe(&c, "export dialog", &mut a11y).await;
+    assert!(a11y.is_empty(), "{a11y:#?}");
+    click(&c, "button[data-export=patient-copy]").await;
+    wait_for_text(&c, "Saved").await.unwrap();
+    let text = pdftotext(&out);
+    assert!(text.contains("YOUR ADVOCACY RECORD"), "{text}");
+    assert!(text.contains("Explained section 2 and the tribunal."));
+    assert!(!text.contains(CANARY));
+    assert!(text.contains("not included"));
+
+    // The service's case file has it, marked (the same path, written again).
+    open_dialog(&c, "#export-button", "You choose where each file goes").await;
+    click(&c, "button[data-export=case-file]").await;
+    let mut text = String::new();
+    for _ in 0..60 {
+        text = pdftotext(&out);
+        if text.contains("ADVOCACY CASE FILE") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        text.contains(CANARY) && text.contains("Not for the person"),
+        "{text}"
+    );
+
+    // Nothing else was written outside the store: the only PDF is the one asked for, and the
+    // note's text is nowhere but in it and the encrypted store.
+    let pdfs: Vec<_> = sandbox
+        .list()
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .collect();
+    assert_eq!(pdfs, std::slice::from_ref(&out));
+    let leaks: Vec<_> = sandbox
+        .files_containing(CANARY.as_bytes())
+        .into_iter()
+        .filter(|p| *p != out)
+        .collect();
+    assert!(leaks.is_empty(), "{leaks:?}");
     c.close().await.unwrap();
 }

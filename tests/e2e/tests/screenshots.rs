@@ -53,6 +53,18 @@ async fn screenshots_of_each_main_screen() {
     wait_for_text(&c, "IMHA eligibility").await.unwrap();
     shot(&c, "case").await;
 
+    find(&c, "#export-button")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "You choose where each file goes")
+        .await
+        .unwrap();
+    shot(&c, "export").await;
+    press(&c, "\u{E00C}").await; // Esc closes it
+
     press(&c, "n").await;
     find(&c, "#a-kind")
         .await

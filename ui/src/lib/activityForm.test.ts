@@ -37,6 +37,14 @@ describe("activity form", () => {
     expect(visibleFields({ kind: "records-request", basis: "lacks-capacity" })).toContain("holder_decision");
   });
 
+  it("marks an entry to leave out of the person's copy only when asked", () => {
+    const plain = buildActivity("c", { ...emptyForm("other", now), text: "Note" });
+    expect(plain.ok && "withheld" in plain.activity).toBe(false);
+    const kept = buildActivity("c", { ...emptyForm("professional-interview", now), professional: "Staff nurse", withheld: "third-party" });
+    expect(kept.ok && kept.activity.withheld).toBe("third-party");
+    expect(hasContent({ ...emptyForm("other", now), withheld: "serious-harm" })).toBe(false);
+  });
+
   it("restores a draft, ignoring fields of the wrong type or unknown", () => {
     const r = restoreForm({ kind: "concern", raised_with: "Ward manager", topics: "oops", bogus: 1, text: "half a note" });
     expect(r.kind).toBe("concern");

@@ -1,7 +1,7 @@
 // The new-activity form: one flat state (what a draft saves), the fields each kind shows, and
 // the conversion to the Activity the store validates. The store has the last word on validity;
 // this only catches what would make the request malformed and says so in plain words.
-import type { Activity, ActivityKind, Id } from "./types";
+import type { Activity, ActivityKind, Id, WithholdReason } from "./types";
 import { isoLocal } from "./format";
 
 export interface ActivityFormState {
@@ -29,10 +29,12 @@ export interface ActivityFormState {
   topics: string[];
   method: string;
   with_whom: string;
+  /** "" or a withholding reason: kept out of what the person is given. */
+  withheld: "" | WithholdReason;
   text: string;
 }
 
-export type FieldKey = Exclude<keyof ActivityFormState, "kind" | "date" | "time" | "duration" | "text">;
+export type FieldKey = Exclude<keyof ActivityFormState, "kind" | "date" | "time" | "duration" | "text" | "withheld">;
 
 /** The kind-specific fields, in the order they are shown. */
 export const FIELDS: Record<string, FieldKey[]> = {
@@ -98,6 +100,7 @@ export function emptyForm(kind = "private-interview", now: Date = new Date()): A
     topics: [],
     method: "phone",
     with_whom: "",
+    withheld: "",
     text: "",
   };
 }
@@ -195,6 +198,7 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
   }
   const activity: Activity = { case_id: caseId, at: `${s.date}T${s.time}:00`, kind };
   if (duration !== undefined) activity.duration_minutes = duration;
+  if (s.withheld) activity.withheld = s.withheld;
   return { ok: true, activity, text: s.text };
 }
 
@@ -202,7 +206,7 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
 export function hasContent(s: ActivityFormState): boolean {
   const blank = emptyForm(s.kind);
   return (Object.keys(s) as (keyof ActivityFormState)[]).some((k) => {
-    if (k === "date" || k === "time" || k === "kind" || k === "method" || k === "basis") return false;
+    if (k === "date" || k === "time" || k === "kind" || k === "method" || k === "basis" || k === "withheld") return false;
     return JSON.stringify(s[k]) !== JSON.stringify(blank[k]);
   });
 }

@@ -71,6 +71,8 @@ export const api = {
   syncInvite: () => call<string>("sync_invite"),
   syncApprove: (device: T.Id, fingerprint: string) => call<void>("sync_approve", { device, fingerprint }),
   syncRevoke: (device: T.Id) => call<void>("sync_revoke", { device }),
+  exportDocument: (kind: T.ExportKind, client: T.Id, caseId: T.Id) =>
+    call<T.Exported | null>("export_document", { kind, client, case: caseId }),
   onSyncProgress: (f: (p: T.SyncProgress) => void): Promise<UnlistenFn> =>
     listen<T.SyncProgress>("sync-progress", (e) => f(e.payload)),
   onSyncStatus: (f: (v: T.SyncView) => void): Promise<UnlistenFn> =>

@@ -215,11 +215,21 @@ export type ActivityKind =
   | { type: "contact"; method: string; with_whom?: string }
   | { type: "other" };
 
+export type WithholdReason = "third-party" | "serious-harm" | "records-material";
+
 export interface Activity {
   case_id: Id;
   at: string;
   duration_minutes?: number;
   kind: ActivityKind;
+  /** Kept out of everything the person is given (their copy, subject access). */
+  withheld?: WithholdReason;
+}
+
+export type ExportKind = "case-file" | "patient-copy" | "subject-access" | "hearing";
+
+export interface Exported {
+  paths: string[];
 }
 
 export interface TimelineEntry extends Activity {

@@ -15,6 +15,16 @@ pub fn uk_time_at(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     at.with_timezone(&chrono_tz::Europe::London).naive_local()
 }
 
+/// The instant of a UK wall-clock time (the earlier one when clocks go back; a time skipped when
+/// they go forward is taken as UTC).
+pub fn uk_time_to_utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    chrono_tz::Europe::London
+        .from_local_datetime(&t)
+        .earliest()
+        .map_or_else(|| t.and_utc(), |local| local.with_timezone(&Utc))
+}
+
 /// The last day of "a period of `n` months beginning with" `start`.
 ///
 /// The period ends on the day before the corresponding date `n` months later (a period of six
@@ -106,6 +116,28 @@ mod tests {
         assert_eq!(uk_date_at(at("2026-03-29T23:00:00Z")), d("2026-03-30"));
         assert_eq!(uk_date_at(at("2026-10-24T23:30:00Z")), d("2026-10-25"));
         assert_eq!(uk_date_at(at("2026-10-25T23:30:00Z")), d("2026-10-25"));
+    }
+
+    #[test]
+    fn uk_wall_clock_times_and_instants_convert_both_ways() {
+        let local = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap();
+        for instant in ["2026-07-01T11:00:00Z", "2026-12-01T11:00:00Z"] {
+            assert_eq!(uk_time_to_utc(uk_time_at(at(instant))), at(instant));
+        }
+        assert_eq!(
+            uk_time_to_utc(local("2026-07-01T12:00")),
+            at("2026-07-01T11:00:00Z")
+        );
+        // 01:30 happens twice on 25 October 2026: the first (BST) is taken.
+        assert_eq!(
+            uk_time_to_utc(local("2026-10-25T01:30")),
+            at("2026-10-25T00:30:00Z")
+        );
+        // 01:30 never happens on 29 March 2026.
+        assert_eq!(
+            uk_time_to_utc(local("2026-03-29T01:30")),
+            at("2026-03-29T01:30:00Z")
+        );
     }
 
     /// Every half hour of 2020-2035 against the Summer Time Order 2002's rule, derived
