@@ -343,6 +343,28 @@ fn the_case_file_has_everything_in_order_with_page_numbers_and_is_tagged() {
     );
     let raw = String::from_utf8_lossy(&pdf);
     assert!(raw.contains("pdfaid:part"), "PDF/A identification missing");
+
+    // Bookmarks: the sections, and under the timeline each entry.
+    let path = tmp.path().join("outline.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let xml = Command::new("pdftohtml")
+        .args(["-xml", "-stdout", "-i"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&xml.stdout);
+    let outline = &xml[xml.find("<outline>").expect("an outline")..];
+    in_order(
+        outline,
+        &[
+            ">Legal status history</item>",
+            ">Safeguarding and confidentiality</item>",
+            ">Timeline</item>",
+            "<outline>",
+            ">23 October 2026, 10:00 – Private interview with the patient</item>",
+            ">3 November 2026, 10:00 – Tribunal support</item>",
+        ],
+    );
     assert!(raw.contains("/Lang"), "document language missing");
 }
 
