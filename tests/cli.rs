@@ -1206,6 +1206,26 @@ fn exports_write_only_the_named_output_and_withheld_entries_stay_out_of_the_pers
         env.id(&args);
     }
 
+    env.id(&[
+        "safeguarding",
+        "--case",
+        &case,
+        "--kind",
+        "safeguarding-concern",
+        "--at",
+        "2026-11-22T15:00",
+        "--reason",
+        "SAFEGUARDINGCANARY about another patient",
+        "--told",
+        "Nurse in charge",
+        "--manager",
+        "Service manager",
+        "--discussed-first",
+        "--withhold",
+        "third-party",
+        "--json",
+    ]);
+
     // Everything runs with its temporary folder and working directory pointed at empty
     // folders, which must stay empty: no copies anywhere but the named output.
     let scratch = tempfile::tempdir().unwrap();
@@ -1244,6 +1264,7 @@ fn exports_write_only_the_named_output_and_withheld_entries_stay_out_of_the_pers
     assert_eq!(r["written"][0]["path"], file.to_str().unwrap());
     let text = pdftotext(&file);
     assert!(text.contains("Siân Llewelyn") && text.contains("WITHHELDCANARY"));
+    assert!(text.contains("SAFEGUARDINGCANARY"));
 
     let copy = outdir.join("copy.pdf");
     export(&[
@@ -1258,7 +1279,7 @@ fn exports_write_only_the_named_output_and_withheld_entries_stay_out_of_the_pers
     ]);
     let text = pdftotext(&copy);
     assert!(text.contains("YOUR ADVOCACY RECORD") && text.contains("She wants to appeal."));
-    assert!(!text.contains("WITHHELDCANARY"));
+    assert!(!text.contains("WITHHELDCANARY") && !text.contains("SAFEGUARDINGCANARY"));
     assert!(text.contains("not included"));
 
     let sar = outdir.join("sar");
@@ -1274,6 +1295,7 @@ fn exports_write_only_the_named_output_and_withheld_entries_stay_out_of_the_pers
     assert_eq!(r["written"].as_array().unwrap().len(), 2);
     let json = std::fs::read_to_string(r["written"][1]["path"].as_str().unwrap()).unwrap();
     assert!(json.contains("She wants to appeal.") && !json.contains("WITHHELDCANARY"));
+    assert!(!json.contains("SAFEGUARDINGCANARY"));
 
     let hearing = outdir.join("hearing.pdf");
     export(&[

@@ -515,6 +515,9 @@ pub struct SafeguardingArgs {
     pub not_discussed_because: Option<String>,
     #[arg(long)]
     pub reference: Option<String>,
+    /// Keep this event out of the person's own copy: third-party or serious-harm.
+    #[arg(long, value_parser = code::<wardside_domain::WithholdReason>)]
+    pub withhold: Option<wardside_domain::WithholdReason>,
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {

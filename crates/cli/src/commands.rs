@@ -239,6 +239,7 @@ fn run_unlocked(
                 why_not_discussed: a.not_discussed_because,
                 manager: a.manager,
                 reference: a.reference,
+                withheld: a.withhold,
             };
             out.id(store.write(|w| w.add_safeguarding(&event))?)
         }

@@ -31,6 +31,10 @@ pub struct SafeguardingEvent {
     pub manager: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Left out of what the person is given, like a timeline entry (the reason or who was told
+    /// may be about someone else, or harmful to share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<crate::WithholdReason>,
 }
 
 impl Validate for SafeguardingEvent {
@@ -73,6 +77,7 @@ mod tests {
             why_not_discussed: None,
             manager: "Service manager".into(),
             reference: None,
+            withheld: None,
         };
         assert!(
             e.validate()

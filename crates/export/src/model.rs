@@ -444,18 +444,30 @@ fn safeguarding_section(record: &ClientRecord, w: &Words) -> Section {
         .flat_map(|k| &k.safeguarding)
         .map(|s| {
             let s = &s.record;
+            let when = format!("{}, {}", cell_date(s.at.date()), s.at.format("%H:%M"));
+            if let (Audience::Person, Some(reason)) = (w.audience, s.withheld) {
+                return vec![
+                    when,
+                    s.kind.label().into(),
+                    format!("Not included in your copy. {}", reason.plain()),
+                    String::new(),
+                    String::new(),
+                ];
+            }
             let first = if s.discussed_with_person_first {
                 "Yes".to_string()
             } else {
                 format!("No: {}", s.why_not_discussed.clone().unwrap_or_default())
             };
-            vec![
-                format!("{}, {}", cell_date(s.at.date()), s.at.format("%H:%M")),
-                s.kind.label().into(),
-                s.reason.clone(),
-                s.who_was_told.clone(),
-                first,
-            ]
+            let what = match s.withheld {
+                Some(reason) => format!(
+                    "{} (not for the person: {})",
+                    s.kind.label(),
+                    reason.label().to_lowercase()
+                ),
+                None => s.kind.label().into(),
+            };
+            vec![when, what, s.reason.clone(), s.who_was_told.clone(), first]
         })
         .collect();
     Section {

@@ -14,7 +14,8 @@ pub struct Bundle<'a> {
     pub format: &'static str,
     pub generated_by: &'a str,
     pub generated_at: String,
-    /// How many timeline entries were left out (each has a marker in place).
+    /// How many timeline entries and safeguarding events were left out (each has a marker in
+    /// place).
     pub withheld_entries: usize,
     pub person: &'a Stored<ClientId, Client>,
     pub legal_status_history: &'a [Stored<LegalEventId, LegalEvent>],
@@ -31,7 +32,7 @@ pub struct CaseOut<'a> {
     pub case: &'a Stored<CaseId, Case>,
     pub advocate: Option<&'a str>,
     pub issues: &'a [Stored<IssueId, Issue>],
-    pub safeguarding: &'a [Stored<SafeguardingId, SafeguardingEvent>],
+    pub safeguarding: Vec<SafeguardingOut<'a>>,
     pub timeline: Vec<EntryOut<'a>>,
 }
 
@@ -54,6 +55,28 @@ pub enum EntryOut<'a> {
         at: chrono::NaiveDateTime,
         withheld: &'static str,
     },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SafeguardingOut<'a> {
+    Held(&'a Stored<SafeguardingId, SafeguardingEvent>),
+    Withheld {
+        id: SafeguardingId,
+        at: chrono::NaiveDateTime,
+        withheld: &'static str,
+    },
+}
+
+fn safeguarding(s: &Stored<SafeguardingId, SafeguardingEvent>) -> SafeguardingOut<'_> {
+    match s.record.withheld {
+        Some(reason) => SafeguardingOut::Withheld {
+            id: s.id,
+            at: s.record.at,
+            withheld: reason.label(),
+        },
+        None => SafeguardingOut::Held(s),
+    }
 }
 
 fn entry(e: &RecordEntry) -> EntryOut<'_> {
@@ -83,7 +106,7 @@ pub fn bundle<'a>(record: &'a ClientRecord, generated: &'a Generated) -> Bundle<
             case: &k.case,
             advocate: k.advocate.as_ref().map(|a| a.record.name.as_str()),
             issues: &k.issues,
-            safeguarding: &k.safeguarding,
+            safeguarding: k.safeguarding.iter().map(safeguarding).collect(),
             timeline: k.timeline.iter().map(entry).collect(),
         })
         .collect();
@@ -91,7 +114,12 @@ pub fn bundle<'a>(record: &'a ClientRecord, generated: &'a Generated) -> Bundle<
         .iter()
         .flat_map(|k| &k.timeline)
         .filter(|e| matches!(e, EntryOut::Withheld { .. }))
-        .count();
+        .count()
+        + cases
+            .iter()
+            .flat_map(|k| &k.safeguarding)
+            .filter(|s| matches!(s, SafeguardingOut::Withheld { .. }))
+            .count();
     Bundle {
         format: FORMAT,
         generated_by: &generated.by,

@@ -122,6 +122,7 @@ fn fixture(name: &str) -> Fixture {
                 why_not_discussed: None,
                 manager: "Sam Manager".into(),
                 reference: None,
+                withheld: Some(WithholdReason::ThirdParty),
             })?;
             let first = w.add_activity(
                 &activity(
@@ -306,8 +307,15 @@ fn the_case_file_has_everything_in_order_with_page_numbers_and_is_tagged() {
             "3 November 2026, 10:00",
         ],
     );
-    // The service's file keeps the withheld note, marked.
+    // The service's file keeps the withheld note and safeguarding event, marked.
     assert!(text.contains("Third-party information"));
+    in_order(
+        &text,
+        &[
+            "(not for the person:",
+            "Said another patient had threatened her",
+        ],
+    );
 
     // Markup in a note prints literally.
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -380,6 +388,15 @@ fn the_patient_copy_leaves_withheld_entries_out_with_a_marker_and_plain_words() 
     assert!(
         !text.contains("Staff nurse"),
         "the withheld entry's details are left out too"
+    );
+    // The withheld safeguarding event: its date and kind, not its reason or who was told.
+    assert!(!text.contains("threatened"));
+    in_order(
+        &text,
+        &[
+            "Times we had to share information",
+            "Not included in your copy. It contains information about another person.",
+        ],
     );
     in_order(
         &text,
@@ -468,11 +485,19 @@ fn a_subject_access_response_is_a_pdf_and_a_json_bundle_both_without_withheld_co
     let raw = std::fs::read_to_string(&json_path).unwrap();
     assert!(!raw.contains("WITHHELDCANARY"));
     assert!(!raw.contains("Staff nurse"));
+    assert!(!raw.contains("threatened") && !raw.contains("Sam Manager"));
 
     let json: serde_json::Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(json["format"], "wardside-subject-access/1");
     assert_eq!(json["person"]["name"], "Łucja Żółkiewska");
-    assert_eq!(json["withheld_entries"], 1);
+    assert_eq!(
+        json["withheld_entries"], 2,
+        "a timeline entry and a safeguarding event"
+    );
+    let safeguarding = json["cases"][0]["safeguarding"].as_array().unwrap();
+    assert_eq!(safeguarding.len(), 1);
+    assert_eq!(safeguarding[0]["withheld"], "Third-party information");
+    assert_eq!(safeguarding[0].as_object().unwrap().len(), 3);
     let timeline = json["cases"][0]["timeline"].as_array().unwrap();
     assert_eq!(timeline.len(), 5);
     let withheld: Vec<_> = timeline

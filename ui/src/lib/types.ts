@@ -183,6 +183,7 @@ export interface SafeguardingEvent {
   why_not_discussed?: string;
   manager: string;
   reference?: string;
+  withheld?: WithholdReason;
 }
 
 export type RecordsBasis =
