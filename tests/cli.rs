@@ -1358,48 +1358,29 @@ fn a_bad_export_request_is_a_clear_error_and_writes_nothing() {
     let scratch = tempfile::tempdir().unwrap();
     let out = scratch.path().join("x.pdf");
     let missing = "00000000-0000-4000-8000-000000000000";
-    let r = env.run(&[
-        "export",
-        "pdf",
-        "--client",
-        missing,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_clean_failure(&r, "no client with id");
-    let r = env.run(&[
-        "export",
-        "hearing",
-        "--case",
-        missing,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_clean_failure(&r, "no case with id");
-    let r = env.run(&[
-        "export",
-        "pdf",
-        "--client",
-        "not-an-id",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_clean_failure(&r, "not-an-id");
+    // `export WHAT --FLAG ID --out PATH`
+    let export = |what: &str, flag: &str, id: &str, path: &Path| {
+        env.run(&["export", what, flag, id, "--out", path.to_str().unwrap()])
+    };
+    assert_clean_failure(
+        &export("pdf", "--client", missing, &out),
+        "no client with id",
+    );
+    assert_clean_failure(
+        &export("hearing", "--case", missing, &out),
+        "no case with id",
+    );
+    assert_clean_failure(&export("pdf", "--client", "not-an-id", &out), "not-an-id");
     assert!(!out.exists());
     // A folder that is not there, and a full disk.
     let nowhere = scratch.path().join("no-such-folder").join("x.pdf");
-    let r = env.run(&[
-        "export",
-        "pdf",
-        "--client",
-        &client,
-        "--out",
-        nowhere.to_str().unwrap(),
-    ]);
-    assert_clean_failure(&r, "no-such-folder");
-    if Path::new("/dev/full").exists() {
-        let r = env.run(&["export", "pdf", "--client", &client, "--out", "/dev/full"]);
-        assert_clean_failure(&r, "/dev/full");
+    assert_clean_failure(
+        &export("pdf", "--client", &client, &nowhere),
+        "no-such-folder",
+    );
+    let full = Path::new("/dev/full");
+    if full.exists() {
+        assert_clean_failure(&export("pdf", "--client", &client, full), "/dev/full");
     }
     assert!(files_under(scratch.path()).is_empty());
 }

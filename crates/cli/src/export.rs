@@ -6,19 +6,11 @@ use crate::output::Out;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wardside_domain::rules::Rules;
-use wardside_export::{self as export, Audience, Context, Generated};
+use wardside_export::{self as export, Audience, Context, Request};
 use wardside_store::Store;
 
 pub fn run(cmd: ExportCmd, store: &mut Store, out: &Out, rules: &Rules) -> Result<(), Error> {
-    let cx = Context {
-        generated: Generated {
-            by: store.info()?.user,
-            at: wardside_domain::rules::period::uk_time_at(chrono::Utc::now()),
-        },
-        rules,
-        jurisdiction: rules.jurisdiction(),
-    };
-    let written = match cmd {
+    let (request, path) = match cmd {
         ExportCmd::Pdf {
             client,
             out,
@@ -29,20 +21,13 @@ pub fn run(cmd: ExportCmd, store: &mut Store, out: &Out, rules: &Rules) -> Resul
             } else {
                 Audience::Service
             };
-            let pdf = export::case_file_pdf(store, client, audience, &cx)?;
-            export::write_output(&out, &pdf)?;
-            vec![out]
+            (Request::CaseFile { client, audience }, out)
         }
-        ExportCmd::Sar { client, out } => {
-            let sar = export::subject_access(store, client, &cx)?;
-            export::write_subject_access(&out, &sar, cx.generated.at.date())?.to_vec()
-        }
-        ExportCmd::Hearing { case, out } => {
-            let pdf = export::hearing_pdf(store, case, &cx)?;
-            export::write_output(&out, &pdf)?;
-            vec![out]
-        }
+        ExportCmd::Sar { client, out } => (Request::SubjectAccess { client }, out),
+        ExportCmd::Hearing { case, out } => (Request::Hearing { case }, out),
     };
+    let cx = Context::now(store, rules)?;
+    let written = export::export_to(store, request, &path, &cx)?;
     report(out, &written)
 }
 

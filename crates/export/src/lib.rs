@@ -127,10 +127,56 @@ pub struct Context<'a> {
     pub jurisdiction: Jurisdiction,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// An export made now (UK time) by the store's user, under `rules`.
+    pub fn now(store: &Store, rules: &'a Rules) -> Result<Context<'a>> {
+        Ok(Context {
+            generated: Generated {
+                by: store.info()?.user,
+                at: wardside_domain::rules::period::uk_time_at(chrono::Utc::now()),
+            },
+            rules,
+            jurisdiction: rules.jurisdiction(),
+        })
+    }
+
     fn today(&self) -> NaiveDate {
         self.generated.at.date()
     }
+}
+
+/// One export a user asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Request {
+    /// The case file (`Service`) or the person's own copy (`Person`): one PDF.
+    CaseFile {
+        client: ClientId,
+        audience: Audience,
+    },
+    /// A subject access response: a PDF and a JSON file in a folder.
+    SubjectAccess { client: ClientId },
+    /// A hearing summary for one case: one PDF.
+    Hearing { case: CaseId },
+}
+
+/// Make what was asked for and write it to `out` (a file, or for subject access a folder),
+/// and nowhere else. Returns the files written.
+pub fn export_to(
+    store: &mut Store,
+    request: Request,
+    out: &Path,
+    cx: &Context<'_>,
+) -> Result<Vec<PathBuf>> {
+    let pdf = match request {
+        Request::CaseFile { client, audience } => case_file_pdf(store, client, audience, cx)?,
+        Request::Hearing { case } => hearing_pdf(store, case, cx)?,
+        Request::SubjectAccess { client } => {
+            let sar = subject_access(store, client, cx)?;
+            return Ok(write_subject_access(out, &sar, cx.today())?.to_vec());
+        }
+    };
+    write_output(out, &pdf)?;
+    Ok(vec![out.to_path_buf()])
 }
 
 /// The case file of a client (every case), for the service or as the person's own copy.

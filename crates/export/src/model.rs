@@ -349,20 +349,24 @@ fn issue_rows(k: &CaseRecord) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Every issue on the record's cases, with its outcome.
+fn issues_table(record: &ClientRecord) -> Block {
+    table(
+        &["Raised", "About", "Issue", "Outcome"],
+        &[1.5, 1.5, 3.0, 2.0],
+        record.cases.iter().flat_map(issue_rows).collect(),
+        "No issues recorded.",
+    )
+}
+
 fn issues_section(record: &ClientRecord, w: &Words) -> Section {
-    let rows = record.cases.iter().flat_map(issue_rows).collect();
     Section {
         heading: w
             .pick("Issues and outcomes", "What you asked us to help with")
             .into(),
         intro: None,
         new_page: false,
-        blocks: vec![table(
-            &["Raised", "About", "Issue", "Outcome"],
-            &[1.5, 1.5, 3.0, 2.0],
-            rows,
-            "No issues recorded.",
-        )],
+        blocks: vec![issues_table(record)],
     }
 }
 
@@ -904,12 +908,7 @@ pub fn hearing_summary(record: &ClientRecord, today: NaiveDate, generated: &Gene
             heading: "Issues".into(),
             intro: None,
             new_page: false,
-            blocks: vec![table(
-                &["Raised", "About", "Issue", "Outcome"],
-                &[1.5, 1.5, 3.0, 2.0],
-                record.cases.iter().flat_map(issue_rows).collect(),
-                "No issues recorded.",
-            )],
+            blocks: vec![issues_table(record)],
         },
         Section {
             heading: "Representations made so far".into(),

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
 use wardside_domain::{CaseId, ClientId};
-use wardside_export::{Audience, Context, Generated};
+use wardside_export::{Audience, Context, Request};
 
 /// End-to-end tests cannot drive the system's file dialog: with this set, it is not shown
 /// and the export goes to the path it names (a folder for a subject access response).
@@ -64,50 +64,31 @@ pub async fn export_document<R: Runtime>(
     client: ClientId,
     case: Option<CaseId>,
 ) -> Result<Option<Exported>> {
+    let request = match (kind, case) {
+        (ExportKind::CaseFile, _) => Request::CaseFile {
+            client,
+            audience: Audience::Service,
+        },
+        (ExportKind::PatientCopy, _) => Request::CaseFile {
+            client,
+            audience: Audience::Person,
+        },
+        (ExportKind::SubjectAccess, _) => Request::SubjectAccess { client },
+        (ExportKind::Hearing, Some(case)) => Request::Hearing { case },
+        (ExportKind::Hearing, None) => {
+            return Err(AppError::invalid("A hearing summary is for one case."));
+        }
+    };
     tauri::async_runtime::spawn_blocking(move || {
         let session = app.state::<Session>();
-        let now = wardside_domain::rules::period::uk_time_at(chrono::Utc::now());
-        let Some(path) = ask_where(&app, kind, &now.format("%Y-%m-%d").to_string()) else {
+        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
+        let Some(path) = ask_where(&app, kind, &today.format("%Y-%m-%d").to_string()) else {
             return Ok(None);
         };
-        let rules = &session.rules;
         session.with_store_as(|store| {
-            let cx = Context {
-                generated: Generated {
-                    by: store.info()?.user,
-                    at: now,
-                },
-                rules,
-                jurisdiction: rules.jurisdiction(),
-            };
-            let paths = match (kind, case) {
-                (ExportKind::SubjectAccess, _) => {
-                    let sar = wardside_export::subject_access(store, client, &cx)?;
-                    wardside_export::write_subject_access(&path, &sar, now.date())?.to_vec()
-                }
-                (ExportKind::Hearing, Some(case)) => {
-                    let pdf = wardside_export::hearing_pdf(store, case, &cx)?;
-                    wardside_export::write_output(&path, &pdf)?;
-                    vec![path]
-                }
-                (ExportKind::Hearing, None) => {
-                    return Err(wardside_export::ExportError::Store(
-                        wardside_store::StoreError::Refused(
-                            "a hearing summary is for one case".into(),
-                        ),
-                    ));
-                }
-                (ExportKind::CaseFile | ExportKind::PatientCopy, _) => {
-                    let audience = match kind {
-                        ExportKind::PatientCopy => Audience::Person,
-                        _ => Audience::Service,
-                    };
-                    let pdf = wardside_export::case_file_pdf(store, client, audience, &cx)?;
-                    wardside_export::write_output(&path, &pdf)?;
-                    vec![path]
-                }
-            };
-            Ok(Some(Exported { paths }))
+            let cx = Context::now(store, &session.rules)?;
+            let paths = wardside_export::export_to(store, request, &path, &cx)?;
+            Ok::<_, wardside_export::ExportError>(Some(Exported { paths }))
         })
     })
     .await
