@@ -65,6 +65,25 @@ async fn screenshots_of_each_main_screen() {
     shot(&c, "export").await;
     press(&c, "\u{E00C}").await; // Esc closes it
 
+    // The safeguarding form, with its choice about the person's own copy.
+    find(&c, ".top .actions button:nth-child(2)")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Safeguarding or confidentiality event")
+        .await
+        .unwrap();
+    c.execute(
+        "document.querySelector('#s-withheld').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "safeguarding").await;
+    press(&c, "\u{E00C}").await;
+
     press(&c, "n").await;
     find(&c, "#a-kind")
         .await
