@@ -4,10 +4,10 @@ set -euo pipefail
 
 # Debian packages the build and tests need: the toolchain's C side, Tauri's WebKitGTK and its
 # helpers, Xvfb and WebKitWebDriver for the end-to-end tests, fonts so text renders, and
-# imagemagick/poppler for looking at screens and PDFs.
+# imagemagick/poppler for looking at screens and PDFs, libfaketime to run the tests on another day.
 APT_PACKAGES=(build-essential pkg-config perl make ca-certificates curl file
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
-  xvfb xauth webkit2gtk-driver fonts-noto-core imagemagick xdotool poppler-utils)
+  xvfb xauth webkit2gtk-driver fonts-noto-core imagemagick xdotool poppler-utils faketime)
 
 need_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

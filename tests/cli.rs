@@ -9,6 +9,11 @@ use std::process::{Command, Output, Stdio};
 
 const PASS: &str = "plum kettle harbour";
 
+/// The day every command in these tests runs on (the CLI's and the store's one clock, set
+/// through `WARDSIDE_NOW`): the dates below are written relative to it, so the tests pass on any
+/// day the machine's clock shows (CI runs them again two years ahead to prove it).
+const NOW: &str = "2026-11-25T12:00:00Z";
+
 struct Env {
     _dir: tempfile::TempDir,
     db: PathBuf,
@@ -34,6 +39,7 @@ impl Env {
             .env_remove("WARDSIDE_NEW_PASSPHRASE")
             .env_remove("WARDSIDE_DB")
             .env_remove("WARDSIDE_RULES")
+            .env("WARDSIDE_NOW", NOW)
             // No organisation rules file from the machine running the tests.
             .env("XDG_CONFIG_HOME", self._dir.path().join("config"));
         c.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
@@ -791,6 +797,7 @@ fn rules_cmd(args: &[&str], rules_file: Option<&Path>) -> Output {
         .env_remove("WARDSIDE_PASSPHRASE")
         .env_remove("WARDSIDE_DB")
         .env_remove("WARDSIDE_RULES")
+        .env("WARDSIDE_NOW", NOW)
         .env("XDG_CONFIG_HOME", config.path())
         .env("HOME", config.path())
         .stdin(Stdio::null());
@@ -1013,6 +1020,7 @@ fn an_organisation_rules_file_commences_the_2025_act_without_a_new_build() {
     let out = Command::new(env!("CARGO_BIN_EXE_wardside"))
         .args(["rules", "eligibility", "--status", "informal", "--json"])
         .env_remove("WARDSIDE_RULES")
+        .env("WARDSIDE_NOW", NOW)
         .env("XDG_CONFIG_HOME", config.path())
         .output()
         .unwrap();

@@ -90,6 +90,8 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 
 /// Build the session from the arguments: which store, which rules, the demo store if asked.
 pub fn session_from(args: &Args) -> Result<Session, String> {
+    // One clock for the store and the app; a malformed setting stops here, not silently.
+    wardside_store::clock::Clock::from_env().map_err(|e| e.to_string())?;
     let rules =
         wardside_store::config::load_rules(args.rules.as_deref()).map_err(|e| e.to_string())?;
     let settings =

@@ -25,8 +25,12 @@ fn load_rules(path: Option<PathBuf>) -> Result<Rules, Error> {
     Ok(wardside_store::config::load_rules(path.as_deref())?)
 }
 
+/// Today in the UK, by the one clock the store uses too ([`wardside_store::clock::CLOCK_ENV`],
+/// checked when the command starts).
 fn today() -> NaiveDate {
-    wardside_domain::rules::period::uk_date_at(chrono::Utc::now())
+    wardside_store::clock::Clock::from_env()
+        .unwrap_or_default()
+        .today()
 }
 
 /// `--text -` reads the note from standard input, keeping it out of the process list.
@@ -42,6 +46,8 @@ fn text_arg(text: String) -> Result<String, Error> {
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     let out = Out { json: cli.json };
+    // One clock for every command and the store; a malformed setting stops here.
+    wardside_store::clock::Clock::from_env().map_err(|e| Error::Usage(e.to_string()))?;
     // Only commands that use a store look for one: the rules need none.
     let db = || cli.db.clone().map_or_else(default_db, Ok);
     match cli.command {

@@ -133,7 +133,7 @@ impl<'a> Context<'a> {
         Ok(Context {
             generated: Generated {
                 by: store.info()?.user,
-                at: wardside_domain::rules::period::uk_time_at(chrono::Utc::now()),
+                at: store.clock().uk_now(),
             },
             rules,
             jurisdiction: rules.jurisdiction(),

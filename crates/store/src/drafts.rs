@@ -51,7 +51,7 @@ impl Store {
                 case.to_string(),
                 form,
                 body,
-                chrono::Utc::now().to_rfc3339()
+                self.clock.now().to_rfc3339()
             ])?;
         Ok(())
     }

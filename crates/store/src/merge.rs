@@ -30,6 +30,8 @@ pub(crate) struct OpMeta<'a> {
     pub server_seq: Option<i64>,
     /// This device's id, to recognise its own earlier edits.
     pub this_device: &'a str,
+    /// The store's clock now (RFC 3339), for when an inbox entry or a conflict was found.
+    pub now: &'a str,
 }
 
 /// What applying ops turned up that a person should see.
@@ -81,8 +83,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
             tx.prepare_cached(&sql)?
                 .execute(params![id, serde_json::to_string(&data)?])?;
             if op.entity == Entity::Activity && !m.local {
-                fx += refresh_note(tx, op.entity_id)?;
-                fx += refresh_deletion(tx, op.entity_id)?;
+                fx += refresh_note(tx, op.entity_id, m.now)?;
+                fx += refresh_deletion(tx, op.entity_id, m.now)?;
             }
         }
         OpKind::Set => {
@@ -131,7 +133,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
                     .execute(params![id, serde_json::to_string(&data)?])?;
             }
             if op.entity == Entity::Activity {
-                fx += refresh_deletion(tx, op.entity_id)?;
+                fx += refresh_deletion(tx, op.entity_id, m.now)?;
             }
         }
         OpKind::NoteVersion => {
@@ -142,12 +144,12 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![v.version_id.to_string(), note_id, serde_json::to_string(&v.parents)?, v.body, v.reason, v.author, m.device_id, m.hlc, v.saved_at])?;
-            fx += refresh_note(tx, v.note_id)?;
+            fx += refresh_note(tx, v.note_id, m.now)?;
             // Every device decides deletion from the same ops, its own edits included.
-            fx += refresh_deletion(tx, v.note_id)?;
+            fx += refresh_deletion(tx, v.note_id, m.now)?;
         }
         OpKind::Delete | OpKind::Restore => {
-            fx += refresh_deletion(tx, op.entity_id)?;
+            fx += refresh_deletion(tx, op.entity_id, m.now)?;
         }
     }
     Ok(fx)
@@ -188,10 +190,12 @@ fn overwritten_if_own(
         Some(field),
         Some(current_op),
         Some(m.op_id),
+        m.now,
     )?;
     Ok(1)
 }
 
+#[allow(clippy::too_many_arguments)] // one row's columns, named at each call
 fn inbox(
     tx: &Transaction<'_>,
     kind: &str,
@@ -200,6 +204,7 @@ fn inbox(
     field: Option<&str>,
     lost: Option<&str>,
     won: Option<&str>,
+    now: &str,
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO sync_inbox (kind, entity, entity_id, field, lost_op, won_op, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -211,7 +216,7 @@ fn inbox(
         field,
         lost,
         won,
-        chrono::Utc::now().to_rfc3339()
+        now
     ])?;
     Ok(())
 }
@@ -226,7 +231,7 @@ pub(crate) fn set_field(data: &mut Map<String, Value>, field: &str, value: &Valu
 
 /// Whether a timeline entry is deleted, from its ops alone: deleted when some delete had seen
 /// every edit and restore made to it. An edit the deleter had not seen brings it back, flagged.
-pub(crate) fn refresh_deletion(tx: &Transaction<'_>, id: Uuid) -> Result<Effects> {
+pub(crate) fn refresh_deletion(tx: &Transaction<'_>, id: Uuid, now: &str) -> Result<Effects> {
     let key = id.to_string();
     let ever_deleted = tx
         .prepare_cached("SELECT 1 FROM op WHERE entity_id = ?1 AND kind = 'delete'")?
@@ -267,7 +272,16 @@ pub(crate) fn refresh_deletion(tx: &Transaction<'_>, id: Uuid) -> Result<Effects
             )?
             .exists([&key])?;
         if !flagged {
-            inbox(tx, "resurrected", Entity::Activity, id, None, None, None)?;
+            inbox(
+                tx,
+                "resurrected",
+                Entity::Activity,
+                id,
+                None,
+                None,
+                None,
+                now,
+            )?;
             fx.inbox += 1;
         }
     }
@@ -360,7 +374,7 @@ fn move_head(
 
 /// Point the entry at the text to show: its one head, a clean merge of several, or (in
 /// conflict) the newest head, with the conflict recorded. Keeps the search index in step.
-pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> {
+pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid, now: &str) -> Result<Effects> {
     let key = note.to_string();
     let current: Option<Option<i64>> = tx
         .prepare_cached("SELECT head FROM activity WHERE id = ?1")?
@@ -420,30 +434,28 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> 
     let target: Option<(i64, String)> = match heads.as_slice() {
         [] => None,
         [one] => Some((one.rowid, one.body.clone())),
-        many => {
-            match merge_heads(&versions, many) {
-                Some(body) => {
-                    let id = Uuid::new_v5(
-                        &MERGE_NS,
-                        many.iter()
-                            .map(|v| v.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                            .as_bytes(),
-                    )
-                    .to_string();
-                    keep_derived = Some(id.clone());
-                    let existing = versions.iter().find(|v| v.id == id).map(|v| v.rowid);
-                    let rowid = match existing {
-                        Some(r) => r,
-                        None => {
-                            let newest = many.iter().max_by(|a, b| a.hlc.cmp(&b.hlc));
-                            let (hlc, saved_at) = newest
-                                .map_or((String::new(), String::new()), |v| {
-                                    (v.hlc.clone(), v.saved_at.clone())
-                                });
-                            let parents: Vec<&str> = many.iter().map(|v| v.id.as_str()).collect();
-                            tx.prepare_cached(
+        many => match merge_heads(&versions, many) {
+            Some(body) => {
+                let id = Uuid::new_v5(
+                    &MERGE_NS,
+                    many.iter()
+                        .map(|v| v.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                        .as_bytes(),
+                )
+                .to_string();
+                keep_derived = Some(id.clone());
+                let existing = versions.iter().find(|v| v.id == id).map(|v| v.rowid);
+                let rowid = match existing {
+                    Some(r) => r,
+                    None => {
+                        let newest = many.iter().max_by(|a, b| a.hlc.cmp(&b.hlc));
+                        let (hlc, saved_at) = newest.map_or((String::new(), String::new()), |v| {
+                            (v.hlc.clone(), v.saved_at.clone())
+                        });
+                        let parents: Vec<&str> = many.iter().map(|v| v.id.as_str()).collect();
+                        tx.prepare_cached(
                             "INSERT INTO note_version (version_id, note_id, parents, body, reason, author, device_id, hlc, saved_at, derived)
                              VALUES (?1, ?2, ?3, ?4, ?5, 'Wardside', 'merge', ?6, ?7, 1)",
                         )?
@@ -456,34 +468,33 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid) -> Result<Effects> 
                             hlc,
                             saved_at
                         ])?;
-                            tx.last_insert_rowid()
-                        }
-                    };
-                    Some((rowid, body))
-                }
-                None => {
-                    let ids: Vec<&str> = many.iter().map(|v| v.id.as_str()).collect();
-                    let ids = serde_json::to_string(&ids)?;
-                    let known: Option<String> = tx
-                        .prepare_cached("SELECT heads FROM note_conflict WHERE note_id = ?1")?
-                        .query_row([&key], |r| r.get(0))
-                        .optional()?;
-                    if known.as_deref() != Some(ids.as_str()) {
-                        if known.is_none() {
-                            fx.conflicts += 1;
-                        }
-                        tx.prepare_cached(
+                        tx.last_insert_rowid()
+                    }
+                };
+                Some((rowid, body))
+            }
+            None => {
+                let ids: Vec<&str> = many.iter().map(|v| v.id.as_str()).collect();
+                let ids = serde_json::to_string(&ids)?;
+                let known: Option<String> = tx
+                    .prepare_cached("SELECT heads FROM note_conflict WHERE note_id = ?1")?
+                    .query_row([&key], |r| r.get(0))
+                    .optional()?;
+                if known.as_deref() != Some(ids.as_str()) {
+                    if known.is_none() {
+                        fx.conflicts += 1;
+                    }
+                    tx.prepare_cached(
                         "INSERT INTO note_conflict (note_id, heads, found_at) VALUES (?1, ?2, ?3)
                          ON CONFLICT (note_id) DO UPDATE SET heads = excluded.heads",
                     )?
-                    .execute(params![key, ids, chrono::Utc::now().to_rfc3339()])?;
-                    }
-                    many.iter()
-                        .max_by(|a, b| a.hlc.cmp(&b.hlc))
-                        .map(|v| (v.rowid, v.body.clone()))
+                    .execute(params![key, ids, now])?;
                 }
+                many.iter()
+                    .max_by(|a, b| a.hlc.cmp(&b.hlc))
+                    .map(|v| (v.rowid, v.body.clone()))
             }
-        }
+        },
     };
     if heads.len() < 2 || keep_derived.is_some() {
         tx.prepare_cached("DELETE FROM note_conflict WHERE note_id = ?1")?

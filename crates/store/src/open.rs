@@ -49,6 +49,8 @@ pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) device_id: String,
     pub(crate) actor: String,
+    /// The wall clock for audit entries, ops and "today": [`crate::clock::CLOCK_ENV`] if set.
+    pub(crate) clock: crate::clock::Clock,
 }
 
 /// Facts about a store that are safe to show.
@@ -139,7 +141,7 @@ impl Store {
             let device_id = uuid::Uuid::new_v4().to_string();
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('store_id', ?1), ('device_id', ?2), ('user', ?3), ('created_at', ?4)",
-                (&store_id, &device_id, user.trim(), chrono::Utc::now().to_rfc3339()),
+                (&store_id, &device_id, user.trim(), crate::clock::Clock::from_env().unwrap_or_default().now().to_rfc3339()),
             )?;
             keyfile.write_new(&kpath)?;
             Ok(conn)
@@ -221,7 +223,20 @@ impl Store {
             actor,
             conn,
             path: path.to_owned(),
+            // A malformed value is reported by the shell that reads it first; here it means the
+            // system's clock.
+            clock: crate::clock::Clock::from_env().unwrap_or_default(),
         })
+    }
+
+    /// The wall clock this store stamps with and counts "today" by.
+    pub fn clock(&self) -> crate::clock::Clock {
+        self.clock
+    }
+
+    /// Use another wall clock from now on (tests set one; the shells use [`crate::clock::CLOCK_ENV`]).
+    pub fn set_clock(&mut self, clock: crate::clock::Clock) {
+        self.clock = clock;
     }
 
     /// Lock: close the database. Equivalent to dropping the store, but reports close errors.

@@ -301,10 +301,11 @@ impl Store {
 
     /// The status in force now, from the history.
     pub(crate) fn current_status(
+        &self,
         history: &[Stored<LegalEventId, LegalEvent>],
     ) -> Option<CurrentStatus> {
         let events: Vec<LegalEvent> = history.iter().map(|s| s.record.clone()).collect();
-        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
+        let today = self.clock.today();
         wardside_domain::legal::status_on(&events, today).map(|(status, since)| CurrentStatus {
             status,
             since,
@@ -376,7 +377,7 @@ impl Store {
                 ))
             },
         )?;
-        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
+        let today = self.clock.today();
         let mut out = Vec::new();
         for row in rows {
             let (
@@ -609,7 +610,7 @@ impl Store {
                 id: case.client_id,
                 record: self.get(case.client_id.0)?,
             },
-            current_status: Self::current_status(&legal_history),
+            current_status: self.current_status(&legal_history),
             legal_history,
             relatives: self.all_of(
                 "SELECT id, data FROM relative WHERE client_id = ?1 ORDER BY rowid",
@@ -690,7 +691,7 @@ impl Store {
         let legal_history = self.legal_history(&key)?;
         Ok(ClientView {
             client: Stored { id, record: client },
-            current_status: Self::current_status(&legal_history),
+            current_status: self.current_status(&legal_history),
             legal_history,
             relatives: self.all_of(
                 "SELECT id, data FROM relative WHERE client_id = ?1 ORDER BY rowid",

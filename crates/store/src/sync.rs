@@ -301,7 +301,7 @@ impl Store {
     /// ops are stamped on the service's time.
     pub fn record_sync(&self, server_time_ms: i64) -> Result<()> {
         const TRUSTED_MS: i64 = 5_000;
-        let now = chrono::Utc::now();
+        let now = self.clock.now();
         let offset = server_time_ms - now.timestamp_millis();
         let offset = if offset.abs() < TRUSTED_MS { 0 } else { offset };
         self.set_meta("clock_offset_ms", &offset.to_string())?;
@@ -377,6 +377,7 @@ impl Store {
     /// one transaction, so a crash leaves either the whole page or none of it.
     pub fn receive(&mut self, page: ReceivedPage) -> Result<PageOutcome> {
         let this_device = self.device_id.clone();
+        let now = self.clock.now().to_rfc3339();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -428,6 +429,7 @@ impl Store {
                 local: false,
                 server_seq: Some(op.server_seq),
                 this_device: &this_device,
+                now: &now,
             };
             let applied = Op {
                 entity,
@@ -443,7 +445,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
-                chrono::Utc::now().to_rfc3339(),
+                now,
                 device,
                 content.actor,
                 action,
@@ -557,7 +559,8 @@ impl Store {
     /// service's time. Nothing is lost: these ops were never accepted anywhere.
     pub fn restamp_unpushed(&mut self, base_ms: i64) -> Result<usize> {
         let device = self.device_id.clone();
-        let now = chrono::Utc::now().timestamp_millis();
+        let now_text = self.clock.now().to_rfc3339();
+        let now = self.clock.now_ms();
         self.set_meta("clock_offset_ms", &(base_ms - now).to_string())?;
         let tx = self
             .conn
@@ -604,7 +607,7 @@ impl Store {
             }
         }
         for n in notes {
-            merge::refresh_note(&tx, n)?;
+            merge::refresh_note(&tx, n, &now_text)?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

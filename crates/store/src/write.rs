@@ -156,6 +156,7 @@ pub struct Writer<'s> {
     hlc: Hlc,
     next_seq: i64,
     now: DateTime<Utc>,
+    clock: crate::clock::Clock,
     /// The service's clock minus ours at the last sync: new ops are stamped on its time, so a
     /// laptop whose clock is days out does not win (or lose) every merge.
     clock_offset_ms: i64,
@@ -191,7 +192,8 @@ impl Store {
             actor: &self.actor,
             hlc,
             next_seq,
-            now: Utc::now(),
+            now: self.clock.now(),
+            clock: self.clock,
             clock_offset_ms,
         };
         let out = f(&mut w)?;
@@ -215,8 +217,7 @@ impl Writer<'_> {
     // ---- the single place where changes happen ----
 
     fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
-        let now_ms =
-            u64::try_from(Utc::now().timestamp_millis() + self.clock_offset_ms).unwrap_or(0);
+        let now_ms = u64::try_from(self.clock.now_ms() + self.clock_offset_ms).unwrap_or(0);
         self.hlc = self.hlc.tick(now_ms);
         let hlc = self.hlc.encode(self.device_id);
         // Time-ordered (v7): the op log's indexes grow at one end instead of everywhere. The
@@ -240,6 +241,7 @@ impl Writer<'_> {
                 OP_SCHEMA_VERSION
             ])?;
         // After the op row: deletes and restores read the log.
+        let now = self.now.to_rfc3339();
         merge::apply(
             &self.tx,
             &op,
@@ -250,6 +252,7 @@ impl Writer<'_> {
                 local: true,
                 server_seq: None,
                 this_device: self.device_id,
+                now: &now,
             },
         )?;
         self.next_seq += 1;

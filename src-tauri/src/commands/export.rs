@@ -81,7 +81,7 @@ pub async fn export_document<R: Runtime>(
     };
     tauri::async_runtime::spawn_blocking(move || {
         let session = app.state::<Session>();
-        let today = wardside_domain::rules::period::uk_date_at(chrono::Utc::now());
+        let today = super::today();
         let Some(path) = ask_where(&app, kind, &today.format("%Y-%m-%d").to_string()) else {
             return Ok(None);
         };

@@ -9,9 +9,10 @@ pub mod clients;
 pub mod export;
 pub mod sync;
 
-use wardside_domain::rules::period::uk_date_at;
-
-/// Today in the UK: what legal deadlines and "opened on" defaults are measured from.
+/// Today in the UK: what legal deadlines and "opened on" defaults are measured from. The same
+/// clock as the store's ([`wardside_store::clock::CLOCK_ENV`], checked when the app starts).
 pub(crate) fn today() -> chrono::NaiveDate {
-    uk_date_at(chrono::Utc::now())
+    wardside_store::clock::Clock::from_env()
+        .unwrap_or_default()
+        .today()
 }
