@@ -9,6 +9,13 @@
 //!   re-time, re-number or re-route a ciphertext without opening failing.
 //! - `content_hash = SHA-256(aad || nonce || ciphertext)`: what the server compares to tell a
 //!   duplicate push from a conflicting one, and what the device signs (Ed25519).
+//! - **Each device's ops form a hash chain per team** ([`ChainLink`], in the associated data
+//!   from version 2): op `n` of a device in a team names the content hash of its op `n - 1`
+//!   there. A service that drops, reorders or replaces one of a device's ops leaves a link that
+//!   any other device can see is broken or missing.
+//! - The HLC has one exact form, `WWWWWWWWWWWWWWWW-CCCC-DDDDDDDDDDDDDDDD` (16 decimal digits of
+//!   wall-clock milliseconds, 4 hex digits of counter, the first 16 hex digits of the device id),
+//!   checked by the service and by every device ([`parse_hlc`]); any other text is refused.
 
 use crate::keys::{DeviceSigningKey, KeyId, SignedItem, TeamKey, verify, verify_ops};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -18,8 +25,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The version tag at the start of the associated data. A new encoding gets a new tag.
+/// The version tag at the start of the associated data. A new encoding gets a new tag: v1 has
+/// no chain link (kept so frozen v1 ops still open); v2 adds it.
 const AAD_TAG: &[u8] = b"wardside/op-aad/v1";
+const AAD_TAG_V2: &[u8] = b"wardside/op-aad/v2";
 const KEY_INFO: &[u8] = b"wardside/op-key/v1";
 const SIG_TAG: &[u8] = b"wardside/op-sig/v1";
 
@@ -44,6 +53,43 @@ pub struct Routing {
     pub hlc: String,
     pub kid: KeyId,
     pub schema_v: u32,
+    /// Where the op stands in its device's chain of ops in this team. Every op made since
+    /// version 2 has one; devices apply none without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainLink>,
+}
+
+/// An op's place in its device's hash chain of ops in one team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainLink {
+    /// 1 for the device's first op in the team, then one more each time.
+    pub seq: u64,
+    /// The content hash of the device's op `seq - 1` in the team (zeros for the first).
+    #[serde(with = "crate::b64::arr32")]
+    pub prev: [u8; 32],
+}
+
+/// An HLC in its one exact form, decoded: (wall-clock ms, counter, device part). `None` for any
+/// other text (unpadded, upper case, extra parts, a wall clock past year 9999).
+pub fn parse_hlc(hlc: &str) -> Option<(u64, u16, &str)> {
+    let b = hlc.as_bytes();
+    if b.len() != 16 + 1 + 4 + 1 + 16 || b[16] != b'-' || b[21] != b'-' {
+        return None;
+    }
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    let hex = |s: &[u8]| s.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    if !digits(&b[..16]) || !hex(&b[17..21]) || !hex(&b[22..]) {
+        return None;
+    }
+    let wall = hlc[..16].parse().ok()?;
+    let counter = u16::from_str_radix(&hlc[17..21], 16).ok()?;
+    Some((wall, counter, &hlc[22..]))
+}
+
+/// The device part of every HLC `device` stamps.
+pub fn hlc_device_part(device: &Uuid) -> String {
+    device.simple().to_string()[..16].to_owned()
 }
 
 fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
@@ -57,9 +103,16 @@ impl Routing {
     /// The canonical bytes bound to the ciphertext as AEAD associated data: a version tag, then
     /// each field as `tag (1 byte) || length (u32, big-endian) || bytes`, in this fixed order.
     /// UUIDs are their 16 bytes, integers big-endian, text UTF-8; an absent case id is empty.
+    ///
+    /// Version 2 (an op with a chain link) uses its own tag and adds the link's sequence (13, a
+    /// u64) and previous hash (14, 32 bytes) at the end.
     pub fn aad(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(AAD_TAG);
+        let mut out = Vec::with_capacity(320);
+        out.extend_from_slice(if self.chain.is_some() {
+            AAD_TAG_V2
+        } else {
+            AAD_TAG
+        });
         field(&mut out, 1, self.org_id.as_bytes());
         field(&mut out, 2, self.team_id.as_bytes());
         field(
@@ -76,7 +129,16 @@ impl Routing {
         field(&mut out, 10, self.kid.team_id.as_bytes());
         field(&mut out, 11, &self.kid.epoch.to_be_bytes());
         field(&mut out, 12, &self.schema_v.to_be_bytes());
+        if let Some(c) = &self.chain {
+            field(&mut out, 13, &c.seq.to_be_bytes());
+            field(&mut out, 14, &c.prev);
+        }
         out
+    }
+
+    /// Whether the HLC is in its exact form and names this op's device.
+    pub fn hlc_is_exact(&self) -> bool {
+        parse_hlc(&self.hlc).is_some_and(|(_, _, d)| d == hlc_device_part(&self.device_id))
     }
 }
 
@@ -86,13 +148,13 @@ impl Routing {
 pub struct Envelope {
     #[serde(flatten)]
     pub routing: Routing,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64::vec")]
     pub nonce: Vec<u8>,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64::vec")]
     pub ciphertext: Vec<u8>,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64::vec")]
     pub content_hash: Vec<u8>,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::b64::vec")]
     pub signature: Vec<u8>,
 }
 
@@ -151,6 +213,25 @@ impl Envelope {
         team_key: &TeamKey,
         device: &DeviceSigningKey,
     ) -> Result<Envelope, SealError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| SealError::Random)?;
+        Self::seal_with_nonce(routing, content, team_key, device, nonce)
+    }
+
+    /// Seal again exactly what was sealed before (the same routing, content and nonce give the
+    /// same bytes: the per-op key, AES-GCM and Ed25519 are all deterministic). A device re-sends
+    /// its ops this way, so an op the service lost comes back with the same content hash, which
+    /// its next op's chain link names. Never call this with a nonce used for other routing or
+    /// content: use [`Envelope::seal`], which draws a new one.
+    pub fn seal_with_nonce(
+        routing: Routing,
+        content: &[u8],
+        team_key: &TeamKey,
+        device: &DeviceSigningKey,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Envelope, SealError> {
         if content.len() > MAX_CONTENT_BYTES {
             return Err(SealError::TooLarge(content.len()));
         }
@@ -161,10 +242,6 @@ impl Envelope {
             });
         }
         let aad = routing.aad();
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| SealError::Random)?;
         let mut ciphertext = content.to_vec();
         op_key(team_key, &routing.op_id)
             .seal_in_place_append_tag(
@@ -185,7 +262,7 @@ impl Envelope {
     }
 
     /// The nonce's length and the content hash: what can be checked without any key.
-    fn check_hash(&self) -> Result<(), OpenError> {
+    pub fn check_hash(&self) -> Result<(), OpenError> {
         if self.nonce.len() != NONCE_LEN {
             return Err(OpenError::Malformed("the nonce is not 12 bytes"));
         }
@@ -227,39 +304,64 @@ impl Envelope {
     pub fn open_many(
         items: &[(&Envelope, &TeamKey, &[u8; 32])],
     ) -> Vec<Result<Vec<u8>, OpenError>> {
-        let mut results: Vec<Result<(), OpenError>> = items
+        let checked = Self::verify_many(
+            &items
+                .iter()
+                .map(|(env, _, sender)| (*env, *sender))
+                .collect::<Vec<_>>(),
+        );
+        items
             .iter()
-            .map(|(env, key, _)| {
-                if env.routing.kid != key.id {
-                    return Err(OpenError::NoKey {
-                        wanted: env.routing.kid,
-                    });
-                }
-                env.check_hash()
+            .zip(checked)
+            .map(|((env, key, _), checked)| {
+                checked.and_then(|()| {
+                    if env.routing.kid != key.id {
+                        return Err(OpenError::NoKey {
+                            wanted: env.routing.kid,
+                        });
+                    }
+                    env.decrypt(key)
+                })
             })
-            .collect();
+            .collect()
+    }
+
+    /// Check many envelopes' hashes and their senders' signatures (one batch, ZIP 215), without
+    /// any team key: a device does this for every op it receives, readable or not, so an op it
+    /// holds for want of a key has still been proved to come from its sender. One result per
+    /// envelope, in order.
+    pub fn verify_many(items: &[(&Envelope, &[u8; 32])]) -> Vec<Result<(), OpenError>> {
+        let mut results: Vec<Result<(), OpenError>> =
+            items.iter().map(|(env, _)| env.check_hash()).collect();
         let messages: Vec<Vec<u8>> = items
             .iter()
-            .map(|(env, ..)| signed_message(&env.content_hash))
+            .map(|(env, _)| signed_message(&env.content_hash))
             .collect();
         let checked: Vec<usize> = (0..items.len()).filter(|i| results[*i].is_ok()).collect();
         let signed: Vec<SignedItem<'_>> = checked
             .iter()
-            .map(|&i| (items[i].2, &messages[i][..], &items[i].0.signature[..]))
+            .map(|&i| (items[i].1, &messages[i][..], &items[i].0.signature[..]))
             .collect();
         for (&i, ok) in checked.iter().zip(verify_ops(&signed)) {
             if !ok {
                 results[i] = Err(OpenError::BadSignature);
             }
         }
-        items
-            .iter()
-            .zip(results)
-            .map(|((env, key, _), checked)| checked.and_then(|()| env.decrypt(key)))
-            .collect()
+        results
     }
 
-    fn decrypt(&self, team_key: &TeamKey) -> Result<Vec<u8>, OpenError> {
+    /// The content hash as 32 bytes (what the next op's chain link names), if it is that long.
+    pub fn hash32(&self) -> Option<[u8; 32]> {
+        self.content_hash.as_slice().try_into().ok()
+    }
+
+    /// Decrypt with the team key, after [`Envelope::verify_many`] (or [`Envelope::verify`]).
+    pub fn decrypt(&self, team_key: &TeamKey) -> Result<Vec<u8>, OpenError> {
+        if self.routing.kid != team_key.id {
+            return Err(OpenError::NoKey {
+                wanted: self.routing.kid,
+            });
+        }
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&self.nonce);
         let mut buf = self.ciphertext.clone();
@@ -278,21 +380,6 @@ impl Envelope {
 /// SHA-256 of arbitrary bytes (request bodies, fingerprints).
 pub fn sha256(bytes: &[u8]) -> Vec<u8> {
     digest(&SHA256, bytes).as_ref().to_vec()
-}
-
-mod b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD.decode(s).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

@@ -163,33 +163,3 @@ pub(crate) fn verify_ops(items: &[SignedItem<'_>]) -> Vec<bool> {
         })
         .collect()
 }
-
-/// The short fingerprint of a device's two public keys, shown on the new device and on the
-/// admin's screen so they can be compared before approval: 48 bits as `3F9A-21C0-77BE`.
-pub fn fingerprint(sign_key: &[u8; 32], box_key: &[u8; 32]) -> String {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(b"wardside/fingerprint/v1");
-    ctx.update(sign_key);
-    ctx.update(box_key);
-    let d = ctx.finish();
-    d.as_ref()[..6]
-        .chunks(2)
-        .map(|c| format!("{:02X}{:02X}", c[0], c[1]))
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_fingerprint_is_short_stable_and_covers_both_keys() {
-        let f = fingerprint(&[1; 32], &[2; 32]);
-        assert_eq!(f.len(), 14);
-        assert_eq!(f, fingerprint(&[1; 32], &[2; 32]));
-        assert_ne!(f, fingerprint(&[1; 32], &[3; 32]));
-        assert_ne!(f, fingerprint(&[4; 32], &[2; 32]));
-        assert!(f.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
-    }
-}

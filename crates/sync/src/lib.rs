@@ -8,9 +8,12 @@
 //! What it must never do: put content (a note, a name, a field value) anywhere but inside the
 //! ciphertext, or accept an envelope whose metadata, ciphertext or signature does not check.
 
+mod b64;
+pub mod codes;
 pub mod envelope;
 pub mod keys;
 pub mod protocol;
+pub mod trust;
 pub mod wrap;
 
 pub use envelope::{Envelope, OpenError, Routing};

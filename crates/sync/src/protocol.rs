@@ -7,15 +7,23 @@
 //!   skips one is a gap. The batch is committed, with its server cursors, before the reply.
 //! - `GET /v1/ops?after=N&limit=M` → [`PullResponse`]: ops the device may see, in server cursor
 //!   order, a page at a time.
-//! - `GET /v1/heads` → [`Heads`]: the highest sequence stored per device, to find and refill
-//!   gaps.
+//! - `GET /v1/heads` → [`Heads`]: what the service says it holds per device and team, a hint to
+//!   find and refill gaps (devices prove gaps from the ops' own hash chains).
+//! - `GET /v1/trust?after=N` → [`TrustLog`]; `POST /v1/trust` (an admin) [`SignedStatement`]:
+//!   the organisation's trust log ([`crate::trust`]). Approvals, revocations, changes of team or
+//!   role and new key epochs are statements; the service acts on them and every device checks
+//!   them.
+//! - `GET /v1/keys` → [`KeyGrants`] for the caller; `POST /v1/keys` (an admin): team keys
+//!   wrapped to devices and to the recovery key, each signed by the admin ([`KeyGrant`]).
+//! - `POST /v1/enroll` (unsigned: the body proves the new key), `POST /v1/invites` (an admin),
+//!   `GET /v1/devices`.
 //!
-//! Every request is signed by the device ([`RequestSigner`]).
+//! Every other request is signed by the device ([`RequestSigner`]); a nonce is used once.
 
 use crate::envelope::{Envelope, sha256};
 use crate::keys::DeviceSigningKey;
+pub use crate::trust::{KeyGrant, SignedStatement};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -29,6 +37,10 @@ pub const MAX_PULL_LIMIT: usize = 1000;
 pub const REQUEST_WINDOW_SECS: i64 = 300;
 /// How far ahead of the server's clock an op's HLC may be.
 pub const MAX_CLOCK_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
+/// The longest request nonce the service accepts (a device sends 32 hex digits).
+pub const MAX_NONCE_LEN: usize = 64;
+/// The most trust statements in one reply.
+pub const MAX_TRUST_PAGE: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +70,9 @@ pub enum Rejection {
     BadEnvelope,
     /// The op names another device, organisation or a team this device may not write to.
     Forbidden,
+    /// The op's chain link does not follow the device's last op in the team: the service
+    /// expected chain sequence `expected` and the hash of the op before it.
+    BadChain { expected: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,19 +107,43 @@ pub struct PullResponse {
     pub server_time_ms: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Heads {
-    /// Highest `device_seq` stored per device the caller may see.
-    pub devices: BTreeMap<Uuid, u64>,
-    /// How many of each device's ops the caller may see. A device that sees only some teams
-    /// sees holes in another's sequence, so it compares counts: holding fewer than this means
-    /// a page was missed, and it reads the log again.
-    #[serde(default)]
-    pub counts: BTreeMap<Uuid, u64>,
+/// What the service says it holds of one device's ops in one team. A hint: a device believes
+/// only the ops' own chains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceHead {
+    pub device_id: Uuid,
+    pub team_id: Uuid,
+    /// Highest `device_seq` stored.
+    pub max_seq: u64,
+    /// How many ops are stored.
+    pub ops: u64,
+    /// Highest chain sequence stored.
+    pub chain_seq: u64,
 }
 
-/// The `error` text of a 401 to a revoked device: on reading it the device wipes its copy of
-/// the organisation's data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heads {
+    /// One entry per (device, team) the caller may see.
+    pub heads: Vec<DeviceHead>,
+}
+
+/// `GET /v1/trust?after=N`: the organisation's trust statements after `N`, in order, at most
+/// [`MAX_TRUST_PAGE`] (`has_more` says whether to ask again).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustLog {
+    pub statements: Vec<SignedStatement>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// The answer to `POST /v1/trust`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustAppended {
+    pub seq: u64,
+}
+
+/// The `error` text of a 401 to a revoked device. Only a hint: a device wipes its copy of the
+/// organisation's records only when the trust log holds an admin's signed revocation of it.
 pub const REVOKED: &str = "this device was revoked";
 /// The `error` text of a 401 to a device an admin has not approved yet.
 pub const NOT_APPROVED: &str = "this device is waiting for an admin to approve it";
@@ -115,8 +154,9 @@ pub struct ErrorBody {
     pub error: String,
 }
 
-/// `GET /v1/devices`: the organisation's devices with their public keys (to check op
-/// signatures, and for an admin to wrap team keys to them after comparing fingerprints).
+/// `GET /v1/devices`: the organisation's devices as the service knows them, pending ones
+/// included, with their public keys: what an admin compares a fingerprint against before it
+/// signs an approval. Devices trust the trust log, never this list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceInfo {
     pub device_id: Uuid,
@@ -136,14 +176,16 @@ pub struct DeviceList {
     pub devices: Vec<DeviceInfo>,
 }
 
-/// `POST /v1/enroll`: a new device presents a one-time code and its public keys, signed with
-/// its new Ed25519 key (proof it holds it). The organisation's first code makes an admin,
-/// approved at once; other codes make a pending device that an admin approves after comparing
-/// [`crate::keys::fingerprint`] on both screens.
+/// `POST /v1/enroll`: a new device presents the token of a one-time code
+/// ([`crate::codes::code_token`]; never the code) and its public keys, signed with its new
+/// Ed25519 key (proof it holds it). The organisation's first code makes its first admin, which
+/// founds the trust log; an invitation makes a pending device that an admin approves (a signed
+/// statement) after comparing [`crate::codes::fingerprint`] on both screens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
-    pub code: String,
+    /// Base64 of the code's token.
+    pub token: String,
     pub device_id: Uuid,
     pub name: String,
     /// Base64 of the Ed25519 public key.
@@ -155,21 +197,21 @@ pub struct EnrollRequest {
 }
 
 /// What the enrolling device signs.
-pub fn enroll_message(code: &str, device_id: Uuid, sign_key: &str, box_key: &str) -> Vec<u8> {
-    format!("wardside/enroll/v1\n{code}\n{device_id}\n{sign_key}\n{box_key}").into_bytes()
+pub fn enroll_message(token: &str, device_id: Uuid, sign_key: &str, box_key: &str) -> Vec<u8> {
+    format!("wardside/enroll/v2\n{token}\n{device_id}\n{sign_key}\n{box_key}").into_bytes()
 }
 
 /// The base64 proof an enrolling device puts in [`EnrollRequest::proof`].
 pub fn enroll_proof(
     key: &DeviceSigningKey,
-    code: &str,
+    token: &str,
     device_id: Uuid,
     sign_key: &str,
     box_key: &str,
 ) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
-        .encode(key.sign(&enroll_message(code, device_id, sign_key, box_key)))
+        .encode(key.sign(&enroll_message(token, device_id, sign_key, box_key)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +233,9 @@ impl EnrolledStatus {
     }
 }
 
+/// What the service says about an enrolment. For an invitation it relays what the inviting
+/// admin's device left with the code: the organisation's root key and the binding that proves it
+/// to whoever holds the code ([`crate::codes::check_root_binding`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
     pub device_id: Uuid,
@@ -199,43 +244,41 @@ pub struct EnrollResponse {
     pub status: EnrolledStatus,
     pub admin: bool,
     pub teams: Vec<Uuid>,
+    /// Base64 of the organisation's root (first admin's) signing key; invitations only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<String>,
+    /// Base64 of the binding; invitations only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
 }
 
-/// `POST /v1/invites` (admin): a one-time code for a new device, for the given teams (default:
-/// the admin's own).
+/// `POST /v1/invites` (admin): register a one-time code the admin's device made, by the hash
+/// of its token ([`crate::codes::token_hash`]), with the organisation's root key and the binding
+/// the new device will check, for the given teams (default: the admin's own).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
+    /// Base64.
+    pub token_hash: String,
+    /// Base64.
+    pub root_key: String,
+    /// Base64.
+    pub binding: String,
     #[serde(default)]
     pub teams: Option<Vec<Uuid>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteResponse {
-    pub code: String,
     pub expires_ms: i64,
 }
 
-/// `POST /v1/devices/{id}/approve` (admin): the fingerprint the admin read on the new device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveRequest {
-    pub fingerprint: String,
-}
-
-/// The answer to approve and revoke.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceStatusResponse {
-    pub device_id: Uuid,
-    pub status: EnrolledStatus,
-}
-
-/// `GET /v1/keys`: the team keys wrapped to the calling device. `POST /v1/keys` (admin): add
-/// wraps for devices of the organisation (or its recovery key, recipient = organisation id).
+/// `GET /v1/keys`: the team keys granted to the calling device. `POST /v1/keys` (admin): add
+/// grants for devices of the organisation (or its recovery key, recipient = organisation id).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeyWraps {
-    pub wraps: Vec<crate::wrap::WrappedKey>,
+pub struct KeyGrants {
+    pub grants: Vec<KeyGrant>,
 }
 
 /// The headers a signed request carries.
@@ -316,6 +359,14 @@ pub enum RequestAuthError {
     BadSignature,
 }
 
+/// A nonce the service will keep: 1 to [`MAX_NONCE_LEN`] letters, digits, `-` or `_`.
+pub fn nonce_is_well_formed(nonce: &str) -> bool {
+    (1..=MAX_NONCE_LEN).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Check a request's signature and time (the nonce's one-time use is the server's to check).
 pub fn verify_request(
     public_key: &[u8; 32],
@@ -334,7 +385,10 @@ pub fn verify_request(
         .time
         .parse()
         .map_err(|_| RequestAuthError::Unsigned)?;
-    if (server_time_ms - time).abs() > REQUEST_WINDOW_SECS * 1000 {
+    if !nonce_is_well_formed(&headers.nonce) {
+        return Err(RequestAuthError::Unsigned);
+    }
+    if server_time_ms.saturating_sub(time).unsigned_abs() > (REQUEST_WINDOW_SECS * 1000).unsigned_abs() {
         return Err(RequestAuthError::OutsideWindow);
     }
     let sig = base64::engine::general_purpose::STANDARD
@@ -400,6 +454,20 @@ mod tests {
                 &h,
                 now + (REQUEST_WINDOW_SECS + 1) * 1000
             ),
+            Err(RequestAuthError::OutsideWindow)
+        );
+        // A nonce too long or of odd characters, and a time at the edge of i64: refused, calmly.
+        for nonce in ["x".repeat(MAX_NONCE_LEN + 1), String::new(), "a b".into()] {
+            let h = signer.sign("post", "/v1/ops/push", b"{}", now, &nonce);
+            assert_eq!(
+                verify_request(&pk, "POST", "/v1/ops/push", b"{}", &h, now),
+                Err(RequestAuthError::Unsigned)
+            );
+        }
+        let mut ancient = signer.sign("post", "/v1/ops/push", b"{}", now, "n-3");
+        ancient.time = i64::MIN.to_string();
+        assert_eq!(
+            verify_request(&pk, "POST", "/v1/ops/push", b"{}", &ancient, i64::MAX),
             Err(RequestAuthError::OutsideWindow)
         );
         let stranger = DeviceSigningKey::generate().unwrap().public_key();

@@ -192,6 +192,7 @@ mod tests {
             hlc: "0001764064800000-0000-x".into(),
             kid: team.id,
             schema_v: 1,
+            chain: None,
         };
         let env = Envelope::seal(routing, b"note", &team, &device).unwrap();
         assert_eq!(env.open(&opened, &device.public_key()).unwrap(), b"note");

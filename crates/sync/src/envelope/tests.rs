@@ -16,12 +16,16 @@ fn routing() -> Routing {
         op_id: id(5),
         device_id: id(6),
         device_seq: 42,
-        hlc: "0001764064800000-0000-dev".into(),
+        hlc: "0001764064800000-0000-0606060606060606".into(),
         kid: KeyId {
             team_id: id(2),
             epoch: 3,
         },
         schema_v: 1,
+        chain: Some(ChainLink {
+            seq: 7,
+            prev: [8; 32],
+        }),
     }
 }
 
@@ -67,6 +71,15 @@ fn changing_any_routing_field_is_detected() {
         ("seq", Box::new(|r| r.device_seq = 43)),
         ("hlc", Box::new(|r| r.hlc.push('0'))),
         ("schema", Box::new(|r| r.schema_v = 2)),
+        (
+            "chain seq",
+            Box::new(|r| r.chain.as_mut().unwrap().seq = 8),
+        ),
+        (
+            "chain link",
+            Box::new(|r| r.chain.as_mut().unwrap().prev = [9; 32]),
+        ),
+        ("chain removed", Box::new(|r| r.chain = None)),
     ];
     for (what, change) in changes {
         let mut moved = env.clone();
@@ -229,21 +242,33 @@ fn two_seals_of_the_same_op_differ_but_both_open() {
 #[test]
 fn the_associated_data_encoding_is_pinned() {
     // Changing this encoding breaks every stored envelope: a new encoding needs a new tag.
-    let aad = routing().aad();
+    // Version 1 (no chain link), as frozen before chains existed:
+    let mut v1 = routing();
+    v1.chain = None;
+    v1.hlc = "0001764064800000-0000-dev".into();
+    let aad = v1.aad();
     let hex: String = sha256(&aad).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(aad.len(), 18 + 12 * 5 + 16 * 7 + 4 + 8 + 25 + 4 + 4);
     assert!(aad.starts_with(b"wardside/op-aad/v1\x01\x00\x00\x00\x10"));
     // Without a case, field 3 is present and empty.
-    let mut r = routing();
+    let mut r = v1.clone();
     r.case_id = None;
     let none = r.aad();
     let at = 18 + 2 * (5 + 16);
     assert_eq!(&none[at..at + 5], &[3, 0, 0, 0, 0]);
     assert_eq!(hex, PINNED_AAD_SHA256);
+    // Version 2: its own tag, and the chain link's sequence and previous hash at the end.
+    let v2 = routing().aad();
+    assert!(v2.starts_with(b"wardside/op-aad/v2\x01\x00\x00\x00\x10"));
+    assert!(v2.ends_with(&[&[14u8, 0, 0, 0, 32][..], &[8u8; 32][..]].concat()));
+    let hex: String = sha256(&v2).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, PINNED_AAD_V2_SHA256);
 }
 
 // Computed independently (Python: struct.pack per the doc comment of `Routing::aad`).
 const PINNED_AAD_SHA256: &str = "c5b93a38e97170f8e5558e3c4122e11aec19cf13813a9ead80b481056840fd82";
+const PINNED_AAD_V2_SHA256: &str =
+    "d9f1b2e1bc4ddff9a75e18135886f60faf64e1a471b7f4ce517c7ecfff1dac04";
 
 #[test]
 fn a_device_key_survives_a_round_trip_through_its_saved_form() {
@@ -256,4 +281,55 @@ fn a_device_key_survives_a_round_trip_through_its_saved_form() {
         format!("{:?}", team_key()),
         "TeamKey { id: KeyId { team_id: 02020202-0202-0202-0202-020202020202, epoch: 3 }, .. }"
     );
+}
+
+#[test]
+fn sealing_again_with_the_same_nonce_gives_the_same_bytes_and_a_new_nonce_does_not() {
+    let device = DeviceSigningKey::generate().unwrap();
+    let a = Envelope::seal(routing(), NOTE, &team_key(), &device).unwrap();
+    let nonce: [u8; 12] = a.nonce.clone().try_into().unwrap();
+    let again =
+        Envelope::seal_with_nonce(routing(), NOTE, &team_key(), &device, nonce).unwrap();
+    assert_eq!(again, a, "re-sent byte for byte, so the chain link after it still holds");
+    let fresh = Envelope::seal(routing(), NOTE, &team_key(), &device).unwrap();
+    assert_ne!(fresh.content_hash, a.content_hash);
+}
+
+#[test]
+fn an_op_without_a_chain_link_keeps_the_v1_encoding() {
+    let mut r = routing();
+    r.chain = None;
+    assert!(r.aad().starts_with(b"wardside/op-aad/v1"));
+    assert!(routing().aad().starts_with(b"wardside/op-aad/v2"));
+    let device = DeviceSigningKey::generate().unwrap();
+    let env = Envelope::seal(r, NOTE, &team_key(), &device).unwrap();
+    assert_eq!(env.open(&team_key(), &device.public_key()).unwrap(), NOTE);
+    let json = serde_json::to_value(&env).unwrap();
+    assert!(json.get("chain").is_none());
+}
+
+#[test]
+fn an_hlc_has_one_exact_form() {
+    let dev = id(6);
+    assert_eq!(hlc_device_part(&dev), "0606060606060606");
+    assert_eq!(
+        parse_hlc("0001764064800000-00ff-0606060606060606"),
+        Some((1_764_064_800_000, 255, "0606060606060606"))
+    );
+    assert!(routing().hlc_is_exact());
+    for bad in [
+        "1764064800000-0000-0606060606060606",   // unpadded: sorts wrongly as text
+        "0001764064800000-00FF-0606060606060606", // upper-case counter
+        "0001764064800000-0000-0606060606060606-x",
+        "0001764064800000-0000-06060606060606",
+        "+001764064800000-0000-0606060606060606",
+        "0001764064800000_0000_0606060606060606",
+        "",
+    ] {
+        assert_eq!(parse_hlc(bad), None, "{bad}");
+    }
+    // Another device's part: refused for this op.
+    let mut r = routing();
+    r.hlc = "0001764064800000-0000-0707070707070707".into();
+    assert!(!r.hlc_is_exact());
 }
