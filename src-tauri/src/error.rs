@@ -70,13 +70,16 @@ impl From<wardside_sync_client::SyncError> for AppError {
             S::Store(_) => "internal",
             S::Unreachable(_) => "offline",
             S::Pending(_) => "sync-pending",
-            S::Revoked => "sync-revoked",
+            S::Revoked { .. } => "sync-revoked",
+            S::RevokedClaim => "sync-revoked-claim",
             S::ReEnrol => "sync-re-enrol",
             S::NotEnrolled => "sync-not-enrolled",
             S::NoTeamKey => "sync-no-key",
             S::FingerprintMismatch { .. } => "fingerprint-mismatch",
             S::NotAdmin => "not-admin",
-            S::RecoveryWords(_) => "invalid",
+            S::RecoveryWords(_) | S::BadCode(_) => "invalid",
+            S::Cancelled => "sync-cancelled",
+            S::RootNotProved | S::Trust(_) | S::NoTrustRoot => "sync-untrusted",
             S::Refused(_) | S::Protocol(_) | S::Crypto(_) => "sync-refused",
         };
         AppError {

@@ -5,6 +5,7 @@ use crate::error::{AppError, Result};
 use crate::settings::{Settings, SettingsFile};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 use tauri::{AppHandle, Emitter, Runtime};
@@ -43,12 +44,26 @@ pub struct SessionStatus {
     pub settings: Settings,
 }
 
+/// The unlocked store, and when it locks.
+///
+/// Locking never waits: a sync may be holding the store (it runs for minutes on a first sync),
+/// so `lock` marks the session locked at once (every command is refused from that instant and
+/// the UI is told), tells the sync to stop ([`Session::sync_cancel`]: it stops within a second,
+/// between requests or by abandoning the one in flight), and the store (with the key) is
+/// dropped by whichever holds it: the lock itself if the store is free, or the sync as it
+/// returns.
 #[derive(Debug)]
 pub struct Session {
     db: PathBuf,
     demo_passphrase: Option<String>,
     pub(crate) rules: Rules,
     store: Mutex<Option<Store>>,
+    /// Whether the store is unlocked, readable without waiting for the store's mutex.
+    unlocked: AtomicBool,
+    /// Set by `lock` while a sync holds the store: whoever next holds it drops it.
+    lock_pending: AtomicBool,
+    /// Stops a running sync.
+    pub(crate) sync_cancel: wardside_sync_client::Cancel,
     last_touch: Mutex<Instant>,
     pub(crate) settings: SettingsFile,
 }
@@ -65,6 +80,9 @@ impl Session {
             demo_passphrase,
             rules,
             store: Mutex::new(None),
+            unlocked: AtomicBool::new(false),
+            lock_pending: AtomicBool::new(false),
+            sync_cancel: wardside_sync_client::Cancel::new(),
             last_touch: Mutex::new(Instant::now()),
             settings,
         }
@@ -76,10 +94,37 @@ impl Session {
         Ok(self.store.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// The store, unless a lock is pending: then it is dropped now (the lock completes) and
+    /// the caller is refused.
+    fn open_store<'g>(
+        &self,
+        guard: &'g mut MutexGuard<'_, Option<Store>>,
+    ) -> Result<&'g mut Store> {
+        if self.lock_pending.load(Ordering::SeqCst) {
+            Self::drop_store(guard);
+            return Err(AppError::locked());
+        }
+        guard.as_mut().ok_or_else(AppError::locked)
+    }
+
+    fn drop_store(guard: &mut MutexGuard<'_, Option<Store>>) {
+        if let Some(store) = guard.take() {
+            // Closing flushes the WAL; if that fails the key is still dropped with it.
+            let _ = store.lock();
+        }
+    }
+
+    /// After work on the store: if a lock came meanwhile, finish it.
+    fn settle(&self, guard: &mut MutexGuard<'_, Option<Store>>) {
+        if self.lock_pending.load(Ordering::SeqCst) {
+            Self::drop_store(guard);
+        }
+    }
+
     pub fn status(&self) -> Result<SessionStatus> {
         Ok(SessionStatus {
             store_exists: self.db.exists(),
-            unlocked: self.guard()?.is_some(),
+            unlocked: self.is_unlocked(),
             store_path: self.db.clone(),
             demo_passphrase: self.demo_passphrase.clone(),
             settings: self.settings.get(),
@@ -92,9 +137,11 @@ impl Session {
         f: impl FnOnce(&mut Store) -> wardside_store::Result<T>,
     ) -> Result<T> {
         let mut guard = self.guard()?;
-        let store = guard.as_mut().ok_or_else(AppError::locked)?;
+        let store = self.open_store(&mut guard)?;
         self.touch();
-        Ok(f(store)?)
+        let out = f(store);
+        self.settle(&mut guard);
+        Ok(out?)
     }
 
     /// Run work whose errors are not the store's (an export) on the unlocked store.
@@ -103,9 +150,11 @@ impl Session {
         AppError: From<E>,
     {
         let mut guard = self.guard()?;
-        let store = guard.as_mut().ok_or_else(AppError::locked)?;
+        let store = self.open_store(&mut guard)?;
         self.touch();
-        Ok(f(store)?)
+        let out = f(store);
+        self.settle(&mut guard);
+        Ok(out?)
     }
 
     /// Run a sync step on the unlocked store. `by_person` says whether it counts as activity
@@ -116,11 +165,24 @@ impl Session {
         f: impl FnOnce(&mut Store) -> wardside_sync_client::Result<T>,
     ) -> Result<T> {
         let mut guard = self.guard()?;
-        let store = guard.as_mut().ok_or_else(AppError::locked)?;
+        let store = self.open_store(&mut guard)?;
         if by_person {
             self.touch();
         }
-        Ok(f(store)?)
+        let out = f(store);
+        self.settle(&mut guard);
+        Ok(out?)
+    }
+
+    /// Options for a sync that a lock can stop.
+    pub fn sync_options(
+        &self,
+        base: wardside_sync_client::Options,
+    ) -> wardside_sync_client::Options {
+        wardside_sync_client::Options {
+            cancel: self.sync_cancel.clone(),
+            ..base
+        }
     }
 
     pub fn create(&self, advocate: &str, pass: &str, confirm: &str) -> Result<()> {
@@ -157,22 +219,35 @@ impl Session {
     }
 
     fn install(&self, store: Store) -> Result<()> {
-        *self.guard()? = Some(store);
+        let mut guard = self.guard()?;
+        // A lock that was still waiting for a sync to let go of the old store finishes first.
+        Self::drop_store(&mut guard);
+        self.sync_cancel.reset();
+        self.lock_pending.store(false, Ordering::SeqCst);
+        *guard = Some(store);
+        self.unlocked.store(true, Ordering::SeqCst);
         self.touch();
         Ok(())
     }
 
-    /// Drop the store (and with it the key). Returns whether it was unlocked.
+    /// Lock now, without waiting for anything: from this instant every command is refused; a
+    /// running sync is told to stop; the store (and with it the key) is dropped here if it is
+    /// free, or by the sync as it returns (within a second). Returns whether it was unlocked.
     pub fn lock(&self) -> bool {
-        let store = self.guard().ok().and_then(|mut g| g.take());
-        match store {
-            Some(store) => {
-                // Closing flushes the WAL; if that fails the key is still dropped with it.
-                let _ = store.lock();
-                true
-            }
-            None => false,
+        let was = self.unlocked.swap(false, Ordering::SeqCst);
+        self.lock_pending.store(true, Ordering::SeqCst);
+        self.sync_cancel.cancel();
+        if let Ok(mut guard) = self.store.try_lock() {
+            Self::drop_store(&mut guard);
         }
+        was
+    }
+
+    /// Whether the store is still held (a lock is waiting for a sync to let go of it): for
+    /// tests.
+    #[doc(hidden)]
+    pub fn store_held(&self) -> bool {
+        self.store.try_lock().map_or(true, |g| g.is_some())
     }
 
     pub fn touch(&self) {
@@ -187,7 +262,7 @@ impl Session {
     }
 
     pub fn is_unlocked(&self) -> bool {
-        self.guard().map(|g| g.is_some()).unwrap_or(false)
+        self.unlocked.load(Ordering::SeqCst)
     }
 }
 

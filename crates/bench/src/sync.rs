@@ -65,7 +65,7 @@ fn device(dir: &std::path::Path, name: &str) -> Store {
     .unwrap_or_else(|e| fail(&format!("store: {e}")))
 }
 
-fn join(s: &Service, admin: &Store, dir: &std::path::Path, name: &str) -> Store {
+fn join(s: &Service, admin: &mut Store, dir: &std::path::Path, name: &str) -> Store {
     let mut d = device(dir, name);
     let code =
         wardside_sync_client::invite(admin, &opts()).unwrap_or_else(|e| fail(&e.to_string()));
@@ -151,7 +151,7 @@ pub fn run(ops: usize, devices: usize, smoke: bool) {
     let push = t.elapsed();
 
     // Baseline: the same pages over the same loopback, nothing opened or applied.
-    let mut b = join(&s, &a, dir.path(), "b");
+    let mut b = join(&s, &mut a, dir.path(), "b");
     let t = Instant::now();
     let fetched =
         wardside_sync_client::fetch_only(&b, &opts()).unwrap_or_else(|e| fail(&e.to_string()));
@@ -195,7 +195,7 @@ pub fn run(ops: usize, devices: usize, smoke: bool) {
         .unwrap_or_else(|e| fail(&e.to_string()));
     let mut fleet: Vec<Store> = (0..devices)
         .map(|i| {
-            let mut d = join(&s, &admin2, dir.path(), &format!("fleet{i}"));
+            let mut d = join(&s, &mut admin2, dir.path(), &format!("fleet{i}"));
             write_ops(&mut d, 20);
             d
         })

@@ -14,6 +14,8 @@ pub enum Error {
     Io(std::io::Error),
     Sync(wardside_sync_client::SyncError),
     Export(wardside_export::ExportError),
+    /// A sync finished, but found this many problems a person must look at (exit code 3).
+    Problems(usize),
 }
 
 impl From<wardside_export::ExportError> for Error {
@@ -67,13 +69,19 @@ impl Error {
             Error::Io(e) => format!("could not read or write: {e}"),
             Error::Sync(e) => e.to_string(),
             Error::Export(e) => e.to_string(),
+            Error::Problems(n) => format!(
+                "the sync finished, but found {n} problem(s) to look at (above, and in `wardside sync status`)"
+            ),
         };
         msg.replace('\n', " ")
     }
 
     pub fn report(&self) -> ExitCode {
         eprintln!("wardside: error: {}", self.message());
-        ExitCode::FAILURE
+        match self {
+            Error::Problems(_) => ExitCode::from(3),
+            _ => ExitCode::FAILURE,
+        }
     }
 }
 

@@ -26,11 +26,14 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
                 &json!({ "device_id": e.device_id, "fingerprint": e.fingerprint, "status": status }),
                 &if status == "pending" {
                     format!(
-                        "Enrolled as {}. Waiting for an admin: read them this fingerprint: {}",
-                        e.device_id, e.fingerprint
+                        "Enrolled as {}. Waiting for an admin: read them this fingerprint: {}\nOrganisation fingerprint (the same on every device of it): {}",
+                        e.device_id, e.fingerprint, e.org_fingerprint
                     )
                 } else {
-                    format!("Enrolled as {} ({status}). Fingerprint {}", e.device_id, e.fingerprint)
+                    format!(
+                        "Enrolled as {} ({status}). Fingerprint {}\nOrganisation fingerprint: {}",
+                        e.device_id, e.fingerprint, e.org_fingerprint
+                    )
                 },
             )
         }
@@ -68,16 +71,28 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
                 }
             })?;
             out.value_or(
+                // Exactly these four (scripts rely on the form); problems go to stderr and the
+                // exit code.
                 &json!({ "pushed": r.pushed, "pulled": r.pulled, "conflicts": r.conflicts, "unsynced": r.unsynced }),
                 &format!(
                     "Synced: {} sent, {} received, {} to look at, {} not yet synced.",
                     r.pushed, r.pulled, r.conflicts, r.unsynced
                 ),
-            )
+            )?;
+            // Something a person must know about: said on stderr, and the exit code says so.
+            if r.problems.is_empty() {
+                Ok(())
+            } else {
+                for p in &r.problems {
+                    eprintln!("wardside: sync problem: {}", describe(p));
+                }
+                Err(Error::Problems(r.problems.len()))
+            }
         }
         SyncCmd::Status => {
             let s = store.sync_summary()?;
-            let text = if s.enrolled {
+            let problems = store.sync_problems()?;
+            let mut text = if s.enrolled {
                 format!(
                     "Last sync: {}. {} changes not yet synced; {} conflicts and {} other items to look at.",
                     s.last_sync.as_deref().unwrap_or("never"),
@@ -88,7 +103,12 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
             } else {
                 "This device is not enrolled with a sync service.".to_owned()
             };
-            out.value_or(&serde_json::to_value(&s).unwrap_or_default(), &text)
+            for p in &problems {
+                text.push_str(&format!("\nProblem: {}", describe(p)));
+            }
+            let mut value = serde_json::to_value(&s).unwrap_or_default();
+            value["problem_list"] = serde_json::to_value(&problems).unwrap_or_default();
+            out.value_or(&value, &text)
         }
         SyncCmd::Devices => {
             let list = sync::devices(store, &opts)?;
@@ -105,6 +125,22 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
             out.value_or(&serde_json::to_value(&list).unwrap_or_default(), &text)
         }
     }
+}
+
+/// A problem in one line: what, from which device and where in its history.
+fn describe(p: &wardside_store::sync::SyncProblem) -> String {
+    let mut s = String::new();
+    if let Some(d) = p.device_id {
+        s.push_str(&format!("device {d}"));
+        match (p.seq_from, p.seq_to) {
+            (Some(a), Some(b)) if a == b => s.push_str(&format!(", op {a}")),
+            (Some(a), Some(b)) => s.push_str(&format!(", ops {a}–{b}")),
+            _ => {}
+        }
+        s.push_str(": ");
+    }
+    s.push_str(&p.detail);
+    s
 }
 
 /// The recovery words, once: into a new private file the admin chose, or on the terminal.

@@ -12,12 +12,14 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8740";
 /// ```toml
 /// database = "postgres://wardside:secret@db.internal/wardside"
 /// listen = "127.0.0.1:8740"
+/// metrics_listen = "127.0.0.1:9740"   # optional: Prometheus /metrics, on its own address
 /// ```
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub database: Option<String>,
     pub listen: Option<String>,
+    pub metrics_listen: Option<String>,
 }
 
 impl fmt::Debug for ConfigFile {
@@ -25,6 +27,7 @@ impl fmt::Debug for ConfigFile {
         f.debug_struct("ConfigFile")
             .field("database", &self.database.as_ref().map(|_| "<set>"))
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -63,6 +66,8 @@ impl ConfigFile {
 pub struct Settings {
     pub database: String,
     pub listen: String,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics_listen: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -70,6 +75,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database", &"<set>")
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -80,6 +86,7 @@ impl Settings {
         file: ConfigFile,
         given_database: Option<String>,
         given_listen: Option<String>,
+        given_metrics_listen: Option<String>,
     ) -> Result<Self, ConfigError> {
         Ok(Settings {
             database: given_database
@@ -88,6 +95,7 @@ impl Settings {
             listen: given_listen
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            metrics_listen: given_metrics_listen.or(file.metrics_listen),
         })
     }
 }
@@ -108,19 +116,20 @@ mod tests {
         .unwrap();
         let file = ConfigFile::read(&path).unwrap();
         assert!(!format!("{file:?}").contains("hunter2"));
-        let s = Settings::resolve(file.clone(), None, None).unwrap();
+        let s = Settings::resolve(file.clone(), None, None, None).unwrap();
         assert_eq!(s.listen, "0.0.0.0:9000");
         assert!(!format!("{s:?}").contains("hunter2"));
         let s = Settings::resolve(
             file,
             Some("sqlite:///x.db".into()),
             Some("127.0.0.1:1".into()),
+            None,
         )
         .unwrap();
         assert_eq!(s.database, "sqlite:///x.db");
         assert_eq!(s.listen, "127.0.0.1:1");
         assert!(matches!(
-            Settings::resolve(ConfigFile::default(), None, None),
+            Settings::resolve(ConfigFile::default(), None, None, None),
             Err(ConfigError::NoDatabase)
         ));
     }

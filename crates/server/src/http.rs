@@ -1,44 +1,62 @@
-//! The HTTP layer: a few lines per route over [`Storage`]. Every `/v1` request is signed by an
-//! approved device (method, path, body hash, time, nonce; a nonce is accepted once); a revoked
-//! device gets 401 on its next request. Authorisation uses routing metadata only: a device
-//! pushes only its own ops, for its organisation and teams, and pulls only its teams' ops.
+//! The HTTP layer: a few lines per route over [`Storage`] and [`crate::relay`]. Every `/v1`
+//! request but enrolment is signed by an enrolled device (method, path, body hash, time, nonce).
+//! The signature is checked before anything about the device is revealed; a nonce is accepted
+//! once, and remembered in storage past a restart; each device has a request rate limit.
+//! Authorisation uses routing metadata only: a device pushes only its own ops, for its
+//! organisation and teams, and pulls only its teams' ops. Who is approved, revoked or an admin
+//! follows the organisation's trust log, which admins sign and the service only keeps.
 
-use crate::enrolment::{CODE_LIFETIME_MS, code_hash, new_code};
+use crate::relay::{self, StatementRefusal};
 use crate::storage::{Device, DeviceStatus, EnrolmentCode, Storage};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
-use wardside_sync::keys::fingerprint;
+use wardside_sync::codes::{fingerprint, token_hash};
 use wardside_sync::protocol;
 use wardside_sync::protocol::{
-    ApproveRequest, DeviceStatusResponse, EnrollRequest, EnrollResponse, EnrolledStatus,
-    InviteRequest, InviteResponse, KeyWraps, MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS,
-    PushRequest, PushStatus, REQUEST_WINDOW_SECS, Rejection, SignedHeaders, header, verify_request,
+    EnrollRequest, EnrollResponse, EnrolledStatus, InviteRequest, InviteResponse, KeyGrants,
+    MAX_BODY_BYTES, MAX_PULL_LIMIT, MAX_PUSH_OPS, MAX_TRUST_PAGE, PushRequest, PushStatus,
+    REQUEST_WINDOW_SECS, Rejection, SignedHeaders, SignedStatement, TrustAppended, TrustLog,
+    header, verify_request,
 };
+
+/// Requests a device may make per second, on average, and in a burst. An initial sync of
+/// 200,000 ops is ~400 requests over half a minute; a device over the limit is told to slow
+/// down (429) and its client waits and retries.
+pub const REQUESTS_PER_SECOND: u32 = 100;
+pub const REQUEST_BURST: u32 = 400;
+
+type Limiter = governor::DefaultKeyedRateLimiter<Uuid>;
 
 /// Shared by the handlers.
 #[derive(Debug)]
 pub struct AppState<S> {
     pub storage: S,
-    /// Nonces seen within the request window, with when they expire.
-    nonces: Mutex<HashMap<String, i64>>,
+    limiter: Limiter,
     pub metrics: crate::metrics::Metrics,
 }
 
 impl<S> AppState<S> {
     pub fn new(storage: S) -> Self {
+        Self::with_rate(storage, REQUESTS_PER_SECOND, REQUEST_BURST)
+    }
+
+    /// With another request rate per device (tests of the limit).
+    pub fn with_rate(storage: S, per_second: u32, burst: u32) -> Self {
+        let quota =
+            governor::Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         AppState {
             storage,
-            nonces: Mutex::new(HashMap::new()),
+            limiter: governor::RateLimiter::keyed(quota),
             metrics: crate::metrics::Metrics::default(),
         }
     }
@@ -59,8 +77,9 @@ impl IntoResponse for ApiError {
 }
 
 impl From<crate::storage::StorageError> for ApiError {
-    fn from(_: crate::storage::StorageError) -> Self {
+    fn from(e: crate::storage::StorageError) -> Self {
         // The detail stays in the server's log; the device retries.
+        tracing::warn!(error = %e, "storage error");
         ApiError(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage unavailable; retry later",
@@ -76,13 +95,28 @@ fn status_of(s: DeviceStatus) -> EnrolledStatus {
     }
 }
 
-fn b64_key(s: &str) -> Option<[u8; 32]> {
+fn b64_bytes(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .ok()?
-        .try_into()
-        .ok()
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+fn b64_key(s: &str) -> Option<[u8; 32]> {
+    b64_bytes(s)?.try_into().ok()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Which devices an endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// Approved devices only.
+    Approved,
+    /// Any enrolled device, pending or revoked too: reading the trust log is how a device
+    /// learns from admins (not from the service) that it was approved or revoked.
+    Enrolled,
 }
 
 async fn authenticate<S: Storage>(
@@ -91,10 +125,11 @@ async fn authenticate<S: Storage>(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    who: Who,
 ) -> Result<Device, ApiError> {
     let unauthorised = ApiError(
         StatusCode::UNAUTHORIZED,
-        "request not signed by an approved device",
+        "request not signed by an enrolled device",
     );
     let get = |name: &str| {
         headers
@@ -113,14 +148,9 @@ async fn authenticate<S: Storage>(
         .device
         .parse()
         .map_err(|_| ApiError(StatusCode::UNAUTHORIZED, "request not signed"))?;
+    // The signature first: nothing about a device (not even whether it exists or is revoked)
+    // is told to someone who cannot sign as it.
     let device = state.storage.device(id).await?.ok_or(unauthorised)?;
-    match device.status {
-        DeviceStatus::Approved => {}
-        DeviceStatus::Pending => {
-            return Err(ApiError(StatusCode::UNAUTHORIZED, protocol::NOT_APPROVED));
-        }
-        DeviceStatus::Revoked => return Err(ApiError(StatusCode::UNAUTHORIZED, protocol::REVOKED)),
-    }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let now = now_ms();
     verify_request(&device.sign_key, method.as_str(), path, body, &signed, now).map_err(|e| {
@@ -130,21 +160,35 @@ async fn authenticate<S: Storage>(
                 wardside_sync::protocol::RequestAuthError::OutsideWindow => {
                     "request time outside the accepted window; check the device's clock"
                 }
-                _ => "request not signed by an approved device",
+                _ => "request not signed by an enrolled device",
             },
         )
     })?;
-    // A nonce is good once within the window: a captured request cannot be replayed.
-    {
-        let mut nonces = state.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        nonces.retain(|_, expires| *expires > now);
-        let key = format!("{id}/{}", signed.nonce);
-        if nonces.contains_key(&key) {
-            return Err(ApiError(StatusCode::UNAUTHORIZED, "request replayed"));
-        }
-        nonces.insert(key, now + 2 * REQUEST_WINDOW_SECS * 1000);
+    if state.limiter.check_key(&id).is_err() {
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests from this device; slow down and retry",
+        ));
     }
-    Ok(device)
+    // A nonce is good once within the window, and kept in storage: a captured request cannot
+    // be replayed, even after the service restarts.
+    let expires = now + 2 * REQUEST_WINDOW_SECS * 1000;
+    if !state
+        .storage
+        .use_nonce(id, signed.nonce.clone(), expires, now)
+        .await?
+    {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "request replayed"));
+    }
+    match (device.status, who) {
+        (DeviceStatus::Approved, _) | (_, Who::Enrolled) => Ok(device),
+        (DeviceStatus::Pending, Who::Approved) => {
+            Err(ApiError(StatusCode::UNAUTHORIZED, protocol::NOT_APPROVED))
+        }
+        (DeviceStatus::Revoked, Who::Approved) => {
+            Err(ApiError(StatusCode::UNAUTHORIZED, protocol::REVOKED))
+        }
+    }
 }
 
 async fn push<S: Storage>(
@@ -154,7 +198,7 @@ async fn push<S: Storage>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let caller = authenticate(&state, &method, &uri, &headers, &body, Who::Approved).await?;
     let req: PushRequest = serde_json::from_slice(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not a push request"))?;
     if req.ops.len() > MAX_PUSH_OPS {
@@ -212,7 +256,7 @@ async fn pull<S: Storage>(
     headers: HeaderMap,
     Query(q): Query<PullQuery>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
     let page = state
         .storage
         .pull(
@@ -233,17 +277,18 @@ async fn heads<S: Storage>(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
     let heads = state.storage.heads(caller.org_id, caller.teams).await?;
-    Ok(axum::Json(heads).into_response())
+    Ok(axum::Json(protocol::Heads { heads }).into_response())
 }
 
-/// A new device enrols with a one-time code and proof that it holds its signing key.
+/// A new device enrols with the token of a one-time code and proof that it holds its signing
+/// key. For an invitation the answer carries what the inviting admin left for the new device to
+/// check (the organisation's root key and its binding to the code).
 async fn enroll<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    use base64::Engine;
     let bad = ApiError(
         StatusCode::BAD_REQUEST,
         "the body is not an enrolment request",
@@ -253,11 +298,12 @@ async fn enroll<S: Storage>(
         b64_key(&req.sign_key).ok_or(ApiError(StatusCode::BAD_REQUEST, "bad signing key"))?;
     let box_key =
         b64_key(&req.box_key).ok_or(ApiError(StatusCode::BAD_REQUEST, "bad encryption key"))?;
-    let proof = base64::engine::general_purpose::STANDARD
-        .decode(&req.proof)
-        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "bad proof"))?;
+    let token = b64_bytes(&req.token)
+        .filter(|t| t.len() == 32)
+        .ok_or(ApiError(StatusCode::BAD_REQUEST, "bad code token"))?;
+    let proof = b64_bytes(&req.proof).ok_or(ApiError(StatusCode::BAD_REQUEST, "bad proof"))?;
     let msg = wardside_sync::protocol::enroll_message(
-        &req.code,
+        &req.token,
         req.device_id,
         &req.sign_key,
         &req.box_key,
@@ -271,6 +317,12 @@ async fn enroll<S: Storage>(
             "the proof is not signed by the device's key",
         ));
     }
+    let name: String = req
+        .name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(wardside_sync::trust::MAX_NAME_CHARS)
+        .collect();
     if state.storage.device(req.device_id).await?.is_some() {
         return Err(ApiError(
             StatusCode::CONFLICT,
@@ -279,18 +331,19 @@ async fn enroll<S: Storage>(
     }
     let code = state
         .storage
-        .take_enrolment_code(code_hash(&req.code), now_ms())
+        .take_enrolment_code(token_hash(&token), now_ms())
         .await?
         .ok_or(ApiError(
             StatusCode::FORBIDDEN,
             "the code is wrong, used or expired; ask an admin for a new one",
         ))?;
+    // The organisation's first device is its first admin (it founds the trust log); any other
+    // waits for an admin's signed approval.
     let status = if code.admin {
         DeviceStatus::Approved
     } else {
         DeviceStatus::Pending
     };
-    let name: String = req.name.chars().take(100).collect();
     state
         .storage
         .add_device(Device {
@@ -311,6 +364,8 @@ async fn enroll<S: Storage>(
         status: status_of(status),
         admin: code.admin,
         teams: code.teams,
+        root_key: code.root_key.as_deref().map(b64),
+        binding: code.binding.as_deref().map(b64),
     })
     .into_response())
 }
@@ -323,7 +378,7 @@ async fn authenticate_admin<S: Storage>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Device, ApiError> {
-    let caller = authenticate(state, method, uri, headers, body).await?;
+    let caller = authenticate(state, method, uri, headers, body, Who::Approved).await?;
     if caller.admin {
         Ok(caller)
     } else {
@@ -334,7 +389,9 @@ async fn authenticate_admin<S: Storage>(
     }
 }
 
-/// An admin invites a new device: a one-time code for the given teams (default: its own).
+/// An admin registers an invitation its device made: the hash of the code's token, with the
+/// organisation's root key and the binding for the new device, for the given teams (default:
+/// its own).
 async fn invite<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
     method: Method,
@@ -343,124 +400,127 @@ async fn invite<S: Storage>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
-    let req: InviteRequest = if body.is_empty() {
-        InviteRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not an invitation"))?
+    let bad = ApiError(StatusCode::BAD_REQUEST, "the body is not an invitation");
+    let req: InviteRequest = serde_json::from_slice(&body).map_err(|_| bad)?;
+    let bytes32 = |s: &str| b64_bytes(s).filter(|b| b.len() == 32);
+    let (Some(code_hash), Some(root_key), Some(binding)) = (
+        bytes32(&req.token_hash),
+        bytes32(&req.root_key),
+        bytes32(&req.binding),
+    ) else {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "the body is not an invitation",
+        ));
     };
     let teams = req.teams.unwrap_or_else(|| caller.teams.clone());
-    if teams.iter().any(|t| !caller.teams.contains(t)) {
+    if teams.is_empty() || teams.iter().any(|t| !caller.teams.contains(t)) {
         return Err(ApiError(
             StatusCode::FORBIDDEN,
             "an admin invites only to its own teams",
         ));
     }
-    let code =
-        new_code().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"))?;
-    let expires_ms = now_ms() + CODE_LIFETIME_MS;
+    let expires_ms = now_ms() + crate::enrolment::CODE_LIFETIME_MS;
     state
         .storage
         .add_enrolment_code(EnrolmentCode {
-            code_hash: code_hash(&code),
+            code_hash,
             org_id: caller.org_id,
             admin: false,
             teams,
             expires_ms,
+            root_key: Some(root_key),
+            binding: Some(binding),
         })
         .await?;
-    Ok(axum::Json(InviteResponse { code, expires_ms }).into_response())
+    Ok(axum::Json(InviteResponse { expires_ms }).into_response())
 }
 
-async fn device_in_org<S: Storage>(
-    state: &AppState<S>,
-    caller: &Device,
-    id: Uuid,
-) -> Result<Device, ApiError> {
-    state
+#[derive(Debug, Deserialize)]
+struct TrustQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+/// The organisation's trust log after `after`: for any enrolled device, revoked or pending
+/// ones too, which learn their standing from it.
+async fn trust_log<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<TrustQuery>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Enrolled).await?;
+    let rows = state
         .storage
-        .device(id)
-        .await?
-        .filter(|d| d.org_id == caller.org_id)
-        .ok_or(ApiError(
-            StatusCode::NOT_FOUND,
-            "no such device in this organisation",
-        ))
-}
-
-/// An admin approves a pending device after comparing its fingerprint on both screens.
-async fn approve<S: Storage>(
-    State(state): State<Arc<AppState<S>>>,
-    Path(id): Path<Uuid>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
-    let req: ApproveRequest = serde_json::from_slice(&body)
-        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not an approval"))?;
-    let device = device_in_org(&state, &caller, id).await?;
-    if device.status == DeviceStatus::Revoked {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            "a revoked device cannot be approved; enrol it again",
-        ));
-    }
-    if !crate::relay::fingerprint_matches(&device, &req.fingerprint) {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            "the fingerprint does not match the device's; do not approve it",
-        ));
-    }
-    set_status(&state, id, DeviceStatus::Approved).await
-}
-
-/// An admin revokes a device: refused from its next request on.
-async fn revoke<S: Storage>(
-    State(state): State<Arc<AppState<S>>>,
-    Path(id): Path<Uuid>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
-    device_in_org(&state, &caller, id).await?;
-    set_status(&state, id, DeviceStatus::Revoked).await
-}
-
-async fn set_status<S: Storage>(
-    state: &AppState<S>,
-    id: Uuid,
-    status: DeviceStatus,
-) -> Result<Response, ApiError> {
-    state.storage.set_device_status(id, status).await?;
-    Ok(axum::Json(DeviceStatusResponse {
-        device_id: id,
-        status: status_of(status),
+        .trust_log(caller.org_id, q.after, MAX_TRUST_PAGE + 1)
+        .await?;
+    let has_more = rows.len() > MAX_TRUST_PAGE;
+    let statements = rows
+        .iter()
+        .take(MAX_TRUST_PAGE)
+        .map(|j| serde_json::from_str(j))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
+    Ok(axum::Json(TrustLog {
+        statements,
+        has_more,
     })
     .into_response())
 }
 
-/// The organisation's devices and their public keys, for any approved device.
+/// An admin appends a signed statement to the log. The service checks it as a device would
+/// (and that it can act on it) before keeping it, then acts on it.
+async fn append_trust<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
+    let signed: SignedStatement = serde_json::from_slice(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not a trust statement"))?;
+    let seq = signed.statement.seq;
+    let change = relay::check_statement(&state.storage, &caller, &signed)
+        .await?
+        .map_err(|r| match r {
+            StatementRefusal::Conflict(why) => ApiError(StatusCode::CONFLICT, why),
+            StatementRefusal::Invalid(why) => ApiError(StatusCode::BAD_REQUEST, why),
+        })?;
+    let json = serde_json::to_string(&signed)
+        .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
+    match state
+        .storage
+        .append_statement(caller.org_id, seq, json, change)
+        .await?
+    {
+        crate::storage::Appended::Yes => Ok(axum::Json(TrustAppended { seq }).into_response()),
+        crate::storage::Appended::SeqTaken => Err(ApiError(
+            StatusCode::CONFLICT,
+            "another admin changed the organisation first; sync and try again",
+        )),
+    }
+}
+
+/// The organisation's devices as the service knows them (pending ones too), for any approved
+/// device.
 async fn list_devices<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
     let devices = state.storage.devices(caller.org_id).await?;
     let devices = devices
         .into_iter()
         .map(|d| protocol::DeviceInfo {
             device_id: d.id,
             name: d.name,
-            sign_key: b64.encode(d.sign_key),
-            box_key: b64.encode(d.box_key),
+            sign_key: b64(&d.sign_key),
+            box_key: b64(&d.box_key),
             fingerprint: fingerprint(&d.sign_key, &d.box_key),
             status: status_of(d.status),
             admin: d.admin,
@@ -470,22 +530,23 @@ async fn list_devices<S: Storage>(
     Ok(axum::Json(protocol::DeviceList { devices }).into_response())
 }
 
-/// The team keys wrapped to the calling device.
+/// The team keys granted to the calling device.
 async fn my_keys<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &method, &uri, &headers, b"").await?;
-    let wraps = state
+    let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
+    let grants = state
         .storage
-        .key_wraps_for(caller.org_id, caller.id)
+        .key_grants_for(caller.org_id, caller.id)
         .await?;
-    Ok(axum::Json(KeyWraps { wraps }).into_response())
+    Ok(axum::Json(KeyGrants { grants }).into_response())
 }
 
-/// An admin stores wraps of its teams' keys for devices of the organisation or its recovery key.
+/// An admin stores key grants it signed, of its teams' keys, for devices of the organisation
+/// or its recovery key.
 async fn put_keys<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
     method: Method,
@@ -494,26 +555,41 @@ async fn put_keys<S: Storage>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
-    let req: KeyWraps = serde_json::from_slice(&body).map_err(|_| {
+    let req: KeyGrants = serde_json::from_slice(&body).map_err(|_| {
         ApiError(
             StatusCode::BAD_REQUEST,
-            "the body is not a list of key wraps",
+            "the body is not a list of key grants",
         )
     })?;
-    for w in &req.wraps {
-        if !caller.teams.contains(&w.kid.team_id) {
+    for g in &req.grants {
+        if g.signer != caller.id {
             return Err(ApiError(
                 StatusCode::FORBIDDEN,
-                "an admin wraps only its own teams' keys",
+                "an admin stores only grants it signed",
             ));
         }
-        if w.recipient != caller.org_id {
-            device_in_org(&state, &caller, w.recipient).await?;
+        if !caller.teams.contains(&g.wrap.kid.team_id) {
+            return Err(ApiError(
+                StatusCode::FORBIDDEN,
+                "an admin grants only its own teams' keys",
+            ));
+        }
+        if g.wrap.recipient != caller.org_id
+            && state
+                .storage
+                .device(g.wrap.recipient)
+                .await?
+                .is_none_or(|d| d.org_id != caller.org_id)
+        {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "no such device in this organisation",
+            ));
         }
     }
     state
         .storage
-        .add_key_wraps(caller.org_id, req.wraps)
+        .add_key_grants(caller.org_id, req.grants)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -585,20 +661,27 @@ pub fn nodelay(
     })
 }
 
+/// `/metrics` on a listener of its own (`--metrics-listen`), never on the devices' address:
+/// request counts by route are for the operator's monitoring, not for whoever can reach the
+/// service.
+pub fn metrics_router<S: Storage>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::<S>))
+        .with_state(state)
+}
+
 /// The service's routes, with the body limit and a timeout per request.
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::<S>))
         .route("/v1/ops/push", post(push::<S>))
         .route("/v1/ops", get(pull::<S>))
         .route("/v1/heads", get(heads::<S>))
         .route("/v1/keys", get(my_keys::<S>).post(put_keys::<S>))
+        .route("/v1/trust", get(trust_log::<S>).post(append_trust::<S>))
         .route("/v1/enroll", post(enroll::<S>))
         .route("/v1/invites", post(invite::<S>))
         .route("/v1/devices", get(list_devices::<S>))
-        .route("/v1/devices/{id}/approve", post(approve::<S>))
-        .route("/v1/devices/{id}/revoke", post(revoke::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // After routing, so the matched route (not the raw path) labels the metrics.
         .route_layer(axum::middleware::from_fn_with_state(

@@ -23,19 +23,21 @@ pub struct NewOrg {
 }
 
 /// Create an organisation with one team (whose id is the organisation's) and a one-time code
-/// for its first device, which becomes the admin, approved at once.
+/// for its first device, which becomes its first admin and founds its trust log.
 pub async fn init_org(storage: &impl Storage, name: &str) -> Result<NewOrg, StorageError> {
     let org_id = uuid::Uuid::new_v4();
     storage.create_org(org_id, name.to_owned()).await?;
-    let code = enrolment::new_code()
+    let code = wardside_sync::codes::new_code(wardside_sync::codes::CodeKind::Organisation)
         .map_err(|_| StorageError::Backend("the system's random number generator failed".into()))?;
     storage
         .add_enrolment_code(EnrolmentCode {
-            code_hash: enrolment::code_hash(&code),
+            code_hash: enrolment::stored_hash(&code),
             org_id,
             admin: true,
             teams: vec![org_id],
             expires_ms: http::now_ms() + enrolment::CODE_LIFETIME_MS,
+            root_key: None,
+            binding: None,
         })
         .await?;
     Ok(NewOrg {

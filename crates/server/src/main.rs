@@ -1,6 +1,6 @@
 //! `wardside-server`: the central service.
 //!
-//!     wardside-server --database sqlite://PATH|postgres://... --listen 127.0.0.1:PORT
+//!     wardside-server --database sqlite://PATH|postgres://... --listen 127.0.0.1:PORT [--metrics-listen 127.0.0.1:PORT]
 //!     wardside-server --database URL init-org --name NAME --json
 //!     wardside-server --config wardside-server.toml
 //!
@@ -28,7 +28,11 @@ struct Args {
     /// Address to listen on (default 127.0.0.1:8740).
     #[arg(long, env = "WARDSIDE_LISTEN")]
     listen: Option<String>,
-    /// A TOML file with `database` and `listen`.
+    /// Serve Prometheus `/metrics` on this address only (none by default): keep it off the
+    /// address devices reach.
+    #[arg(long, env = "WARDSIDE_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// A TOML file with `database`, `listen` and `metrics_listen`.
     #[arg(long, env = "WARDSIDE_CONFIG")]
     config: Option<std::path::PathBuf>,
     #[command(subcommand)]
@@ -46,9 +50,14 @@ enum Command {
     },
 }
 
-async fn act<S: Storage>(storage: S, args: &Args, listen: &str) -> Result<(), String> {
+async fn act<S: Storage>(
+    storage: S,
+    args: &Args,
+    listen: &str,
+    metrics_listen: Option<&str>,
+) -> Result<(), String> {
     match &args.command {
-        None => serve(storage, listen).await,
+        None => serve(storage, listen, metrics_listen).await,
         Some(Command::InitOrg { name, json }) => {
             let org = wardside_server::init_org(&storage, name)
                 .await
@@ -69,18 +78,32 @@ async fn act<S: Storage>(storage: S, args: &Args, listen: &str) -> Result<(), St
     }
 }
 
-async fn serve<S: Storage>(storage: S, listen: &str) -> Result<(), String> {
+async fn serve<S: Storage>(
+    storage: S,
+    listen: &str,
+    metrics_listen: Option<&str>,
+) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("could not listen on {listen}: {e}"))?;
+    let state = Arc::new(AppState::new(storage));
+    if let Some(addr) = metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("could not listen on {addr}: {e}"))?;
+        tracing::info!(listen = addr, "metrics listening");
+        let app = wardside_server::http::metrics_router(state.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(metrics, app)
+                .with_graceful_shutdown(stopped())
+                .await;
+        });
+    }
     tracing::info!(listen, "wardside-server listening");
-    axum::serve(
-        wardside_server::http::nodelay(listener),
-        router(Arc::new(AppState::new(storage))),
-    )
-    .with_graceful_shutdown(stopped())
-    .await
-    .map_err(|e| format!("the server stopped: {e}"))
+    axum::serve(wardside_server::http::nodelay(listener), router(state))
+        .with_graceful_shutdown(stopped())
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
 }
 
 /// Ctrl+C or SIGTERM.
@@ -110,18 +133,24 @@ async fn run(args: Args) -> Result<(), String> {
         Some(path) => ConfigFile::read(path).map_err(|e| e.to_string())?,
         None => ConfigFile::default(),
     };
-    let settings = Settings::resolve(file, args.database.clone(), args.listen.clone())
-        .map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(
+        file,
+        args.database.clone(),
+        args.listen.clone(),
+        args.metrics_listen.clone(),
+    )
+    .map_err(|e| e.to_string())?;
     let database = settings.database.as_str();
     let listen = settings.listen.as_str();
+    let metrics = settings.metrics_listen.as_deref();
     if let Some(path) = database.strip_prefix("sqlite://") {
         let storage = SqliteStorage::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
-        act(storage, &args, listen).await
+        act(storage, &args, listen, metrics).await
     } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
         let storage = PostgresStorage::open(database)
             .await
             .map_err(|e| e.to_string())?;
-        act(storage, &args, listen).await
+        act(storage, &args, listen, metrics).await
     } else {
         Err("--database must start with sqlite:// or postgres://".into())
     }

@@ -3,10 +3,13 @@
 //! starting the machine's server; under CI the PostgreSQL run is required).
 #![allow(clippy::unwrap_used)]
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use uuid::Uuid;
 use wardside_server::storage::Storage;
 use wardside_server::storage::postgres::PostgresStorage;
 use wardside_server::storage::sqlite::SqliteStorage;
+use wardside_sync::envelope::{ChainLink, hlc_device_part};
 use wardside_sync::protocol::{PushStatus, Rejection};
 use wardside_sync::{DeviceSigningKey, Envelope, KeyId, Routing, TeamKey};
 
@@ -18,6 +21,8 @@ struct World {
     other_team: TeamKey,
     device: Uuid,
     key: DeviceSigningKey,
+    /// The device's chain in each team so far: the last link's place and hash.
+    chains: Mutex<HashMap<Uuid, (u64, [u8; 32])>>,
 }
 
 fn world() -> World {
@@ -33,11 +38,37 @@ fn world() -> World {
         .unwrap(),
         device: Uuid::new_v4(),
         key: DeviceSigningKey::generate().unwrap(),
+        chains: Mutex::default(),
     }
 }
 
 impl World {
+    /// The device's next op in `team`: linked to the one it made before there.
     fn op(&self, seq: u64, team: &TeamKey, content: &str, hlc_ms: i64) -> Envelope {
+        let (n, prev) = self
+            .chains
+            .lock()
+            .unwrap()
+            .get(&team.id.team_id)
+            .copied()
+            .unwrap_or((0, [0; 32]));
+        let env = self.op_linked(seq, team, content, hlc_ms, ChainLink { seq: n + 1, prev });
+        self.chains
+            .lock()
+            .unwrap()
+            .insert(team.id.team_id, (n + 1, env.hash32().unwrap()));
+        env
+    }
+
+    /// An op with the chain link given.
+    fn op_linked(
+        &self,
+        seq: u64,
+        team: &TeamKey,
+        content: &str,
+        hlc_ms: i64,
+        chain: ChainLink,
+    ) -> Envelope {
         Envelope::seal(
             Routing {
                 org_id: self.org,
@@ -48,9 +79,10 @@ impl World {
                 op_id: Uuid::new_v4(),
                 device_id: self.device,
                 device_seq: seq,
-                hlc: format!("{hlc_ms:016}-0000-device"),
+                hlc: format!("{hlc_ms:016}-0000-{}", hlc_device_part(&self.device)),
                 kid: team.id,
                 schema_v: 1,
+                chain: Some(chain),
             },
             content.as_bytes(),
             team,
@@ -85,7 +117,16 @@ async fn a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s: &impl
     );
 
     // The same (device, seq) with other content is refused, never dropped, and changes nothing.
-    let changed = w.op(2, &w.team, "a different note 2", NOW);
+    let changed = w.op_linked(
+        2,
+        &w.team,
+        "a different note 2",
+        NOW,
+        ChainLink {
+            seq: 2,
+            prev: batch[0].hash32().unwrap(),
+        },
+    );
     let r = s.push(w.org, vec![changed], NOW).await.unwrap();
     assert_eq!(r[0].status, PushStatus::Rejected);
     assert_eq!(r[0].rejection, Some(Rejection::SeqConflict));
@@ -99,13 +140,53 @@ async fn a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s: &impl
 
 async fn a_device_cannot_skip_a_sequence_number(s: &impl Storage) {
     let w = world();
-    s.push(w.org, w.ops(1..=2), NOW).await.unwrap();
-    let r = s.push(w.org, w.ops(4..=5), NOW).await.unwrap();
+    let all = w.ops(1..=5);
+    s.push(w.org, all[..2].to_vec(), NOW).await.unwrap();
+    let r = s.push(w.org, all[3..].to_vec(), NOW).await.unwrap();
     assert_eq!(r[0].rejection, Some(Rejection::Gap { expected: 3 }));
     assert_eq!(r[1].rejection, Some(Rejection::Gap { expected: 3 }));
     // Filling the gap in one batch works, in order.
-    let r = s.push(w.org, w.ops(3..=5), NOW).await.unwrap();
+    let r = s.push(w.org, all[2..].to_vec(), NOW).await.unwrap();
     assert!(r.iter().all(|r| r.status == PushStatus::Accepted));
+}
+
+async fn an_op_must_follow_its_devices_chain(s: &impl Storage) {
+    let w = world();
+    let all = w.ops(1..=2);
+    s.push(w.org, all.clone(), NOW).await.unwrap();
+    let tip = all[1].hash32().unwrap();
+    // The next op naming another op before it, or skipping a place, or with no link at all.
+    for (chain, why) in [
+        (
+            ChainLink {
+                seq: 3,
+                prev: [7; 32],
+            },
+            "names the wrong op before it",
+        ),
+        (ChainLink { seq: 5, prev: tip }, "skips places"),
+    ] {
+        let op = w.op_linked(3, &w.team, "next", NOW, chain);
+        let r = s.push(w.org, vec![op], NOW).await.unwrap();
+        assert_eq!(
+            r[0].rejection,
+            Some(Rejection::BadChain { expected: 3 }),
+            "{why}"
+        );
+    }
+    let mut unlinked = w.op_linked(3, &w.team, "x", NOW, ChainLink { seq: 3, prev: tip });
+    unlinked.routing.chain = None;
+    let r = s.push(w.org, vec![unlinked], NOW).await.unwrap();
+    assert_eq!(r[0].status, PushStatus::Rejected);
+    // An HLC that is not in its one exact form (it would sort wrongly as text).
+    let mut sloppy = w.op_linked(3, &w.team, "x", NOW, ChainLink { seq: 3, prev: tip });
+    sloppy.routing.hlc = format!("{NOW}-0000-{}", hlc_device_part(&w.device));
+    let r = s.push(w.org, vec![sloppy], NOW).await.unwrap();
+    assert_eq!(r[0].rejection, Some(Rejection::BadEnvelope));
+    // The right link is taken.
+    let right = w.op_linked(3, &w.team, "x", NOW, ChainLink { seq: 3, prev: tip });
+    let r = s.push(w.org, vec![right], NOW).await.unwrap();
+    assert_eq!(r[0].status, PushStatus::Accepted);
 }
 
 async fn a_clock_more_than_a_day_ahead_is_refused(s: &impl Storage) {
@@ -118,11 +199,15 @@ async fn a_clock_more_than_a_day_ahead_is_refused(s: &impl Storage) {
             server_time_ms: NOW
         })
     );
-    let fine = w.op(
+    let fine = w.op_linked(
         1,
         &w.team,
         "23 hours ahead is accepted",
         NOW + 23 * 3600 * 1000,
+        ChainLink {
+            seq: 1,
+            prev: [0; 32],
+        },
     );
     let r = s.push(w.org, vec![fine], NOW).await.unwrap();
     assert_eq!(r[0].status, PushStatus::Accepted);
@@ -162,9 +247,19 @@ async fn pull_pages_by_cursor_and_sees_only_its_teams_and_organisation(s: &impl 
         .heads(w.org, vec![w.team.id.team_id, w.other_team.id.team_id])
         .await
         .unwrap();
-    assert_eq!(heads.devices.get(&w.device), Some(&7));
+    let of = |team: Uuid| {
+        heads
+            .iter()
+            .find(|h| h.device_id == w.device && h.team_id == team)
+            .cloned()
+            .unwrap()
+    };
+    let a = of(w.team.id.team_id);
+    assert_eq!((a.max_seq, a.ops, a.chain_seq), (7, 4, 4));
+    let b = of(w.other_team.id.team_id);
+    assert_eq!((b.max_seq, b.ops, b.chain_seq), (6, 3, 3));
     let heads = s.heads(w.org, team).await.unwrap();
-    assert_eq!(heads.devices.get(&w.device), Some(&7));
+    assert_eq!(heads.len(), 1, "only the teams asked for");
 }
 
 async fn the_server_never_holds_plaintext(s: &impl Storage, files: impl Fn() -> Vec<Vec<u8>>) {
@@ -194,10 +289,12 @@ async fn many_devices_pushing_at_once_all_land_and_a_reader_misses_none<S: Stora
             other_team: team.clone(),
             device: Uuid::new_v4(),
             key: DeviceSigningKey::generate().unwrap(),
+            chains: Mutex::default(),
         };
         tasks.spawn(async move {
-            for batch in [1..=5, 6..=10] {
-                let r = s.push(w.org, w.ops(batch), NOW).await.unwrap();
+            let all = w.ops(1..=10);
+            for batch in [&all[..5], &all[5..]] {
+                let r = s.push(w.org, batch.to_vec(), NOW).await.unwrap();
                 assert!(r.iter().all(|r| r.status == PushStatus::Accepted));
             }
         });
@@ -222,13 +319,14 @@ async fn many_devices_pushing_at_once_all_land_and_a_reader_misses_none<S: Stora
     assert!(cursors.windows(2).all(|p| p[0] < p[1]));
 }
 
-async fn devices_are_kept_and_revocation_is_recorded(s: &impl Storage) {
-    use wardside_server::storage::{Device, DeviceStatus};
+async fn devices_are_kept_and_trust_statements_approve_and_revoke_them(s: &impl Storage) {
+    use wardside_server::storage::{Appended, Device, DeviceChange, DeviceStatus};
     let org = Uuid::new_v4();
     s.create_org(org, "Riverside Advocacy".into())
         .await
         .unwrap();
     let key = DeviceSigningKey::generate().unwrap();
+    let teams = vec![Uuid::new_v4(), Uuid::new_v4()];
     let d = Device {
         id: Uuid::new_v4(),
         org_id: org,
@@ -237,27 +335,89 @@ async fn devices_are_kept_and_revocation_is_recorded(s: &impl Storage) {
         box_key: [9; 32],
         status: DeviceStatus::Pending,
         admin: false,
-        teams: vec![Uuid::new_v4(), Uuid::new_v4()],
+        teams: teams.clone(),
     };
     s.add_device(d.clone()).await.unwrap();
     assert_eq!(s.device(d.id).await.unwrap(), Some(d.clone()));
-    assert!(
-        s.set_device_status(d.id, DeviceStatus::Revoked)
+    // A statement is kept with its effect, in one go; its number is taken once.
+    let approve = DeviceChange::Approve {
+        device: d.id,
+        admin: true,
+        teams: vec![teams[0]],
+    };
+    assert_eq!(
+        s.append_statement(org, 1, "{\"n\":1}".into(), approve.clone())
             .await
-            .unwrap()
+            .unwrap(),
+        Appended::Yes
+    );
+    let now = s.device(d.id).await.unwrap().unwrap();
+    assert_eq!(
+        (now.status, now.admin, now.teams.clone()),
+        (DeviceStatus::Approved, true, vec![teams[0]])
+    );
+    assert_eq!(
+        s.append_statement(
+            org,
+            1,
+            "{\"n\":\"again\"}".into(),
+            DeviceChange::Revoke { device: d.id }
+        )
+        .await
+        .unwrap(),
+        Appended::SeqTaken
     );
     assert_eq!(
         s.device(d.id).await.unwrap().unwrap().status,
-        DeviceStatus::Revoked
+        DeviceStatus::Approved,
+        "a refused statement changes nothing"
     );
-    assert!(
-        !s.set_device_status(Uuid::new_v4(), DeviceStatus::Approved)
-            .await
-            .unwrap()
+    s.append_statement(
+        org,
+        2,
+        "{\"n\":2}".into(),
+        DeviceChange::Revoke { device: d.id },
+    )
+    .await
+    .unwrap();
+    let now = s.device(d.id).await.unwrap().unwrap();
+    assert_eq!((now.status, now.admin), (DeviceStatus::Revoked, false));
+    assert_eq!(
+        s.trust_log(org, 0, 10).await.unwrap(),
+        vec!["{\"n\":1}".to_owned(), "{\"n\":2}".to_owned()]
     );
+    assert_eq!(s.trust_log(org, 1, 10).await.unwrap().len(), 1);
+    assert!(s.trust_log(Uuid::new_v4(), 0, 10).await.unwrap().is_empty());
     assert_eq!(s.device(Uuid::new_v4()).await.unwrap(), None);
     // A second device with the same id is refused.
     assert!(s.add_device(d).await.is_err());
+}
+
+async fn a_request_nonce_is_good_once_until_it_expires(s: &impl Storage) {
+    let device = Uuid::new_v4();
+    let nonce = Uuid::new_v4().simple().to_string();
+    assert!(
+        s.use_nonce(device, nonce.clone(), NOW + 600_000, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.use_nonce(device, nonce.clone(), NOW + 600_000, NOW + 1)
+            .await
+            .unwrap()
+    );
+    // Another device's nonce is its own.
+    assert!(
+        s.use_nonce(Uuid::new_v4(), nonce.clone(), NOW + 600_000, NOW)
+            .await
+            .unwrap()
+    );
+    // Once expired it may be forgotten and reused.
+    assert!(
+        s.use_nonce(device, nonce, NOW + 1_300_000, NOW + 700_000)
+            .await
+            .unwrap()
+    );
 }
 
 async fn an_enrolment_code_works_once_and_not_after_it_expires(s: &impl Storage) {
@@ -270,9 +430,11 @@ async fn an_enrolment_code_works_once_and_not_after_it_expires(s: &impl Storage)
     let code = EnrolmentCode {
         code_hash: h1.clone(),
         org_id: org,
-        admin: true,
+        admin: false,
         teams: vec![org],
         expires_ms: NOW + 1000,
+        root_key: Some(vec![1; 32]),
+        binding: Some(vec![2; 32]),
     };
     s.add_enrolment_code(code.clone()).await.unwrap();
     assert_eq!(
@@ -289,9 +451,12 @@ async fn an_enrolment_code_works_once_and_not_after_it_expires(s: &impl Storage)
     assert_eq!(s.take_enrolment_code(h3, NOW).await.unwrap(), None);
 }
 
-async fn key_wraps_are_kept_per_recipient_and_never_replaced(s: &impl Storage) {
+async fn key_grants_are_kept_per_recipient_and_never_replaced(s: &impl Storage) {
+    use wardside_sync::trust::KeyGrant;
     use wardside_sync::wrap::{BoxSecret, unwrap, wrap};
     let org = Uuid::new_v4();
+    let admin = Uuid::new_v4();
+    let signer = DeviceSigningKey::generate().unwrap();
     let team = TeamKey::generate(KeyId {
         team_id: Uuid::new_v4(),
         epoch: 1,
@@ -302,17 +467,28 @@ async fn key_wraps_are_kept_per_recipient_and_never_replaced(s: &impl Storage) {
         BoxSecret::generate().unwrap(),
         BoxSecret::generate().unwrap(),
     );
-    let w1 = wrap(&team, laptop, &ls.public_key()).unwrap();
-    let w2 = wrap(&team, phone, &ps.public_key()).unwrap();
-    s.add_key_wraps(org, vec![w1.clone(), w2]).await.unwrap();
-    // A second wrap for the same slot does not replace the first.
-    let again = wrap(&team, laptop, &ls.public_key()).unwrap();
-    s.add_key_wraps(org, vec![again]).await.unwrap();
-    let mine = s.key_wraps_for(org, laptop).await.unwrap();
-    assert_eq!(mine, vec![w1]);
-    assert_eq!(unwrap(&mine[0], laptop, &ls).unwrap().id, team.id);
+    let grant = |to: Uuid, secret: &BoxSecret| {
+        KeyGrant::sign(
+            org,
+            wrap(&team, to, &secret.public_key()).unwrap(),
+            &team,
+            admin,
+            &signer,
+        )
+    };
+    let g1 = grant(laptop, &ls);
+    s.add_key_grants(org, vec![g1.clone(), grant(phone, &ps)])
+        .await
+        .unwrap();
+    // A second grant for the same slot does not replace the first.
+    s.add_key_grants(org, vec![grant(laptop, &ls)])
+        .await
+        .unwrap();
+    let mine = s.key_grants_for(org, laptop).await.unwrap();
+    assert_eq!(mine, vec![g1]);
+    assert_eq!(unwrap(&mine[0].wrap, laptop, &ls).unwrap().id, team.id);
     assert!(
-        s.key_wraps_for(Uuid::new_v4(), laptop)
+        s.key_grants_for(Uuid::new_v4(), laptop)
             .await
             .unwrap()
             .is_empty()
@@ -320,9 +496,11 @@ async fn key_wraps_are_kept_per_recipient_and_never_replaced(s: &impl Storage) {
 }
 
 async fn suite<S: Storage + Clone>(s: &S, files: impl Fn() -> Vec<Vec<u8>>) {
-    key_wraps_are_kept_per_recipient_and_never_replaced(s).await;
+    key_grants_are_kept_per_recipient_and_never_replaced(s).await;
     an_enrolment_code_works_once_and_not_after_it_expires(s).await;
-    devices_are_kept_and_revocation_is_recorded(s).await;
+    devices_are_kept_and_trust_statements_approve_and_revoke_them(s).await;
+    a_request_nonce_is_good_once_until_it_expires(s).await;
+    an_op_must_follow_its_devices_chain(s).await;
     many_devices_pushing_at_once_all_land_and_a_reader_misses_none(s).await;
     a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s).await;
     a_device_cannot_skip_a_sequence_number(s).await;
@@ -353,6 +531,20 @@ async fn sqlite_backend_passes_the_storage_suite_and_keeps_ops_across_a_restart(
     let s = SqliteStorage::open(&path).unwrap();
     let r = s.push(w.org, batch, NOW).await.unwrap();
     assert!(r.iter().all(|r| r.status == PushStatus::Duplicate));
+    // And a nonce used before the restart is still spent.
+    let device = Uuid::new_v4();
+    assert!(
+        s.use_nonce(device, "n1".into(), NOW + 600_000, NOW)
+            .await
+            .unwrap()
+    );
+    drop(s);
+    let s = SqliteStorage::open(&path).unwrap();
+    assert!(
+        !s.use_nonce(device, "n1".into(), NOW + 600_000, NOW)
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

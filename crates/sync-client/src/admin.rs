@@ -1,105 +1,138 @@
-//! What an admin device does: invite a device, approve it after comparing fingerprints (and
-//! give it the team keys), revoke one (and start a new key epoch for everyone else).
+//! What an admin device does. Each decision is a statement it signs into the organisation's
+//! trust log (the service only keeps and relays it): invite a device (a code this device makes,
+//! bound to the organisation's root key), approve it after comparing fingerprints (and grant it
+//! the team keys), revoke one (cut off where it stood, then a new key epoch for everyone else).
 
 use crate::error::{Result, SyncError};
-use crate::identity::{self, connect, post_wraps, recovery_public, team_keys, wrap_to};
+use crate::identity::{self, connect, grant, post_grants, team_keys};
 use crate::transport::{Options, Transport};
+use crate::trust;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 use wardside_store::Store;
-use wardside_sync::keys::{KeyId, TeamKey, fingerprint};
-use wardside_sync::protocol::{
-    ApproveRequest, DeviceInfo, EnrolledStatus, InviteRequest, InviteResponse,
+use wardside_sync::codes::{
+    CodeKind, code_token, fingerprint, new_code, root_binding, same_fingerprint, token_hash,
 };
+use wardside_sync::keys::{KeyId, TeamKey};
+use wardside_sync::protocol::{DeviceInfo, EnrolledStatus, InviteRequest, InviteResponse};
+use wardside_sync::trust::{Body, DeviceKeys, MAX_NAME_CHARS, TrustState, key_id};
 
-fn admin(store: &Store, opts: &Options) -> Result<(wardside_store::sync::SyncConfig, Transport)> {
-    let (config, t) = connect(store, opts)?;
-    if !config.admin {
-        return Err(SyncError::NotAdmin);
-    }
+/// A signed connection, and this device's trust log refreshed: refused unless the log makes
+/// this device an admin.
+fn admin(store: &mut Store, opts: &Options) -> Result<(Transport, TrustState)> {
+    let (_, t) = connect(store, opts)?;
     t.hello()?;
-    Ok((config, t))
+    let state = trust::as_admin(store, &t)?;
+    Ok((t, state))
 }
 
-/// A one-time code for a new device (valid 7 days), for the admin's teams.
-pub fn invite(store: &Store, opts: &Options) -> Result<String> {
-    let (_, t) = admin(store, opts)?;
-    let body = serde_json::to_vec(&InviteRequest::default())
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let resp: InviteResponse = t.post("/v1/invites", body)?.ok()?.json()?;
-    Ok(resp.code)
+/// A one-time code for a new device (valid 7 days), for this admin's teams. The code is made
+/// here; the service keeps only the hash of its token and the binding that proves the
+/// organisation's root to whoever types the code.
+pub fn invite(store: &mut Store, opts: &Options) -> Result<String> {
+    let (t, state) = admin(store, opts)?;
+    let code =
+        new_code(CodeKind::Invitation).map_err(|_| SyncError::Crypto("no randomness".into()))?;
+    let root = state.root.sign_key;
+    let req = InviteRequest {
+        token_hash: B64.encode(token_hash(&code_token(&code))),
+        root_key: B64.encode(root),
+        binding: B64.encode(root_binding(&code, state.org_id, &root)),
+        teams: None,
+    };
+    let body = serde_json::to_vec(&req).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let _: InviteResponse = t.post("/v1/invites", body)?.ok()?.json()?;
+    Ok(code)
 }
 
-fn normalise(fp: &str) -> String {
-    fp.chars()
-        .filter(char::is_ascii_hexdigit)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
-/// Approve a pending device whose fingerprint, read on its screen, is `given`; then wrap every
-/// team key this admin holds for the device's teams to it. The fingerprint is checked here
-/// too, against the keys the service lists, so a service that swapped keys is caught.
-pub fn approve(store: &Store, device: Uuid, given: &str, opts: &Options) -> Result<()> {
-    let (_, t) = admin(store, opts)?;
-    let info = find_device(store, &t, device)?;
-    let actual = device_fingerprint(&info)?;
-    if normalise(given) != normalise(&actual) {
-        return Err(SyncError::FingerprintMismatch {
-            given: given.to_owned(),
-            actual,
-        });
-    }
-    let body = serde_json::to_vec(&ApproveRequest {
-        fingerprint: actual,
-    })
-    .map_err(|e| SyncError::Protocol(e.to_string()))?;
-    t.post(&format!("/v1/devices/{device}/approve"), body)?
-        .ok()?;
-    share_keys(store, &t, &info, None)
-}
-
-/// Give a device every key of its teams that this admin holds (`only` limits to one epoch).
-fn share_keys(store: &Store, t: &Transport, info: &DeviceInfo, only: Option<KeyId>) -> Result<()> {
-    let public = box_key(info)?;
-    let wraps = team_keys(store)?
-        .iter()
-        .filter(|k| info.teams.contains(&k.id.team_id) && only.is_none_or(|o| o == k.id))
-        .map(|k| wrap_to(k, info.device_id, &public))
-        .collect::<Result<Vec<_>>>()?;
-    post_wraps(t, wraps)
-}
-
-/// Share this admin's team keys with an approved device again (a device that missed an epoch).
-pub fn share_keys_with(store: &Store, device: Uuid, opts: &Options) -> Result<()> {
-    let (_, t) = admin(store, opts)?;
-    let info = find_device(store, &t, device)?;
-    share_keys(store, &t, &info, None)
-}
-
-fn find_device(store: &Store, t: &Transport, device: Uuid) -> Result<DeviceInfo> {
-    identity::fetch_devices(store, t)?
-        .devices
-        .into_iter()
-        .find(|d| d.device_id == device)
-        .ok_or_else(|| SyncError::Refused("no such device in this organisation".into()))
-}
-
-fn box_key(info: &DeviceInfo) -> Result<[u8; 32]> {
-    B64.decode(&info.box_key)
+fn key32(b64: &str) -> Result<[u8; 32]> {
+    B64.decode(b64)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| SyncError::Protocol("a device's key is malformed".into()))
 }
 
-fn device_fingerprint(info: &DeviceInfo) -> Result<String> {
-    let sign: [u8; 32] = B64
-        .decode(&info.sign_key)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| SyncError::Protocol("a device's key is malformed".into()))?;
-    Ok(fingerprint(&sign, &box_key(info)?))
+/// Approve a pending device whose fingerprint, read on its screen, is `given`: the fingerprint
+/// is checked here against the keys the service lists (a service that swapped keys is caught),
+/// then this admin signs an approval of exactly those keys and grants the device every key of
+/// its teams it holds.
+pub fn approve(store: &mut Store, device: Uuid, given: &str, opts: &Options) -> Result<()> {
+    let (t, mut state) = admin(store, opts)?;
+    let info = find_device(&t, device)?;
+    let keys = DeviceKeys {
+        device_id: info.device_id,
+        sign_key: key32(&info.sign_key)?,
+        box_key: key32(&info.box_key)?,
+    };
+    let actual = fingerprint(&keys.sign_key, &keys.box_key);
+    if !same_fingerprint(given, &actual) {
+        return Err(SyncError::FingerprintMismatch {
+            given: given.to_owned(),
+            actual,
+        });
+    }
+    if !state.is_approved(device) {
+        let mine = state.teams_of(t.device());
+        let mut teams: Vec<Uuid> = info
+            .teams
+            .iter()
+            .filter(|t| mine.contains(t))
+            .copied()
+            .collect();
+        if teams.is_empty() {
+            teams = mine;
+        }
+        let name: String = info
+            .name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_NAME_CHARS)
+            .collect();
+        trust::append(
+            store,
+            &t,
+            &mut state,
+            Body::Approve {
+                device: keys,
+                name,
+                admin: false,
+                teams,
+            },
+        )?;
+    }
+    share_keys(store, &t, &state, device)
+}
+
+/// Grant a device every key of its teams (by the trust log) that this admin holds.
+fn share_keys(store: &Store, t: &Transport, state: &TrustState, device: Uuid) -> Result<()> {
+    let d = state
+        .devices
+        .get(&device)
+        .filter(|d| !d.revoked)
+        .ok_or_else(|| SyncError::Refused("no admin has approved that device".into()))?;
+    let teams = state.teams_of(device);
+    let grants = team_keys(store)?
+        .iter()
+        .filter(|k| teams.contains(&k.id.team_id) && state.check_key(k).is_ok())
+        .map(|k| grant(state.org_id, k, device, &d.keys.box_key, t))
+        .collect::<Result<Vec<_>>>()?;
+    post_grants(t, grants)
+}
+
+/// Grant an approved device this admin's team keys again (a device that missed an epoch).
+pub fn share_keys_with(store: &mut Store, device: Uuid, opts: &Options) -> Result<()> {
+    let (t, state) = admin(store, opts)?;
+    share_keys(store, &t, &state, device)
+}
+
+fn find_device(t: &Transport, device: Uuid) -> Result<DeviceInfo> {
+    identity::fetch_devices(t)?
+        .devices
+        .into_iter()
+        .find(|d| d.device_id == device)
+        .ok_or_else(|| SyncError::Refused("no such device in this organisation".into()))
 }
 
 /// What a revocation did.
@@ -110,75 +143,156 @@ pub struct Revoked {
     pub new_epochs: Vec<KeyId>,
 }
 
-/// Revoke a device: the service refuses it from its next request, and every team of this admin
-/// starts a new key epoch, wrapped to the remaining approved devices and the recovery key. The
-/// revoked device cannot obtain the new keys, so it cannot read anything written from now on.
-pub fn revoke(store: &Store, device: Uuid, opts: &Options) -> Result<Revoked> {
-    let (_, t) = admin(store, opts)?;
+/// Revoke a device. This admin first syncs, so it holds everything the device sent, and cuts
+/// the device off there (its later ops are refused by every device); the service refuses it
+/// from its next request, and the device wipes its copy when it reads the revocation. Then every
+/// team of this admin starts a new key epoch, granted to the remaining members and the recovery
+/// key: the revoked device cannot read anything written from now on.
+pub fn revoke(store: &mut Store, device: Uuid, opts: &Options) -> Result<Revoked> {
+    let (_, t) = connect(store, opts)?;
     if device == t.device() {
         return Err(SyncError::Refused(
             "an admin cannot revoke its own device".into(),
         ));
     }
-    t.post(&format!("/v1/devices/{device}/revoke"), Vec::new())?
-        .ok()?;
-    let new_epochs = rotate(store, &t, &[device])?;
-    Ok(Revoked {
-        device_id: device,
-        new_epochs,
-    })
+    let mut last = None;
+    for _ in 0..3 {
+        crate::engine::sync_now(store, opts)?;
+        let (t, mut state) = admin(store, opts)?;
+        if !state.devices.contains_key(&device) {
+            return Err(SyncError::Refused(
+                "no admin has approved that device; there is nothing to revoke".into(),
+            ));
+        }
+        if !state.is_revoked(device) {
+            let chains = store.peer_chains()?;
+            let cutoffs: BTreeMap<Uuid, u64> = state
+                .devices
+                .get(&device)
+                .map(|d| d.teams.keys().copied().collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|team| (team, chains.get(&(device, team)).map_or(0, |c| c.0)))
+                .collect();
+            match trust::append(store, &t, &mut state, Body::Revoke { device, cutoffs }) {
+                Ok(()) => {}
+                // The device sent more, or another admin was first: sync and try again.
+                Err(SyncError::Refused(why)) => {
+                    last = Some(why);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let new_epochs = rotate(store, &t, &mut state)?;
+        return Ok(Revoked {
+            device_id: device,
+            new_epochs,
+        });
+    }
+    Err(SyncError::Refused(last.unwrap_or_else(|| {
+        "the revocation could not be recorded; try again".into()
+    })))
 }
 
-/// Start a new epoch for each of this admin's teams, wrapped to every approved device of the
-/// team except `exclude`, and to the recovery key. The service gets the wraps before this device
-/// uses the key, so nothing is sealed under a key others cannot fetch.
-pub fn rotate_team_keys(store: &Store, exclude: &[Uuid], opts: &Options) -> Result<Vec<KeyId>> {
-    let (_, t) = admin(store, opts)?;
-    rotate(store, &t, exclude)
+/// Start a new epoch for each of this admin's teams, granted to every member of the team by
+/// the trust log and to the recovery key. The epoch is announced (with its key id) before the
+/// grants, and this device keeps the key only after both are published, so nothing is sealed
+/// under a key others cannot fetch.
+pub fn rotate_team_keys(store: &mut Store, opts: &Options) -> Result<Vec<KeyId>> {
+    let (t, mut state) = admin(store, opts)?;
+    rotate(store, &t, &mut state)
 }
 
-fn rotate(store: &Store, t: &Transport, exclude: &[Uuid]) -> Result<Vec<KeyId>> {
-    let config = identity::config(store)?;
-    let devices = identity::fetch_devices(store, t)?.devices;
-    let held = team_keys(store)?;
-    let recovery = recovery_public(store)?;
-    let mut wraps = Vec::new();
-    let mut keys = Vec::new();
-    for team in &config.teams {
-        let epoch = held
-            .iter()
-            .filter(|k| k.id.team_id == *team)
-            .map(|k| k.id.epoch)
-            .max()
-            .unwrap_or(0)
-            + 1;
+fn rotate(store: &mut Store, t: &Transport, state: &mut TrustState) -> Result<Vec<KeyId>> {
+    let org = state.org_id;
+    let mut done = Vec::new();
+    for team in state.teams_of(t.device()) {
+        let epoch = state.current_epoch(team).map_or(0, |(e, _)| e) + 1;
         let key = TeamKey::generate(KeyId {
-            team_id: *team,
+            team_id: team,
             epoch,
         })
         .map_err(|e| SyncError::Crypto(e.to_string()))?;
-        for d in devices.iter().filter(|d| {
-            d.status == EnrolledStatus::Approved
-                && d.teams.contains(team)
-                && !exclude.contains(&d.device_id)
-        }) {
-            wraps.push(wrap_to(&key, d.device_id, &box_key(d)?)?);
-        }
-        if let Some(r) = &recovery {
-            wraps.push(wrap_to(&key, config.org_id, r)?);
-        }
-        keys.push(key);
+        trust::append(
+            store,
+            t,
+            state,
+            Body::TeamEpoch {
+                team,
+                epoch,
+                key_id: key_id(org, &key),
+            },
+        )?;
+        let mut grants = state
+            .members(team)
+            .map(|d| grant(org, &key, d.keys.device_id, &d.keys.box_key, t))
+            .collect::<Result<Vec<_>>>()?;
+        grants.push(grant(org, &key, org, &state.recovery_key, t)?);
+        post_grants(t, grants)?;
+        store.add_team_key(team, epoch, key.expose_secret())?;
+        done.push(key.id);
     }
-    post_wraps(t, wraps)?;
-    for k in &keys {
-        store.add_team_key(k.id.team_id, k.id.epoch, k.expose_secret())?;
-    }
-    Ok(keys.iter().map(|k| k.id).collect())
+    Ok(done)
 }
 
-/// The organisation's devices as the service lists them.
-pub fn devices(store: &Store, opts: &Options) -> Result<Vec<DeviceInfo>> {
-    let (_, t) = connect(store, opts)?;
+/// Sign and publish any statement as this admin device (what the other functions here do for
+/// one kind each): for tests, and for admin work the app does not offer yet (a new team, a
+/// change of role).
+#[doc(hidden)]
+pub fn make_statement(store: &mut Store, body: Body, opts: &Options) -> Result<()> {
+    let (t, mut state) = admin(store, opts)?;
+    trust::append(store, &t, &mut state, body)
+}
+
+/// The organisation's devices: the service's list (pending devices are known only there), with
+/// each device's standing taken from the trust log wherever the log speaks of it.
+pub fn devices(store: &mut Store, opts: &Options) -> Result<Vec<DeviceInfo>> {
+    let (config, t) = connect(store, opts)?;
     t.hello()?;
-    Ok(identity::fetch_devices(store, &t)?.devices)
+    let state = trust::refresh(store, &t, &config)?.state;
+    let mut list = identity::fetch_devices(&t)?.devices;
+    if let Some(state) = &state {
+        for d in &mut list {
+            match state.devices.get(&d.device_id) {
+                Some(tr) => {
+                    d.status = if tr.revoked {
+                        EnrolledStatus::Revoked
+                    } else {
+                        EnrolledStatus::Approved
+                    };
+                    d.admin = tr.admin && !tr.revoked;
+                    d.name = tr.name.clone();
+                    d.teams = state.teams_of(d.device_id);
+                    d.sign_key = B64.encode(tr.keys.sign_key);
+                    d.box_key = B64.encode(tr.keys.box_key);
+                    d.fingerprint = fingerprint(&tr.keys.sign_key, &tr.keys.box_key);
+                }
+                None => {
+                    // Whatever the service says, no admin approved it.
+                    d.status = EnrolledStatus::Pending;
+                    d.admin = false;
+                }
+            }
+        }
+        for (id, tr) in &state.devices {
+            if !list.iter().any(|d| d.device_id == *id) {
+                list.push(DeviceInfo {
+                    device_id: *id,
+                    name: tr.name.clone(),
+                    sign_key: B64.encode(tr.keys.sign_key),
+                    box_key: B64.encode(tr.keys.box_key),
+                    fingerprint: fingerprint(&tr.keys.sign_key, &tr.keys.box_key),
+                    status: if tr.revoked {
+                        EnrolledStatus::Revoked
+                    } else {
+                        EnrolledStatus::Approved
+                    },
+                    admin: tr.admin && !tr.revoked,
+                    teams: state.teams_of(*id),
+                });
+            }
+        }
+    }
+    Ok(list)
 }

@@ -1,22 +1,40 @@
-//! The sync loop (sync.md §8.6): keys → held ops retried → push this device's unacknowledged
-//! ops in sequence → pull by the service's cursor, a page per transaction with the cursor →
-//! heads check and refill → what needs a person's eye.
+//! The sync loop (sync.md §8.6), trusting nothing the service says unless an admin signed it:
+//!
+//! 1. the trust log, refreshed and checked from the pinned root ([`crate::trust`]): it alone
+//!    says whether this device is approved or revoked, who the other devices are, and which key
+//!    epoch is current (a revocation an admin signed wipes this copy, keeping unsent work);
+//! 2. team keys, accepted only as admin-signed grants of announced keys;
+//! 3. held ops tried again; this device's unacknowledged ops pushed in sequence, each sealed
+//!    once and sent again byte for byte (its chain link names the op before);
+//! 4. pull by the service's cursor, which must move forward; every op's sender checked against
+//!    the log, its signature and chain link checked, a page applied in one transaction with its
+//!    cursor; this device's own ops handed back confirm the service kept them;
+//! 5. gaps in any device's chain (and the service's own counts, as a hint) trigger one re-read;
+//!    own ops acknowledged but never handed back are sent again;
+//! 6. what is still wrong (gaps, tampered or forked ops, ops from unknown devices, lost
+//!    changes, an altered trust log) is kept as problems: `sync status`, the app's header, and
+//!    the report (the CLI's exit code).
 
 use crate::error::{Result, SyncError};
 use crate::identity::{self, connect, team_keys};
 use crate::transport::{Options, Transport};
+use crate::trust;
 use std::collections::HashMap;
 use uuid::Uuid;
 use wardside_store::Store;
-use wardside_store::sync::{HeldOp, IncomingOp, OutgoingOp, ReceivedPage, readable};
-use wardside_sync::envelope::{Envelope, OpenError, Routing};
+use wardside_store::sync::{
+    ChainInfo, HeldOp, HeldReason, IncomingOp, OutgoingOp, OwnSeen, ReceivedPage, Seal,
+    SyncProblem, readable,
+};
+use wardside_sync::envelope::{ChainLink, Envelope, Routing, new_nonce};
 use wardside_sync::keys::{KeyId, TeamKey};
 use wardside_sync::protocol::{
     Heads, MAX_BODY_BYTES, PullResponse, PushRequest, PushResponse, PushStatus, Rejection, StoredOp,
 };
+use wardside_sync::trust::{Sender, TrustState};
 
 /// What `sync now` reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SyncReport {
     pub pushed: usize,
     pub pulled: usize,
@@ -24,12 +42,18 @@ pub struct SyncReport {
     pub conflicts: usize,
     /// This device's changes still not on the service.
     pub unsynced: u64,
-    /// Ops kept back (no key yet, or from a newer Wardside).
+    /// Ops kept back (no key yet, from a newer Wardside, or refused: see `problems`).
     pub held: usize,
-    /// Ops refused because their signature or ciphertext did not check (a tampering service).
+    /// Ops refused because they failed their checks or came from a device the trust log does
+    /// not allow (held as evidence, never applied).
     pub rejected: usize,
-    /// Times the heads showed a hole and the log was read again.
+    /// Times a gap made this device read the log again.
     pub refills: usize,
+    /// This device's changes the service had acknowledged and lost, sent again.
+    pub resent: usize,
+    /// What is wrong and a person must know (by device and sequence): non-empty means the sync
+    /// did not end clean.
+    pub problems: Vec<SyncProblem>,
 }
 
 /// Where a long sync has got to, for a progress bar.
@@ -47,7 +71,7 @@ pub enum Phase {
     Pulling,
 }
 
-/// Sync once. On a revoked device, wipe its copy of the organisation's data.
+/// Sync once.
 pub fn sync_now(store: &mut Store, opts: &Options) -> Result<SyncReport> {
     sync_with_progress(store, opts, &mut |_| {})
 }
@@ -58,10 +82,6 @@ pub fn sync_with_progress(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SyncReport> {
     match run(store, opts, progress) {
-        Err(SyncError::Revoked) => {
-            store.wipe_organisation_data()?;
-            Err(SyncError::Revoked)
-        }
         Err(SyncError::Pending(_)) => {
             let fp = store
                 .sync_config()?
@@ -69,7 +89,25 @@ pub fn sync_with_progress(
                 .unwrap_or_default();
             Err(SyncError::Pending(fp))
         }
+        // The service says this device is revoked: believe it only if an admin signed it.
+        Err(SyncError::RevokedClaim) => match revoked_by_an_admin(store, opts) {
+            Ok(Some(kept)) => Err(SyncError::Revoked { kept }),
+            Ok(None) => Err(SyncError::RevokedClaim),
+            Err(e) => Err(e),
+        },
         other => other,
+    }
+}
+
+/// Read the trust log (a revoked device may) and, if an admin's statement revokes this device,
+/// wipe its copy of the organisation's records, keeping its unsent work. `None` if no admin
+/// did.
+fn revoked_by_an_admin(store: &mut Store, opts: &Options) -> Result<Option<u64>> {
+    let (config, t) = connect(store, opts)?;
+    let state = trust::refresh(store, &t, &config)?.state;
+    match state {
+        Some(s) if s.is_revoked(t.device()) => Ok(Some(store.wipe_organisation_data()?)),
+        _ => Ok(None),
     }
 }
 
@@ -78,66 +116,111 @@ fn run(
     opts: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SyncReport> {
-    let (config, t) = connect(store, opts)?;
+    opts.cancel.check()?;
+    let (mut config, t) = connect(store, opts)?;
     match config.status.as_str() {
-        "revoked" => return Err(SyncError::Revoked),
+        "revoked" => {
+            return Err(SyncError::Revoked {
+                kept: store.unpushed_count()?,
+            });
+        }
         "re-enrol" => return Err(SyncError::ReEnrol),
         _ => {}
     }
     t.hello()?;
-    let devices = identity::fetch_devices(store, &t)?;
-    if config.status != "approved" {
-        let mut c = config.clone();
-        c.status = "approved".into();
-        if let Some(me) = devices.devices.iter().find(|d| d.device_id == t.device()) {
-            c.teams = me.teams.clone();
-        }
-        store.set_sync_config(&c)?;
+    let me = t.device();
+    let refreshed = trust::refresh(store, &t, &config)?;
+    let mut found = refreshed.problems;
+    store.set_trust_problem(found.first().map(|p| p.detail.as_str()))?;
+    let Some(state) = refreshed.state else {
+        return Err(SyncError::Pending(String::new()));
+    };
+    if state.is_revoked(me) {
+        let kept = store.wipe_organisation_data()?;
+        return Err(SyncError::Revoked { kept });
     }
-    identity::fetch_keys(store, &t)?;
+    if !state.is_approved(me) {
+        return Err(SyncError::Pending(String::new()));
+    }
+    let teams = state.teams_of(me);
+    let admin = state.is_admin(me);
+    if config.status != "approved" || config.teams != teams || config.admin != admin {
+        config.status = "approved".into();
+        config.teams = teams.clone();
+        config.admin = admin;
+        store.set_sync_config(&config)?;
+    }
+    let (_, refused_keys) = identity::fetch_keys(store, &t, &state)?;
+    if refused_keys > 0 {
+        found.push(SyncProblem::new(
+            "key-refused",
+            format!("{refused_keys} team key(s) the service offered were refused: not granted by an admin, or not the key the organisation announced"),
+        ));
+    }
     let mut s = Session {
-        me: t.device(),
+        me,
         org: config.org_id,
-        team: *config
-            .teams
+        team: *teams
             .first()
             .ok_or_else(|| SyncError::Refused("this device belongs to no team".into()))?,
         keys: team_keys(store)?.into_iter().map(|k| (k.id, k)).collect(),
-        peers: HashMap::new(),
+        trust: state,
         report: SyncReport::default(),
         server_time_ms: None,
+        push_problem: None,
     };
     s.retry_held(store)?;
     s.push(store, &t, opts, progress)?;
     let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
     s.pull(store, &t, opts, &heads, progress)?;
-    // Every op the service holds for us must be here; a hole means a page went missing. Read
-    // the log again (ops already held are skipped).
+    // A gap in any device's chain, or the service saying it holds more than arrived: read the
+    // log again (ops already here are skipped).
     let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
-    if has_hole(store, &heads, t.device())? {
+    if !store.chain_gaps()?.is_empty() || behind(store, &heads, me)? {
         s.report.refills += 1;
-        tracing::warn!("the heads check found a hole; reading the log again");
+        tracing::warn!("a gap in the ops received; reading the log again");
         store.reset_sync_cursor()?;
         s.pull(store, &t, opts, &heads, progress)?;
     }
+    // Own ops the service acknowledged but never handed back were lost: send them again.
+    let lost = store.requeue_lost(store.sync_cursor()?)?;
+    if lost.resent > 0 {
+        tracing::warn!(
+            resent = lost.resent,
+            "the service lost changes it had acknowledged; sending them again"
+        );
+        s.report.resent += lost.resent;
+        s.push(store, &t, opts, progress)?;
+    }
+    if let Some(p) = s.push_problem.take() {
+        found.push(p);
+    }
+    let problems = store.refresh_problems(&found)?;
     store.record_sync(s.server_time_ms.unwrap_or_else(|| t.server_now_ms()))?;
     s.report.unsynced = store.unpushed_count()?;
+    s.report.problems = problems;
     Ok(s.report)
 }
 
-fn has_hole(store: &Store, heads: &Heads, me: Uuid) -> Result<bool> {
-    let ours = store.received_counts()?;
-    Ok(heads
-        .counts
-        .iter()
-        .any(|(d, n)| *d != me && ours.get(d).copied().unwrap_or(0) < *n))
+/// Whether the service says it holds more of some other device's chain than has arrived here
+/// (only a reason to read again: the chains themselves are what this device believes).
+fn behind(store: &Store, heads: &Heads, me: Uuid) -> Result<bool> {
+    let ours = store.peer_chains()?;
+    Ok(heads.heads.iter().any(|h| {
+        h.device_id != me
+            && h.chain_seq
+                > ours
+                    .get(&(h.device_id, h.team_id))
+                    .map_or(0, |(_, max_seen)| *max_seen)
+    }))
 }
 
 /// Why a push stopped part-way.
 enum Stop {
     ReEnrol,
     Restamp(i64),
-    Refused(String),
+    /// The service will not take the ops as they are: they stay here, and the sync goes on.
+    Blocked(String),
 }
 
 struct Session {
@@ -145,46 +228,133 @@ struct Session {
     org: Uuid,
     team: Uuid,
     keys: HashMap<KeyId, TeamKey>,
-    peers: HashMap<Uuid, [u8; 32]>,
+    trust: TrustState,
     report: SyncReport,
     /// The service's clock at the last page, to the millisecond.
     server_time_ms: Option<i64>,
+    /// Why this device's ops could not all be pushed, if they could not.
+    push_problem: Option<SyncProblem>,
 }
 
 enum Opened {
-    Apply(IncomingOp),
+    Apply(Box<IncomingOp>),
     Hold(HeldOp),
-    Reject,
     /// One of this device's own ops coming back: already in its log.
-    Own,
+    Own(OwnSeen),
+}
+
+/// What can be decided about a received op before its signature is checked.
+enum Before {
+    Done(Opened),
+    /// Check its signature with this key.
+    Verify([u8; 32], ChainLink),
+}
+
+fn held(
+    server_seq: i64,
+    env: &Envelope,
+    reason: HeldReason,
+    chain: Option<ChainInfo>,
+) -> Result<Opened> {
+    let r = &env.routing;
+    Ok(Opened::Hold(HeldOp {
+        op_id: r.op_id,
+        server_seq,
+        device_id: r.device_id,
+        device_seq: r.device_seq,
+        reason: reason.as_str().to_owned(),
+        envelope: serde_json::to_string(env).map_err(|e| SyncError::Protocol(e.to_string()))?,
+        chain,
+    }))
 }
 
 impl Session {
-    fn current_key(&self) -> Result<&TeamKey> {
-        self.keys
-            .values()
-            .filter(|k| k.id.team_id == self.team)
-            .max_by_key(|k| k.id.epoch)
-            .ok_or(SyncError::NoTeamKey)
-    }
-
-    fn seal(&self, store: &Store, t: &Transport, op: &OutgoingOp) -> Result<Envelope> {
-        let key = self.current_key()?;
+    fn seal(&self, op: &OutgoingOp, seal: &Seal, t: &Transport) -> Result<Envelope> {
+        let kid = KeyId {
+            team_id: seal.team_id,
+            epoch: seal.epoch,
+        };
+        let key = self.keys.get(&kid).ok_or(SyncError::NoTeamKey)?;
         let routing = Routing {
             org_id: self.org,
-            team_id: self.team,
+            team_id: seal.team_id,
             case_id: None,
             entity: op.entity.clone(),
             entity_id: op.entity_id,
             op_id: op.op_id,
-            device_id: identity::device_id(store)?,
+            device_id: self.me,
             device_seq: op.device_seq,
             hlc: op.hlc.clone(),
-            kid: key.id,
+            kid,
             schema_v: op.schema_v,
+            chain: Some(ChainLink {
+                seq: seal.chain_seq,
+                prev: seal.prev,
+            }),
         };
-        Envelope::seal(routing, &op.content, key, t.key())
+        Envelope::seal_with_nonce(routing, &op.content, key, t.key(), seal.nonce)
             .map_err(|e| SyncError::Crypto(e.to_string()))
+    }
+
+    /// Seal a batch: ops sealed before exactly as before; new ones under the team's current
+    /// epoch (by the trust log), each linked to the one before, their seals kept before they
+    /// are sent. `None` if the current epoch's key is not here yet (nothing is sealed under an
+    /// older key once an admin has announced a newer one).
+    fn seal_batch(
+        &self,
+        store: &mut Store,
+        ops: &[OutgoingOp],
+        t: &Transport,
+    ) -> Result<Option<Vec<Envelope>>> {
+        let mut out = Vec::with_capacity(ops.len());
+        let mut fresh = Vec::new();
+        let mut tip: Option<(u64, [u8; 32])> = None;
+        let mut bytes = 0usize;
+        for op in ops {
+            let env = match op.seal {
+                Some(seal) => self.seal(op, &seal, t)?,
+                None => {
+                    let Some((epoch, _)) = self.trust.current_epoch(self.team) else {
+                        return Ok(None);
+                    };
+                    if !self.keys.contains_key(&KeyId {
+                        team_id: self.team,
+                        epoch,
+                    }) {
+                        return Ok(None);
+                    }
+                    let (seq, prev) = match tip {
+                        Some(t) => t,
+                        None => store.own_chain_tip(self.team)?,
+                    };
+                    let mut seal = Seal {
+                        team_id: self.team,
+                        epoch,
+                        chain_seq: seq + 1,
+                        prev,
+                        nonce: new_nonce().map_err(|e| SyncError::Crypto(e.to_string()))?,
+                        content_hash: [0; 32],
+                    };
+                    let env = self.seal(op, &seal, t)?;
+                    seal.content_hash = env.hash32().ok_or_else(|| {
+                        SyncError::Crypto("a content hash is not 32 bytes".into())
+                    })?;
+                    tip = Some((seal.chain_seq, seal.content_hash));
+                    fresh.push((op.op_id, seal));
+                    env
+                }
+            };
+            bytes += env.ciphertext.len() * 4 / 3 + 800;
+            if !out.is_empty() && bytes > MAX_BODY_BYTES / 2 {
+                if op.seal.is_none() {
+                    fresh.pop();
+                }
+                break;
+            }
+            out.push(env);
+        }
+        store.save_seals(&fresh)?;
+        Ok(Some(out))
     }
 
     fn push(
@@ -198,21 +368,18 @@ impl Session {
         let mut batch_limit = opts.push_batch.max(1);
         let mut restamped = false;
         loop {
+            opts.cancel.check()?;
             let ops = store.unpushed(batch_limit)?;
             if ops.is_empty() {
                 return Ok(());
             }
-            // Keep a request well inside the service's body limit.
-            let mut envelopes = Vec::with_capacity(ops.len());
-            let mut bytes = 0usize;
-            for op in &ops {
-                let env = self.seal(store, t, op)?;
-                bytes += env.ciphertext.len() * 4 / 3 + 600;
-                if !envelopes.is_empty() && bytes > MAX_BODY_BYTES / 2 {
-                    break;
-                }
-                envelopes.push(env);
-            }
+            let Some(envelopes) = self.seal_batch(store, &ops, t)? else {
+                self.push_problem = Some(SyncProblem::new(
+                    "waiting-for-key",
+                    "this laptop does not have its team's newest key yet (an admin grants it): its changes are kept and go once it arrives",
+                ));
+                return Ok(());
+            };
             let sent = envelopes.len();
             let body = serde_json::to_vec(&PushRequest { ops: envelopes })
                 .map_err(|e| SyncError::Protocol(e.to_string()))?;
@@ -241,13 +408,13 @@ impl Session {
                         break;
                     }
                     (_, rejection, _) => {
-                        stop = Some(Stop::Refused(format!(
-                            "the service refused an op: {rejection:?}"
-                        )));
+                        stop = Some(Stop::Blocked(format!("{rejection:?}")));
                         break;
                     }
                 }
             }
+            // Only ops this push sent can be acknowledged by its reply.
+            acks.retain(|(id, _)| ops.iter().any(|o| o.op_id == *id));
             store.mark_pushed(&acks)?;
             self.report.pushed += acks.len();
             progress(Progress {
@@ -270,122 +437,125 @@ impl Session {
                     store.restamp_unpushed(server)?;
                     restamped = true;
                 }
-                Some(Stop::Refused(m)) => return Err(SyncError::Refused(m)),
-            }
-        }
-    }
-
-    fn peer_key(&mut self, store: &Store, device: Uuid) -> Result<Option<[u8; 32]>> {
-        if let Some(k) = self.peers.get(&device) {
-            return Ok(Some(*k));
-        }
-        let key = store
-            .peer_sign_key(device)?
-            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok());
-        if let Some(k) = key {
-            self.peers.insert(device, k);
-        }
-        Ok(key)
-    }
-
-    fn open(&mut self, store: &Store, server_seq: i64, env: &Envelope) -> Result<Opened> {
-        let sign_key = self.peer_key(store, env.routing.device_id)?;
-        if sign_key.is_none() {
-            tracing::warn!(op = %env.routing.op_id, "an op from a device the service does not list");
-        }
-        Ok(self
-            .open_many(&[(sign_key, server_seq, env)])?
-            .pop()
-            .unwrap_or(Opened::Reject))
-    }
-
-    /// Check and open ops, each given its sender's key (if known), signatures checked as one
-    /// batch. Pure: pages are opened on every core at once.
-    fn open_many(&self, items: &[(Option<[u8; 32]>, i64, &Envelope)]) -> Result<Vec<Opened>> {
-        let mut out = Vec::with_capacity(items.len());
-        let mut to_open = Vec::new();
-        for (i, (sign_key, server_seq, env)) in items.iter().enumerate() {
-            match self.before_opening(*sign_key, *server_seq, env)? {
-                Ok(opened) => out.push(opened),
-                Err((team_key, sign_key)) => {
-                    out.push(Opened::Reject);
-                    to_open.push((i, team_key, sign_key));
+                Some(Stop::Blocked(why)) => {
+                    self.push_problem = Some(SyncProblem::new(
+                        "push-refused",
+                        format!(
+                            "the service refuses this laptop's changes ({why}); they are kept here and sent again at the next sync"
+                        ),
+                    ));
+                    return Ok(());
                 }
             }
         }
-        let batch: Vec<_> = to_open
-            .iter()
-            .map(|(i, team_key, sign_key)| (items[*i].2, *team_key, sign_key))
-            .collect();
-        for ((i, ..), opened) in to_open.iter().zip(Envelope::open_many(&batch)) {
-            let (_, server_seq, env) = items[*i];
-            out[*i] = self.after_opening(server_seq, env, opened)?;
-        }
-        Ok(out)
     }
 
-    /// What can be decided about an op before its signature and content: `Ok` is the outcome
-    /// (our own op, another organisation's, or held back); `Err` is the keys to open it with.
-    fn before_opening(
-        &self,
-        sign_key: Option<[u8; 32]>,
-        server_seq: i64,
-        env: &Envelope,
-    ) -> Result<std::result::Result<Opened, (&TeamKey, [u8; 32])>> {
+    /// What can be decided about an op before its signature: our own, another organisation's,
+    /// a sender the trust log does not allow (held as evidence, unproved), or the key to check
+    /// its signature with.
+    fn before(&self, server_seq: i64, env: &Envelope) -> Result<Before> {
         let r = &env.routing;
         if r.device_id == self.me {
-            return Ok(Ok(Opened::Own));
+            return Ok(Before::Done(Opened::Own(OwnSeen {
+                op_id: r.op_id,
+                hash: env.hash32().unwrap_or([0; 32]),
+            })));
         }
         if r.org_id != self.org {
-            tracing::warn!(op = %r.op_id, "an op of another organisation was refused");
-            return Ok(Ok(Opened::Reject));
+            return held(server_seq, env, HeldReason::OtherOrganisation, None).map(Before::Done);
         }
-        // A device enrolled since this sync began: kept until its key is known.
-        let Some(sign_key) = sign_key else {
-            return held(server_seq, env, "unknown-device").map(Ok);
+        let Some(link) = r.chain else {
+            return held(server_seq, env, HeldReason::Malformed, None).map(Before::Done);
         };
-        let Some(key) = self.keys.get(&r.kid) else {
-            return held(server_seq, env, "no-key").map(Ok);
+        let reason = match self.trust.sender(r.device_id, r.team_id, link.seq) {
+            Sender::Trusted(key) => return Ok(Before::Verify(key, link)),
+            Sender::Unknown => HeldReason::UnknownDevice,
+            Sender::NotMember => HeldReason::NotMember,
+            Sender::AfterCutoff { .. } => HeldReason::AfterRevocation,
         };
-        Ok(Err((key, sign_key)))
+        held(server_seq, env, reason, None).map(Before::Done)
     }
 
-    fn after_opening(
-        &self,
-        server_seq: i64,
-        env: &Envelope,
-        opened: std::result::Result<Vec<u8>, OpenError>,
-    ) -> Result<Opened> {
+    /// After the signature checked: the op's place in the chain is proved; open it if its key
+    /// is here and it is in the form every device writes.
+    fn after(&self, server_seq: i64, env: &Envelope, link: ChainLink) -> Result<Opened> {
         let r = &env.routing;
-        match opened {
-            Ok(content) => {
-                if !readable(r.schema_v, &r.entity, &content) {
-                    return held(server_seq, env, "newer-schema");
+        let chain = ChainInfo {
+            team_id: r.team_id,
+            seq: link.seq,
+            prev: link.prev,
+            hash: env.hash32().unwrap_or([0; 32]),
+        };
+        if !r.hlc_is_exact() {
+            return held(server_seq, env, HeldReason::Malformed, Some(chain));
+        }
+        // Only a key the trust log announced for that epoch (keys are checked when granted).
+        let Some(key) = self
+            .keys
+            .get(&r.kid)
+            .filter(|_| self.trust.epoch_key_id(&r.kid).is_some() && r.kid.team_id == r.team_id)
+        else {
+            return held(server_seq, env, HeldReason::NoKey, Some(chain));
+        };
+        let content = match env.decrypt(key) {
+            Ok(c) => c,
+            Err(_) => return held(server_seq, env, HeldReason::Malformed, Some(chain)),
+        };
+        if !readable(r.schema_v, &r.entity, &content) {
+            return held(server_seq, env, HeldReason::NewerSchema, Some(chain));
+        }
+        Ok(Opened::Apply(Box::new(IncomingOp {
+            op_id: r.op_id,
+            device_id: r.device_id,
+            device_seq: r.device_seq,
+            hlc: r.hlc.clone(),
+            entity: r.entity.clone(),
+            entity_id: r.entity_id,
+            schema_v: r.schema_v,
+            server_seq,
+            content,
+            chain,
+            envelope: serde_json::to_string(env).map_err(|e| SyncError::Protocol(e.to_string()))?,
+        })))
+    }
+
+    /// Check and open ops: senders against the trust log, signatures as one batch. Pure: pages
+    /// are opened on every core at once.
+    fn open_many(&self, items: &[(i64, &Envelope)]) -> Result<Vec<Opened>> {
+        let mut out: Vec<Option<Opened>> = Vec::with_capacity(items.len());
+        let mut to_verify = Vec::new();
+        for (i, (server_seq, env)) in items.iter().enumerate() {
+            match self.before(*server_seq, env)? {
+                Before::Done(o) => out.push(Some(o)),
+                Before::Verify(key, link) => {
+                    out.push(None);
+                    to_verify.push((i, key, link));
                 }
-                Ok(Opened::Apply(IncomingOp {
-                    op_id: r.op_id,
-                    device_id: r.device_id,
-                    device_seq: r.device_seq,
-                    hlc: r.hlc.clone(),
-                    entity: r.entity.clone(),
-                    entity_id: r.entity_id,
-                    schema_v: r.schema_v,
-                    server_seq,
-                    content,
-                }))
-            }
-            Err(OpenError::NoKey { .. }) => held(server_seq, env, "no-key"),
-            Err(e) => {
-                // Never applied, never content in the log: the op id and what failed.
-                tracing::warn!(op = %r.op_id, error = %e, "an op failed its checks and was refused");
-                Ok(Opened::Reject)
             }
         }
+        let batch: Vec<(&Envelope, &[u8; 32])> = to_verify
+            .iter()
+            .map(|(i, key, _)| (items[*i].1, key))
+            .collect();
+        let checked = Envelope::verify_many(&batch);
+        for ((i, _, link), ok) in to_verify.iter().zip(checked) {
+            let (server_seq, env) = items[*i];
+            out[*i] = Some(match ok {
+                Ok(()) => self.after(server_seq, env, *link)?,
+                Err(e) => {
+                    // Never applied, never content in the log: the op id and what failed.
+                    tracing::warn!(op = %env.routing.op_id, error = %e, "an op failed its checks; held");
+                    held(server_seq, env, HeldReason::Tampered, None)?
+                }
+            });
+        }
+        out.into_iter()
+            .map(|o| o.ok_or_else(|| SyncError::Protocol("an op was not opened".into())))
+            .collect()
     }
 
     /// Open a page's ops in order, spread over the machine's cores: checking Ed25519
-    /// signatures is most of a received op's cost. Senders' keys come from the cache filled
-    /// before the pull.
+    /// signatures is most of a received op's cost.
     fn open_page(&self, ops: &[StoredOp]) -> Result<Vec<Opened>> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -396,13 +566,8 @@ impl Session {
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
-                        let items: Vec<_> = part
-                            .iter()
-                            .map(|o| {
-                                let key = self.peers.get(&o.envelope.routing.device_id).copied();
-                                (key, o.server_seq, &o.envelope)
-                            })
-                            .collect();
+                        let items: Vec<_> =
+                            part.iter().map(|o| (o.server_seq, &o.envelope)).collect();
                         self.open_many(&items)
                     })
                 })
@@ -418,25 +583,41 @@ impl Session {
         })
     }
 
+    /// Ops held for want of a key, an update or an approval are tried again; those held
+    /// because they failed their checks, forked or broke a chain stay held (they are evidence).
     fn retry_held(&mut self, store: &mut Store) -> Result<()> {
-        let held = store.held_ops()?;
-        if held.is_empty() {
+        let retry = [
+            HeldReason::NoKey,
+            HeldReason::NewerSchema,
+            HeldReason::UnknownDevice,
+        ];
+        let held_now = store.held_ops()?;
+        if held_now.is_empty() {
             return Ok(());
         }
         let mut page = ReceivedPage::default();
-        for h in held {
+        for h in held_now {
+            if !retry.iter().any(|r| r.as_str() == h.reason) {
+                continue;
+            }
             let Ok(env) = serde_json::from_str::<Envelope>(&h.envelope) else {
                 continue;
             };
-            match self.open(store, h.server_seq, &env)? {
-                Opened::Apply(op) => {
+            match self.open_many(&[(h.server_seq, &env)])?.pop() {
+                Some(Opened::Apply(op)) => {
                     page.released.push(op.op_id);
-                    page.ops.push(op);
+                    page.ops.push(*op);
                 }
-                Opened::Hold(_) | Opened::Reject | Opened::Own => {}
+                // Its sender is known now, but its key is not here yet: proved, still held.
+                Some(Opened::Hold(again))
+                    if again.chain.is_some() && h.reason == "unknown-device" =>
+                {
+                    page.held.push(again);
+                }
+                _ => {}
             }
         }
-        if !page.ops.is_empty() {
+        if !page.ops.is_empty() || !page.held.is_empty() {
             let out = store.receive(page)?;
             self.report.pulled += out.applied;
             self.report.conflicts += out.effects.conflicts + out.effects.inbox;
@@ -452,18 +633,14 @@ impl Session {
         heads: &Heads,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<()> {
-        let ours: u64 = store.received_counts()?.values().sum();
+        let ours: u64 = store.peer_chains()?.values().map(|(c, _)| *c).sum();
         let theirs: u64 = heads
-            .counts
+            .heads
             .iter()
-            .filter(|(d, _)| **d != self.me)
-            .map(|(_, n)| n)
+            .filter(|h| h.device_id != self.me)
+            .map(|h| h.ops)
             .sum();
         let total = theirs.saturating_sub(ours);
-        // Every sender's key first, so pages can be opened away from the store.
-        for d in heads.counts.keys() {
-            self.peer_key(store, *d)?;
-        }
         // A large pull gets settings of its own while it runs (given back after).
         const LARGE_PULL: u64 = 20_000;
         let saved = if total > LARGE_PULL {
@@ -505,6 +682,7 @@ impl Session {
                         .get(&format!("/v1/ops?after={cursor}&limit={}", opts.page_size))
                         .and_then(|r| r.ok())
                         .and_then(|r| r.json::<PullResponse>())
+                        .and_then(|page| check_page(&page, cursor).map(|()| page))
                         .and_then(|page| {
                             let opened = this.open_page(&page.ops)?;
                             Ok((page, opened))
@@ -524,6 +702,7 @@ impl Session {
             let result = (|| {
                 let mut failed = None;
                 while let Some(fetched) = failed.take().or_else(|| rx.recv().ok()) {
+                    opts.cancel.check()?;
                     // Pages already fetched and opened while the last group was applied are
                     // applied together: one transaction with the last page's cursor, still
                     // all or nothing, and fewer commits (each one re-encrypts every page it
@@ -549,10 +728,14 @@ impl Session {
                         server_time = Some(page.server_time_ms);
                         for o in opened {
                             match o {
-                                Opened::Apply(op) => received.ops.push(op),
-                                Opened::Hold(h) => received.held.push(h),
-                                Opened::Reject => report.rejected += 1,
-                                Opened::Own => {}
+                                Opened::Apply(op) => received.ops.push(*op),
+                                Opened::Hold(h) => {
+                                    if h.chain.is_none() {
+                                        report.rejected += 1;
+                                    }
+                                    received.held.push(h);
+                                }
+                                Opened::Own(seen) => received.own.push(seen),
                             }
                         }
                     }
@@ -585,18 +768,17 @@ impl Session {
     }
 }
 
-/// An op kept sealed until it can be read (its key or its sender arrives, or this app is
-/// updated), retried at every sync.
-fn held(server_seq: i64, env: &Envelope, reason: &str) -> Result<Opened> {
-    let r = &env.routing;
-    Ok(Opened::Hold(HeldOp {
-        op_id: r.op_id,
-        server_seq,
-        device_id: r.device_id,
-        device_seq: r.device_seq,
-        reason: reason.into(),
-        envelope: serde_json::to_string(env).map_err(|e| SyncError::Protocol(e.to_string()))?,
-    }))
+/// A page must move the cursor on: `next_after` never behind `after`, and past it whenever the
+/// service says there is more (a service that keeps saying "more" without moving would keep a
+/// sync running for ever). The ops in it are judged one by one (an op the service slipped in
+/// twice, or out of place, fails its own checks or is a duplicate).
+fn check_page(page: &PullResponse, after: i64) -> Result<()> {
+    if page.next_after < after || (page.has_more && page.next_after == after) {
+        return Err(SyncError::Protocol(
+            "the service's cursor did not move forward; sync stopped".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The transport's share of a sync, for the benchmark's baseline: fetch and parse every page
@@ -612,10 +794,61 @@ pub fn fetch_only(store: &Store, opts: &Options) -> Result<u64> {
             .get(&format!("/v1/ops?after={cursor}&limit={}", opts.page_size))?
             .ok()?
             .json()?;
+        check_page(&page, cursor)?;
         n += page.ops.len() as u64;
         cursor = page.next_after;
         if !page.has_more {
             return Ok(n);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(seqs: &[i64], next_after: i64, has_more: bool) -> PullResponse {
+        PullResponse {
+            ops: Vec::new(),
+            next_after,
+            has_more,
+            server_time_ms: 0,
+        }
+        .with(seqs)
+    }
+
+    trait With {
+        fn with(self, seqs: &[i64]) -> Self;
+    }
+
+    impl With for PullResponse {
+        fn with(mut self, seqs: &[i64]) -> Self {
+            let env: Envelope = serde_json::from_value(serde_json::json!({
+                "org_id": Uuid::nil(), "team_id": Uuid::nil(), "entity": "note",
+                "entity_id": Uuid::nil(), "op_id": Uuid::nil(), "device_id": Uuid::nil(),
+                "device_seq": 1, "hlc": "", "kid": {"team_id": Uuid::nil(), "epoch": 1},
+                "schema_v": 1, "nonce": "", "ciphertext": "", "content_hash": "", "signature": ""
+            }))
+            .unwrap_or_else(|e| panic!("{e}"));
+            self.ops = seqs
+                .iter()
+                .map(|s| StoredOp {
+                    server_seq: *s,
+                    envelope: env.clone(),
+                })
+                .collect();
+            self
+        }
+    }
+
+    #[test]
+    fn a_page_that_does_not_move_the_cursor_stops_the_sync() {
+        assert!(check_page(&page(&[11, 12], 12, true), 10).is_ok());
+        assert!(check_page(&page(&[], 10, false), 10).is_ok());
+        // "More" without moving: the loop that ran 14,000 requests in 20 s.
+        assert!(check_page(&page(&[], 10, true), 10).is_err());
+        // Backwards.
+        assert!(check_page(&page(&[], 5, false), 10).is_err());
+        assert!(check_page(&page(&[11], 5, true), 10).is_err());
     }
 }

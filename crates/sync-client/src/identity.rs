@@ -1,17 +1,24 @@
 //! This device's sync identity: its keys (kept inside the encrypted store, untouched by a
-//! passphrase change), enrolment with a one-time code, the organisation's recovery key, and
-//! team keys by epoch.
+//! passphrase change), enrolment with a one-time code (pinning the organisation's root of
+//! trust), the organisation's recovery key, and team keys by epoch, accepted only as the trust
+//! log allows.
 
 use crate::error::{Result, SyncError};
-use crate::transport::{Options, Transport};
+use crate::transport::{Options, Transport, check_address};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use uuid::Uuid;
 use wardside_store::Store;
 use wardside_store::sync::SyncConfig;
-use wardside_sync::keys::{DeviceSigningKey, KeyId, TeamKey, fingerprint};
+use wardside_sync::codes::{
+    CodeKind, check_root_binding, code_kind, code_token, fingerprint, org_fingerprint,
+};
+use wardside_sync::keys::{DeviceSigningKey, KeyId, TeamKey};
 use wardside_sync::protocol::{
-    DeviceList, EnrollRequest, EnrollResponse, EnrolledStatus, KeyWraps, enroll_proof,
+    DeviceList, EnrollRequest, EnrollResponse, EnrolledStatus, KeyGrants, enroll_proof,
+};
+use wardside_sync::trust::{
+    Body, DeviceKeys, KeyGrant, MAX_NAME_CHARS, Statement, TrustState, key_id,
 };
 use wardside_sync::wrap::{BoxSecret, WrappedKey, unwrap, wrap};
 use zeroize::Zeroizing;
@@ -69,6 +76,8 @@ impl RecoveryKey {
 pub struct Enrolled {
     pub device_id: Uuid,
     pub fingerprint: String,
+    /// The organisation's fingerprint (its id and root key), the same on every device of it.
+    pub org_fingerprint: String,
     pub status: EnrolledStatus,
     pub admin: bool,
     /// For the organisation's first device only: show once, then forget.
@@ -111,10 +120,23 @@ pub(crate) fn connect(store: &Store, opts: &Options) -> Result<(SyncConfig, Tran
     Ok((config, t))
 }
 
-/// Enrol this device with a one-time code. The first device of an organisation becomes its
-/// admin, approved at once: it makes the first team keys and the recovery key. A device whose
-/// identity another install also uses enrols again here under a new id, keeping its unsynced
-/// changes.
+fn crypto(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Crypto(e.to_string())
+}
+
+/// Enrol this device with a one-time code.
+///
+/// - **An organisation's first code** makes this device its first admin: the root of trust.
+///   It founds the trust log (signed by its own key, which it pins), makes the first key of
+///   each team and the organisation's recovery key, and grants the keys to itself and to the
+///   recovery key.
+/// - **An invitation** (made by an admin's device) makes a pending device. The service hands
+///   over the organisation's root key with a binding only the code's holder can check: a service
+///   that cannot prove the root is refused, and nothing is kept. The device pins the root; from
+///   then on it believes only statements that chain back to it.
+///
+/// A device whose identity another install also uses, or that was revoked, enrols again here
+/// under a new id, keeping its unsent changes (they go once it is approved).
 pub fn enroll(
     store: &mut Store,
     server: &str,
@@ -122,12 +144,16 @@ pub fn enroll(
     name: &str,
     opts: &Options,
 ) -> Result<Enrolled> {
+    let kind = code_kind(code).ok_or(SyncError::BadCode(
+        "that code is mistyped (its check letter does not match); check it with the admin who made it",
+    ))?;
+    check_address(server)?;
     if let Some(c) = store.sync_config()? {
         match c.status.as_str() {
-            "re-enrol" => {
+            "re-enrol" | "revoked" => {
                 store.change_device_id(Uuid::new_v4())?;
+                store.reset_sync_cursor()?;
             }
-            "revoked" => {}
             _ => {
                 return Err(SyncError::Refused(format!(
                     "this device is already enrolled with {} (status {})",
@@ -137,16 +163,22 @@ pub fn enroll(
         }
     }
     let device_id = device_id(store)?;
-    let sign = DeviceSigningKey::generate().map_err(|e| SyncError::Crypto(e.to_string()))?;
-    let boxs = BoxSecret::generate().map_err(|e| SyncError::Crypto(e.to_string()))?;
+    let sign = DeviceSigningKey::generate().map_err(crypto)?;
+    let boxs = BoxSecret::generate().map_err(crypto)?;
     let sign_pub = B64.encode(sign.public_key());
     let box_pub = B64.encode(boxs.public_key());
-    let code = code.trim().to_uppercase();
-    let proof = enroll_proof(&sign, &code, device_id, &sign_pub, &box_pub);
+    let token = B64.encode(code_token(code));
+    let proof = enroll_proof(&sign, &token, device_id, &sign_pub, &box_pub);
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
     let req = EnrollRequest {
-        code,
+        token,
         device_id,
-        name: name.trim().to_owned(),
+        name: name.clone(),
         sign_key: sign_pub,
         box_key: box_pub,
         proof,
@@ -161,106 +193,213 @@ pub fn enroll(
             "the service answered with another device's fingerprint".into(),
         ));
     }
+    let root_key: [u8; 32] = match kind {
+        CodeKind::Invitation => {
+            let root: Option<[u8; 32]> = resp
+                .root_key
+                .as_deref()
+                .and_then(|k| B64.decode(k).ok())
+                .and_then(|k| k.try_into().ok());
+            let binding = resp.binding.as_deref().and_then(|b| B64.decode(b).ok());
+            match (root, binding) {
+                (Some(root), Some(b))
+                    if !resp.admin && check_root_binding(code, resp.org_id, &root, &b) =>
+                {
+                    root
+                }
+                _ => return Err(SyncError::RootNotProved),
+            }
+        }
+        CodeKind::Organisation => {
+            if !resp.admin {
+                return Err(SyncError::Protocol(
+                    "this is an organisation's first code, but the service did not make this device its admin".into(),
+                ));
+            }
+            t.key().public_key()
+        }
+    };
     store.set_sync_secret(SIGN_SECRET, &pkcs8)?;
     store.set_sync_secret(BOX_SECRET, &Zeroizing::new(boxs.to_bytes())[..])?;
-    let status = resp.status.as_str();
-    store.set_sync_config(&SyncConfig {
-        server: server.trim_end_matches('/').to_owned(),
+    let org_fingerprint = org_fingerprint(resp.org_id, &root_key);
+    let mut config = SyncConfig {
+        server: server.trim().trim_end_matches('/').to_owned(),
         org_id: resp.org_id,
         teams: resp.teams.clone(),
         admin: resp.admin,
-        status: status.into(),
+        status: if resp.admin { "approved" } else { "pending" }.into(),
         fingerprint: resp.fingerprint.clone(),
-        name: req.name.clone(),
-    })?;
-    // The first admin makes the organisation's recovery key and the first key of each team,
-    // wrapped to itself and to the recovery key.
-    let recovery = if resp.admin && store.team_keys()?.is_empty() {
-        let recovery =
-            RecoveryKey(BoxSecret::generate().map_err(|e| SyncError::Crypto(e.to_string()))?);
-        store.set_sync_secret(RECOVERY_PUBLIC, &recovery.public_key())?;
-        let mut wraps = Vec::new();
-        let mut keys = Vec::new();
-        for team in &resp.teams {
-            let key = TeamKey::generate(KeyId {
-                team_id: *team,
-                epoch: 1,
-            })
-            .map_err(|e| SyncError::Crypto(e.to_string()))?;
-            wraps.push(wrap_to(&key, device_id, &boxs.public_key())?);
-            wraps.push(wrap_to(&key, resp.org_id, &recovery.public_key())?);
-            keys.push(key);
-        }
-        post_wraps(&t, wraps)?;
-        for k in keys {
-            store.add_team_key(k.id.team_id, k.id.epoch, k.expose_secret())?;
-        }
-        Some(recovery)
+        name: name.clone(),
+        root_key: Some(B64.encode(root_key)),
+    };
+    store.set_sync_config(&config)?;
+    let recovery = if kind == CodeKind::Organisation {
+        Some(found_organisation(store, &t, &mut config, &boxs, &name)?)
     } else {
         None
     };
     Ok(Enrolled {
         device_id,
         fingerprint: resp.fingerprint,
-        status: resp.status,
+        org_fingerprint,
+        status: if resp.admin {
+            EnrolledStatus::Approved
+        } else {
+            EnrolledStatus::Pending
+        },
         admin: resp.admin,
         recovery,
     })
 }
 
-pub(crate) fn wrap_to(key: &TeamKey, recipient: Uuid, public: &[u8; 32]) -> Result<WrappedKey> {
-    wrap(key, recipient, public).map_err(|e| SyncError::Crypto(e.to_string()))
+/// The first admin founds the organisation: the recovery key, the genesis statement and each
+/// team's first key epoch (kept here first, then published), and grants of the keys to this
+/// device and the recovery key.
+fn found_organisation(
+    store: &mut Store,
+    t: &Transport,
+    config: &mut SyncConfig,
+    boxs: &BoxSecret,
+    name: &str,
+) -> Result<RecoveryKey> {
+    let me = t.device();
+    let org = config.org_id;
+    let recovery = RecoveryKey(BoxSecret::generate().map_err(crypto)?);
+    store.set_sync_secret(RECOVERY_PUBLIC, &recovery.public_key())?;
+    let keys: Vec<TeamKey> = config
+        .teams
+        .iter()
+        .map(|team| {
+            TeamKey::generate(KeyId {
+                team_id: *team,
+                epoch: 1,
+            })
+            .map_err(crypto)
+        })
+        .collect::<Result<_>>()?;
+    let genesis = Statement {
+        org_id: org,
+        seq: 1,
+        prev: [0; 32],
+        author: me,
+        at_ms: store.clock().now_ms(),
+        body: Body::Genesis {
+            admin: DeviceKeys {
+                device_id: me,
+                sign_key: t.key().public_key(),
+                box_key: boxs.public_key(),
+            },
+            name: name.to_owned(),
+            recovery_key: recovery.public_key(),
+            teams: config.teams.clone(),
+        },
+    }
+    .sign(t.key());
+    let mut state = TrustState::genesis(&genesis, org, &t.key().public_key())
+        .map_err(|e| SyncError::Trust(e.to_string()))?;
+    let mut log = vec![genesis];
+    for k in &keys {
+        let s = state
+            .next(
+                me,
+                store.clock().now_ms(),
+                Body::TeamEpoch {
+                    team: k.id.team_id,
+                    epoch: 1,
+                    key_id: key_id(org, k),
+                },
+            )
+            .sign(t.key());
+        state
+            .apply(&s)
+            .map_err(|e| SyncError::Trust(e.to_string()))?;
+        log.push(s);
+    }
+    // Kept here before anything is published: if publishing fails half way, the next sync
+    // gives the service what it lacks.
+    for k in &keys {
+        store.add_team_key(k.id.team_id, k.id.epoch, k.expose_secret())?;
+    }
+    let json = log
+        .iter()
+        .map(|s| serde_json::to_string(s).map_err(|e| SyncError::Protocol(e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    store.add_trust_statements(1, &json)?;
+    let config_now = config.clone();
+    crate::trust::refresh(store, t, &config_now)?;
+    let mut grants = Vec::new();
+    for k in &keys {
+        grants.push(grant(org, k, me, &boxs.public_key(), t)?);
+        grants.push(grant(org, k, org, &recovery.public_key(), t)?);
+    }
+    post_grants(t, grants)?;
+    Ok(recovery)
 }
 
-pub(crate) fn post_wraps(t: &Transport, wraps: Vec<WrappedKey>) -> Result<()> {
-    if wraps.is_empty() {
+/// Wrap `key` to `recipient` and sign the grant as this (admin) device.
+pub(crate) fn grant(
+    org: Uuid,
+    key: &TeamKey,
+    recipient: Uuid,
+    public: &[u8; 32],
+    t: &Transport,
+) -> Result<KeyGrant> {
+    let w = wrap(key, recipient, public).map_err(crypto)?;
+    Ok(KeyGrant::sign(org, w, key, t.device(), t.key()))
+}
+
+pub(crate) fn post_grants(t: &Transport, grants: Vec<KeyGrant>) -> Result<()> {
+    if grants.is_empty() {
         return Ok(());
     }
-    let body =
-        serde_json::to_vec(&KeyWraps { wraps }).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let body = serde_json::to_vec(&KeyGrants { grants })
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
     t.post("/v1/keys", body)?.ok()?;
     Ok(())
 }
 
-/// Fetch the team keys wrapped to this device and keep the new ones. Returns how many were new.
-pub(crate) fn fetch_keys(store: &Store, t: &Transport) -> Result<usize> {
-    let wraps: KeyWraps = t.get("/v1/keys")?.ok()?.json()?;
+/// Fetch the team keys granted to this device and keep those an admin signed for a key the
+/// trust log announced (and that hash to it). Returns how many were new, and how many the
+/// service offered that were refused.
+pub(crate) fn fetch_keys(
+    store: &Store,
+    t: &Transport,
+    trust: &TrustState,
+) -> Result<(usize, usize)> {
+    let grants: KeyGrants = t.get("/v1/keys")?.ok()?.json()?;
     let secret = box_secret(store)?;
     let me = t.device();
     let held: std::collections::BTreeSet<KeyId> = team_keys(store)?.iter().map(|k| k.id).collect();
-    let mut new = 0;
-    for w in wraps.wraps.iter().filter(|w| !held.contains(&w.kid)) {
-        match unwrap(w, me, &secret) {
+    let (mut new, mut refused) = (0, 0);
+    for g in grants.grants.iter().filter(|g| !held.contains(&g.wrap.kid)) {
+        let key = trust
+            .check_grant(g, me)
+            .map_err(|e| e.to_string())
+            .and_then(|()| unwrap(&g.wrap, me, &secret).map_err(|e| e.to_string()))
+            .and_then(|k| trust.check_key(&k).map(|()| k).map_err(|e| e.to_string()));
+        match key {
             Ok(k) => {
                 if store.add_team_key(k.id.team_id, k.id.epoch, k.expose_secret())? {
                     new += 1;
                 }
             }
-            Err(_) => {
-                tracing::warn!(team = %w.kid.team_id, epoch = w.kid.epoch, "a key wrapped to this device does not open; ignored")
+            Err(why) => {
+                refused += 1;
+                tracing::warn!(team = %g.wrap.kid.team_id, epoch = g.wrap.kid.epoch, why, "a team key offered by the service was refused");
             }
         }
     }
-    Ok(new)
+    Ok((new, refused))
 }
 
-/// Refresh the organisation's device list (public keys, status). Returns it.
-pub(crate) fn fetch_devices(store: &Store, t: &Transport) -> Result<DeviceList> {
-    let list: DeviceList = t.get("/v1/devices")?.ok()?.json()?;
-    for d in &list.devices {
-        let sign = B64.decode(&d.sign_key).unwrap_or_default();
-        let boxk = B64.decode(&d.box_key).unwrap_or_default();
-        let status = d.status.as_str();
-        store.set_peer(d.device_id, &d.name, &sign, &boxk, status, d.admin)?;
+/// The organisation's devices as the service lists them (pending ones too): what an admin
+/// compares a fingerprint against before signing an approval. Names made safe to show.
+pub(crate) fn fetch_devices(t: &Transport) -> Result<DeviceList> {
+    let mut list: DeviceList = t.get("/v1/devices")?.ok()?.json()?;
+    for d in &mut list.devices {
+        d.name = crate::transport::remote_text(&d.name);
     }
     Ok(list)
-}
-
-/// The organisation's recovery public key, held by the admin that made it.
-pub(crate) fn recovery_public(store: &Store) -> Result<Option<[u8; 32]>> {
-    Ok(store
-        .sync_secret(RECOVERY_PUBLIC)?
-        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
 }
 
 /// Team keys held, as keys.
@@ -301,7 +440,7 @@ mod tests {
             epoch: 3,
         })
         .unwrap();
-        let wrapped = wrap_to(&key, org, &recovery.public_key()).unwrap();
+        let wrapped = wrap(&key, org, &recovery.public_key()).unwrap();
         // Typed back with extra spaces and a line break, as someone copying from paper would.
         let typed = words.split_whitespace().collect::<Vec<_>>().join("  \n ");
         let again = RecoveryKey::from_words(&typed).unwrap();

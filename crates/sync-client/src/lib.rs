@@ -11,9 +11,12 @@ mod engine;
 mod error;
 mod identity;
 mod transport;
+mod trust;
 
-pub use admin::{Revoked, approve, devices, invite, revoke, rotate_team_keys, share_keys_with};
+pub use admin::{
+    Revoked, approve, devices, invite, make_statement, revoke, rotate_team_keys, share_keys_with,
+};
 pub use engine::{Phase, Progress, SyncReport, fetch_only, sync_now, sync_with_progress};
 pub use error::{Result, SyncError};
 pub use identity::{Enrolled, RecoveryKey, enroll};
-pub use transport::{Options, Retry};
+pub use transport::{Cancel, Options, Retry, check_address, remote_text};

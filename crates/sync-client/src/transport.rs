@@ -1,10 +1,18 @@
 //! Signed HTTP to the sync service, with retries. Every attempt is signed afresh (a new nonce
 //! and time), so a retry is never refused as a replay; re-sending is always safe because the
 //! service treats a repeated push as a duplicate.
+//!
+//! Everything the service answers is untrusted input: its error texts are shown only after
+//! control characters are removed and the length is capped ([`remote_text`]), a 401 that says
+//! "revoked" is a claim to check against the trust log (never a reason to wipe anything), and
+//! plain `http://` is accepted only for a service on this machine. A sync can be stopped from
+//! another thread ([`Cancel`]): between requests, during a retry's wait, and during a request
+//! (which is then abandoned), within a fraction of a second.
 
 use crate::error::{Result, SyncError};
 use backon::{BlockingRetryable, ExponentialBuilder};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 use wardside_sync::keys::DeviceSigningKey;
@@ -28,8 +36,41 @@ impl Default for Retry {
     }
 }
 
+/// A flag another thread sets to stop a sync (the app locking). Cheap to clone; all clones
+/// share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Ready for the next sync.
+    pub fn reset(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// `Err(Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(SyncError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Knobs for a sync; the defaults suit a laptop on an office network.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub retry: Retry,
     /// Ops per pull page (the service caps it).
@@ -38,6 +79,8 @@ pub struct Options {
     pub push_batch: usize,
     /// Per request.
     pub timeout: Duration,
+    /// Stops the sync when set.
+    pub cancel: Cancel,
 }
 
 impl Default for Options {
@@ -47,6 +90,7 @@ impl Default for Options {
             page_size: 1000,
             push_batch: wardside_sync::protocol::MAX_PUSH_OPS,
             timeout: Duration::from_secs(60),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -64,9 +108,10 @@ impl Reply {
             .map_err(|_| SyncError::Protocol("a reply was not in the expected form".into()))
     }
 
+    /// The service's error text, made safe to show ([`remote_text`]).
     fn error_text(&self) -> String {
         serde_json::from_slice::<ErrorBody>(&self.body)
-            .map(|e| e.error)
+            .map(|e| remote_text(&e.error))
             .unwrap_or_else(|_| format!("HTTP {}", self.status))
     }
 
@@ -81,15 +126,41 @@ impl Reply {
     pub fn into_error(self) -> SyncError {
         let text = self.error_text();
         match self.status {
-            401 if text == REVOKED => SyncError::Revoked,
+            // Only a claim: the sync checks the trust log before believing it.
+            401 if text == REVOKED => SyncError::RevokedClaim,
             401 if text == NOT_APPROVED => SyncError::Pending(String::new()),
             _ => SyncError::Refused(text),
         }
     }
 }
 
-/// A failed attempt worth repeating: why, in a few words.
-struct Retryable(String);
+/// The longest text from the service ever shown.
+const MAX_REMOTE_TEXT: usize = 200;
+
+/// A string from the service (an error text, a device name) made safe to show on a terminal or
+/// a screen: control characters (escape sequences, bells, line breaks that fake a prompt) and
+/// Unicode direction overrides removed, at most 200 characters.
+pub fn remote_text(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .take(MAX_REMOTE_TEXT)
+        .collect();
+    if s.chars().count() > MAX_REMOTE_TEXT {
+        out.push('…');
+    }
+    out
+}
+
+/// Why an attempt failed.
+enum Failure {
+    /// Worth repeating: why, in a few words.
+    Retry(String),
+    Cancelled,
+}
 
 pub(crate) struct Transport {
     http: reqwest::blocking::Client,
@@ -98,6 +169,7 @@ pub(crate) struct Transport {
     device: Uuid,
     key: DeviceSigningKey,
     retry: Retry,
+    cancel: Cancel,
     /// The service's clock minus ours, from its `Date` header: requests are signed on its time,
     /// so a laptop whose clock is a year out can still sync.
     offset_ms: AtomicI64,
@@ -131,14 +203,37 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Whether a service address may be used: `https://` anywhere, plain `http://` only on this
+/// machine (a loopback address or `localhost`), where no network sees it.
+pub fn check_address(address: &str) -> Result<()> {
+    let refuse = || {
+        SyncError::Refused(
+            "the service address must start with https:// (plain http:// only for a service on this machine)".into(),
+        )
+    };
+    let url = reqwest::Url::parse(address.trim()).map_err(|_| refuse())?;
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" => {
+            let host = url.host_str().unwrap_or_default();
+            let ip = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>();
+            match ip {
+                Ok(ip) if ip.is_loopback() => Ok(()),
+                Err(_) if host.eq_ignore_ascii_case("localhost") => Ok(()),
+                _ => Err(refuse()),
+            }
+        }
+        _ => Err(refuse()),
+    }
+}
+
 impl Transport {
     pub fn new(base: &str, device: Uuid, key: DeviceSigningKey, opts: &Options) -> Result<Self> {
-        let base = base.trim_end_matches('/').to_owned();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(SyncError::Refused(
-                "the server address must start with https:// (or http:// for a service on this machine)".into(),
-            ));
-        }
+        let base = base.trim().trim_end_matches('/').to_owned();
+        check_address(&base)?;
         let http = shared_client()?;
         Ok(Transport {
             http,
@@ -147,6 +242,7 @@ impl Transport {
             device,
             key,
             retry: opts.retry,
+            cancel: opts.cancel.clone(),
             offset_ms: AtomicI64::new(0),
         })
     }
@@ -164,15 +260,11 @@ impl Transport {
         now_ms() + self.offset_ms.load(Ordering::Relaxed)
     }
 
-    fn learn_clock(&self, resp: &reqwest::blocking::Response) {
-        let date = resp
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(httpdate_ms);
-        if let Some(server) = date {
-            self.offset_ms.store(server - now_ms(), Ordering::Relaxed);
-        }
+    /// The service's `Date`: requests are signed on its clock (they go to it alone). Its word
+    /// on the time goes no further than that (the store bounds what it adopts for stamping).
+    fn learn_clock(&self, server_ms: i64) {
+        self.offset_ms
+            .store(server_ms.saturating_sub(now_ms()), Ordering::Relaxed);
     }
 
     /// Ask the service's time without signing (once per sync, before anything signed).
@@ -193,9 +285,49 @@ impl Transport {
         self.send("POST", path, Some(body), false)
     }
 
+    /// One exchange, abandoned (within a tenth of a second) if the sync is cancelled meanwhile:
+    /// the request runs on a thread of its own, which finishes or times out by itself.
+    fn exchange(
+        &self,
+        req: reqwest::blocking::RequestBuilder,
+    ) -> std::result::Result<(u16, Option<i64>, Vec<u8>), Failure> {
+        let run = move || -> std::result::Result<(u16, Option<i64>, Vec<u8>), String> {
+            let resp = req.send().map_err(|e| describe(&e))?;
+            let date = resp
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(httpdate_ms);
+            let status = resp.status().as_u16();
+            let body = resp.bytes().map_err(|e| describe(&e))?.to_vec();
+            Ok((status, date, body))
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("wardside-sync-request".into())
+            .spawn(move || {
+                let _ = tx.send(run());
+            })
+            .map_err(|_| Failure::Retry("could not start a request".into()))?;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(Failure::Cancelled);
+            }
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(r) => return r.map_err(Failure::Retry),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => return Err(Failure::Retry("the request stopped".into())),
+            }
+        }
+    }
+
     fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>, signed: bool) -> Result<Reply> {
+        self.cancel.check()?;
         let body = body.unwrap_or_default();
-        let attempt = || -> std::result::Result<Reply, Retryable> {
+        let attempt = || -> std::result::Result<Reply, Failure> {
+            if self.cancel.is_cancelled() {
+                return Err(Failure::Cancelled);
+            }
             let url = format!("{}{}", self.base, path);
             let mut req = match method {
                 "POST" => self
@@ -220,16 +352,16 @@ impl Transport {
                     .header(header::NONCE, h.nonce)
                     .header(header::SIGNATURE, h.signature);
             }
-            let resp = req.send().map_err(|e| Retryable(describe(&e)))?;
-            self.learn_clock(&resp);
-            let status = resp.status().as_u16();
-            let body = resp.bytes().map_err(|e| Retryable(describe(&e)))?.to_vec();
+            let (status, date, body) = self.exchange(req)?;
+            if let Some(server) = date {
+                self.learn_clock(server);
+            }
             let reply = Reply { status, body };
             match status {
-                408 | 429 | 500..=599 => Err(Retryable(format!("HTTP {status}"))),
+                408 | 429 | 500..=599 => Err(Failure::Retry(format!("HTTP {status}"))),
                 // Our clock was too far out for the first request: the Date header has put it right.
                 401 if reply.error_text().contains("window") => {
-                    Err(Retryable("clock corrected".into()))
+                    Err(Failure::Retry("clock corrected".into()))
                 }
                 _ => Ok(reply),
             }
@@ -239,18 +371,35 @@ impl Transport {
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.attempts)
             .with_jitter();
+        let cancel = self.cancel.clone();
         attempt
             .retry(backoff)
-            .sleep(std::thread::sleep)
-            .notify(|Retryable(why), after| {
-                tracing::info!(
-                    why,
-                    after_ms = after.as_millis() as u64,
-                    "sync request retried"
-                );
+            // A wait between attempts is cut short by a cancel (the next attempt then stops).
+            .sleep(move |d: Duration| {
+                let until = std::time::Instant::now() + d;
+                while !cancel.is_cancelled() {
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(Duration::from_millis(50)));
+                }
+            })
+            .when(|f| matches!(f, Failure::Retry(_)))
+            .notify(|f, after| {
+                if let Failure::Retry(why) = f {
+                    tracing::info!(
+                        why,
+                        after_ms = after.as_millis() as u64,
+                        "sync request retried"
+                    );
+                }
             })
             .call()
-            .map_err(|Retryable(why)| SyncError::Unreachable(why))
+            .map_err(|f| match f {
+                Failure::Retry(why) => SyncError::Unreachable(why),
+                Failure::Cancelled => SyncError::Cancelled,
+            })
     }
 }
 
@@ -276,7 +425,79 @@ fn httpdate_ms(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn plain_http_is_only_for_this_machine() {
+        for ok in [
+            "https://sync.example.org",
+            "https://10.0.0.5:8443/",
+            "http://127.0.0.1:8740",
+            "http://127.8.9.10",
+            "http://[::1]:8740",
+            "http://localhost:8740",
+        ] {
+            assert!(check_address(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://sync.example.org",
+            "http://10.0.0.5:8740",
+            "http://[::ffff:8.8.8.8]",
+            "http://127.0.0.1.evil.example",
+            "ftp://127.0.0.1",
+            "sync.example.org",
+            "",
+            "https://",
+        ] {
+            assert!(check_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_from_the_service_cannot_drive_the_terminal() {
+        let hostile = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nwardside: error: \u{202e}gnp.exe";
+        let shown = remote_text(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(!shown.contains('\u{202e}'));
+        assert!(shown.starts_with("ok[2J]0;pwned"));
+        let long = "x".repeat(5000);
+        assert_eq!(remote_text(&long).chars().count(), MAX_REMOTE_TEXT + 1);
+    }
+
+    #[test]
+    fn a_cancel_stops_a_stalled_request_within_a_second() {
+        // A listener that accepts and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _keep = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in listener.incoming().flatten() {
+                held.push(s);
+            }
+        });
+        let opts = Options::default();
+        let t = Transport::new(
+            &format!("http://{addr}"),
+            Uuid::new_v4(),
+            DeviceSigningKey::generate().unwrap(),
+            &opts,
+        )
+        .unwrap();
+        let cancel = opts.cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.cancel();
+        });
+        let started = std::time::Instant::now();
+        let r = t.get("/v1/heads");
+        assert!(matches!(r, Err(SyncError::Cancelled)), "{r:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn http_dates_parse() {

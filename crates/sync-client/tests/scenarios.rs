@@ -408,11 +408,12 @@ fn s12_a_cloned_device_is_told_to_enrol_again_and_loses_nothing() {
         );
         assert!(matches!(c.try_sync().unwrap_err(), SyncError::ReEnrol));
         // Enrol again with a new code: a new device id; the unsynced ops move to it.
-        let code = wardside_sync_client::invite(&admin.store, &opts()).unwrap();
+        let code = wardside_sync_client::invite(&mut admin.store, &opts()).unwrap();
         let e = wardside_sync_client::enroll(&mut c.store, &server.url, &code, "copy", &opts())
             .unwrap();
         assert_ne!(e.device_id, a.id());
-        wardside_sync_client::approve(&admin.store, e.device_id, &e.fingerprint, &opts()).unwrap();
+        wardside_sync_client::approve(&mut admin.store, e.device_id, &e.fingerprint, &opts())
+            .unwrap();
         c.sync();
         a.sync();
         admin.sync();
@@ -504,10 +505,11 @@ fn s15_ops_under_a_missing_key_are_held_then_applied() {
         let (_, case) = admin.client_with_case("Ned Example");
         admin.sync();
         c.sync();
-        // A new epoch that (for now) is not shared with C.
-        wardside_sync_client::rotate_team_keys(&admin.store, &[c.id()], &opts()).unwrap();
+        // A new epoch; its key does not reach C for now (the service withholds its grants).
+        wardside_sync_client::rotate_team_keys(&mut admin.store, &opts()).unwrap();
         let note = admin.note(case, "Sealed under epoch 2.");
         admin.sync();
+        server.fault("/v1/keys", Fault::EmptyKeys);
         let r = c.sync();
         assert_eq!(r.held, 2, "{r:?}");
         assert_eq!(c.store.sync_summary().unwrap().held, 2);
@@ -515,17 +517,35 @@ fn s15_ops_under_a_missing_key_are_held_then_applied() {
             c.store.op_ids().unwrap().len() == admin.store.op_ids().unwrap().len(),
             "held, not dropped"
         );
-        // C's own edits are still sealed under a key everyone has (epoch 1), never an unknown one.
+        // C's own edits are never sealed under the old key once an admin announced a new one:
+        // they wait, kept, and the sync says why.
         let mine = c.note(case, "Written on C.");
-        c.sync();
-        admin.sync();
-        assert_eq!(admin.text(mine), "Written on C.");
-        // The key arrives: the held ops apply.
-        wardside_sync_client::share_keys_with(&admin.store, c.id(), &opts()).unwrap();
+        server.fault("/v1/keys", Fault::EmptyKeys);
+        let r = c.sync();
+        assert_eq!(r.pushed, 0);
+        assert!(
+            r.problems.iter().any(|p| p.kind == "waiting-for-key"),
+            "{r:?}"
+        );
+        assert_eq!(c.store.unpushed_count().unwrap(), 2);
+        // The key arrives: the held ops apply and C's edits go, under epoch 2.
         let r = c.sync();
         assert_eq!(r.pulled, 2, "{r:?}");
+        assert!(r.problems.is_empty(), "{r:?}");
         assert_eq!(c.store.sync_summary().unwrap().held, 0);
         assert_eq!(c.text(note), "Sealed under epoch 2.");
+        admin.sync();
+        assert_eq!(admin.text(mine), "Written on C.");
+        assert!(
+            server
+                .pull_all(
+                    admin.store.sync_config().unwrap().unwrap().org_id,
+                    c.store.sync_config().unwrap().unwrap().teams[0]
+                )
+                .iter()
+                .filter(|o| o.envelope.routing.device_id == c.id())
+                .all(|o| o.envelope.routing.kid.epoch == 2)
+        );
         assert_converged(&[&admin, &c]);
     });
 }
@@ -539,7 +559,7 @@ fn s16_a_device_outside_the_team_gets_nothing_and_a_revoked_one_is_refused() {
         admin.note(case, "Team one only.");
         admin.sync();
         // An admin of another team of the same organisation.
-        let mut other = other_team_admin(server, &admin);
+        let mut other = other_team_admin(server, &mut admin);
         let r = other.sync();
         assert_eq!(r.pulled, 0, "no op of another team");
         assert!(
@@ -557,34 +577,65 @@ fn s16_a_device_outside_the_team_gets_nothing_and_a_revoked_one_is_refused() {
         );
         assert!(
             server
-                .wraps_for(org_id, other.id())
+                .grants_for(org_id, other.id())
                 .iter()
-                .all(|w| w.kid.team_id != team_one)
+                .all(|g| g.wrap.kid.team_id != team_one)
         );
         let b = &mut devs[0];
         b.sync();
-        wardside_sync_client::revoke(&admin.store, b.id(), &opts()).unwrap();
+        wardside_sync_client::revoke(&mut admin.store, b.id(), &opts()).unwrap();
         let err = b.try_sync().unwrap_err();
-        assert!(matches!(err, SyncError::Revoked), "{err}");
+        assert!(matches!(err, SyncError::Revoked { .. }), "{err}");
     });
 }
 
-fn other_team_admin(server: &TestServer, admin: &Dev) -> Dev {
-    let org = admin.store.sync_config().unwrap().unwrap().org_id;
+/// A device of another team of the same organisation: the admin announces a second team and
+/// approves the device into it only.
+fn other_team_admin(server: &TestServer, admin: &mut Dev) -> Dev {
+    use wardside_sync::trust::Body;
     let team = uuid::Uuid::new_v4();
-    let code = format!("TEAM2-{}", uuid::Uuid::new_v4().simple());
-    let rec = wardside_server::storage::EnrolmentCode {
-        code_hash: wardside_server::enrolment::code_hash(&code),
-        org_id: org,
-        admin: true,
-        teams: vec![team],
-        expires_ms: chrono::Utc::now().timestamp_millis() + 60_000,
-    };
-    server.add_code(rec);
+    wardside_sync_client::make_statement(
+        &mut admin.store,
+        Body::TeamEpoch {
+            team,
+            epoch: 1,
+            key_id: [42; 32],
+        },
+        &opts(),
+    )
+    .unwrap();
     let mut d = Dev::new("Team two");
+    let code = wardside_sync_client::invite(&mut admin.store, &opts()).unwrap();
     let e = wardside_sync_client::enroll(&mut d.store, &server.url, &code, "team two", &opts())
         .unwrap();
-    assert!(e.admin);
+    let listed = wardside_sync_client::devices(&mut admin.store, &opts())
+        .unwrap()
+        .into_iter()
+        .find(|x| x.device_id == e.device_id)
+        .unwrap();
+    let key = |s: &str| -> [u8; 32] {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    wardside_sync_client::make_statement(
+        &mut admin.store,
+        Body::Approve {
+            device: wardside_sync::trust::DeviceKeys {
+                device_id: e.device_id,
+                sign_key: key(&listed.sign_key),
+                box_key: key(&listed.box_key),
+            },
+            name: "team two".into(),
+            admin: false,
+            teams: vec![team],
+        },
+        &opts(),
+    )
+    .unwrap();
     d
 }
 
@@ -599,7 +650,7 @@ fn s17_revocation_rotates_the_team_key() {
         let old = admin.note(case, "Before the removal.");
         settle(&mut [&mut admin, &mut stays, &mut removed]);
         let old_keys = removed.store.team_keys().unwrap();
-        let r = wardside_sync_client::revoke(&admin.store, removed.id(), &opts()).unwrap();
+        let r = wardside_sync_client::revoke(&mut admin.store, removed.id(), &opts()).unwrap();
         assert_eq!(r.new_epochs[0].epoch, 2);
         let new = admin.note(case, "After the removal.");
         admin.sync();
@@ -608,8 +659,8 @@ fn s17_revocation_rotates_the_team_key() {
         let last = page.last().unwrap();
         assert_eq!(last.envelope.routing.kid.epoch, 2);
         // The service never wrapped epoch 2 to the removed device...
-        let wraps = server.wraps_for(org_id, removed.id());
-        assert!(wraps.iter().all(|w| w.kid.epoch == 1));
+        let grants = server.grants_for(org_id, removed.id());
+        assert!(grants.iter().all(|g| g.wrap.kid.epoch == 1));
         // ...and its old keys cannot open an epoch-2 op.
         let k = &old_keys[0];
         let key = wardside_sync::TeamKey::from_bytes(
@@ -640,7 +691,7 @@ fn s17_revocation_rotates_the_team_key() {
         // The removed device is refused and wipes the organisation's data.
         assert!(matches!(
             removed.try_sync().unwrap_err(),
-            SyncError::Revoked
+            SyncError::Revoked { kept: 0 }
         ));
         assert!(removed.store.op_ids().unwrap().is_empty());
         assert_eq!(removed.store.counts().unwrap(), (0, 0, 0));
@@ -767,7 +818,7 @@ fn s21_newer_schema_ops_are_held_and_replays_do_not_go_backwards() {
         a.set_ward(client, "New");
         a.sync();
         // A newer version writes an op this build does not know.
-        server.push_foreign_op(&a, 2, "attachment");
+        server.push_foreign_op(&mut a, 2, "attachment");
         let r = b.sync();
         assert_eq!(r.held, 1, "{r:?}");
         assert_eq!(b.store.held_ops().unwrap()[0].reason, "newer-schema");

@@ -129,7 +129,10 @@ pub fn token_hash(token: &[u8]) -> Vec<u8> {
 fn binding_key(typed: &str) -> hmac::Key {
     hmac::Key::new(
         hmac::HMAC_SHA256,
-        &sha256(&[b"wardside/root-binding-key/v1\n", normalise(typed).as_bytes()]),
+        &sha256(&[
+            b"wardside/root-binding-key/v1\n",
+            normalise(typed).as_bytes(),
+        ]),
     )
 }
 
@@ -184,7 +187,10 @@ pub fn fingerprint(sign_key: &[u8; 32], box_key: &[u8; 32]) -> String {
 
 /// The organisation's fingerprint: its id and root key, shown on every device of it.
 pub fn org_fingerprint(org_id: Uuid, root_key: &[u8; 32]) -> String {
-    fingerprint_of(b"wardside/org-fingerprint/v1", &[org_id.as_bytes(), root_key])
+    fingerprint_of(
+        b"wardside/org-fingerprint/v1",
+        &[org_id.as_bytes(), root_key],
+    )
 }
 
 /// Whether a fingerprint someone typed (any case, with or without dashes) is `actual`. (Not a
@@ -234,8 +240,14 @@ mod tests {
         let b = root_binding(&code, org, &root);
         assert!(check_root_binding(&code, org, &root, &b));
         assert!(check_root_binding(&code.to_lowercase(), org, &root, &b));
-        assert!(!check_root_binding(&code, org, &[4; 32], &b), "another root");
-        assert!(!check_root_binding(&code, Uuid::from_u128(8), &root, &b), "another org");
+        assert!(
+            !check_root_binding(&code, org, &[4; 32], &b),
+            "another root"
+        );
+        assert!(
+            !check_root_binding(&code, Uuid::from_u128(8), &root, &b),
+            "another org"
+        );
         let other = new_code(CodeKind::Invitation).unwrap();
         assert!(!check_root_binding(&other, org, &root, &b), "another code");
         // The token and its stored hash are neither the code nor the binding key.

@@ -204,6 +204,15 @@ fn signed_message(hash: &[u8]) -> Vec<u8> {
     [SIG_TAG, hash].concat()
 }
 
+/// A new random nonce for [`Envelope::seal_with_nonce`].
+pub fn new_nonce() -> Result<[u8; NONCE_LEN], SealError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    SystemRandom::new()
+        .fill(&mut nonce)
+        .map_err(|_| SealError::Random)?;
+    Ok(nonce)
+}
+
 impl Envelope {
     /// Seal `content` (the op's kind, field and payload, serialised by the caller) for the
     /// team, and sign it as `device`.
@@ -213,11 +222,7 @@ impl Envelope {
         team_key: &TeamKey,
         device: &DeviceSigningKey,
     ) -> Result<Envelope, SealError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| SealError::Random)?;
-        Self::seal_with_nonce(routing, content, team_key, device, nonce)
+        Self::seal_with_nonce(routing, content, team_key, device, new_nonce()?)
     }
 
     /// Seal again exactly what was sealed before (the same routing, content and nonce give the

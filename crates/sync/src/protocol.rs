@@ -388,7 +388,9 @@ pub fn verify_request(
     if !nonce_is_well_formed(&headers.nonce) {
         return Err(RequestAuthError::Unsigned);
     }
-    if server_time_ms.saturating_sub(time).unsigned_abs() > (REQUEST_WINDOW_SECS * 1000).unsigned_abs() {
+    if server_time_ms.saturating_sub(time).unsigned_abs()
+        > (REQUEST_WINDOW_SECS * 1000).unsigned_abs()
+    {
         return Err(RequestAuthError::OutsideWindow);
     }
     let sig = base64::engine::general_purpose::STANDARD

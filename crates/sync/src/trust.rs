@@ -347,7 +347,9 @@ pub enum TrustError {
 pub enum Membership {
     Active,
     /// Left (or revoked): its ops in this team up to this chain sequence stand, later ones not.
-    Ended { through: u64 },
+    Ended {
+        through: u64,
+    },
 }
 
 /// A device as the log describes it.
@@ -429,7 +431,10 @@ impl TrustState {
             return Err(TrustError::OtherOrganisation { seq: s.seq });
         }
         if s.seq != 1 {
-            return Err(TrustError::OutOfOrder { head: 0, got: s.seq });
+            return Err(TrustError::OutOfOrder {
+                head: 0,
+                got: s.seq,
+            });
         }
         if s.prev != [0; 32] {
             return Err(TrustError::BrokenLink { seq: 1 });
@@ -488,7 +493,9 @@ impl TrustState {
         org_id: Uuid,
         pinned_root: &[u8; 32],
     ) -> Result<TrustState, TrustError> {
-        let (first, rest) = log.split_first().ok_or(TrustError::OutOfOrder { head: 0, got: 0 })?;
+        let (first, rest) = log
+            .split_first()
+            .ok_or(TrustError::OutOfOrder { head: 0, got: 0 })?;
         let mut state = TrustState::genesis(first, org_id, pinned_root)?;
         for s in rest {
             state.apply(s)?;
@@ -627,7 +634,10 @@ impl TrustState {
                 if *key_id == [0; 32] {
                     return refuse("a key id cannot be empty");
                 }
-                next.epochs.entry(*team).or_default().insert(*epoch, *key_id);
+                next.epochs
+                    .entry(*team)
+                    .or_default()
+                    .insert(*epoch, *key_id);
             }
         }
         if !next.devices.values().any(|d| d.admin && !d.revoked) {

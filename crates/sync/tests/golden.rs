@@ -9,8 +9,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use uuid::Uuid;
 use std::collections::BTreeMap;
+use uuid::Uuid;
 use wardside_sync::envelope::ChainLink;
 use wardside_sync::trust::{
     Body, DeviceKeys, KeyGrant, Sender, SignedStatement, Statement, TrustState, key_id,
@@ -171,13 +171,16 @@ fn make_v2() -> GoldenV2 {
             cutoffs: BTreeMap::from([(team, 4)]),
         },
     ] {
-        let s = state.next(Uuid::from_u128(1), 1_767_225_600_000, body).sign(&root);
+        let s = state
+            .next(Uuid::from_u128(1), 1_767_225_600_000, body)
+            .sign(&root);
         state.apply(&s).unwrap();
         log.push(s);
     }
     let w = wrap(&key, Uuid::from_u128(2), &laptop_box.public_key()).unwrap();
     let grant = KeyGrant::sign(org, w, &key, Uuid::from_u128(1), &root);
-    let plaintext = r#"{"kind":"note-version","payload":{"body":"Golden chained note"},"actor":"Ceri"}"#;
+    let plaintext =
+        r#"{"kind":"note-version","payload":{"body":"Golden chained note"},"actor":"Ceri"}"#;
     let envelope = Envelope::seal(
         Routing {
             org_id: org,
@@ -220,7 +223,9 @@ fn b32(s: &str) -> [u8; 32] {
 
 #[test]
 fn version_2_chained_ops_trust_logs_and_key_grants_still_verify() {
-    if std::env::var_os("WARDSIDE_WRITE_GOLDEN").is_some() && !std::path::Path::new(PATH_V2).exists() {
+    if std::env::var_os("WARDSIDE_WRITE_GOLDEN").is_some()
+        && !std::path::Path::new(PATH_V2).exists()
+    {
         std::fs::write(PATH_V2, serde_json::to_string_pretty(&make_v2()).unwrap()).unwrap();
     }
     let g: GoldenV2 = serde_json::from_str(&std::fs::read_to_string(PATH_V2).unwrap()).unwrap();

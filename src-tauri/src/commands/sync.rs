@@ -6,7 +6,7 @@ use crate::session::Session;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use wardside_domain::ActivityId;
-use wardside_store::sync::{InboxItem, NoteConflict, SyncConfig, SyncSummary};
+use wardside_store::sync::{InboxItem, NoteConflict, SyncConfig, SyncProblem, SyncSummary};
 use wardside_sync_client as sync;
 use wardside_sync_client::{Options, Progress};
 
@@ -19,6 +19,8 @@ pub const STATUS_EVENT: &str = "sync-status";
 pub struct SyncView {
     pub summary: SyncSummary,
     pub config: Option<SyncConfig>,
+    /// What the last sync found wrong, by device and sequence.
+    pub problems: Vec<SyncProblem>,
 }
 
 pub fn view(session: &Session) -> Result<SyncView> {
@@ -26,6 +28,7 @@ pub fn view(session: &Session) -> Result<SyncView> {
         Ok(SyncView {
             summary: s.sync_summary()?,
             config: s.sync_config()?,
+            problems: s.sync_problems()?,
         })
     })
 }
@@ -53,6 +56,8 @@ async fn off_runtime<R: Runtime, T: Send + 'static>(
 pub struct EnrolView {
     pub device_id: String,
     pub fingerprint: String,
+    /// The organisation's fingerprint, the same on every device of it.
+    pub org_fingerprint: String,
     pub status: &'static str,
     pub admin: bool,
     /// The organisation's recovery words: first admin only, shown once.
@@ -68,10 +73,17 @@ pub async fn sync_enroll<R: Runtime>(
 ) -> Result<EnrolView> {
     off_runtime(app, move |_, session| {
         session.with_store_sync(true, |s| {
-            let e = sync::enroll(s, &server, &code, &name, &Options::default())?;
+            let e = sync::enroll(
+                s,
+                &server,
+                &code,
+                &name,
+                &session.sync_options(Options::default()),
+            )?;
             Ok(EnrolView {
                 device_id: e.device_id.to_string(),
                 fingerprint: e.fingerprint,
+                org_fingerprint: e.org_fingerprint,
                 status: e.status.as_str(),
                 admin: e.admin,
                 recovery_words: e.recovery.map(|r| r.words().to_string()),
@@ -106,8 +118,9 @@ fn emit_progress<R: Runtime>(app: &AppHandle<R>, p: Progress) {
 #[tauri::command]
 pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Result<sync::SyncReport> {
     off_runtime(app, |app, session| {
+        let opts = session.sync_options(Options::default());
         session.with_store_sync(true, |s| {
-            sync::sync_with_progress(s, &Options::default(), &mut |p| emit_progress(app, p))
+            sync::sync_with_progress(s, &opts, &mut |p| emit_progress(app, p))
         })
     })
     .await
@@ -152,7 +165,8 @@ pub async fn sync_devices<R: Runtime>(
     app: AppHandle<R>,
 ) -> Result<Vec<wardside_sync::protocol::DeviceInfo>> {
     off_runtime(app, |_, session| {
-        session.with_store_sync(true, |s| sync::devices(s, &Options::default()))
+        let opts = session.sync_options(Options::default());
+        session.with_store_sync(true, |s| sync::devices(s, &opts))
     })
     .await
 }
@@ -160,7 +174,8 @@ pub async fn sync_devices<R: Runtime>(
 #[tauri::command]
 pub async fn sync_invite<R: Runtime>(app: AppHandle<R>) -> Result<String> {
     off_runtime(app, |_, session| {
-        session.with_store_sync(true, |s| sync::invite(s, &Options::default()))
+        let opts = session.sync_options(Options::default());
+        session.with_store_sync(true, |s| sync::invite(s, &opts))
     })
     .await
 }
@@ -172,9 +187,8 @@ pub async fn sync_approve<R: Runtime>(
     fingerprint: String,
 ) -> Result<()> {
     off_runtime(app, move |_, session| {
-        session.with_store_sync(true, |s| {
-            sync::approve(s, device, &fingerprint, &Options::default())
-        })
+        let opts = session.sync_options(Options::default());
+        session.with_store_sync(true, |s| sync::approve(s, device, &fingerprint, &opts))
     })
     .await
 }
@@ -182,9 +196,8 @@ pub async fn sync_approve<R: Runtime>(
 #[tauri::command]
 pub async fn sync_revoke<R: Runtime>(app: AppHandle<R>, device: uuid::Uuid) -> Result<()> {
     off_runtime(app, move |_, session| {
-        session.with_store_sync(true, |s| {
-            sync::revoke(s, device, &Options::default()).map(|_| ())
-        })
+        let opts = session.sync_options(Options::default());
+        session.with_store_sync(true, |s| sync::revoke(s, device, &opts).map(|_| ()))
     })
     .await
 }
@@ -216,6 +229,7 @@ pub fn spawn_background_sync<R: Runtime>(app: AppHandle<R>) {
                 if !enrolled {
                     continue;
                 }
+                let opts = session.sync_options(opts.clone());
                 let _ = session.with_store_sync(false, |s| {
                     sync::sync_with_progress(s, &opts, &mut |p| emit_progress(&app, p))
                 });

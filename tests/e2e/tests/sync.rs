@@ -75,7 +75,6 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     let (url, code) = service(sandbox.path());
     let driver = start_driver(&sandbox).unwrap();
     let c = launch(&driver).await.unwrap();
-    let opts = wardside_sync_client::Options::default();
 
     // ---- first run, then connect: the organisation's first laptop ----
     find(&c, "#first-run-title").await.unwrap();
@@ -112,7 +111,14 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     let u = url.clone();
     let (mut bea, bea_enrolled) = blocking(move || {
         let mut s = colleague(&dir, "bea");
-        let e = wardside_sync_client::enroll(&mut s, &u, &invite, "Bea's laptop", &opts).unwrap();
+        let e = wardside_sync_client::enroll(
+            &mut s,
+            &u,
+            &invite,
+            "Bea's laptop",
+            &wardside_sync_client::Options::default(),
+        )
+        .unwrap();
         (s, e)
     })
     .await;
@@ -130,8 +136,16 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     let u = url.clone();
     let (cai_store, bea_store, cai_enrolled, note) = blocking(move || {
         let mut cai = colleague(&dir, "cai");
-        let e = wardside_sync_client::enroll(&mut cai, &u, &invite, "Cai's laptop", &opts).unwrap();
-        wardside_sync_client::sync_now(&mut bea, &opts).unwrap();
+        let e = wardside_sync_client::enroll(
+            &mut cai,
+            &u,
+            &invite,
+            "Cai's laptop",
+            &wardside_sync_client::Options::default(),
+        )
+        .unwrap();
+        wardside_sync_client::sync_now(&mut bea, &wardside_sync_client::Options::default())
+            .unwrap();
         let note = bea
             .write(|w| {
                 let client = w.add_client(&wardside_domain::Client::named("Dafydd Rees"))?;
@@ -154,22 +168,26 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
                 )
             })
             .unwrap();
-        wardside_sync_client::sync_now(&mut bea, &opts).unwrap();
+        wardside_sync_client::sync_now(&mut bea, &wardside_sync_client::Options::default())
+            .unwrap();
         (cai, bea, e, note)
     })
     .await;
     approve_in_app(&c, &cai_enrolled).await;
     let (mut cai_store, mut bea_store) = (cai_store, bea_store);
     let (cai_store, bea_store) = blocking(move || {
-        wardside_sync_client::sync_now(&mut cai_store, &opts).unwrap();
+        wardside_sync_client::sync_now(&mut cai_store, &wardside_sync_client::Options::default())
+            .unwrap();
         bea_store
             .write(|w| w.amend_note(note, "Dafydd wants escorted leave on Fridays.\n", "detail"))
             .unwrap();
         cai_store
             .write(|w| w.amend_note(note, "Dafydd wants unescorted ground leave.\n", "detail"))
             .unwrap();
-        wardside_sync_client::sync_now(&mut bea_store, &opts).unwrap();
-        wardside_sync_client::sync_now(&mut cai_store, &opts).unwrap();
+        wardside_sync_client::sync_now(&mut bea_store, &wardside_sync_client::Options::default())
+            .unwrap();
+        wardside_sync_client::sync_now(&mut cai_store, &wardside_sync_client::Options::default())
+            .unwrap();
         (cai_store, bea_store)
     })
     .await;
@@ -204,7 +222,8 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
 
     let mut bea_store = bea_store;
     let history = blocking(move || {
-        wardside_sync_client::sync_now(&mut bea_store, &opts).unwrap();
+        wardside_sync_client::sync_now(&mut bea_store, &wardside_sync_client::Options::default())
+            .unwrap();
         let text = bea_store.note_text(note).unwrap();
         let h = bea_store.note_history(note).unwrap();
         drop(cai_store);

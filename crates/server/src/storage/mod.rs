@@ -1,5 +1,6 @@
 //! Storage behind one trait, so the SQLite and PostgreSQL backends answer the same test suite.
-//! The op log is append-only: `push` is the only method that writes, and it only inserts.
+//! The op log and the trust log are append-only: `push` and `append_statement` only insert (the
+//! latter also records what the statement does to the device table, in the same transaction).
 
 pub mod postgres;
 pub mod sqlite;
@@ -7,10 +8,11 @@ pub mod sqlite;
 use std::future::Future;
 use uuid::Uuid;
 use wardside_sync::Envelope;
+use wardside_sync::envelope::parse_hlc;
 use wardside_sync::protocol::{
-    Heads, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection, StoredOp,
+    DeviceHead, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection, StoredOp,
 };
-use wardside_sync::wrap::WrappedKey;
+use wardside_sync::trust::KeyGrant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -65,7 +67,7 @@ pub struct Device {
     pub teams: Vec<Uuid>,
 }
 
-/// A one-time enrolment code as stored (by its hash).
+/// A one-time enrolment code as stored (by the hash of its token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolmentCode {
     pub code_hash: Vec<u8>,
@@ -73,6 +75,37 @@ pub struct EnrolmentCode {
     pub admin: bool,
     pub teams: Vec<Uuid>,
     pub expires_ms: i64,
+    /// For an invitation: the organisation's root key and the binding its admin made.
+    pub root_key: Option<Vec<u8>>,
+    pub binding: Option<Vec<u8>>,
+}
+
+/// What a trust statement does to the service's device table (the service acts on the log so
+/// it stops serving a revoked device at once; devices check the log themselves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceChange {
+    None,
+    Approve {
+        device: Uuid,
+        admin: bool,
+        teams: Vec<Uuid>,
+    },
+    Update {
+        device: Uuid,
+        admin: bool,
+        teams: Vec<Uuid>,
+    },
+    Revoke {
+        device: Uuid,
+    },
+}
+
+/// The answer to [`Storage::append_statement`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    Yes,
+    /// Another statement took that number first: the author must catch up and sign again.
+    SeqTaken,
 }
 
 pub(crate) fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
@@ -103,8 +136,41 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<PullResponse>> + Send;
 
-    /// The highest stored sequence per device, over the given teams.
-    fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> impl Future<Output = Result<Heads>> + Send;
+    /// What is stored per (device, team), over the given teams.
+    fn heads(
+        &self,
+        org_id: Uuid,
+        teams: Vec<Uuid>,
+    ) -> impl Future<Output = Result<Vec<DeviceHead>>> + Send;
+
+    /// The organisation's trust statements (JSON) numbered after `after`, in order, at most
+    /// `limit`.
+    fn trust_log(
+        &self,
+        org_id: Uuid,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// Append statement `seq` (checked by the caller against the log) and make its change to
+    /// the device table, in one transaction.
+    fn append_statement(
+        &self,
+        org_id: Uuid,
+        seq: u64,
+        json: String,
+        change: DeviceChange,
+    ) -> impl Future<Output = Result<Appended>> + Send;
+
+    /// Use a request nonce once: `true` if it was not seen before (it is kept until
+    /// `expires_ms`; expired ones are forgotten).
+    fn use_nonce(
+        &self,
+        device: Uuid,
+        nonce: String,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     fn create_org(&self, id: Uuid, name: String) -> impl Future<Output = Result<()>> + Send;
 
@@ -125,27 +191,20 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<EnrolmentCode>>> + Send;
 
-    /// Keep wrapped team keys. A wrap already stored for the same (team, epoch, recipient) is
+    /// Keep signed key grants. A grant already stored for the same (team, epoch, recipient) is
     /// kept as it is (keys of an epoch never change), so re-sending is safe.
-    fn add_key_wraps(
+    fn add_key_grants(
         &self,
         org_id: Uuid,
-        wraps: Vec<WrappedKey>,
+        grants: Vec<KeyGrant>,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Every wrap addressed to `recipient` in the organisation.
-    fn key_wraps_for(
+    /// Every grant addressed to `recipient` in the organisation.
+    fn key_grants_for(
         &self,
         org_id: Uuid,
         recipient: Uuid,
-    ) -> impl Future<Output = Result<Vec<WrappedKey>>> + Send;
-
-    /// The one update outside the append-only log: approving or revoking a device.
-    fn set_device_status(
-        &self,
-        id: Uuid,
-        status: DeviceStatus,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    ) -> impl Future<Output = Result<Vec<KeyGrant>>> + Send;
 }
 
 /// What to do with one pushed op, given what is stored for its device: the rule every backend
@@ -157,40 +216,71 @@ pub enum Decision {
     Reject(Rejection),
 }
 
+/// The last link stored of a device's chain in a team: its chain sequence (0 for none) and the
+/// content hash of that op.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainTip {
+    pub seq: u64,
+    pub hash: Option<Vec<u8>>,
+}
+
 /// `stored` is the op already at `(device, seq)` (its server cursor and content hash), if any;
-/// `last_seq` the device's highest stored sequence (0 for none). An op whose clock is more than
-/// a day ahead of the server's is refused so one bad laptop clock cannot win every merge.
+/// `last_seq` the device's highest stored sequence (0 for none); `tip` the last link of the
+/// device's chain in the op's team.
+///
+/// - The HLC must have its one exact form and name the device; an op whose clock is more than a
+///   day ahead of the server's is refused so one bad laptop clock cannot win every merge.
+/// - An op must carry a chain link that follows the tip (the next sequence, naming the tip's
+///   hash). An op at or below the tip that is not stored is a device giving back an op this
+///   service lost (a restore from backup): taken, and the devices check its links.
+/// - Sequences: the next one, or one this service lost (below the highest, not stored).
 pub fn decide(
     env: &Envelope,
     stored: Option<(i64, &[u8])>,
     last_seq: u64,
+    tip: &ChainTip,
     now_ms: i64,
 ) -> Decision {
-    let wall_ms = env
-        .routing
-        .hlc
-        .split('-')
-        .next()
-        .and_then(|w| w.parse::<i64>().ok());
-    match wall_ms {
-        None => return Decision::Reject(Rejection::BadEnvelope),
-        Some(w) if stored.is_none() && w > now_ms + MAX_CLOCK_AHEAD_MS => {
-            return Decision::Reject(Rejection::ClockAhead {
-                server_time_ms: now_ms,
-            });
-        }
-        Some(_) => {}
+    if !env.routing.hlc_is_exact() {
+        return Decision::Reject(Rejection::BadEnvelope);
+    }
+    let wall_ms = parse_hlc(&env.routing.hlc).map_or(u64::MAX, |(w, _, _)| w);
+    if stored.is_none()
+        && i64::try_from(wall_ms).map_or(true, |w| w > now_ms.saturating_add(MAX_CLOCK_AHEAD_MS))
+    {
+        return Decision::Reject(Rejection::ClockAhead {
+            server_time_ms: now_ms,
+        });
     }
     match stored {
         Some((server_seq, hash)) if hash == env.content_hash.as_slice() => {
-            Decision::Duplicate { server_seq }
+            return Decision::Duplicate { server_seq };
         }
-        Some(_) => Decision::Reject(Rejection::SeqConflict),
-        None if env.routing.device_seq == last_seq + 1 => Decision::Insert,
-        None => Decision::Reject(Rejection::Gap {
-            expected: last_seq + 1,
-        }),
+        Some(_) => return Decision::Reject(Rejection::SeqConflict),
+        None => {}
     }
+    let seq = env.routing.device_seq;
+    if seq == 0 || seq > last_seq + 1 {
+        return Decision::Reject(Rejection::Gap {
+            expected: last_seq + 1,
+        });
+    }
+    let Some(link) = &env.routing.chain else {
+        return Decision::Reject(Rejection::BadEnvelope);
+    };
+    let expected = tip.seq + 1;
+    if link.seq == expected {
+        let prev_ok = match &tip.hash {
+            Some(h) => h.as_slice() == link.prev,
+            None => tip.seq == 0 && link.prev == [0; 32],
+        };
+        if !prev_ok {
+            return Decision::Reject(Rejection::BadChain { expected });
+        }
+    } else if link.seq == 0 || link.seq > expected {
+        return Decision::Reject(Rejection::BadChain { expected });
+    }
+    Decision::Insert
 }
 
 /// The result line for a decision.

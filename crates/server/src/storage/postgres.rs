@@ -7,14 +7,14 @@
 //! organisation first: within an organisation, cursors commit in order.
 
 use super::{
-    Decision, Device, DeviceStatus, EnrolmentCode, Result, Storage, StorageError, decide, key32,
-    page, result_of,
+    Appended, ChainTip, Decision, Device, DeviceChange, DeviceStatus, EnrolmentCode, Result,
+    Storage, StorageError, decide, key32, page, result_of,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use uuid::Uuid;
 use wardside_sync::Envelope;
-use wardside_sync::protocol::{Heads, PullResponse, PushResult, Rejection, StoredOp};
-use wardside_sync::wrap::WrappedKey;
+use wardside_sync::protocol::{DeviceHead, PullResponse, PushResult, Rejection, StoredOp};
+use wardside_sync::trust::KeyGrant;
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/server/postgres");
@@ -27,6 +27,7 @@ fn backend(e: impl std::fmt::Display) -> StorageError {
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: Pool,
+    nonce_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for PostgresStorage {
@@ -63,7 +64,10 @@ impl PostgresStorage {
             .run_async(client)
             .await
             .map_err(backend)?;
-        Ok(PostgresStorage { pool })
+        Ok(PostgresStorage {
+            pool,
+            nonce_calls: Default::default(),
+        })
     }
 }
 
@@ -94,10 +98,23 @@ impl Storage for PostgresStorage {
                 .await
                 .map_err(backend)?
                 .get(0);
+            let tip = tx
+                .query_opt(
+                    "SELECT chain_seq, chain_hash FROM device_head WHERE org_id = $1 AND team_id = $2 AND device_id = $3",
+                    &[&org_id, &r.team_id, &r.device_id],
+                )
+                .await
+                .map_err(backend)?
+                .map(|row| ChainTip {
+                    seq: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
+                    hash: row.get(1),
+                })
+                .unwrap_or_default();
             let mut decision = decide(
                 env,
                 stored.as_ref().map(|(s, h)| (*s, h.as_slice())),
                 u64::try_from(last_seq).unwrap_or(0),
+                &tip,
                 now_ms,
             );
             if decision == Decision::Insert
@@ -111,10 +128,11 @@ impl Storage for PostgresStorage {
             }
             let inserted = if decision == Decision::Insert {
                 let json = serde_json::to_string(env).map_err(backend)?;
+                let chain_seq = r.chain.map(|c| c.seq as i64);
                 let row = tx
                     .query_one(
-                        "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING server_seq",
+                        "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope, chain_seq)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING server_seq",
                         &[
                             &org_id,
                             &r.team_id,
@@ -124,14 +142,17 @@ impl Storage for PostgresStorage {
                             &r.op_id,
                             &env.content_hash,
                             &json,
+                            &chain_seq,
                         ],
                     )
                     .await
                     .map_err(backend)?;
                 tx.execute(
-                    "INSERT INTO device_head (org_id, team_id, device_id, max_seq, ops) VALUES ($1, $2, $3, $4, 1)
-                     ON CONFLICT (org_id, team_id, device_id) DO UPDATE SET max_seq = GREATEST(device_head.max_seq, excluded.max_seq), ops = device_head.ops + 1",
-                    &[&org_id, &r.team_id, &r.device_id, &seq],
+                    "INSERT INTO device_head (org_id, team_id, device_id, max_seq, ops, chain_seq, chain_hash) VALUES ($1, $2, $3, $4, 1, $5, $6)
+                     ON CONFLICT (org_id, team_id, device_id) DO UPDATE SET max_seq = GREATEST(device_head.max_seq, excluded.max_seq), ops = device_head.ops + 1,
+                       chain_hash = CASE WHEN excluded.chain_seq > device_head.chain_seq THEN excluded.chain_hash ELSE device_head.chain_hash END,
+                       chain_seq = GREATEST(device_head.chain_seq, excluded.chain_seq)",
+                    &[&org_id, &r.team_id, &r.device_id, &seq, &chain_seq.unwrap_or(0), &env.content_hash],
                 )
                 .await
                 .map_err(backend)?;
@@ -176,27 +197,127 @@ impl Storage for PostgresStorage {
         Ok(page(ops, limit, after, now_ms))
     }
 
-    async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Heads> {
+    async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Vec<DeviceHead>> {
         let client = self.pool.get().await.map_err(backend)?;
         let rows = client
             .query(
-                "SELECT device_id, max(max_seq)::BIGINT, sum(ops)::BIGINT FROM device_head
-                 WHERE org_id = $1 AND team_id = ANY($2) GROUP BY device_id",
+                "SELECT device_id, team_id, max_seq, ops, chain_seq FROM device_head
+                 WHERE org_id = $1 AND team_id = ANY($2) ORDER BY device_id, team_id",
                 &[&org_id, &teams],
             )
             .await
             .map_err(backend)?;
-        let mut heads = Heads::default();
-        for row in rows {
-            let device = row.get::<_, Uuid>(0);
-            heads
-                .devices
-                .insert(device, u64::try_from(row.get::<_, i64>(1)).unwrap_or(0));
-            heads
-                .counts
-                .insert(device, u64::try_from(row.get::<_, i64>(2)).unwrap_or(0));
+        Ok(rows
+            .iter()
+            .map(|row| DeviceHead {
+                device_id: row.get(0),
+                team_id: row.get(1),
+                max_seq: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+                ops: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
+                chain_seq: u64::try_from(row.get::<_, i64>(4)).unwrap_or(0),
+            })
+            .collect())
+    }
+
+    async fn trust_log(&self, org_id: Uuid, after: u64, limit: usize) -> Result<Vec<String>> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let rows = client
+            .query(
+                "SELECT statement FROM trust_statement WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[
+                    &org_id,
+                    &i64::try_from(after).unwrap_or(i64::MAX),
+                    &(limit as i64),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+    }
+
+    async fn append_statement(
+        &self,
+        org_id: Uuid,
+        seq: u64,
+        json: String,
+        change: DeviceChange,
+    ) -> Result<Appended> {
+        let mut client = self.pool.get().await.map_err(backend)?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let n = tx
+            .execute(
+                "INSERT INTO trust_statement (org_id, seq, statement) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&org_id, &i64::try_from(seq).map_err(backend)?, &json],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(Appended::SeqTaken);
         }
-        Ok(heads)
+        match change {
+            DeviceChange::None => {}
+            DeviceChange::Approve {
+                device,
+                admin,
+                teams,
+            }
+            | DeviceChange::Update {
+                device,
+                admin,
+                teams,
+            } => {
+                tx.execute(
+                    "UPDATE device SET status = 'approved', admin = $2, teams = $3 WHERE id = $1 AND org_id = $4",
+                    &[&device, &admin, &teams, &org_id],
+                )
+                .await
+                .map_err(backend)?;
+            }
+            DeviceChange::Revoke { device } => {
+                tx.execute(
+                    "UPDATE device SET status = 'revoked', admin = false WHERE id = $1 AND org_id = $2",
+                    &[&device, &org_id],
+                )
+                .await
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(Appended::Yes)
+    }
+
+    async fn use_nonce(
+        &self,
+        device: Uuid,
+        nonce: String,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let n = client
+            .execute(
+                "INSERT INTO request_nonce (device_id, nonce, expires_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (device_id, nonce) DO UPDATE SET expires_ms = excluded.expires_ms
+                 WHERE request_nonce.expires_ms < $4",
+                &[&device, &nonce, &expires_ms, &now_ms],
+            )
+            .await
+            .map_err(backend)?;
+        if self
+            .nonce_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % 256
+            == 0
+        {
+            client
+                .execute(
+                    "DELETE FROM request_nonce WHERE ctid IN (SELECT ctid FROM request_nonce WHERE expires_ms < $1 LIMIT 1000)",
+                    &[&now_ms],
+                )
+                .await
+                .map_err(backend)?;
+        }
+        Ok(n == 1)
     }
 
     async fn create_org(&self, id: Uuid, name: String) -> Result<()> {
@@ -254,24 +375,12 @@ impl Storage for PostgresStorage {
         rows.iter().map(device_of).collect()
     }
 
-    async fn set_device_status(&self, id: Uuid, status: DeviceStatus) -> Result<bool> {
-        let client = self.pool.get().await.map_err(backend)?;
-        let n = client
-            .execute(
-                "UPDATE device SET status = $2 WHERE id = $1",
-                &[&id, &status.as_str()],
-            )
-            .await
-            .map_err(backend)?;
-        Ok(n == 1)
-    }
-
     async fn add_enrolment_code(&self, c: EnrolmentCode) -> Result<()> {
         let client = self.pool.get().await.map_err(backend)?;
         client
             .execute(
-                "INSERT INTO enrolment_code (code_hash, org_id, admin, teams, expires_ms) VALUES ($1, $2, $3, $4, $5)",
-                &[&c.code_hash, &c.org_id, &c.admin, &c.teams, &c.expires_ms],
+                "INSERT INTO enrolment_code (code_hash, org_id, admin, teams, expires_ms, root_key, binding) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&c.code_hash, &c.org_id, &c.admin, &c.teams, &c.expires_ms, &c.root_key, &c.binding],
             )
             .await
             .map_err(backend)?;
@@ -288,7 +397,7 @@ impl Storage for PostgresStorage {
             .query_opt(
                 "UPDATE enrolment_code SET used_ms = $2
                  WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2
-                 RETURNING org_id, admin, teams, expires_ms",
+                 RETURNING org_id, admin, teams, expires_ms, root_key, binding",
                 &[&code_hash, &now_ms],
             )
             .await
@@ -299,16 +408,19 @@ impl Storage for PostgresStorage {
             admin: r.get(1),
             teams: r.get(2),
             expires_ms: r.get(3),
+            root_key: r.get(4),
+            binding: r.get(5),
         }))
     }
 
-    async fn add_key_wraps(&self, org_id: Uuid, wraps: Vec<WrappedKey>) -> Result<()> {
+    async fn add_key_grants(&self, org_id: Uuid, grants: Vec<KeyGrant>) -> Result<()> {
         let mut client = self.pool.get().await.map_err(backend)?;
         let tx = client.transaction().await.map_err(backend)?;
-        for w in &wraps {
-            let json = serde_json::to_string(w).map_err(backend)?;
+        for g in &grants {
+            let w = &g.wrap;
+            let json = serde_json::to_string(g).map_err(backend)?;
             tx.execute(
-                "INSERT INTO key_wrap (org_id, team_id, epoch, recipient, wrapped) VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO key_grant (org_id, team_id, epoch, recipient, grant_json) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT DO NOTHING",
                 &[&org_id, &w.kid.team_id, &i64::from(w.kid.epoch), &w.recipient, &json],
             )
@@ -318,11 +430,11 @@ impl Storage for PostgresStorage {
         tx.commit().await.map_err(backend)
     }
 
-    async fn key_wraps_for(&self, org_id: Uuid, recipient: Uuid) -> Result<Vec<WrappedKey>> {
+    async fn key_grants_for(&self, org_id: Uuid, recipient: Uuid) -> Result<Vec<KeyGrant>> {
         let client = self.pool.get().await.map_err(backend)?;
         let rows = client
             .query(
-                "SELECT wrapped FROM key_wrap WHERE org_id = $1 AND recipient = $2 ORDER BY team_id, epoch",
+                "SELECT grant_json FROM key_grant WHERE org_id = $1 AND recipient = $2 ORDER BY team_id, epoch",
                 &[&org_id, &recipient],
             )
             .await

@@ -2,8 +2,8 @@
 //! Each call runs on tokio's blocking pool, never on the async workers.
 
 use super::{
-    Decision, Device, DeviceStatus, EnrolmentCode, Result, Storage, StorageError, decide, key32,
-    page, result_of,
+    Appended, ChainTip, Decision, Device, DeviceChange, DeviceStatus, EnrolmentCode, Result,
+    Storage, StorageError, decide, key32, page, result_of,
 };
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 use wardside_sync::Envelope;
-use wardside_sync::protocol::{Heads, PullResponse, PushResult, Rejection, StoredOp};
-use wardside_sync::wrap::WrappedKey;
+use wardside_sync::protocol::{DeviceHead, PullResponse, PushResult, Rejection, StoredOp};
+use wardside_sync::trust::KeyGrant;
 
 static SQL: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/server/sqlite");
 
@@ -36,10 +36,14 @@ fn backend(e: impl std::fmt::Display) -> StorageError {
 }
 
 /// SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and pushes are
-/// short transactions.
+/// short transactions. Request nonces go through a second connection that does not wait for
+/// the disk on each commit (WAL with `synchronous = NORMAL`: a nonce survives the process
+/// stopping, as replay protection needs, without an fsync per request).
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
+    nonces: Arc<Mutex<Connection>>,
+    nonce_calls: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SqliteStorage {
@@ -55,8 +59,14 @@ impl SqliteStorage {
             ) => StorageError::NewerSchema,
             other => backend(other),
         })?;
+        let nonces = Connection::open(path).map_err(backend)?;
+        nonces
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            .map_err(backend)?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
+            nonces: Arc::new(Mutex::new(nonces)),
+            nonce_calls: Arc::default(),
         })
     }
 
@@ -105,10 +115,29 @@ impl Storage for SqliteStorage {
                     .prepare_cached("SELECT coalesce(max(device_seq), 0) FROM op WHERE device_id = ?1")
                     .and_then(|mut s| s.query_row([&device], |row| row.get(0)))
                     .map_err(backend)?;
+                let tip = tx
+                    .prepare_cached(
+                        "SELECT chain_seq, chain_hash FROM device_head WHERE org_id = ?1 AND team_id = ?2 AND device_id = ?3",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(
+                            params![org_id.to_string(), r.team_id.to_string(), device],
+                            |row| {
+                                Ok(ChainTip {
+                                    seq: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                                    hash: row.get(1)?,
+                                })
+                            },
+                        )
+                        .optional()
+                    })
+                    .map_err(backend)?
+                    .unwrap_or_default();
                 let mut decision = decide(
                     env,
                     stored.as_ref().map(|(seq, h)| (*seq, h.as_slice())),
                     u64::try_from(last_seq).unwrap_or(0),
+                    &tip,
                     now_ms,
                 );
                 // The op id is unique too: the same id under another key is a conflict.
@@ -121,10 +150,11 @@ impl Storage for SqliteStorage {
                         decision = Decision::Reject(Rejection::SeqConflict);
                     }
                 }
+                let chain_seq = r.chain.map(|c| c.seq as i64);
                 let inserted = if decision == Decision::Insert {
                     tx.prepare_cached(
-                        "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope, received_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope, received_at, chain_seq)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     )
                     .and_then(|mut s| {
                         s.execute(params![
@@ -136,21 +166,26 @@ impl Storage for SqliteStorage {
                             r.op_id.to_string(),
                             env.content_hash,
                             serde_json::to_string(env).unwrap_or_default(),
-                            received_at
+                            received_at,
+                            chain_seq
                         ])
                     })
                     .map_err(backend)?;
                     let seq = tx.last_insert_rowid();
                     tx.prepare_cached(
-                        "INSERT INTO device_head (org_id, team_id, device_id, max_seq, ops) VALUES (?1, ?2, ?3, ?4, 1)
-                         ON CONFLICT (org_id, team_id, device_id) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), ops = ops + 1",
+                        "INSERT INTO device_head (org_id, team_id, device_id, max_seq, ops, chain_seq, chain_hash) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)
+                         ON CONFLICT (org_id, team_id, device_id) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), ops = ops + 1,
+                           chain_hash = iif(excluded.chain_seq > chain_seq, excluded.chain_hash, chain_hash),
+                           chain_seq = max(chain_seq, excluded.chain_seq)",
                     )
                     .and_then(|mut s| {
                         s.execute(params![
                             org_id.to_string(),
                             r.team_id.to_string(),
                             r.device_id.to_string(),
-                            r.device_seq as i64
+                            r.device_seq as i64,
+                            chain_seq,
+                            env.content_hash
                         ])
                     })
                     .map_err(backend)?;
@@ -203,38 +238,149 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Heads> {
+    async fn heads(&self, org_id: Uuid, teams: Vec<Uuid>) -> Result<Vec<DeviceHead>> {
         self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT device_id, max(max_seq), sum(ops) FROM device_head
+                    "SELECT device_id, team_id, max_seq, ops, chain_seq FROM device_head
                      WHERE org_id = ?1 AND team_id IN (SELECT value FROM json_each(?2))
-                     GROUP BY device_id",
+                     ORDER BY device_id, team_id",
                 )
                 .map_err(backend)?;
             let rows = stmt
                 .query_map(params![org_id.to_string(), team_list(&teams)], |row| {
                     Ok((
                         row.get::<_, String>(0)?,
-                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(1)?,
                         row.get::<_, i64>(2)?,
+                        row.get::<_, i64>(3)?,
+                        row.get::<_, i64>(4)?,
                     ))
                 })
                 .map_err(backend)?;
-            let mut heads = Heads::default();
-            for row in rows {
-                let (device, seq, count) = row.map_err(backend)?;
-                let device: Uuid = device.parse().map_err(backend)?;
-                heads
-                    .devices
-                    .insert(device, u64::try_from(seq).unwrap_or(0));
-                heads
-                    .counts
-                    .insert(device, u64::try_from(count).unwrap_or(0));
-            }
-            Ok(heads)
+            rows.map(|row| {
+                let (device, team, max_seq, ops, chain_seq) = row.map_err(backend)?;
+                Ok(DeviceHead {
+                    device_id: device.parse().map_err(backend)?,
+                    team_id: team.parse().map_err(backend)?,
+                    max_seq: u64::try_from(max_seq).unwrap_or(0),
+                    ops: u64::try_from(ops).unwrap_or(0),
+                    chain_seq: u64::try_from(chain_seq).unwrap_or(0),
+                })
+            })
+            .collect()
         })
         .await
+    }
+
+    async fn trust_log(&self, org_id: Uuid, after: u64, limit: usize) -> Result<Vec<String>> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT statement FROM trust_statement WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        org_id.to_string(),
+                        i64::try_from(after).unwrap_or(i64::MAX),
+                        limit as i64
+                    ],
+                    |r| r.get::<_, String>(0),
+                )
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn append_statement(
+        &self,
+        org_id: Uuid,
+        seq: u64,
+        json: String,
+        change: DeviceChange,
+    ) -> Result<Appended> {
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let n = tx
+                .execute(
+                    "INSERT INTO trust_statement (org_id, seq, statement) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![org_id.to_string(), i64::try_from(seq).map_err(backend)?, json],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Ok(Appended::SeqTaken);
+            }
+            match change {
+                DeviceChange::None => {}
+                DeviceChange::Approve {
+                    device,
+                    admin,
+                    teams,
+                }
+                | DeviceChange::Update {
+                    device,
+                    admin,
+                    teams,
+                } => {
+                    tx.execute(
+                        "UPDATE device SET status = 'approved', admin = ?2, teams = ?3 WHERE id = ?1 AND org_id = ?4",
+                        params![device.to_string(), admin, team_list(&teams), org_id.to_string()],
+                    )
+                    .map_err(backend)?;
+                }
+                DeviceChange::Revoke { device } => {
+                    tx.execute(
+                        "UPDATE device SET status = 'revoked', admin = 0 WHERE id = ?1 AND org_id = ?2",
+                        params![device.to_string(), org_id.to_string()],
+                    )
+                    .map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)?;
+            Ok(Appended::Yes)
+        })
+        .await
+    }
+
+    async fn use_nonce(
+        &self,
+        device: Uuid,
+        nonce: String,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let conn = self.nonces.clone();
+        let calls = self
+            .nonce_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            // Forget expired nonces now and then (one request in 256), in small steps.
+            if calls % 256 == 0 {
+                conn.prepare_cached(
+                    "DELETE FROM request_nonce WHERE (device_id, nonce) IN
+                     (SELECT device_id, nonce FROM request_nonce WHERE expires_ms < ?1 LIMIT 1000)",
+                )
+                .and_then(|mut s| s.execute([now_ms]))
+                .map_err(backend)?;
+            }
+            let n = conn
+                .prepare_cached(
+                    "INSERT INTO request_nonce (device_id, nonce, expires_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (device_id, nonce) DO UPDATE SET expires_ms = excluded.expires_ms
+                     WHERE request_nonce.expires_ms < ?4",
+                )
+                .and_then(|mut s| s.execute(params![device.to_string(), nonce, expires_ms, now_ms]))
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+        .await
+        .map_err(backend)?
     }
 
     async fn create_org(&self, id: Uuid, name: String) -> Result<()> {
@@ -285,24 +431,11 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn set_device_status(&self, id: Uuid, status: DeviceStatus) -> Result<bool> {
-        self.run(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE device SET status = ?2 WHERE id = ?1",
-                    params![id.to_string(), status.as_str()],
-                )
-                .map_err(backend)?;
-            Ok(n == 1)
-        })
-        .await
-    }
-
     async fn add_enrolment_code(&self, c: EnrolmentCode) -> Result<()> {
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO enrolment_code (code_hash, org_id, admin, teams, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![c.code_hash, c.org_id.to_string(), c.admin, team_list(&c.teams), c.expires_ms],
+                "INSERT INTO enrolment_code (code_hash, org_id, admin, teams, expires_ms, root_key, binding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![c.code_hash, c.org_id.to_string(), c.admin, team_list(&c.teams), c.expires_ms, c.root_key, c.binding],
             )
             .map_err(backend)?;
             Ok(())
@@ -320,7 +453,7 @@ impl Storage for SqliteStorage {
                 .query_row(
                     "UPDATE enrolment_code SET used_ms = ?2
                      WHERE code_hash = ?1 AND used_ms IS NULL AND expires_ms > ?2
-                     RETURNING org_id, admin, teams, expires_ms",
+                     RETURNING org_id, admin, teams, expires_ms, root_key, binding",
                     params![code_hash, now_ms],
                     |r| {
                         Ok((
@@ -328,12 +461,14 @@ impl Storage for SqliteStorage {
                             r.get::<_, bool>(1)?,
                             r.get::<_, String>(2)?,
                             r.get::<_, i64>(3)?,
+                            r.get::<_, Option<Vec<u8>>>(4)?,
+                            r.get::<_, Option<Vec<u8>>>(5)?,
                         ))
                     },
                 )
                 .optional()
                 .map_err(backend)?;
-            row.map(|(org, admin, teams, expires_ms)| {
+            row.map(|(org, admin, teams, expires_ms, root_key, binding)| {
                 let teams: Vec<String> = serde_json::from_str(&teams).map_err(backend)?;
                 Ok(EnrolmentCode {
                     code_hash: code_hash.clone(),
@@ -344,6 +479,8 @@ impl Storage for SqliteStorage {
                         .map(|t| t.parse().map_err(backend))
                         .collect::<Result<_>>()?,
                     expires_ms,
+                    root_key,
+                    binding,
                 })
             })
             .transpose()
@@ -351,19 +488,20 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn add_key_wraps(&self, org_id: Uuid, wraps: Vec<WrappedKey>) -> Result<()> {
+    async fn add_key_grants(&self, org_id: Uuid, grants: Vec<KeyGrant>) -> Result<()> {
         self.run(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
-            for w in &wraps {
+            for g in &grants {
+                let w = &g.wrap;
                 tx.execute(
-                    "INSERT INTO key_wrap (org_id, team_id, epoch, recipient, wrapped) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO key_grant (org_id, team_id, epoch, recipient, grant_json) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT DO NOTHING",
                     params![
                         org_id.to_string(),
                         w.kid.team_id.to_string(),
                         w.kid.epoch,
                         w.recipient.to_string(),
-                        serde_json::to_string(w).map_err(backend)?
+                        serde_json::to_string(g).map_err(backend)?
                     ],
                 )
                 .map_err(backend)?;
@@ -373,11 +511,11 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn key_wraps_for(&self, org_id: Uuid, recipient: Uuid) -> Result<Vec<WrappedKey>> {
+    async fn key_grants_for(&self, org_id: Uuid, recipient: Uuid) -> Result<Vec<KeyGrant>> {
         self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT wrapped FROM key_wrap WHERE org_id = ?1 AND recipient = ?2 ORDER BY team_id, epoch",
+                    "SELECT grant_json FROM key_grant WHERE org_id = ?1 AND recipient = ?2 ORDER BY team_id, epoch",
                 )
                 .map_err(backend)?;
             let rows = stmt

@@ -45,6 +45,8 @@ pub enum Fault {
     TooLarge,
     /// Alter a pull page the way a compromised service might.
     Tamper(Tamper),
+    /// Answer `GET /v1/keys` with no grants (a service withholding a key).
+    EmptyKeys,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +143,11 @@ async fn fault_layer(
     }
     match fault {
         None => next.run(req).await,
+        Some(Fault::EmptyKeys) => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from("{\"grants\":[]}"))
+            .unwrap(),
         Some(Fault::TooLarge) => Response::builder()
             .status(413)
             .body(Body::from("{\"error\":\"injected\"}"))
@@ -367,10 +374,10 @@ impl TestServer {
         }
     }
 
-    pub fn wraps_for(&self, org: Uuid, device: Uuid) -> Vec<wardside_sync::wrap::WrappedKey> {
+    pub fn grants_for(&self, org: Uuid, device: Uuid) -> Vec<wardside_sync::trust::KeyGrant> {
         self.storage(
-            |s| self.rt.block_on(s.key_wraps_for(org, device)),
-            |s| self.rt.block_on(s.key_wraps_for(org, device)),
+            |s| self.rt.block_on(s.key_grants_for(org, device)),
+            |s| self.rt.block_on(s.key_grants_for(org, device)),
         )
         .unwrap()
     }
@@ -400,12 +407,13 @@ impl TestServer {
         Some(out.stdout)
     }
 
-    /// A device of a newer Wardside (another device of the same team) pushes one op with
-    /// `schema_v` about `entity`, sealed properly under the team's key.
-    pub fn push_foreign_op(&self, via: &Dev, schema_v: u32, entity: &str) {
+    /// A device of a newer Wardside (another device of the same team, approved by `admin`)
+    /// pushes one op with `schema_v` about `entity`, sealed properly under the team's key.
+    pub fn push_foreign_op(&self, admin: &mut Dev, schema_v: u32, entity: &str) {
+        use wardside_sync::envelope::{ChainLink, hlc_device_part};
         use wardside_sync::{DeviceSigningKey, Envelope, KeyId, Routing, TeamKey};
-        let config = via.store.sync_config().unwrap().unwrap();
-        let k = via
+        let config = admin.store.sync_config().unwrap().unwrap();
+        let k = admin
             .store
             .team_keys()
             .unwrap()
@@ -418,14 +426,15 @@ impl TestServer {
         };
         let key = TeamKey::from_bytes(kid, k.secret.as_slice().try_into().unwrap());
         let sk = DeviceSigningKey::generate().unwrap();
+        let boxs = wardside_sync::wrap::BoxSecret::generate().unwrap();
         let id = Uuid::new_v4();
         let device = wardside_server::storage::Device {
             id,
             org_id: config.org_id,
             name: "newer laptop".into(),
             sign_key: sk.public_key(),
-            box_key: [9; 32],
-            status: wardside_server::storage::DeviceStatus::Approved,
+            box_key: boxs.public_key(),
+            status: wardside_server::storage::DeviceStatus::Pending,
             admin: false,
             teams: vec![k.team],
         };
@@ -435,6 +444,9 @@ impl TestServer {
             |s| self.rt.block_on(s.add_device(d2)),
         )
         .unwrap();
+        // Approved by the admin, as any laptop is.
+        let fp = wardside_sync::codes::fingerprint(&sk.public_key(), &boxs.public_key());
+        wardside_sync_client::approve(&mut admin.store, id, &fp, &opts()).unwrap();
         let now = chrono::Utc::now().timestamp_millis();
         let env = Envelope::seal(
             Routing {
@@ -446,9 +458,13 @@ impl TestServer {
                 op_id: Uuid::new_v4(),
                 device_id: id,
                 device_seq: 1,
-                hlc: format!("{now:016}-0000-newer"),
+                hlc: format!("{now:016}-0000-{}", hlc_device_part(&id)),
                 kid,
                 schema_v,
+                chain: Some(ChainLink {
+                    seq: 1,
+                    prev: [0; 32],
+                }),
             },
             br#"{"kind":"attach","payload":{"size":1},"actor":"Someone"}"#,
             &key,
@@ -495,6 +511,7 @@ pub fn opts() -> Options {
         page_size: 1000,
         push_batch: 500,
         timeout: Duration::from_secs(20),
+        cancel: wardside_sync_client::Cancel::default(),
     }
 }
 
@@ -654,10 +671,10 @@ pub fn org(server: &TestServer, others: usize) -> (Dev, Vec<Dev>, Uuid) {
 /// Enrol a new device through the admin: invite, enrol, approve by fingerprint.
 pub fn join(server: &TestServer, admin: &mut Dev, name: &str) -> Dev {
     let mut d = Dev::new(name);
-    let code = wardside_sync_client::invite(&admin.store, &opts()).unwrap();
+    let code = wardside_sync_client::invite(&mut admin.store, &opts()).unwrap();
     let e = wardside_sync_client::enroll(&mut d.store, &server.url, &code, name, &opts()).unwrap();
     assert_eq!(e.status, wardside_sync::protocol::EnrolledStatus::Pending);
-    wardside_sync_client::approve(&admin.store, e.device_id, &e.fingerprint, &opts()).unwrap();
+    wardside_sync_client::approve(&mut admin.store, e.device_id, &e.fingerprint, &opts()).unwrap();
     d
 }
 

@@ -71,10 +71,7 @@ fn changing_any_routing_field_is_detected() {
         ("seq", Box::new(|r| r.device_seq = 43)),
         ("hlc", Box::new(|r| r.hlc.push('0'))),
         ("schema", Box::new(|r| r.schema_v = 2)),
-        (
-            "chain seq",
-            Box::new(|r| r.chain.as_mut().unwrap().seq = 8),
-        ),
+        ("chain seq", Box::new(|r| r.chain.as_mut().unwrap().seq = 8)),
         (
             "chain link",
             Box::new(|r| r.chain.as_mut().unwrap().prev = [9; 32]),
@@ -288,9 +285,11 @@ fn sealing_again_with_the_same_nonce_gives_the_same_bytes_and_a_new_nonce_does_n
     let device = DeviceSigningKey::generate().unwrap();
     let a = Envelope::seal(routing(), NOTE, &team_key(), &device).unwrap();
     let nonce: [u8; 12] = a.nonce.clone().try_into().unwrap();
-    let again =
-        Envelope::seal_with_nonce(routing(), NOTE, &team_key(), &device, nonce).unwrap();
-    assert_eq!(again, a, "re-sent byte for byte, so the chain link after it still holds");
+    let again = Envelope::seal_with_nonce(routing(), NOTE, &team_key(), &device, nonce).unwrap();
+    assert_eq!(
+        again, a,
+        "re-sent byte for byte, so the chain link after it still holds"
+    );
     let fresh = Envelope::seal(routing(), NOTE, &team_key(), &device).unwrap();
     assert_ne!(fresh.content_hash, a.content_hash);
 }
@@ -318,7 +317,7 @@ fn an_hlc_has_one_exact_form() {
     );
     assert!(routing().hlc_is_exact());
     for bad in [
-        "1764064800000-0000-0606060606060606",   // unpadded: sorts wrongly as text
+        "1764064800000-0000-0606060606060606", // unpadded: sorts wrongly as text
         "0001764064800000-00FF-0606060606060606", // upper-case counter
         "0001764064800000-0000-0606060606060606-x",
         "0001764064800000-0000-06060606060606",

@@ -309,7 +309,13 @@ fn a_key_is_used_only_if_an_admin_signed_its_wrap_and_it_is_the_announced_key() 
     let b = Dev::new(2);
     org.approve(&b, false);
     let good_wrap = wrap(&org.key, b.id, &b.boxs.public_key()).unwrap();
-    let grant = KeyGrant::sign(ORG, good_wrap.clone(), &org.key, org.root.id, &org.root.sign);
+    let grant = KeyGrant::sign(
+        ORG,
+        good_wrap.clone(),
+        &org.key,
+        org.root.id,
+        &org.root.sign,
+    );
     org.state.check_grant(&grant, b.id).unwrap();
     let key = unwrap(&grant.wrap, b.id, &b.boxs).unwrap();
     org.state.check_key(&key).unwrap();

@@ -1,0 +1,771 @@
+//! Ops from other devices coming in: each page applied in one transaction with its cursor,
+//! every op's place in its sender's hash chain checked, ops that cannot be applied yet (or must
+//! not be) held with their reason, never dropped.
+//!
+//! **Chains.** Each device's ops in a team are numbered from 1 and each names the content hash
+//! of the one before ([`ChainInfo`]). For every (device, team) the store keeps how far the chain
+//! is complete with every link checked, and the highest place seen. An op that continues the
+//! complete part extends it (and any ops already waiting after it); one further on waits in
+//! `chain_pending` (applied, since its sender signed it, but the gap before it is a problem until
+//! it is filled); one at a place already taken by another op is a fork, and one that names the
+//! wrong previous op a broken chain: both held, not applied, and reported.
+//!
+//! **One bad op never stops the rest.** A page is applied in one transaction; if an op cannot be
+//! applied (its content breaks a rule of the merge), the page is applied again with each op in
+//! a savepoint, and that op is held as `cannot-apply` with the reason, while the others apply.
+
+use super::{parse_uuid, sync_meta_set};
+use crate::clock::Hlc;
+use crate::error::{Result, StoreError};
+use crate::merge::{self, Effects, OpMeta};
+use crate::open::Store;
+use crate::write::{Entity, Op, OpKind};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+use super::OpContent;
+
+/// Where an op stands in its sender's chain in one team, as its signed envelope says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainInfo {
+    pub team_id: Uuid,
+    pub seq: u64,
+    /// The content hash of the sender's op `seq - 1` in the team.
+    pub prev: [u8; 32],
+    /// This op's content hash.
+    pub hash: [u8; 32],
+}
+
+/// An op from another device, its signature and chain link checked by the sync crate, opened.
+#[derive(Debug, Clone)]
+pub struct IncomingOp {
+    pub op_id: Uuid,
+    pub device_id: Uuid,
+    pub device_seq: u64,
+    pub hlc: String,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub schema_v: u32,
+    pub server_seq: i64,
+    pub content: Vec<u8>,
+    pub chain: ChainInfo,
+    /// The envelope as JSON, kept if the op has to be held after all (a fork, a broken chain,
+    /// content the merge refuses).
+    pub envelope: String,
+}
+
+/// An op received but not applied, kept sealed as it came, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldOp {
+    pub op_id: Uuid,
+    pub server_seq: i64,
+    pub device_id: Uuid,
+    pub device_seq: u64,
+    /// See [`HeldReason`].
+    pub reason: String,
+    /// The envelope as JSON.
+    pub envelope: String,
+    /// Its place in the sender's chain, when the sender's signature was checked (`None` for an
+    /// op that failed its checks or whose sender is not known: its claims prove nothing).
+    pub chain: Option<ChainInfo>,
+}
+
+/// Why an op is held. The first three resolve themselves (a key or an update arrives); the
+/// rest are problems a person is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldReason {
+    /// Sealed under a team key this device does not have yet.
+    NoKey,
+    /// Written by a newer Wardside.
+    NewerSchema,
+    /// From a device the trust log does not list yet.
+    UnknownDevice,
+    /// Its content hash, signature or encryption does not check: altered on the way.
+    Tampered,
+    /// Signed by its sender, but its HLC or content is not in the form every device writes.
+    Malformed,
+    /// Its sender sent it after its revocation (or after leaving the team) took effect.
+    AfterRevocation,
+    /// Its sender was never a member of the team it names.
+    NotMember,
+    /// Its sender signed another op at the same place of its chain (a copied laptop, or a
+    /// stolen key).
+    Forked,
+    /// It does not name the op before it in its sender's chain.
+    BrokenChain,
+    /// Its content broke a rule of the merge.
+    CannotApply,
+    /// It belongs to another organisation.
+    OtherOrganisation,
+}
+
+impl HeldReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldReason::NoKey => "no-key",
+            HeldReason::NewerSchema => "newer-schema",
+            HeldReason::UnknownDevice => "unknown-device",
+            HeldReason::Tampered => "tampered",
+            HeldReason::Malformed => "malformed",
+            HeldReason::AfterRevocation => "after-revocation",
+            HeldReason::NotMember => "not-member",
+            HeldReason::Forked => "forked",
+            HeldReason::BrokenChain => "broken-chain",
+            HeldReason::CannotApply => "cannot-apply",
+            HeldReason::OtherOrganisation => "other-organisation",
+        }
+    }
+
+    /// Held ops of these reasons were not proved to come from their claimed sender: kept as
+    /// evidence, up to [`MAX_UNPROVED_HELD`].
+    pub fn unproved(self) -> bool {
+        matches!(
+            self,
+            HeldReason::UnknownDevice
+                | HeldReason::Tampered
+                | HeldReason::NotMember
+                | HeldReason::AfterRevocation
+                | HeldReason::OtherOrganisation
+        )
+    }
+}
+
+/// The most held ops kept that were not proved to come from a device of the organisation
+/// (tampered, from unknown devices, after a revocation...), and their total size: a hostile
+/// service cannot fill the laptop's disk. More are counted, reported and not kept.
+pub const MAX_UNPROVED_HELD: i64 = 10_000;
+pub const MAX_UNPROVED_HELD_BYTES: i64 = 64 * 1024 * 1024;
+
+/// One of this device's own ops handed back by the service: its content hash, to confirm the
+/// service holds exactly what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnSeen {
+    pub op_id: Uuid,
+    pub hash: [u8; 32],
+}
+
+/// One page (or a few) from the service, applied in one transaction.
+#[derive(Debug, Default)]
+pub struct ReceivedPage {
+    pub ops: Vec<IncomingOp>,
+    pub held: Vec<HeldOp>,
+    /// Held ops that are in `ops` now (their key or sender arrived): no longer held.
+    pub released: Vec<Uuid>,
+    /// This device's own ops as the service handed them back.
+    pub own: Vec<OwnSeen>,
+    /// The cursor to save with the page; `None` leaves it.
+    pub cursor: Option<i64>,
+}
+
+/// What a page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageOutcome {
+    pub applied: usize,
+    pub duplicates: usize,
+    pub held: usize,
+    /// Unproved ops over the limit: counted, not kept.
+    pub not_kept: usize,
+    /// Own ops the service handed back altered.
+    pub own_altered: usize,
+    pub effects: Effects,
+}
+
+/// A chain as this device has it, while a page is applied.
+#[derive(Debug, Clone, Copy)]
+struct ChainState {
+    contiguous: u64,
+    hash: [u8; 32],
+    max_seq: u64,
+    dirty: bool,
+}
+
+enum Verdict {
+    Apply,
+    Hold(HeldReason),
+}
+
+struct Chains<'t, 'c> {
+    tx: &'t Transaction<'c>,
+    states: HashMap<(Uuid, Uuid), ChainState>,
+    now: String,
+}
+
+fn blob32(v: Vec<u8>) -> [u8; 32] {
+    v.try_into().unwrap_or([0; 32])
+}
+
+impl Chains<'_, '_> {
+    fn state(&mut self, device: Uuid, team: Uuid) -> Result<&mut ChainState> {
+        use std::collections::hash_map::Entry;
+        match self.states.entry((device, team)) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let row = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT contiguous, hash, max_seq FROM peer_chain WHERE device_id = ?1 AND team_id = ?2",
+                    )?
+                    .query_row(params![device.to_string(), team.to_string()], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?))
+                    })
+                    .optional()?;
+                let s = match row {
+                    Some((c, h, m)) => ChainState {
+                        contiguous: c.unsigned_abs(),
+                        hash: blob32(h),
+                        max_seq: m.unsigned_abs(),
+                        dirty: false,
+                    },
+                    None => ChainState {
+                        contiguous: 0,
+                        hash: [0; 32],
+                        max_seq: 0,
+                        dirty: false,
+                    },
+                };
+                Ok(e.insert(s))
+            }
+        }
+    }
+
+    /// Place an op (proved to be its sender's) in its chain.
+    fn place(&mut self, device: Uuid, link: &ChainInfo) -> Result<Verdict> {
+        let tx = self.tx;
+        let now = self.now.clone();
+        let (d, t) = (device.to_string(), link.team_id.to_string());
+        let s = self.state(device, link.team_id)?;
+        if link.seq == 0 || link.seq <= s.contiguous {
+            return Ok(Verdict::Hold(HeldReason::Forked));
+        }
+        if link.seq == s.contiguous + 1 {
+            if link.prev != s.hash {
+                return Ok(Verdict::Hold(HeldReason::BrokenChain));
+            }
+            s.contiguous = link.seq;
+            s.hash = link.hash;
+            s.max_seq = s.max_seq.max(link.seq);
+            s.dirty = true;
+            // Ops that were waiting after this one now join the complete part, link by link.
+            if s.max_seq > s.contiguous {
+                loop {
+                    let next = s.contiguous + 1;
+                    let waiting: Option<(Vec<u8>, Vec<u8>)> = tx
+                        .prepare_cached(
+                            "SELECT hash, prev FROM chain_pending WHERE device_id = ?1 AND team_id = ?2 AND seq = ?3",
+                        )?
+                        .query_row(params![d, t, next as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    let Some((hash, prev)) = waiting else { break };
+                    if blob32(prev) != s.hash {
+                        tx.prepare_cached(
+                            "INSERT INTO chain_break (device_id, team_id, seq, found_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                        )?
+                        .execute(params![d, t, next as i64, now])?;
+                        break;
+                    }
+                    tx.prepare_cached(
+                        "DELETE FROM chain_pending WHERE device_id = ?1 AND team_id = ?2 AND seq = ?3",
+                    )?
+                    .execute(params![d, t, next as i64])?;
+                    s.contiguous = next;
+                    s.hash = blob32(hash);
+                }
+            }
+            return Ok(Verdict::Apply);
+        }
+        // Ahead of a gap: its sender signed it, so it applies; the gap is reported until the
+        // ops before it arrive.
+        let taken = tx
+            .prepare_cached(
+                "SELECT 1 FROM chain_pending WHERE device_id = ?1 AND team_id = ?2 AND seq = ?3",
+            )?
+            .exists(params![d, t, link.seq as i64])?;
+        if taken {
+            return Ok(Verdict::Hold(HeldReason::Forked));
+        }
+        tx.prepare_cached(
+            "INSERT INTO chain_pending (device_id, team_id, seq, hash, prev) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![d, t, link.seq as i64, &link.hash[..], &link.prev[..]])?;
+        let s = self.state(device, link.team_id)?;
+        s.max_seq = s.max_seq.max(link.seq);
+        s.dirty = true;
+        Ok(Verdict::Apply)
+    }
+
+    fn save(self) -> Result<()> {
+        for ((device, team), s) in self.states {
+            if !s.dirty {
+                continue;
+            }
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO peer_chain (device_id, team_id, contiguous, hash, max_seq) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (device_id, team_id) DO UPDATE SET contiguous = excluded.contiguous, hash = excluded.hash, max_seq = excluded.max_seq",
+                )?
+                .execute(params![
+                    device.to_string(),
+                    team.to_string(),
+                    s.contiguous as i64,
+                    &s.hash[..],
+                    s.max_seq as i64
+                ])?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a failure applying one op is that op's fault (its content), rather than the store's
+/// (a full disk, an I/O error): only the first kind is held while the rest go on.
+fn op_at_fault(e: &StoreError) -> bool {
+    match e {
+        StoreError::Corrupt(_)
+        | StoreError::Invalid(_)
+        | StoreError::NotFound { .. }
+        | StoreError::Refused(_) => true,
+        StoreError::Database(e) => {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig)
+            ) || e.sqlite_error_code().is_none()
+        }
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Apply a page of received ops, hold what cannot (or must not) be applied, confirm this
+    /// device's own ops handed back, and save the cursor: all in one transaction, so a crash
+    /// leaves either the whole page or none of it.
+    pub fn receive(&mut self, page: ReceivedPage) -> Result<PageOutcome> {
+        match self.receive_with(&page, false) {
+            Err(e) if op_at_fault(&e) => self.receive_with(&page, true),
+            other => other,
+        }
+    }
+
+    fn receive_with(&mut self, page: &ReceivedPage, careful: bool) -> Result<PageOutcome> {
+        let this_device = self.device_id.clone();
+        let now = self.clock.now().to_rfc3339();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = PageOutcome::default();
+        let mut newest = Hlc::default();
+        let mut chains = Chains {
+            tx: &tx,
+            states: HashMap::new(),
+            now: now.clone(),
+        };
+        let mut held: Vec<HeldOp> = Vec::new();
+        for op in &page.ops {
+            let id = op.op_id.to_string();
+            let released = page.released.contains(&op.op_id);
+            if !released {
+                let known = tx
+                    .prepare_cached("SELECT 1 FROM op WHERE op_id = ?1")?
+                    .exists([&id])?
+                    || tx
+                        .prepare_cached("SELECT 1 FROM op_held WHERE op_id = ?1 AND verified = 1")?
+                        .exists([&id])?;
+                if known {
+                    out.duplicates += 1;
+                    continue;
+                }
+            }
+            // A held op whose sender was proved before has its place in the chain already.
+            let placed_before = released
+                && tx
+                    .prepare_cached("SELECT verified FROM op_held WHERE op_id = ?1")?
+                    .query_row([&id], |r| r.get::<_, bool>(0))
+                    .optional()?
+                    .unwrap_or(false);
+            if !placed_before {
+                if let Verdict::Hold(reason) = chains.place(op.device_id, &op.chain)? {
+                    held.push(held_from(op, reason)?);
+                    continue;
+                }
+            }
+            if careful {
+                tx.execute_batch("SAVEPOINT one_op")?;
+                match apply_one(&tx, op, &this_device, &now) {
+                    Ok(fx) => {
+                        tx.execute_batch("RELEASE one_op")?;
+                        out.effects += fx;
+                    }
+                    Err(e) if op_at_fault(&e) => {
+                        tx.execute_batch("ROLLBACK TO one_op; RELEASE one_op")?;
+                        held.push(held_from(op, HeldReason::CannotApply)?);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                out.effects += apply_one(&tx, op, &this_device, &now)?;
+            }
+            if let Some(h) = Hlc::decode(&op.hlc) {
+                newest = newest.max(h);
+            }
+            tx.prepare_cached("DELETE FROM op_held WHERE op_id = ?1")?
+                .execute([&id])?;
+            out.applied += 1;
+        }
+        for h in &page.held {
+            let id = h.op_id.to_string();
+            let known = tx
+                .prepare_cached("SELECT 1 FROM op WHERE op_id = ?1")?
+                .exists([&id])?
+                || tx
+                    .prepare_cached("SELECT 1 FROM op_held WHERE op_id = ?1 AND verified = 1")?
+                    .exists([&id])?;
+            if known {
+                out.duplicates += 1;
+                continue;
+            }
+            let mut h = h.clone();
+            // An op proved to be its sender's takes its place in the chain even while held
+            // (for want of a key, say); one that cannot take it is held for that instead.
+            if let Some(link) = &h.chain {
+                if let Verdict::Hold(r) = chains.place(h.device_id, link)? {
+                    h.reason = r.as_str().to_owned();
+                }
+            }
+            held.push(h);
+        }
+        chains.save()?;
+        for h in &held {
+            match keep_held(&tx, h)? {
+                Kept::Yes => out.held += 1,
+                Kept::Already => {}
+                Kept::OverLimit => out.not_kept += 1,
+            }
+        }
+        if out.not_kept > 0 {
+            let before: i64 = tx
+                .query_row(
+                    "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'held_not_kept'), 0)",
+                    [],
+                    |r| r.get(0),
+                )?;
+            sync_meta_set(
+                &tx,
+                "held_not_kept",
+                &(before + out.not_kept as i64).to_string(),
+            )?;
+        }
+        for own in &page.own {
+            let sealed: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT content_hash FROM own_seal WHERE op_id = ?1")?
+                .query_row([own.op_id.to_string()], |r| r.get(0))
+                .optional()?;
+            match sealed {
+                Some(h) if h.as_slice() == own.hash => {
+                    tx.prepare_cached(
+                        "UPDATE own_seal SET confirmed = 1 WHERE op_id = ?1 AND confirmed = 0",
+                    )?
+                    .execute([own.op_id.to_string()])?;
+                }
+                Some(_) => out.own_altered += 1,
+                None => {}
+            }
+        }
+        // Our clock moves past everything received, so our next edit wins over what we saw.
+        let ours = tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|s| Hlc::decode(&s))
+            .unwrap_or_default();
+        if newest > ours {
+            sync_meta_set(&tx, "hlc", &newest.encode(&this_device))?;
+        }
+        if let Some(c) = page.cursor {
+            sync_meta_set(&tx, "sync_cursor", &c.to_string())?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Ops held back, oldest first.
+    pub fn held_ops(&self) -> Result<Vec<HeldOp>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT op_id, server_seq, device_id, device_seq, reason, envelope, team_id, chain_seq, verified FROM op_held ORDER BY server_seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, bool>(8)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (
+                op_id,
+                server_seq,
+                device_id,
+                device_seq,
+                reason,
+                envelope,
+                team,
+                chain_seq,
+                verified,
+            ) = row?;
+            // The chain link itself is in the envelope; the sync crate reads it again there.
+            let _ = (team, chain_seq, verified);
+            Ok(HeldOp {
+                op_id: parse_uuid(&op_id)?,
+                server_seq,
+                device_id: parse_uuid(&device_id)?,
+                device_seq: u64::try_from(device_seq).unwrap_or(0),
+                reason,
+                envelope,
+                chain: None,
+            })
+        })
+        .collect()
+    }
+
+    /// Whether some other device's chain has a gap: a place seen further on than its complete
+    /// part reaches.
+    pub fn chain_gaps(&self) -> Result<Vec<ChainGap>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.device_id, p.team_id, p.contiguous, p.max_seq,
+                    (SELECT min(seq) FROM chain_pending c WHERE c.device_id = p.device_id AND c.team_id = p.team_id)
+             FROM peer_chain p WHERE p.max_seq > p.contiguous ORDER BY p.device_id, p.team_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (d, t, contiguous, max_seq, first_waiting) = row?;
+            let from = contiguous.unsigned_abs() + 1;
+            Ok(ChainGap {
+                device_id: parse_uuid(&d)?,
+                team_id: parse_uuid(&t)?,
+                from,
+                to: first_waiting.map_or(max_seq.unsigned_abs(), |w| {
+                    w.unsigned_abs().saturating_sub(1)
+                }),
+                highest_seen: max_seq.unsigned_abs(),
+            })
+        })
+        .collect()
+    }
+
+    /// How far each other device's chain in each team is complete here, and the highest place
+    /// seen: compared with what the service says it holds, to know whether to read again.
+    pub fn peer_chains(&self) -> Result<BTreeMap<(Uuid, Uuid), (u64, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT device_id, team_id, contiguous, max_seq FROM peer_chain")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (d, t, c, m) = row?;
+            out.insert(
+                (parse_uuid(&d)?, parse_uuid(&t)?),
+                (c.unsigned_abs(), m.unsigned_abs()),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A gap in another device's chain: places `from..=to` missing, `highest_seen` the furthest
+/// place received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainGap {
+    pub device_id: Uuid,
+    pub team_id: Uuid,
+    pub from: u64,
+    pub to: u64,
+    pub highest_seen: u64,
+}
+
+fn held_from(op: &IncomingOp, reason: HeldReason) -> Result<HeldOp> {
+    Ok(HeldOp {
+        op_id: op.op_id,
+        server_seq: op.server_seq,
+        device_id: op.device_id,
+        device_seq: op.device_seq,
+        reason: reason.as_str().to_owned(),
+        envelope: op.envelope.clone(),
+        chain: Some(op.chain),
+    })
+}
+
+enum Kept {
+    Yes,
+    Already,
+    OverLimit,
+}
+
+fn keep_held(tx: &Transaction<'_>, h: &HeldOp) -> Result<Kept> {
+    let unproved = h.chain.is_none();
+    if unproved {
+        let (n, bytes): (i64, i64) = tx
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(length(envelope)), 0) FROM op_held WHERE verified = 0",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if n >= MAX_UNPROVED_HELD || bytes + h.envelope.len() as i64 > MAX_UNPROVED_HELD_BYTES {
+            return Ok(Kept::OverLimit);
+        }
+    }
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO op_held (op_id, server_seq, device_id, device_seq, reason, envelope, team_id, chain_seq, verified)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (op_id) DO UPDATE SET reason = excluded.reason, envelope = excluded.envelope,
+               team_id = excluded.team_id, chain_seq = excluded.chain_seq, verified = excluded.verified
+             WHERE excluded.verified >= op_held.verified",
+        )?
+        .execute(params![
+            h.op_id.to_string(),
+            h.server_seq,
+            h.device_id.to_string(),
+            h.device_seq as i64,
+            h.reason,
+            h.envelope,
+            h.chain.map(|c| c.team_id.to_string()),
+            h.chain.map(|c| c.seq as i64),
+            !unproved
+        ])?;
+    Ok(if n == 1 { Kept::Yes } else { Kept::Already })
+}
+
+/// Apply one received op: its row in the log, the merge, its audit entry.
+fn apply_one(
+    tx: &Transaction<'_>,
+    op: &IncomingOp,
+    this_device: &str,
+    now: &str,
+) -> Result<Effects> {
+    let id = op.op_id.to_string();
+    let content: OpContent = serde_json::from_slice(&op.content)?;
+    let entity = Entity::parse(&op.entity)
+        .ok_or_else(|| StoreError::Corrupt("an op names an unknown entity".into()))?;
+    let kind = OpKind::parse(&content.kind)
+        .ok_or_else(|| StoreError::Corrupt("an op has an unknown kind".into()))?;
+    let device = op.device_id.to_string();
+    tx.prepare_cached(
+        "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v, server_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        id,
+        device,
+        op.device_seq as i64,
+        op.hlc,
+        entity.name(),
+        op.entity_id.to_string(),
+        kind.name(),
+        content.field,
+        serde_json::to_string(&content.payload)?,
+        op.schema_v,
+        op.server_seq
+    ])?;
+    let action = match kind {
+        OpKind::Set => "update",
+        OpKind::NoteVersion if content.payload.get("reason").is_some() => "amend",
+        OpKind::NoteVersion => "create",
+        other => other.name(),
+    };
+    let m = OpMeta {
+        op_id: &id,
+        hlc: &op.hlc,
+        device_id: &device,
+        local: false,
+        server_seq: Some(op.server_seq),
+        this_device,
+        now,
+    };
+    let applied = Op {
+        entity,
+        entity_id: op.entity_id,
+        kind,
+        field: content.field,
+        payload: content.payload,
+    };
+    let fx = merge::apply(tx, &applied, m)?;
+    let (client, case) = scope_of(tx, entity, op.entity_id)?;
+    tx.prepare_cached(
+        "INSERT INTO audit (at, device_id, actor, action, entity, entity_id, client_id, case_id, op_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        now,
+        device,
+        content.actor,
+        action,
+        entity.name(),
+        op.entity_id.to_string(),
+        client,
+        case,
+        id
+    ])?;
+    Ok(fx)
+}
+
+/// The client and case an entity belongs to, for the audit trail of a received op.
+fn scope_of(
+    tx: &rusqlite::Transaction<'_>,
+    entity: Entity,
+    id: Uuid,
+) -> Result<(Option<String>, Option<String>)> {
+    let key = id.to_string();
+    let case_of = |case: Option<String>| -> Result<(Option<String>, Option<String>)> {
+        let client = match &case {
+            Some(c) => tx
+                .prepare_cached("SELECT client_id FROM kase WHERE id = ?1")?
+                .query_row([c], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        Ok((client, case))
+    };
+    let col = |sql: &str| -> Result<Option<String>> {
+        Ok(tx
+            .prepare_cached(sql)?
+            .query_row([&key], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    };
+    match entity {
+        Entity::Client => Ok((Some(key.clone()), None)),
+        Entity::Case => case_of(Some(key.clone())),
+        Entity::Issue => case_of(col("SELECT case_id FROM issue WHERE id = ?1")?),
+        Entity::Safeguarding => case_of(col("SELECT case_id FROM safeguarding WHERE id = ?1")?),
+        Entity::Activity | Entity::Note => {
+            case_of(col("SELECT case_id FROM activity WHERE id = ?1")?)
+        }
+        Entity::LegalEvent => Ok((
+            col("SELECT client_id FROM legal_event WHERE id = ?1")?,
+            None,
+        )),
+        Entity::Relative => Ok((col("SELECT client_id FROM relative WHERE id = ?1")?, None)),
+        Entity::Consent => Ok((col("SELECT client_id FROM consent WHERE id = ?1")?, None)),
+        Entity::Referral => Ok((col("SELECT client_id FROM referral WHERE id = ?1")?, None)),
+        Entity::Team | Entity::Advocate => Ok((None, None)),
+    }
+}
