@@ -106,6 +106,38 @@ pub struct KdfParams {
     pub p: u32,
 }
 
+impl KdfParams {
+    /// The most memory a key file may ask for: 2 GiB, far above the default and any laptop's
+    /// sensible setting, well below what would exhaust one.
+    pub const MAX_M_KIB: u32 = 2 * 1024 * 1024;
+    /// The most passes a key file may ask for (the default is 3).
+    pub const MAX_T: u32 = 16;
+    /// The most lanes a key file may ask for (the default is 1). The same as [`Self::MAX_T`].
+    pub const MAX_P: u32 = Self::MAX_T;
+
+    /// Whether these are parameters Wardside would ever have written: Argon2's own minimums
+    /// (at least 8 KiB per lane, one pass, one lane) and the maxima above. Checked before the
+    /// KDF runs, because a key file edited to ask for terabytes or a billion passes would
+    /// otherwise hang or exhaust memory before the tag check could notice the edit.
+    pub fn check(&self) -> Result<(), String> {
+        let KdfParams { m_kib, t, p } = *self;
+        // p first: 8 * p must not overflow.
+        let ok = (1..=Self::MAX_P).contains(&p)
+            && (1..=Self::MAX_T).contains(&t)
+            && (8 * p..=Self::MAX_M_KIB).contains(&m_kib);
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "Argon2 parameters m = {m_kib} KiB, t = {t}, p = {p} are outside what Wardside \
+                 accepts: m from 8 KiB per lane to {} KiB, t and p from 1 to {}",
+                Self::MAX_M_KIB,
+                Self::MAX_T,
+            ))
+        }
+    }
+}
+
 impl Default for KdfParams {
     fn default() -> Self {
         KdfParams {
@@ -148,7 +180,10 @@ pub fn key_path(db: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Argon2id. Callers check `params` first ([`KdfParams::check`]) and say what was wrong; the
+/// check here only makes sure no path can run the KDF with unchecked parameters.
 fn derive(pass: &Passphrase, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
+    params.check().map_err(StoreError::Corrupt)?;
     let p = Params::new(params.m_kib, params.t, params.p, Some(32))
         .map_err(|e| StoreError::Corrupt(format!("KDF parameters: {e}")))?;
     let mut out = Zeroizing::new([0u8; 32]);
@@ -212,6 +247,9 @@ impl KeyFile {
                 ciphertext: String::new(),
             },
         };
+        params
+            .check()
+            .map_err(|reason| StoreError::Refused(format!("no key file was written: {reason}")))?;
         let kek = derive(pass, &salt, params)?;
         let key = LessSafeKey::new(
             UnboundKey::new(&AES_256_GCM, kek.as_ref()).map_err(|_| StoreError::Random)?,
@@ -248,12 +286,14 @@ impl KeyFile {
         if ct.len() != 32 + AES_256_GCM.tag_len() {
             return Err(corrupt("wrapped key has the wrong length"));
         }
-        if self.kdf.params.m_kib < 8 * self.kdf.params.p
-            || self.kdf.params.t == 0
-            || self.kdf.params.p == 0
-            || salt.len() < 8
-        {
-            return Err(corrupt("KDF parameters are out of range"));
+        // Before the KDF runs: the tag check would catch edited parameters, but only after
+        // Argon2 had spent whatever time and memory they ask for.
+        self.kdf
+            .params
+            .check()
+            .map_err(|reason| corrupt(&format!("{reason}; it was edited or corrupted")))?;
+        if salt.len() < 8 {
+            return Err(corrupt("the salt is too short"));
         }
         let kek = derive(pass, &salt, self.kdf.params)?;
         let key = LessSafeKey::new(
@@ -386,6 +426,42 @@ mod tests {
             kf.unwrap_key(&Passphrase::new("correct horse battery"), Path::new("k")),
             Err(StoreError::WrongPassphrase)
         ));
+    }
+
+    #[test]
+    fn argon2_parameters_are_bounded_and_every_setting_we_use_is_inside_the_bounds() {
+        let ok = |m_kib, t, p| KdfParams { m_kib, t, p }.check().is_ok();
+        // The default, the tests' cheap settings, the benchmark's, and the edges.
+        assert!(KdfParams::default().check().is_ok());
+        assert!(ok(64, 1, 1) && ok(256, 1, 1) && ok(1024, 1, 1));
+        assert!(ok(8, 1, 1) && ok(2 * 1024 * 1024, 16, 16) && ok(128, 1, 16));
+        // Argon2's own minimums.
+        assert!(!ok(7, 1, 1) && !ok(64, 0, 1) && !ok(64, 1, 0) && !ok(127, 1, 16));
+        // Ours: 2 GiB, 16 passes, 16 lanes; and no overflow on absurd lanes.
+        assert!(!ok(2 * 1024 * 1024 + 1, 1, 1) && !ok(u32::MAX, 1, 1));
+        assert!(!ok(64, 17, 1) && !ok(64, u32::MAX, 1));
+        assert!(!ok(u32::MAX, 1, 17) && !ok(u32::MAX, 1, u32::MAX));
+    }
+
+    #[test]
+    fn a_key_file_with_out_of_bounds_parameters_is_never_written_or_tried() {
+        let dek = DatabaseKey::random().unwrap();
+        let pass = Passphrase::new("correct horse battery");
+        let huge = KdfParams {
+            m_kib: u32::MAX,
+            t: u32::MAX,
+            p: 1,
+        };
+        assert!(matches!(
+            KeyFile::wrap(&dek, &pass, huge, "s1"),
+            Err(StoreError::Refused(_))
+        ));
+        let mut kf = KeyFile::wrap(&dek, &pass, FAST, "s1").unwrap();
+        kf.kdf.params = huge;
+        let started = std::time::Instant::now();
+        let err = kf.unwrap_key(&pass, Path::new("k")).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(matches!(err, StoreError::CorruptKeyFile { .. }), "{err}");
     }
 
     #[test]

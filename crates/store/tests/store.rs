@@ -261,6 +261,72 @@ fn corrupt_missing_or_mismatched_key_files_give_clear_errors() {
     ));
 }
 
+/// Every file under `dir` with its bytes, sorted by path.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v: Vec<_> = all_files(dir)
+        .into_iter()
+        .map(|p| (p.clone(), file_bytes(&p)))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_key_file_edited_to_absurd_argon2_costs_is_refused_before_the_kdf_runs_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, path) = new_store(dir.path());
+    store.lock().unwrap();
+    let kpath = key_path(&path);
+    let good: serde_json::Value = serde_json::from_slice(&file_bytes(&kpath)).unwrap();
+    let edited = |m_kib: u64, t: u64, p: u64| {
+        let mut json = good.clone();
+        json["kdf"]["m_kib"] = m_kib.into();
+        json["kdf"]["t"] = t.into();
+        json["kdf"]["p"] = p.into();
+        std::fs::write(&kpath, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    };
+    // Cheap to run but out of bounds (17 passes): refused as damaged, not tried and found to be
+    // a "wrong passphrase".
+    // Then what an attacker or a bad disk could write: 4 TiB, a billion or u32::MAX passes, more
+    // lanes than memory: each would hang or exhaust memory if Argon2 ran.
+    for (m_kib, t, p) in [
+        (256, 17, 1),
+        (u64::from(u32::MAX), 1, 1),
+        (256, 1_000_000_000, 1),
+        (u64::from(u32::MAX), u64::from(u32::MAX), 1),
+        (2 * 1024 * 1024 + 1, 1, 1),
+        (1 << 20, 1, 1 << 30),
+        (256, 1, 17),
+    ] {
+        edited(m_kib, t, p);
+        let before = snapshot(dir.path());
+        let started = std::time::Instant::now();
+        let err = Store::unlock(&path, &pass()).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "m = {m_kib}, t = {t}, p = {p}: refused at once, without running the KDF"
+        );
+        assert!(
+            matches!(err, StoreError::CorruptKeyFile { .. }),
+            "m = {m_kib}, t = {t}, p = {p}: {err}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("Argon2 parameters"), "{msg}");
+        assert!(msg.contains("damaged") && msg.contains("edited"), "{msg}");
+        assert!(msg.contains("restore it from the same backup"), "{msg}");
+        assert_eq!(snapshot(dir.path()), before, "no file changed");
+        // Changing the passphrase reads the same key file: refused the same way.
+        assert!(matches!(
+            Store::change_passphrase(&path, &pass(), &Passphrase::new("new tide lantern")),
+            Err(StoreError::CorruptKeyFile { .. })
+        ));
+        assert_eq!(snapshot(dir.path()), before);
+    }
+    // The real parameters, restored, still open the store.
+    std::fs::write(&kpath, serde_json::to_vec_pretty(&good).unwrap()).unwrap();
+    Store::unlock(&path, &pass()).unwrap().lock().unwrap();
+}
+
 #[test]
 fn notes_are_versioned_and_an_amendment_keeps_the_history() {
     let dir = tempfile::tempdir().unwrap();
