@@ -490,6 +490,89 @@ fn passwd_changes_the_passphrase_without_rewriting_the_database() {
 }
 
 #[test]
+fn passwd_rekey_re_encrypts_the_database_so_an_old_key_file_no_longer_opens_it() {
+    let env = Env::new();
+    env.init();
+    let (_, case) = env.client_and_case();
+    let canary = "CANARY-0c1d9e-rekey-never-on-disk";
+    env.id(&[
+        "activity",
+        "add",
+        "--case",
+        &case,
+        "--kind",
+        "private-interview",
+        "--at",
+        "2026-11-21T10:30",
+        "--text",
+        &format!("She said {canary} to me."),
+        "--json",
+    ]);
+    let key = PathBuf::from(format!("{}.key", env.db.display()));
+    let old_key = std::fs::read(&key).unwrap();
+    let db_before = std::fs::read(&env.db).unwrap();
+
+    // A wrong old passphrase: refused, no file touched.
+    let before = snapshot(env.data_dir());
+    let out = env
+        .cmd(Some("plum kettle harbor"), &["passwd", "--rekey"])
+        .env("WARDSIDE_NEW_PASSPHRASE", "new tide lantern")
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "wrong passphrase");
+    assert_eq!(snapshot(env.data_dir()), before);
+
+    let out = env
+        .cmd(Some(PASS), &["passwd", "--rekey"])
+        .env("WARDSIDE_NEW_PASSPHRASE", "new tide lantern")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Re-keyed"));
+    // Not a terminal: a line per tenth done, ending at 100%, and nothing else.
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("Re-encrypting the database: ") && l.ends_with('%')),
+        "{err}"
+    );
+    assert_eq!(err.lines().last(), Some("Re-encrypting the database: 100%"));
+
+    // The database was rewritten; only the pair is left, and nothing in it is readable.
+    assert_ne!(std::fs::read(&env.db).unwrap(), db_before);
+    let mut names: Vec<_> = files_under(env.data_dir())
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["wardside.db", "wardside.db.key"]);
+    for (path, bytes) in snapshot(env.data_dir()) {
+        assert!(
+            !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+            "{} holds the note",
+            path.display()
+        );
+    }
+
+    // The old passphrase no longer opens it; the new one does, with the note.
+    assert_clean_failure(&env.run(&["caseload"]), "wrong passphrase");
+    let out = env
+        .cmd(Some("new tide lantern"), &["case", "show", &case, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(canary));
+
+    // A copy of the old key file, kept from before, with the old passphrase: it no longer opens
+    // today's database.
+    let stolen = Env::new();
+    std::fs::create_dir_all(stolen.data_dir()).unwrap();
+    std::fs::copy(&env.db, &stolen.db).unwrap();
+    std::fs::write(format!("{}.key", stolen.db.display()), &old_key).unwrap();
+    assert_clean_failure(&stolen.run(&["caseload"]), "does not match its key file");
+}
+
+#[test]
 fn a_canary_note_never_appears_in_any_file_under_the_data_directory() {
     let env = Env::new();
     env.init();

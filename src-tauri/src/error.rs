@@ -36,6 +36,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         let (code, message) = match &e {
             StoreError::WrongPassphrase => ("wrong-passphrase", e.to_string()),
+            StoreError::RekeyInterrupted => ("rekey-interrupted", e.to_string()),
             StoreError::WeakPassphrase(_) => ("weak-passphrase", e.to_string()),
             StoreError::Invalid(_) | StoreError::Rules(_) => ("invalid", e.to_string()),
             StoreError::RulesFile { .. } => ("rules-file", e.to_string()),

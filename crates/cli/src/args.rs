@@ -42,7 +42,13 @@ pub enum Command {
         advocate: String,
     },
     /// Change the passphrase (rewraps the key; the database is not rewritten).
-    Passwd,
+    Passwd {
+        /// Also re-key: a new database key and the whole database re-encrypted under it, so an
+        /// old copy of the key file with the old passphrase no longer opens it (docs/SECURITY.md).
+        /// Needs the store closed everywhere else.
+        #[arg(long)]
+        rekey: bool,
+    },
     /// Mental Health Act rules: eligibility, tribunal windows, renewals (needs no store).
     #[command(subcommand)]
     Rules(RulesCmd),

@@ -61,7 +61,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
-        Command::Passwd => {
+        Command::Passwd { rekey } => {
             let db = db()?;
             if !db.exists() {
                 return Err(wardside_store::StoreError::NoStore(db).into());
@@ -70,8 +70,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             // Check the old passphrase before asking for a new one.
             Store::unlock(&db, &old)?.lock()?;
             let new = passphrase::replacement()?;
-            Store::change_passphrase(&db, &old, &new)?;
-            out.done("Passphrase changed. The database itself was not rewritten.");
+            if rekey {
+                let mut shown = out.fraction("Re-encrypting the database");
+                let done = Store::rekey(&db, &old, &new, |f| shown.update(f));
+                shown.finish();
+                done?;
+                out.done(
+                    "Re-keyed: the database was re-encrypted under a new key, and the key file holds it under the new passphrase. Old key files no longer open it; old backups of the database are unchanged.",
+                );
+            } else {
+                Store::change_passphrase(&db, &old, &new)?;
+                out.done("Passphrase changed. The database itself was not rewritten.");
+            }
             Ok(())
         }
         Command::Rules(cmd) => rules(cmd, &load_rules(cli.rules)?, &out),

@@ -5,6 +5,7 @@ use crate::error::Error;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt::Display;
+use std::io::IsTerminal;
 use wardside_domain::StatusCode;
 use wardside_domain::rules::{Eligibility, GUIDANCE, ProvisionStatus, Renewals, TribunalWindow};
 use wardside_store::{CaseView, CaseloadRow, Guidance, SearchHit, StoreInfo};
@@ -12,6 +13,46 @@ use wardside_store::{CaseView, CaseloadRow, Guidance, SearchHit, StoreInfo};
 #[derive(Debug)]
 pub struct Out {
     pub json: bool,
+}
+
+/// See [`Out::fraction`].
+#[derive(Debug)]
+pub struct Fraction {
+    label: &'static str,
+    quiet: bool,
+    terminal: bool,
+    /// The last percentage (on a terminal) or tenth (otherwise) printed.
+    shown: Option<u32>,
+}
+
+impl Fraction {
+    /// `done` runs from 0 to 1.
+    pub fn update(&mut self, done: f32) {
+        if self.quiet {
+            return;
+        }
+        // A percentage: the cast cannot overflow after the clamp.
+        let percent = (done.clamp(0.0, 1.0) * 100.0).floor() as u32;
+        if self.terminal {
+            if self.shown != Some(percent) {
+                eprint!("\r{}: {percent:>3}%", self.label);
+                self.shown = Some(percent);
+            }
+        } else {
+            let tenth = percent / 10;
+            if self.shown.is_none_or(|shown| tenth > shown) {
+                eprintln!("{}: {}%", self.label, tenth * 10);
+                self.shown = Some(tenth);
+            }
+        }
+    }
+
+    /// End the line a terminal was showing.
+    pub fn finish(&mut self) {
+        if self.terminal && self.shown.is_some() {
+            eprintln!();
+        }
+    }
 }
 
 fn uk(d: NaiveDate) -> String {
@@ -48,6 +89,17 @@ impl Out {
         } else {
             println!("{message}");
             println!("Keep the passphrase safe: it cannot be recovered from this device alone.");
+        }
+    }
+
+    /// Progress of a long operation as a percentage on stderr (never any content): nothing
+    /// with --json, updated in place on a terminal, otherwise one line per tenth.
+    pub fn fraction(&self, label: &'static str) -> Fraction {
+        Fraction {
+            label,
+            quiet: self.json,
+            terminal: std::io::stderr().is_terminal(),
+            shown: None,
         }
     }
 

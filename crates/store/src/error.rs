@@ -41,6 +41,11 @@ pub enum StoreError {
     )]
     KeyMismatch,
 
+    #[error(
+        "the last re-key did not finish, so this passphrase is not in use yet; unlock with the previous passphrase (nothing was lost), then re-key again"
+    )]
+    RekeyInterrupted,
+
     #[error("passphrase too weak: {0}")]
     WeakPassphrase(&'static str),
 

@@ -81,12 +81,21 @@ impl DatabaseKey {
     /// SQLCipher's raw-key pragma. The returned string holds the key and is wiped on drop.
     pub(crate) fn pragma(&self) -> Zeroizing<String> {
         let mut s = Zeroizing::new(String::with_capacity(80));
-        s.push_str("PRAGMA key = \"x'");
+        s.push_str("PRAGMA key = \"");
+        s.push_str(&self.raw_key());
+        s.push_str("\";");
+        s
+    }
+
+    /// SQLCipher's raw-key form, `x'<64 hex digits>'` (for `ATTACH ... KEY`). Wiped on drop.
+    pub(crate) fn raw_key(&self) -> Zeroizing<String> {
+        let mut s = Zeroizing::new(String::with_capacity(67));
+        s.push_str("x'");
         for b in self.0.iter() {
             s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
             s.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
         }
-        s.push_str("'\";");
+        s.push('\'');
         s
     }
 }
@@ -357,25 +366,46 @@ impl KeyFile {
     /// Atomically replace the key file: write beside it, flush, rename over. A crash leaves
     /// either the old file or the new one, never half of each.
     pub fn replace(&self, path: &Path) -> Result<()> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".new");
-        let tmp = PathBuf::from(tmp);
+        let tmp = new_key_path(path);
         let _ = std::fs::remove_file(&tmp); // a leftover from an interrupted change holds only a wrapped key
         self.write_new(&tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
-        if let Some(dir) = path.parent() {
-            // Make the rename itself durable; not all platforms allow opening a directory.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        rename_durably(&tmp, path)
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut v = serde_json::to_vec_pretty(self)?;
         v.push(b'\n');
         Ok(v)
+    }
+}
+
+/// `wardside.db.key` → `wardside.db.key.new`: a key file on its way in (a passphrase change's
+/// temporary file, or the key file of a re-keyed database, see `rekey.rs`).
+pub(crate) fn new_key_path(key_path: &Path) -> PathBuf {
+    let mut p = key_path.as_os_str().to_owned();
+    p.push(".new");
+    PathBuf::from(p)
+}
+
+/// Rename `from` over `to` and make the rename itself durable (fsync the directory; not all
+/// platforms allow opening one).
+pub(crate) fn rename_durably(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|e| StoreError::io(to, e))?;
+    sync_dir(to);
+    Ok(())
+}
+
+/// Flush the directory holding `path`, so a file created or renamed in it survives a crash.
+pub(crate) fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod keys;
 mod merge;
 mod open;
 pub mod read;
+mod rekey;
 pub mod sync;
 pub mod write;
 

@@ -63,7 +63,31 @@ pub struct StoreInfo {
     pub schema_version: usize,
 }
 
-fn key_connection(path: &Path, key: &DatabaseKey, flags: OpenFlags) -> Result<Connection> {
+/// How an existing store (or a re-keyed copy of one) is opened.
+pub(crate) fn open_flags() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+}
+
+/// Open an existing database with `key` and check it is the store `store_id` names: a wrong
+/// key (or another store's key file) is `KeyMismatch`.
+pub(crate) fn open_checked(path: &Path, store_id: &str, key: &DatabaseKey) -> Result<Connection> {
+    let conn = key_connection(path, key, open_flags())?;
+    let stored_id: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+            r.get(0)
+        })
+        .ok();
+    if stored_id.as_deref() != Some(store_id) {
+        return Err(StoreError::KeyMismatch);
+    }
+    Ok(conn)
+}
+
+pub(crate) fn key_connection(
+    path: &Path,
+    key: &DatabaseKey,
+    flags: OpenFlags,
+) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.execute_batch(&key.pragma())?;
     // HMAC-SHA256 per page instead of SQLCipher 4's default SHA512: processors with SHA
@@ -164,7 +188,8 @@ impl Store {
     }
 
     /// Unlock an existing store. A wrong passphrase is `WrongPassphrase` and nothing is opened
-    /// or written: the key file is checked before the database is touched.
+    /// or written: the key file is checked before the database is touched. A re-key that
+    /// stopped part way is finished or cleared away here (`rekey.rs`).
     pub fn unlock(path: &Path, pass: &Passphrase) -> Result<Store> {
         Self::unlock_with(path, pass, Tuning::default())
     }
@@ -177,36 +202,27 @@ impl Store {
             (true, false) => return Err(StoreError::KeyFileMissing(kpath)),
             (true, true) => {}
         }
-        let keyfile = KeyFile::read(&kpath)?;
-        let dek = keyfile.unwrap_key(pass, &kpath)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let mut conn = key_connection(path, &dek, flags)?;
+        // Finishes a re-key that stopped between its renames, or clears away what one left.
+        let (mut conn, _, dek) = crate::rekey::open_pair(path, pass)?;
         drop(dek);
-        let stored_id: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
-                r.get(0)
-            })
-            .ok();
-        if stored_id.as_deref() != Some(keyfile.store_id()) {
-            return Err(StoreError::KeyMismatch);
-        }
         configure(&conn, tuning)?;
         migrate(&mut conn)?;
         Self::from_connection(conn, path)
     }
 
     /// Change the passphrase: unwrap with the old one, wrap the same database key under the new
-    /// one, replace the key file atomically. The database file is not touched.
+    /// one, replace the key file atomically. The database file is not rewritten (it is opened,
+    /// read and closed, to be sure the key file being rewrapped is the one that opens it).
     pub fn change_passphrase(path: &Path, old: &Passphrase, new: &Passphrase) -> Result<()> {
         new.check_new()?;
         let kpath = key_path(path);
         if !path.exists() {
             return Err(StoreError::NoStore(path.to_owned()));
         }
-        let keyfile = KeyFile::read(&kpath)?;
-        let dek = keyfile.unwrap_key(old, &kpath)?;
+        // Rewrapping a key file that does not open the database (say, the old one beside a
+        // database whose re-key stopped between its renames) would lose the store.
+        let (conn, keyfile, dek) = crate::rekey::open_pair(path, old)?;
+        drop(conn);
         KeyFile::wrap(&dek, new, keyfile.kdf_params(), keyfile.store_id())?.replace(&kpath)
     }
 
