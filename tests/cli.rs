@@ -1469,9 +1469,117 @@ fn a_bad_export_request_is_a_clear_error_and_writes_nothing() {
         &export("pdf", "--client", &client, &nowhere),
         "no-such-folder",
     );
+    // A full disk: /dev/full is already there, so only with --overwrite does the write begin.
     let full = Path::new("/dev/full");
     if full.exists() {
-        assert_clean_failure(&export("pdf", "--client", &client, full), "/dev/full");
+        assert_clean_failure(&export("pdf", "--client", &client, full), "--overwrite");
+        let out = env.run(&[
+            "export",
+            "pdf",
+            "--client",
+            &client,
+            "--out",
+            "/dev/full",
+            "--overwrite",
+        ]);
+        assert_clean_failure(&out, "/dev/full");
     }
     assert!(files_under(scratch.path()).is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn exports_are_private_never_follow_a_link_and_replace_a_file_only_with_overwrite() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+    let env = Env::new();
+    env.init();
+    let (client, case) = env.client_and_case();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    let export = |args: &[&str], out: &Path| {
+        let mut all = vec!["export"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        env.run(&all)
+    };
+    let pdf = ["pdf", "--client", client.as_str()];
+    let hearing = ["hearing", "--case", case.as_str()];
+    let sar = ["sar", "--client", client.as_str()];
+
+    // A new file is readable by its owner only.
+    let new = dir.join("new.pdf");
+    assert!(export(&pdf, &new).status.success());
+    assert_eq!(mode(&new), 0o600);
+
+    // An earlier file is kept byte for byte, with a one-line error naming the flag...
+    let earlier = dir.join("case.pdf");
+    std::fs::write(&earlier, b"the earlier case file").unwrap();
+    std::fs::set_permissions(&earlier, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for what in [&pdf, &hearing] {
+        let err = assert_clean_failure(&export(what, &earlier), "already exists");
+        assert!(
+            err.contains("case.pdf") && err.contains("add --overwrite"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&earlier).unwrap(), b"the earlier case file");
+        assert_eq!(mode(&earlier), 0o644);
+    }
+    // ...and nothing was made or audited for the refused exports.
+    let audit = env.ok_json(&["case", "audit", &case, "--json"]);
+    let exports = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("export"))
+        .count();
+    assert_eq!(exports, 1, "only the export that was written");
+    // With --overwrite it is replaced, and made private.
+    let mut args = hearing.to_vec();
+    args.push("--overwrite");
+    assert!(export(&args, &earlier).status.success());
+    assert!(pdftotext(&earlier).contains("HEARING SUMMARY"));
+    assert_eq!(mode(&earlier), 0o600);
+
+    // A symbolic link is never followed, with or without --overwrite.
+    let target = dir.join("precious.txt");
+    std::fs::write(&target, b"someone else's file").unwrap();
+    let link = dir.join("link.pdf");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut args = pdf.to_vec();
+    assert_clean_failure(&export(&args, &link), "symbolic link");
+    args.push("--overwrite");
+    assert_clean_failure(&export(&args, &link), "symbolic link");
+    assert_eq!(std::fs::read(&target).unwrap(), b"someone else's file");
+
+    // A subject access response: both files private; an earlier one of either is kept unless
+    // --overwrite, and then both are replaced.
+    let folder = dir.join("sar");
+    let r = env.ok_json(&[
+        "export",
+        "sar",
+        "--client",
+        &client,
+        "--out",
+        folder.to_str().unwrap(),
+        "--json",
+    ]);
+    let written: Vec<PathBuf> = r["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| PathBuf::from(w["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(written.len(), 2);
+    assert!(written.iter().all(|p| mode(p) == 0o600), "{written:?}");
+    std::fs::remove_file(&written[0]).unwrap();
+    std::fs::write(&written[1], b"earlier").unwrap();
+    assert_clean_failure(&export(&sar, &folder), "--overwrite");
+    assert!(!written[0].exists(), "neither file is written");
+    assert_eq!(std::fs::read(&written[1]).unwrap(), b"earlier");
+    let mut args = sar.to_vec();
+    args.push("--overwrite");
+    assert!(export(&args, &folder).status.success());
+    assert!(written.iter().all(|p| mode(p) == 0o600));
+    assert_ne!(std::fs::read(&written[1]).unwrap(), b"earlier");
 }

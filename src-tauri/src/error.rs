@@ -105,6 +105,18 @@ impl From<wardside_export::ExportError> for AppError {
                 code: "write-failed",
                 message: format!("{e}. Nothing else was written."),
             },
+            // Only a subject access response gets here: the save dialog asks before replacing
+            // a file, the folder picker does not.
+            X::Exists { .. } => AppError {
+                code: "exists",
+                message: format!(
+                    "{e}. Choose another folder, or move the earlier files out of this one first."
+                ),
+            },
+            X::Symlink { .. } | X::NotAFile { .. } => AppError {
+                code: "write-failed",
+                message: e.to_string(),
+            },
             X::Typeset(_) | X::Data(_) => AppError {
                 code: "internal",
                 message: "The document could not be made, and nothing was written. Try again; if it keeps happening, restart Wardside.".into(),
@@ -146,6 +158,17 @@ mod tests {
         }
         .into();
         assert_eq!(e.message, SOMETHING_WENT_WRONG);
+    }
+
+    #[test]
+    fn an_export_that_would_replace_a_file_says_where_and_what_to_do() {
+        let e: AppError = wardside_export::ExportError::Exists {
+            path: "/home/a/Documents/subject-access-2026-11-25.pdf".into(),
+        }
+        .into();
+        assert_eq!(e.code, "exists");
+        assert!(e.message.contains("subject-access-2026-11-25.pdf"));
+        assert!(e.message.contains("Choose another folder"), "{}", e.message);
     }
 
     #[test]

@@ -104,7 +104,9 @@ pub fn probe(db: &Path, client: ClientId, out: &Path) {
     };
     let pdf = wardside_export::case_file_pdf(&mut store, client, Audience::Service, &cx)
         .unwrap_or_else(|e| fail(&format!("export: {e}")));
-    wardside_export::write_output(out, &pdf).unwrap_or_else(|e| fail(&e.to_string()));
+    // Each run writes the same file again.
+    wardside_export::write_output(out, &pdf, wardside_export::Overwrite::Replace)
+        .unwrap_or_else(|e| fail(&e.to_string()));
 }
 
 fn esc(s: &str) -> String {

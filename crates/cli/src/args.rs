@@ -604,6 +604,9 @@ pub enum ExportCmd {
         /// The person's own copy: plain words, withheld entries left out with a marker.
         #[arg(long)]
         patient_copy: bool,
+        /// Replace FILE if it is already there (never through a symbolic link).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// A subject access response in DIR: the person's copy as PDF and everything held about
     /// them as JSON, both without withheld entries.
@@ -612,6 +615,10 @@ pub enum ExportCmd {
         client: ClientId,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Replace the response's two files if they are already in DIR (never through a
+        /// symbolic link).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// A hearing summary for a tribunal or hospital managers' hearing about one case.
     Hearing {
@@ -619,5 +626,8 @@ pub enum ExportCmd {
         case: CaseId,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it is already there (never through a symbolic link).
+        #[arg(long)]
+        overwrite: bool,
     },
 }

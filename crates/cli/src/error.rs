@@ -68,6 +68,10 @@ impl Error {
             Error::Usage(m) => m.clone(),
             Error::Io(e) => format!("could not read or write: {e}"),
             Error::Sync(e) => e.to_string(),
+            // The export crate cannot know how a person agrees to replace a file; here, a flag.
+            Error::Export(e @ wardside_export::ExportError::Exists { .. }) => {
+                format!("{e}. Choose another --out, or add --overwrite to replace it")
+            }
             Error::Export(e) => e.to_string(),
             Error::Problems(n) => format!(
                 "the sync finished, but found {n} problem(s) to look at (above, and in `wardside sync status`)"

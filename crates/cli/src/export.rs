@@ -6,28 +6,42 @@ use crate::output::Out;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wardside_domain::rules::Rules;
-use wardside_export::{self as export, Audience, Context, Request};
+use wardside_export::{self as export, Audience, Context, Overwrite, Request};
 use wardside_store::Store;
 
 pub fn run(cmd: ExportCmd, store: &mut Store, out: &Out, rules: &Rules) -> Result<(), Error> {
-    let (request, path) = match cmd {
+    let (request, path, overwrite) = match cmd {
         ExportCmd::Pdf {
             client,
             out,
             patient_copy,
+            overwrite,
         } => {
             let audience = if patient_copy {
                 Audience::Person
             } else {
                 Audience::Service
             };
-            (Request::CaseFile { client, audience }, out)
+            (Request::CaseFile { client, audience }, out, overwrite)
         }
-        ExportCmd::Sar { client, out } => (Request::SubjectAccess { client }, out),
-        ExportCmd::Hearing { case, out } => (Request::Hearing { case }, out),
+        ExportCmd::Sar {
+            client,
+            out,
+            overwrite,
+        } => (Request::SubjectAccess { client }, out, overwrite),
+        ExportCmd::Hearing {
+            case,
+            out,
+            overwrite,
+        } => (Request::Hearing { case }, out, overwrite),
+    };
+    let overwrite = if overwrite {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
     };
     let cx = Context::now(store, rules)?;
-    let written = export::export_to(store, request, &path, &cx)?;
+    let written = export::export_to(store, request, &path, overwrite, &cx)?;
     report(out, &written)
 }
 

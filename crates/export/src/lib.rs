@@ -4,14 +4,15 @@
 //! The flow is the same for each: the store gathers the record and writes the audit entry
 //! (`wardside_store::export`); [`model`] decides what the document says for its reader; the
 //! template in `templates/document.typ` lays it out; [`write_output`] puts the bytes in the
-//! one file the user named. Nothing else is written anywhere: no temporary files, no copies.
+//! one file the user named: private, never through a symbolic link, never over a file the user
+//! did not agree to replace. Nothing else is written anywhere: no temporary files, no copies.
 
+mod file;
 pub mod model;
 mod sar;
 mod world;
 
 use chrono::NaiveDate;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use typst::foundations::Datetime;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards};
@@ -20,6 +21,7 @@ use wardside_domain::{CaseId, ClientId};
 use wardside_store::Store;
 use wardside_store::export::{ClientRecord, ExportKind};
 
+pub use file::{Overwrite, write_output, write_subject_access};
 pub use model::{Audience, Doc, Generated};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,17 @@ pub enum ExportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The shells add how to agree to replace it (a flag, a dialog).
+    #[error("{path} already exists and was left as it is; nothing was written")]
+    Exists { path: PathBuf },
+    #[error(
+        "{path} is a symbolic link, and an export is never written through one; nothing was written. Name the file itself, or another"
+    )]
+    Symlink { path: PathBuf },
+    #[error(
+        "{path} is not a file (a folder, a pipe or a socket); nothing was written. Name a file"
+    )]
+    NotAFile { path: PathBuf },
     #[error("could not prepare the document's data: {0}")]
     Data(#[from] serde_json::Error),
 }
@@ -160,22 +173,35 @@ pub enum Request {
 }
 
 /// Make what was asked for and write it to `out` (a file, or for subject access a folder),
-/// and nowhere else. Returns the files written.
+/// and nowhere else, replacing a file already there only if `overwrite` says the person agreed
+/// ([`write_output`]). Returns the files written. A refusal because of what is at `out` comes
+/// before anything is made or audited.
 pub fn export_to(
     store: &mut Store,
     request: Request,
     out: &Path,
+    overwrite: Overwrite,
     cx: &Context<'_>,
 ) -> Result<Vec<PathBuf>> {
+    match request {
+        Request::SubjectAccess { .. } => {
+            for path in file::subject_access_paths(out, cx.today()) {
+                file::check_target(&path, overwrite)?;
+            }
+        }
+        Request::CaseFile { .. } | Request::Hearing { .. } => {
+            file::check_target(out, overwrite)?;
+        }
+    }
     let pdf = match request {
         Request::CaseFile { client, audience } => case_file_pdf(store, client, audience, cx)?,
         Request::Hearing { case } => hearing_pdf(store, case, cx)?,
         Request::SubjectAccess { client } => {
             let sar = subject_access(store, client, cx)?;
-            return Ok(write_subject_access(out, &sar, cx.today())?.to_vec());
+            return Ok(write_subject_access(out, &sar, cx.today(), overwrite)?.to_vec());
         }
     };
-    write_output(out, &pdf)?;
+    write_output(out, &pdf, overwrite)?;
     Ok(vec![out.to_path_buf()])
 }
 
@@ -229,48 +255,4 @@ pub fn subject_access(
 pub fn hearing_pdf(store: &mut Store, case: CaseId, cx: &Context<'_>) -> Result<Vec<u8>> {
     let record = store.case_record(case, ExportKind::HearingSummary)?;
     render_pdf(&model::hearing_summary(&record, cx.today(), &cx.generated))
-}
-
-/// Write `bytes` to `path` and nowhere else: straight into the named file (no temporary file
-/// beside it), flushed to disk. If writing fails part way (a full disk), the partial file is
-/// removed and the error says why; the record itself is untouched.
-pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |source| ExportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::create(path).map_err(fail)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        // Only ever a regular file we were writing into (never, say, a device node).
-        let regular = file.metadata().is_ok_and(|m| m.is_file());
-        drop(file);
-        if regular {
-            let _ = std::fs::remove_file(path);
-        }
-        return Err(fail(e));
-    }
-    Ok(())
-}
-
-/// The two files of a subject access response, in `dir` (made if missing), named by the date
-/// only so that no name appears in a file name.
-pub fn write_subject_access(
-    dir: &Path,
-    sar: &SubjectAccess,
-    on: NaiveDate,
-) -> Result<[PathBuf; 2]> {
-    std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let stem = format!("subject-access-{}", on.format("%Y-%m-%d"));
-    let pdf = dir.join(format!("{stem}.pdf"));
-    let json = dir.join(format!("{stem}.json"));
-    write_output(&pdf, &sar.pdf)?;
-    if let Err(e) = write_output(&json, &sar.json) {
-        let _ = std::fs::remove_file(&pdf);
-        return Err(e);
-    }
-    Ok([pdf, json])
 }

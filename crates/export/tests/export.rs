@@ -463,7 +463,8 @@ fn a_subject_access_response_is_a_pdf_and_a_json_bundle_both_without_withheld_co
     let sar = subject_access(&mut f.store, f.client, &cx(&rules)).unwrap();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("sar");
-    let [pdf_path, json_path] = write_subject_access(&dir, &sar, d("2026-11-25")).unwrap();
+    let [pdf_path, json_path] =
+        write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Refuse).unwrap();
     assert_eq!(pdf_path, dir.join("subject-access-2026-11-25.pdf"));
     // Only the two files, nothing beside them.
     let mut names: Vec<_> = std::fs::read_dir(&dir)
@@ -582,28 +583,145 @@ fn the_hearing_summary_has_the_wishes_issues_representations_and_open_questions(
     assert!(info.contains("Tagged:          yes"));
 }
 
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 #[test]
 fn output_goes_only_to_the_named_file_and_a_full_disk_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("case.pdf");
-    write_output(&path, b"%PDF-1.7 test").unwrap();
+    write_output(&path, b"%PDF-1.7 test", Overwrite::Refuse).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), b"%PDF-1.7 test");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
     // A folder that does not exist: an error naming the path, nothing created.
     let missing = dir.path().join("no-such-folder").join("case.pdf");
-    let e = write_output(&missing, b"x").unwrap_err();
+    let e = write_output(&missing, b"x", Overwrite::Refuse).unwrap_err();
     assert!(e.to_string().contains("no-such-folder"), "{e}");
     assert!(!missing.exists());
 
-    // A full disk (/dev/full refuses every write with ENOSPC): a clear error, and the
-    // device itself is of course left alone.
+    // A full disk (/dev/full refuses every write with ENOSPC): a clear error, and the device
+    // itself is of course left alone. It is already there, so only when the person agreed.
     let full = Path::new("/dev/full");
     if full.exists() {
-        let e = write_output(full, &vec![0u8; 1 << 20]).unwrap_err();
+        let e = write_output(full, &vec![0u8; 1 << 20], Overwrite::Refuse).unwrap_err();
+        assert!(matches!(e, ExportError::Exists { .. }), "{e}");
+        let e = write_output(full, &vec![0u8; 1 << 20], Overwrite::Replace).unwrap_err();
+        assert!(
+            matches!(&e, ExportError::Write { source, .. } if source.raw_os_error() == Some(28)),
+            "{e}"
+        );
         assert!(e.to_string().contains("/dev/full"), "{e}");
         assert!(full.exists());
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_export_is_a_private_file_that_replaces_nothing_unless_the_person_agreed() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.pdf");
+    write_output(&new, b"%PDF new", Overwrite::Refuse).unwrap();
+    assert_eq!(mode(&new), 0o600, "private from the first byte");
+
+    // Someone's earlier file, readable by others: kept byte for byte without agreement...
+    let earlier = dir.path().join("case.pdf");
+    std::fs::write(&earlier, b"the earlier case file").unwrap();
+    std::fs::set_permissions(
+        &earlier,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let e = write_output(&earlier, b"%PDF replacement", Overwrite::Refuse).unwrap_err();
+    assert!(matches!(e, ExportError::Exists { .. }), "{e}");
+    assert!(e.to_string().contains("case.pdf") && e.to_string().contains("left as it is"));
+    assert_eq!(std::fs::read(&earlier).unwrap(), b"the earlier case file");
+    assert_eq!(mode(&earlier), 0o644);
+    // ...and replaced with it, shorter than before, and made private.
+    write_output(&earlier, b"%PDF short", Overwrite::Replace).unwrap();
+    assert_eq!(std::fs::read(&earlier).unwrap(), b"%PDF short");
+    assert_eq!(mode(&earlier), 0o600);
+    // A folder is never "replaced".
+    let e = write_output(dir.path(), b"x", Overwrite::Replace).unwrap_err();
+    assert!(matches!(e, ExportError::NotAFile { .. }), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_export_is_never_written_through_a_symbolic_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("precious.txt");
+    std::fs::write(&target, b"someone else's file").unwrap();
+    let link = dir.path().join("case.pdf");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    // A link to nowhere: following it would create the file it names.
+    let nowhere = dir.path().join("nowhere.pdf");
+    let dangling = dir.path().join("hearing.pdf");
+    std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+    for overwrite in [Overwrite::Refuse, Overwrite::Replace] {
+        for path in [&link, &dangling] {
+            let e = write_output(path, b"%PDF", overwrite).unwrap_err();
+            assert!(
+                matches!(e, ExportError::Symlink { .. }),
+                "{overwrite:?}: {e}"
+            );
+            assert!(e.to_string().contains("symbolic link"), "{e}");
+            assert!(
+                std::fs::symlink_metadata(path)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&target).unwrap(), b"someone else's file");
+    assert_eq!(mode(&target) & 0o600, 0o600);
+    assert!(!nowhere.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_subject_access_response_is_two_private_files_and_replaces_neither_unless_agreed() {
+    let sar = SubjectAccess {
+        pdf: b"%PDF the person's copy".to_vec(),
+        json: b"{\"format\": \"test\"}".to_vec(),
+    };
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("sar");
+    let [pdf, json] = write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Refuse).unwrap();
+    assert_eq!((mode(&pdf), mode(&json)), (0o600, 0o600));
+    assert_eq!(mode(&dir), 0o700, "the folder it made is private too");
+
+    // Only the JSON of an earlier response is there: refused before either file is written.
+    std::fs::remove_file(&pdf).unwrap();
+    std::fs::write(&json, b"earlier").unwrap();
+    let e = write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Refuse).unwrap_err();
+    assert!(matches!(e, ExportError::Exists { .. }), "{e}");
+    assert!(
+        e.to_string().contains("subject-access-2026-11-25.json"),
+        "{e}"
+    );
+    assert!(!pdf.exists());
+    assert_eq!(std::fs::read(&json).unwrap(), b"earlier");
+    // A link in place of the PDF: refused even with agreement.
+    let elsewhere = out.path().join("elsewhere.pdf");
+    std::os::unix::fs::symlink(&elsewhere, &pdf).unwrap();
+    let e = write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Replace).unwrap_err();
+    assert!(matches!(e, ExportError::Symlink { .. }), "{e}");
+    assert!(!elsewhere.exists());
+    assert_eq!(std::fs::read(&json).unwrap(), b"earlier");
+    // Agreed, with the link gone: both replaced, both private.
+    std::fs::remove_file(&pdf).unwrap();
+    write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Replace).unwrap();
+    assert_eq!(std::fs::read(&json).unwrap(), sar.json);
+    assert_eq!((mode(&pdf), mode(&json)), (0o600, 0o600));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
 use wardside_domain::{CaseId, ClientId};
-use wardside_export::{Audience, Context, Request};
+use wardside_export::{Audience, Context, Overwrite, Request};
 
 /// End-to-end tests cannot drive the system's file dialog: with this set, it is not shown
 /// and the export goes to the path it names (a folder for a subject access response).
@@ -85,9 +85,19 @@ pub async fn export_document<R: Runtime>(
         let Some(path) = ask_where(&app, kind, &today.format("%Y-%m-%d").to_string()) else {
             return Ok(None);
         };
+        // The save dialog has already asked before replacing a file (GTK's overwrite
+        // confirmation, which rfd turns on; the Windows and macOS save panels ask too). The
+        // folder picker asks nothing about the two files a subject access response puts in
+        // the folder, so those are never replaced.
+        let overwrite = match kind {
+            ExportKind::SubjectAccess => Overwrite::Refuse,
+            ExportKind::CaseFile | ExportKind::PatientCopy | ExportKind::Hearing => {
+                Overwrite::Replace
+            }
+        };
         session.with_store_as(|store| {
             let cx = Context::now(store, &session.rules)?;
-            let paths = wardside_export::export_to(store, request, &path, &cx)?;
+            let paths = wardside_export::export_to(store, request, &path, overwrite, &cx)?;
             Ok::<_, wardside_export::ExportError>(Some(Exported { paths }))
         })
     })
