@@ -70,6 +70,9 @@ pub struct ChainLink {
     pub prev: [u8; 32],
 }
 
+/// The last millisecond of year 9999 (9999-12-31T23:59:59.999Z): no HLC's wall clock is later.
+pub const MAX_HLC_WALL_MS: u64 = 253_402_300_799_999;
+
 /// An HLC in its one exact form, decoded: (wall-clock ms, counter, device part). `None` for any
 /// other text (unpadded, upper case, extra parts, a wall clock past year 9999).
 pub fn parse_hlc(hlc: &str) -> Option<(u64, u16, &str)> {
@@ -82,7 +85,7 @@ pub fn parse_hlc(hlc: &str) -> Option<(u64, u16, &str)> {
     if !digits(&b[..16]) || !hex(&b[17..21]) || !hex(&b[22..]) {
         return None;
     }
-    let wall = hlc[..16].parse().ok()?;
+    let wall = hlc[..16].parse().ok().filter(|w| *w <= MAX_HLC_WALL_MS)?;
     let counter = u16::from_str_radix(&hlc[17..21], 16).ok()?;
     Some((wall, counter, &hlc[22..]))
 }
@@ -367,8 +370,11 @@ impl Envelope {
                 wanted: self.routing.kid,
             });
         }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&self.nonce);
+        let nonce: [u8; NONCE_LEN] = self
+            .nonce
+            .as_slice()
+            .try_into()
+            .map_err(|_| OpenError::Malformed("the nonce is not 12 bytes"))?;
         let mut buf = self.ciphertext.clone();
         let aad = self.routing.aad();
         let plain = op_key(team_key, &self.routing.op_id)

@@ -244,13 +244,13 @@ pub(crate) enum DateValue {
 }
 
 impl DateValue {
-    fn to_date(&self, what: &str) -> Result<NaiveDate, RulesError> {
+    fn to_date(&self, file: &'static str, what: &str) -> Result<NaiveDate, RulesError> {
         let text = match self {
             DateValue::Toml(dt) => dt.to_string(),
             DateValue::Text(s) => s.clone(),
         };
         text.trim().parse().map_err(|_| RulesError::File {
-            file: "commencement file",
+            file,
             reason: format!("{what}: '{text}' is not a date; write it as YYYY-MM-DD"),
         })
     }
@@ -295,7 +295,10 @@ impl Rules {
         Rules::from_texts(SHIPPED_RULES, SHIPPED_BANK_HOLIDAYS)
     }
 
-    pub(crate) fn from_texts(rules: &str, holidays: &str) -> Result<Rules, RulesError> {
+    /// Rules from the texts of a rules file and a bank holidays file, checked as the shipped
+    /// ones are ([`Rules::shipped`] is this with the files in the build). Public for the tests
+    /// and the fuzz targets that feed it damaged copies of the shipped files.
+    pub fn from_texts(rules: &str, holidays: &str) -> Result<Rules, RulesError> {
         let file: RulesFile = parse_toml(rules, "rules file")?;
         if file.format != "wardside-rules" || file.version != 1 {
             return Err(RulesError::File {
@@ -337,6 +340,24 @@ impl Rules {
                 _ => {}
             }
         }
+        // A period of 0 months ends the day before it begins: the periods after it would begin
+        // on the same day for ever.
+        let lengths = file
+            .duration
+            .iter()
+            .map(|r| (&r.when, &r.periods_months))
+            .chain(file.tribunal.iter().map(|r| (&r.when, &r.periods_months)));
+        for (when, months) in lengths {
+            if months.contains(&0) {
+                return Err(RulesError::File {
+                    file: "rules file",
+                    reason: format!(
+                        "the rule from '{}' has a period of 0 months; periods_months are 1 or more",
+                        when.source
+                    ),
+                });
+            }
+        }
         let holidays: BankHolidayFile = parse_toml(holidays, "bank holidays file")?;
         if holidays.format != "wardside-bank-holidays" || holidays.version != 1 {
             return Err(RulesError::File {
@@ -347,7 +368,7 @@ impl Rules {
         let mut calendar = OfficeCalendar::default();
         for y in &holidays.year {
             for day in &y.days {
-                let on = day.on.to_date("bank holiday")?;
+                let on = day.on.to_date("bank holidays file", "bank holiday")?;
                 if chrono::Datelike::year(&on) != y.year {
                     return Err(RulesError::File {
                         file: "bank holidays file",
@@ -389,12 +410,13 @@ impl Rules {
                     ),
                 });
             }
-            self.commencement.insert(key.clone(), date.to_date(key)?);
+            self.commencement
+                .insert(key.clone(), date.to_date("commencement file", key)?);
         }
         for day in &org.bank_holiday {
             self.calendar
                 .bank_holidays
-                .insert(day.on.to_date("bank_holiday")?);
+                .insert(day.on.to_date("commencement file", "bank_holiday")?);
         }
         Ok(self)
     }
