@@ -5,8 +5,9 @@
 //! tribunal windows, renewals, reminders) without panicking or hanging.
 //!
 //! A fixed seed and a fixed number of cases keep CI's run short and repeatable;
-//! `PROPTEST_CASES=N` and `PROPTEST_RNG_SEED=S` run more or other cases. A failure is saved under
-//! `proptest-regressions/` (commit it). The coverage-guided fuzzing is in `fuzz/`.
+//! `PROPTEST_CASES=N` and `PROPTEST_RNG_SEED=S` run more or other cases. A failure is saved in
+//! `tests/fuzz_props.proptest-regressions` (commit it) and replayed first on every later run.
+//! The coverage-guided fuzzing is in `fuzz/`.
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Datelike, NaiveDate};

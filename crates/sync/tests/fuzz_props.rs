@@ -6,8 +6,8 @@
 //! CI runs them as ordinary tests: a fixed seed and a fixed number of cases per property, so a
 //! run is repeatable and takes seconds. `PROPTEST_CASES=N` runs N cases per property instead
 //! and `PROPTEST_RNG_SEED=S` another seed, for a longer look; a failure proptest finds is saved
-//! under `proptest-regressions/` (commit it) and replayed first on every later run. The
-//! coverage-guided fuzzing of the same parsers is in `fuzz/` (scripts/fuzz.sh).
+//! in `tests/fuzz_props.proptest-regressions` (commit it) and replayed first on every later
+//! run. The coverage-guided fuzzing of the same parsers is in `fuzz/` (scripts/fuzz.sh).
 #![allow(clippy::unwrap_used)]
 
 use proptest::collection::{btree_map, vec};
