@@ -287,7 +287,6 @@ proptest! {
 /// the bad parameters through to Argon2 (which refuses them). It should be refused as a corrupt
 /// key file.
 #[test]
-#[ignore = "keys.rs: `8 * p` overflows; fixed with the bounds on the Argon2 parameters"]
 fn a_key_file_with_a_huge_lane_count_is_refused() {
     let mut v = genuine().value.clone();
     v["kdf"]["p"] = serde_json::json!(0x2000_0000u32);

@@ -306,8 +306,7 @@ impl Storage for PostgresStorage {
         if self
             .nonce_calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            % 256
-            == 0
+            .is_multiple_of(256)
         {
             client
                 .execute(

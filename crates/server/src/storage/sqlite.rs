@@ -361,7 +361,7 @@ impl Storage for SqliteStorage {
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
             // Forget expired nonces now and then (one request in 256), in small steps.
-            if calls % 256 == 0 {
+            if calls.is_multiple_of(256) {
                 conn.prepare_cached(
                     "DELETE FROM request_nonce WHERE (device_id, nonce) IN
                      (SELECT device_id, nonce FROM request_nonce WHERE expires_ms < ?1 LIMIT 1000)",

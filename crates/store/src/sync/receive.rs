@@ -381,11 +381,11 @@ impl Store {
                     .query_row([&id], |r| r.get::<_, bool>(0))
                     .optional()?
                     .unwrap_or(false);
-            if !placed_before {
-                if let Verdict::Hold(reason) = chains.place(op.device_id, &op.chain)? {
-                    held.push(held_from(op, reason)?);
-                    continue;
-                }
+            if !placed_before
+                && let Verdict::Hold(reason) = chains.place(op.device_id, &op.chain)?
+            {
+                held.push(held_from(op, reason)?);
+                continue;
             }
             if careful {
                 tx.execute_batch("SAVEPOINT one_op")?;
@@ -426,10 +426,10 @@ impl Store {
             let mut h = h.clone();
             // An op proved to be its sender's takes its place in the chain even while held
             // (for want of a key, say); one that cannot take it is held for that instead.
-            if let Some(link) = &h.chain {
-                if let Verdict::Hold(r) = chains.place(h.device_id, link)? {
-                    h.reason = r.as_str().to_owned();
-                }
+            if let Some(link) = &h.chain
+                && let Verdict::Hold(r) = chains.place(h.device_id, link)?
+            {
+                h.reason = r.as_str().to_owned();
             }
             held.push(h);
         }
