@@ -176,12 +176,43 @@ fn run(
     // A gap in any device's chain, or the service saying it holds more than arrived: read the
     // log again (ops already here are skipped).
     let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
-    if !store.chain_gaps()?.is_empty() || behind(store, &heads, me)? {
+    // The service counting fewer of this device's ops than it handed back: some were lost
+    // since; reading again finds which, and they are sent again.
+    let mut lost_own = false;
+    for team in &teams {
+        let counted = heads
+            .heads
+            .iter()
+            .find(|h| h.device_id == me && h.team_id == *team)
+            .map_or(0, |h| h.ops);
+        if counted < store.own_confirmed(*team)? {
+            store.unconfirm_own(*team)?;
+            lost_own = true;
+        }
+    }
+    if lost_own || !store.chain_gaps()?.is_empty() || !behind(store, &heads, me)?.is_empty() {
         s.report.refills += 1;
         tracing::warn!("a gap in the ops received; reading the log again");
         store.reset_sync_cursor()?;
         s.pull(store, &t, opts, &heads, progress)?;
+        // Still claiming more than it hands out: the chains say what arrived; this is reported.
+        for h in behind(store, &heads, me)? {
+            found.push(SyncProblem {
+                kind: "counts".into(),
+                device_id: Some(h.device_id),
+                team_id: Some(h.team_id),
+                seq_from: None,
+                seq_to: Some(h.chain_seq),
+                count: 1,
+                detail: format!(
+                    "the service says it holds this device's ops up to {}, but hands out fewer; what arrived is all this laptop has",
+                    h.chain_seq
+                ),
+            });
+        }
     }
+    // Work kept through a revocation is shown again once the laptop is enrolled again.
+    store.reapply_kept()?;
     // Own ops the service acknowledged but never handed back were lost: send them again.
     let lost = store.requeue_lost(store.sync_cursor()?)?;
     if lost.resent > 0 {
@@ -202,17 +233,25 @@ fn run(
     Ok(s.report)
 }
 
-/// Whether the service says it holds more of some other device's chain than has arrived here
+/// Where the service says it holds more of some other device's chain than has arrived here
 /// (only a reason to read again: the chains themselves are what this device believes).
-fn behind(store: &Store, heads: &Heads, me: Uuid) -> Result<bool> {
+fn behind<'h>(
+    store: &Store,
+    heads: &'h Heads,
+    me: Uuid,
+) -> Result<Vec<&'h wardside_sync::protocol::DeviceHead>> {
     let ours = store.peer_chains()?;
-    Ok(heads.heads.iter().any(|h| {
-        h.device_id != me
-            && h.chain_seq
-                > ours
-                    .get(&(h.device_id, h.team_id))
-                    .map_or(0, |(_, max_seen)| *max_seen)
-    }))
+    Ok(heads
+        .heads
+        .iter()
+        .filter(|h| {
+            h.device_id != me
+                && h.chain_seq
+                    > ours
+                        .get(&(h.device_id, h.team_id))
+                        .map_or(0, |(_, max_seen)| *max_seen)
+        })
+        .collect())
 }
 
 /// Why a push stopped part-way.

@@ -320,14 +320,19 @@ impl Store {
             "DELETE FROM audit WHERE op_id IS NULL OR op_id NOT IN (SELECT op_id FROM op)",
             [],
         )?;
-        let kept: i64 = tx.query_row("SELECT count(*) FROM op", [], |r| r.get(0))?;
+        let kept: Vec<String> = tx
+            .prepare("SELECT op_id FROM op ORDER BY device_seq")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // Shown again once the laptop is enrolled again (`reapply_kept`).
+        sync_meta_set(&tx, "kept_unsent", &serde_json::to_string(&kept)?)?;
         tx.commit()?;
         if let Some(mut c) = self.sync_config()? {
             c.status = "revoked".into();
             self.set_sync_config(&c)?;
         }
         self.conn.execute_batch("VACUUM;")?;
-        Ok(kept.unsigned_abs())
+        Ok(kept.len() as u64)
     }
 
     /// Status for the status line and `sync status`.

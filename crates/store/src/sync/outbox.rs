@@ -193,6 +193,28 @@ impl Store {
         Ok(())
     }
 
+    /// How many of this device's ops in a team the service has handed back (confirmed).
+    pub fn own_confirmed(&self, team: Uuid) -> Result<u64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM own_seal WHERE device_id = ?1 AND team_id = ?2 AND confirmed = 1",
+            )?
+            .query_row(params![self.device_id, team.to_string()], |r| r.get::<_, i64>(0))?
+            .unsigned_abs())
+    }
+
+    /// The service counts fewer of this device's ops in a team than it handed back: forget the
+    /// confirmations there, so reading the log again finds which are gone ([`Store::requeue_lost`]).
+    pub fn unconfirm_own(&mut self, team: Uuid) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE own_seal SET confirmed = 0 WHERE device_id = ?1 AND team_id = ?2",
+            )?
+            .execute(params![self.device_id, team.to_string()])?;
+        Ok(())
+    }
+
     /// After reading the service's log up to `cursor`: this device's ops it acknowledged at or
     /// before that point but never handed back were lost (a restore from an old backup, or a
     /// service that drops what it accepted). Each is marked to be sent again, byte for byte,
@@ -223,6 +245,96 @@ impl Store {
         sync_meta_set(&tx, "own_still_lost", &out.still_lost.to_string())?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// After a revocation wiped the organisation's records, this device's unsent ops were kept
+    /// but not shown. Once it is enrolled again, apply them to the tables again so the person
+    /// sees what they wrote (each in a savepoint: one that cannot apply yet is tried next time).
+    /// Returns how many are still waiting.
+    pub fn reapply_kept(&mut self) -> Result<usize> {
+        let Some(list) = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'kept_unsent'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        else {
+            return Ok(0);
+        };
+        let ids: Vec<String> = serde_json::from_str(&list)?;
+        let me = self.device_id.clone();
+        let now = self.clock.now().to_rfc3339();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut waiting = Vec::new();
+        for id in ids {
+            let row: Option<(String, String, String, Option<String>, String, String)> = tx
+                .query_row(
+                    "SELECT entity, entity_id, kind, field, payload, hlc FROM op WHERE op_id = ?1",
+                    [&id],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((entity, entity_id, kind, field, payload, hlc)) = row else {
+                continue;
+            };
+            let (Some(entity), Some(kind)) = (
+                crate::write::Entity::parse(&entity),
+                crate::write::OpKind::parse(&kind),
+            ) else {
+                continue;
+            };
+            let op = crate::write::Op {
+                entity,
+                entity_id: parse_uuid(&entity_id)?,
+                kind,
+                field,
+                payload: serde_json::from_str(&payload)?,
+            };
+            let meta = merge::OpMeta {
+                op_id: &id,
+                hlc: &hlc,
+                device_id: &me,
+                local: true,
+                server_seq: None,
+                this_device: &me,
+                now: &now,
+            };
+            tx.execute_batch("SAVEPOINT kept")?;
+            match merge::apply(&tx, &op, meta) {
+                Ok(_) => tx.execute_batch("RELEASE kept")?,
+                Err(crate::StoreError::Database(e))
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
+                {
+                    // Already there again (it came back from the service).
+                    tx.execute_batch("ROLLBACK TO kept; RELEASE kept")?;
+                }
+                Err(crate::StoreError::DiskFull) => return Err(crate::StoreError::DiskFull),
+                Err(_) => {
+                    tx.execute_batch("ROLLBACK TO kept; RELEASE kept")?;
+                    waiting.push(id);
+                }
+            }
+        }
+        if waiting.is_empty() {
+            tx.execute("DELETE FROM meta WHERE key = 'kept_unsent'", [])?;
+        } else {
+            sync_meta_set(&tx, "kept_unsent", &serde_json::to_string(&waiting)?)?;
+        }
+        tx.commit()?;
+        Ok(waiting.len())
     }
 
     /// The service refused our clock (more than a day ahead of its own): give every op it has

@@ -47,6 +47,22 @@ pub enum Fault {
     Tamper(Tamper),
     /// Answer `GET /v1/keys` with no grants (a service withholding a key).
     EmptyKeys,
+    /// Answer with this status and `{"error": text}`, without asking the service (whoever
+    /// answers at its address: "this device was revoked", say).
+    Respond(u16, &'static str),
+    /// Answer a pull with no ops, the same cursor, and "more" (a service keeping a sync busy).
+    StallPull,
+    /// Hand a pull page's ops out in reverse order.
+    ReversePage,
+    /// Answer a push "accepted" for every op without storing any (acknowledgements are not
+    /// proof).
+    FakeAck,
+    /// Answer the heads check saying every device has 1,000 more ops in its chain than stored.
+    InflateHeads,
+    /// Hand out the trust log without its last statement (rolled back).
+    DropLastStatement,
+    /// Change the name in the trust log's last statement (its signature then fails).
+    AlterLastStatement,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +157,98 @@ async fn fault_layer(
         plan.lock().unwrap().wire.extend_from_slice(&bytes);
         return Response::from_parts(parts, Body::from(bytes));
     }
+    let json_reply = |status: u16, body: Vec<u8>| {
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Run the request, then change the JSON reply.
+    async fn rewrite(req: Request, next: Next, f: impl FnOnce(&mut serde_json::Value)) -> Response {
+        let (mut parts, body) = next.run(req).await.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        f(&mut v);
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        Response::from_parts(parts, Body::from(serde_json::to_vec(&v).unwrap()))
+    }
     match fault {
         None => next.run(req).await,
+        Some(Fault::Respond(status, text)) => json_reply(
+            status,
+            serde_json::to_vec(&serde_json::json!({ "error": text })).unwrap(),
+        ),
+        Some(Fault::StallPull) => {
+            let after: i64 = req
+                .uri()
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("after=")))
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0);
+            json_reply(
+                200,
+                serde_json::to_vec(&serde_json::json!({
+                    "ops": [], "next_after": after, "has_more": true, "server_time_ms": 0
+                }))
+                .unwrap(),
+            )
+        }
+        Some(Fault::ReversePage) => {
+            rewrite(req, next, |v| {
+                if let Some(ops) = v["ops"].as_array_mut() {
+                    ops.reverse();
+                }
+            })
+            .await
+        }
+        Some(Fault::FakeAck) => {
+            let (_, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let push: wardside_sync::protocol::PushRequest =
+                serde_json::from_slice(&bytes).unwrap();
+            let results: Vec<serde_json::Value> = push
+                .ops
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    serde_json::json!({
+                        "op_id": e.routing.op_id, "status": "accepted", "server_seq": 1 + i as i64
+                    })
+                })
+                .collect();
+            json_reply(
+                200,
+                serde_json::to_vec(&serde_json::json!({ "results": results, "server_time_ms": chrono::Utc::now().timestamp_millis() })).unwrap(),
+            )
+        }
+        Some(Fault::InflateHeads) => {
+            rewrite(req, next, |v| {
+                if let Some(heads) = v["heads"].as_array_mut() {
+                    for h in heads {
+                        let n = h["chain_seq"].as_u64().unwrap_or(0);
+                        h["chain_seq"] = serde_json::json!(n + 1000);
+                    }
+                }
+            })
+            .await
+        }
+        Some(Fault::DropLastStatement) => {
+            rewrite(req, next, |v| {
+                if let Some(s) = v["statements"].as_array_mut() {
+                    s.pop();
+                }
+            })
+            .await
+        }
+        Some(Fault::AlterLastStatement) => {
+            rewrite(req, next, |v| {
+                if let Some(last) = v["statements"].as_array_mut().and_then(|s| s.last_mut()) {
+                    last["statement"]["at_ms"] = serde_json::json!(1);
+                }
+            })
+            .await
+        }
         Some(Fault::EmptyKeys) => Response::builder()
             .status(200)
             .header("content-type", "application/json")
@@ -324,6 +430,40 @@ impl TestServer {
         }
         .unwrap();
         (org.org_id, org.enrolment_code)
+    }
+
+    /// Run SQL on the service's own database (SQLite only), as a breached service (or a rogue
+    /// administrator) could: no device secret involved.
+    pub fn sql(&self, sql: &str) {
+        let Backend::Sqlite(_) = &self.backend else {
+            panic!("sql() is for the SQLite backend");
+        };
+        let conn = rusqlite::Connection::open(self.dir.path().join("server.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+
+    /// Put an op into the service's log as a breached service would: a row written straight
+    /// into its database, no check of who sent it or how it is formed (SQLite only).
+    pub fn inject(&self, org: Uuid, env: &wardside_sync::Envelope) {
+        let conn = rusqlite::Connection::open(self.dir.path().join("server.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        let r = &env.routing;
+        conn.execute(
+            "INSERT INTO op (org_id, team_id, case_id, device_id, device_seq, op_id, content_hash, envelope, received_at, chain_seq)
+             VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, 'now', ?8)",
+            rusqlite::params![
+                org.to_string(),
+                r.team_id.to_string(),
+                r.device_id.to_string(),
+                r.device_seq as i64,
+                r.op_id.to_string(),
+                env.content_hash,
+                serde_json::to_string(env).unwrap(),
+                r.chain.map(|c| c.seq as i64)
+            ],
+        )
+        .unwrap();
     }
 
     /// `(device, seq)` rows stored for a device, from storage itself.
