@@ -352,3 +352,176 @@ fn a_client_killed_mid_pull_resumes_without_gaps_or_doubles() {
     }
     eprintln!("killed mid-sync {killed_mid_sync} of 3 times");
 }
+
+/// An organisation on a real service: an admin and an approved laptop, both synced, the admin
+/// having written two notes. Returns (service, admin, laptop, admin's device id).
+fn two_laptops(dir: &Path) -> (Service, Device, Device, String) {
+    let svc = service(dir);
+    let out = Command::new(server_bin())
+        .args(["--database", &svc.db, "init-org", "--name", "Org", "--json"])
+        .output()
+        .unwrap();
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let admin = Device::new(dir, "admin");
+    let e = admin.json(&[
+        "sync",
+        "enroll",
+        "--server",
+        &svc.url,
+        "--code",
+        org["enrolment_code"].as_str().unwrap(),
+        "--name",
+        "Office laptop",
+        "--recovery-file",
+        dir.join("words.txt").to_str().unwrap(),
+        "--json",
+    ]);
+    let admin_id = e["device_id"].as_str().unwrap().to_owned();
+    let code = admin.json(&["sync", "invite", "--json"])["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let laptop = Device::new(dir, "laptop");
+    let e = laptop.json(&[
+        "sync", "enroll", "--server", &svc.url, "--code", &code, "--name", "Ward laptop", "--json",
+    ]);
+    admin.json(&[
+        "sync",
+        "approve",
+        "--device",
+        e["device_id"].as_str().unwrap(),
+        "--fingerprint",
+        e["fingerprint"].as_str().unwrap(),
+        "--json",
+    ]);
+    let client = admin.json(&[
+        "client",
+        "add",
+        "--name",
+        "Rhys Example",
+        "--status",
+        "s3",
+        "--status-since",
+        "2026-11-01",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case = admin.json(&["case", "open", "--client", &client, "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for text in ["First visit.", "Second visit."] {
+        admin.json(&[
+            "activity",
+            "add",
+            "--case",
+            &case,
+            "--kind",
+            "private-interview",
+            "--at",
+            "2026-11-21T10:30",
+            "--text",
+            text,
+            "--json",
+        ]);
+    }
+    admin.json(&["sync", "now", "--json"]);
+    (svc, admin, laptop, admin_id)
+}
+
+/// Whoever answers at the service's address says "revoked" to everything: the real binary wipes
+/// nothing (unsent notes included), says why, and exits non-zero.
+#[test]
+fn a_fake_service_that_says_revoked_wipes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (svc, _admin, laptop, _) = two_laptops(dir.path());
+    laptop.json(&["sync", "now", "--json"]);
+    let client = laptop.json(&[
+        "client",
+        "add",
+        "--name",
+        "Unsent Example",
+        "--status",
+        "s2",
+        "--status-since",
+        "2026-11-20",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The service goes; something else answers at its address.
+    let port: u16 = svc.url.rsplit(':').next().unwrap().parse().unwrap();
+    drop(svc);
+    let listener = loop {
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            break l;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 65536];
+            let _ = s.read(&mut buf);
+            let body = r#"{"error":"this device was revoked"}"#;
+            let _ = write!(
+                s,
+                "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let out = laptop.run(&["sync", "now", "--json"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no admin's signed revocation"), "{err}");
+    assert!(err.contains("nothing was wiped"), "{err}");
+    // Everything is still here, the unsent change too.
+    let shown = laptop.json(&["client", "show", &client, "--json"]);
+    assert_eq!(shown["client"]["name"], "Unsent Example");
+    assert_eq!(laptop.json(&["search", "visit", "--json"])["hits"].as_array().unwrap().len(), 2);
+    assert!(laptop.json(&["sync", "status", "--json"])["unsynced"].as_u64().unwrap() >= 1);
+}
+
+/// The service alters one stored op: `sync now` still prints its four numbers, names the
+/// problem (device and op) on stderr, and exits 3; `sync status` lists it.
+#[test]
+fn a_tampered_op_makes_sync_now_exit_3_and_status_list_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (svc, _admin, laptop, admin_id) = two_laptops(dir.path());
+    let conn = rusqlite::Connection::open(svc.db.trim_start_matches("sqlite://")).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    let (seq, env): (i64, String) = conn
+        .query_row(
+            "SELECT server_seq, envelope FROM op WHERE device_id = ?1 ORDER BY server_seq DESC LIMIT 1",
+            [&admin_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&env).unwrap();
+    let ct = v["ciphertext"].as_str().unwrap().to_owned();
+    v["ciphertext"] = Value::from(if ct.starts_with('A') { "B" } else { "A" }.to_owned() + &ct[1..]);
+    conn.execute(
+        "UPDATE op SET envelope = ?1 WHERE server_seq = ?2",
+        rusqlite::params![v.to_string(), seq],
+    )
+    .unwrap();
+    drop(conn);
+    let out = laptop.run(&["sync", "now", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let now: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys(&now), ["conflicts", "pulled", "pushed", "unsynced"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("sync problem: device {admin_id}, op ")), "{err}");
+    assert!(err.contains("changed on the way"), "{err}");
+    let status = laptop.json(&["sync", "status", "--json"]);
+    assert!(status["problems"].as_u64().unwrap() >= 1, "{status}");
+    let list = status["problem_list"].as_array().unwrap();
+    assert!(list.iter().any(|p| p["kind"] == "tampered" && p["device_id"] == admin_id.as_str()));
+    // The text form says it too.
+    let text = laptop.run(&["sync", "status"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Problem: device"));
+}

@@ -39,21 +39,26 @@ fn app() -> App {
     }
 }
 
+/// Call a command as the page in `window` would.
+fn call_on(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
 impl App {
     fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().unwrap())
+        call_on(&self.window, cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {
@@ -336,4 +341,79 @@ fn the_session_knows_when_it_is_locked() {
     let session = app._app.state::<Session>();
     assert!(!session.is_unlocked());
     assert_eq!(app.err_code("caseload_facets", json!({})), "locked");
+}
+
+/// A sync stuck on a service that never answers, and the lock pressed meanwhile: the app says
+/// `locked` at once (the lock never waits for the sync), every command is refused from that
+/// instant, and the sync stops and lets go of the store (with its key) within a second.
+#[test]
+fn locking_during_a_stalled_sync_is_immediate_and_the_sync_lets_go_within_a_second() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    use tauri::Listener;
+    let app = app();
+    app.ok(
+        "create_store",
+        json!({"advocate": "Ann Advocate", "passphrase": PASS, "confirm": PASS}),
+    );
+    // A service that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    // Enrolled with it (as far as this laptop knows).
+    let session = app._app.state::<Session>();
+    session
+        .with_store(|s| {
+            use base64::Engine;
+            let key = wardside_sync::DeviceSigningKey::generate().unwrap();
+            s.set_sync_secret("device_sign_pkcs8", key.pkcs8())?;
+            s.set_sync_secret("device_box_secret", &[7; 32])?;
+            s.set_sync_config(&wardside_store::sync::SyncConfig {
+                server: format!("http://{addr}"),
+                org_id: uuid::Uuid::new_v4(),
+                teams: vec![uuid::Uuid::new_v4()],
+                admin: false,
+                status: "approved".into(),
+                fingerprint: String::new(),
+                name: "Ann's laptop".into(),
+                root_key: Some(base64::engine::general_purpose::STANDARD.encode(key.public_key())),
+            })
+        })
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    app._app.listen("locked", move |_| {
+        let _ = tx.send(Instant::now());
+    });
+    let window = app.window.clone();
+    std::thread::scope(|scope| {
+        let syncing = scope.spawn(move || {
+            let r = call_on(&window, "sync_now", json!({}));
+            (r, Instant::now())
+        });
+        // The sync is under way, holding the store, waiting on the service.
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(session.store_held());
+        let pressed = Instant::now();
+        app.ok("lock", json!({}));
+        let returned = pressed.elapsed();
+        assert!(returned < Duration::from_millis(500), "lock waited {returned:?}");
+        let told = rx.recv_timeout(Duration::from_secs(1)).expect("locked event");
+        assert!(told.duration_since(pressed) < Duration::from_secs(1));
+        // Refused at once, even while the sync still holds the store.
+        assert_eq!(app.err_code("caseload_facets", json!({})), "locked");
+        assert_eq!(app.ok("session_status", json!({}))["unlocked"], false);
+        let (result, ended) = syncing.join().unwrap();
+        assert!(ended.duration_since(pressed) < Duration::from_secs(1), "the sync took {:?} to stop", ended.duration_since(pressed));
+        let code = result.unwrap_err()["code"].as_str().unwrap().to_owned();
+        assert!(code == "sync-cancelled" || code == "locked", "{code}");
+    });
+    // The store (and its key) is gone; unlocking again works.
+    assert!(!session.store_held());
+    app.ok("unlock", json!({"passphrase": PASS}));
+    assert_eq!(app.ok("session_status", json!({}))["unlocked"], true);
 }
