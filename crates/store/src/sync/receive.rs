@@ -434,8 +434,17 @@ impl Store {
             held.push(h);
         }
         chains.save()?;
+        // What unproved ops already take, counted once a page (not once an op).
+        let mut unproved = if held.iter().any(|h| h.chain.is_none()) {
+            tx.prepare_cached(
+                "SELECT count(*), coalesce(sum(length(envelope)), 0) FROM op_held WHERE verified = 0",
+            )?
+            .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+        } else {
+            (0, 0)
+        };
         for h in &held {
-            match keep_held(&tx, h)? {
+            match keep_held(&tx, h, &mut unproved)? {
                 Kept::Yes => out.held += 1,
                 Kept::Already => {}
                 Kept::OverLimit => out.not_kept += 1,
@@ -620,17 +629,12 @@ enum Kept {
     OverLimit,
 }
 
-fn keep_held(tx: &Transaction<'_>, h: &HeldOp) -> Result<Kept> {
+/// Keep a held op; `taken` is (count, bytes) of unproved ops kept so far, moved on here.
+fn keep_held(tx: &Transaction<'_>, h: &HeldOp, taken: &mut (i64, i64)) -> Result<Kept> {
     let unproved = h.chain.is_none();
-    if unproved {
-        let (n, bytes): (i64, i64) = tx
-            .prepare_cached(
-                "SELECT count(*), coalesce(sum(length(envelope)), 0) FROM op_held WHERE verified = 0",
-            )?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        if n >= MAX_UNPROVED_HELD || bytes + h.envelope.len() as i64 > MAX_UNPROVED_HELD_BYTES {
-            return Ok(Kept::OverLimit);
-        }
+    let size = h.envelope.len() as i64;
+    if unproved && (taken.0 >= MAX_UNPROVED_HELD || taken.1 + size > MAX_UNPROVED_HELD_BYTES) {
+        return Ok(Kept::OverLimit);
     }
     let n = tx
         .prepare_cached(
@@ -651,6 +655,10 @@ fn keep_held(tx: &Transaction<'_>, h: &HeldOp) -> Result<Kept> {
             h.chain.map(|c| c.seq as i64),
             !unproved
         ])?;
+    if n == 1 && unproved {
+        taken.0 += 1;
+        taken.1 += size;
+    }
     Ok(if n == 1 { Kept::Yes } else { Kept::Already })
 }
 

@@ -1,0 +1,264 @@
+//! Receiving other devices' ops on a real encrypted store: each device's chain checked link by
+//! link (gaps found, forks and broken links held), one op the merge refuses held while the rest
+//! apply, evidence from a hostile service bounded, a revocation's wipe keeping unsent work, and
+//! the service's word on the time bounded.
+#![allow(clippy::unwrap_used)]
+
+use uuid::Uuid;
+use wardside_domain::*;
+use wardside_store::sync::{
+    ChainInfo, HeldOp, IncomingOp, MAX_UNPROVED_HELD, ReceivedPage, SyncConfig,
+};
+use wardside_store::*;
+
+const FAST: KdfParams = KdfParams {
+    m_kib: 256,
+    t: 1,
+    p: 1,
+};
+
+fn store(dir: &std::path::Path) -> Store {
+    Store::create_with(
+        &dir.join("wardside.db"),
+        &Passphrase::new("plum kettle harbour"),
+        "Ceri Advocate",
+        FAST,
+        Tuning::default(),
+    )
+    .unwrap()
+}
+
+const TEAM: Uuid = Uuid::from_u128(0x7e);
+
+fn hash(n: u64) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&n.to_be_bytes());
+    h[31] = 1;
+    h
+}
+
+/// Op `seq` of `device`'s chain: a client created with this name, linked to op `seq - 1`.
+fn op(device: Uuid, seq: u64, name: &str) -> IncomingOp {
+    let client = Uuid::new_v4();
+    let content = serde_json::json!({
+        "kind": "create",
+        "payload": serde_json::to_value(Client::named(name)).unwrap(),
+        "actor": "Someone",
+    });
+    IncomingOp {
+        op_id: Uuid::now_v7(),
+        device_id: device,
+        device_seq: seq,
+        hlc: format!("{:016}-0000-{}", 1_764_064_800_000u64 + seq, &device.simple().to_string()[..16]),
+        entity: "client".into(),
+        entity_id: client,
+        schema_v: 1,
+        server_seq: seq as i64,
+        content: serde_json::to_vec(&content).unwrap(),
+        chain: ChainInfo {
+            team_id: TEAM,
+            seq,
+            prev: if seq == 1 { [0; 32] } else { hash(seq - 1) },
+            hash: hash(seq),
+        },
+        envelope: "{}".into(),
+    }
+}
+
+fn page(ops: Vec<IncomingOp>) -> ReceivedPage {
+    ReceivedPage {
+        ops,
+        ..ReceivedPage::default()
+    }
+}
+
+#[test]
+fn a_chain_with_a_gap_is_found_and_filling_it_in_any_order_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let d = Uuid::new_v4();
+    s.receive(page(vec![op(d, 1, "One"), op(d, 4, "Four")]))
+        .unwrap();
+    let gaps = s.chain_gaps().unwrap();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!((gaps[0].device_id, gaps[0].from, gaps[0].to, gaps[0].highest_seen), (d, 2, 3, 4));
+    // Ops ahead of the gap were applied (their sender signed them); the gap is a problem.
+    assert_eq!(s.counts().unwrap().0, 2);
+    let problems = s.refresh_problems(&[]).unwrap();
+    assert_eq!(problems[0].kind, "gap");
+    assert_eq!(problems[0].device_id, Some(d));
+    assert_eq!((problems[0].seq_from, problems[0].seq_to), (Some(2), Some(3)));
+    s.receive(page(vec![op(d, 3, "Three")])).unwrap();
+    s.receive(page(vec![op(d, 2, "Two")])).unwrap();
+    assert!(s.chain_gaps().unwrap().is_empty());
+    assert!(s.refresh_problems(&[]).unwrap().is_empty());
+    assert_eq!(s.counts().unwrap().0, 4);
+}
+
+#[test]
+fn a_second_op_at_a_taken_place_or_one_naming_the_wrong_op_before_it_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let d = Uuid::new_v4();
+    s.receive(page(vec![op(d, 1, "One"), op(d, 2, "Two")]))
+        .unwrap();
+    // Another op at place 2 (the device signed two histories: a copied laptop).
+    let fork = op(d, 2, "Forked");
+    // The next place, naming an op that is not the one before it.
+    let mut broken = op(d, 3, "Broken");
+    broken.chain.prev = [9; 32];
+    let out = s.receive(page(vec![fork.clone(), broken.clone()])).unwrap();
+    assert_eq!(out.applied, 0);
+    assert_eq!(out.held, 2);
+    let held = s.held_ops().unwrap();
+    let reason = |id: Uuid| held.iter().find(|h| h.op_id == id).unwrap().reason.clone();
+    assert_eq!(reason(fork.op_id), "forked");
+    assert_eq!(reason(broken.op_id), "broken-chain");
+    assert_eq!(s.counts().unwrap().0, 2, "neither applied");
+    let kinds: Vec<String> = s
+        .refresh_problems(&[])
+        .unwrap()
+        .into_iter()
+        .map(|p| p.kind)
+        .collect();
+    assert!(kinds.contains(&"forked".into()) && kinds.contains(&"broken-chain".into()), "{kinds:?}");
+    // The same op again is a duplicate, not a fork.
+    let out = s.receive(page(vec![op_again(&fork)])).unwrap();
+    assert_eq!(out.duplicates, 1);
+}
+
+fn op_again(o: &IncomingOp) -> IncomingOp {
+    o.clone()
+}
+
+#[test]
+fn one_op_the_merge_refuses_is_held_and_the_rest_of_the_page_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let d = Uuid::new_v4();
+    let mut bad = op(d, 2, "Bad");
+    bad.entity = "note".into();
+    bad.content = serde_json::to_vec(&serde_json::json!({
+        "kind": "note-version", "payload": {"nonsense": true}, "actor": "Someone"
+    }))
+    .unwrap();
+    let mut p = page(vec![op(d, 1, "One"), bad.clone(), op(d, 3, "Three")]);
+    p.cursor = Some(3);
+    let out = s.receive(p).unwrap();
+    assert_eq!(out.applied, 2);
+    assert_eq!(out.held, 1);
+    assert_eq!(s.sync_cursor().unwrap(), 3, "the page's cursor was kept");
+    let held = s.held_ops().unwrap();
+    assert_eq!(held[0].op_id, bad.op_id);
+    assert_eq!(held[0].reason, "cannot-apply");
+    // The chain is whole: the bad op took its place.
+    assert!(s.chain_gaps().unwrap().is_empty());
+}
+
+#[test]
+fn evidence_from_a_hostile_service_is_bounded_and_what_is_not_kept_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let unproved = |i: i64| HeldOp {
+        op_id: Uuid::new_v4(),
+        server_seq: i,
+        device_id: Uuid::new_v4(),
+        device_seq: 1,
+        reason: "unknown-device".into(),
+        envelope: "{\"x\":1}".into(),
+        chain: None,
+    };
+    let n = MAX_UNPROVED_HELD + 25;
+    let held: Vec<HeldOp> = (0..n).map(unproved).collect();
+    let out = s
+        .receive(ReceivedPage {
+            held,
+            ..ReceivedPage::default()
+        })
+        .unwrap();
+    assert_eq!(out.held as i64, MAX_UNPROVED_HELD);
+    assert_eq!(out.not_kept, 25);
+    assert_eq!(s.held_ops().unwrap().len() as i64, MAX_UNPROVED_HELD);
+    let problems = s.refresh_problems(&[]).unwrap();
+    let not_kept = problems.iter().find(|p| p.kind == "not-kept").unwrap();
+    assert_eq!(not_kept.count, 25);
+}
+
+#[test]
+fn a_revocation_wipes_the_records_but_keeps_unsent_work_and_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let (client, case) = s
+        .write(|w| {
+            let client = w.add_client(&Client::named("Sent Example"))?;
+            let case = w.open_case(&Case::opened(client, "2026-11-02".parse().unwrap()))?;
+            Ok((client, case))
+        })
+        .unwrap();
+    // Everything so far reached the service.
+    let acks: Vec<(Uuid, i64)> = s
+        .ops_after(0, 1000)
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.op_id.parse().unwrap(), i as i64 + 1))
+        .collect();
+    s.mark_pushed(&acks).unwrap();
+    // Then a note, not yet sent, and a draft.
+    let note = s
+        .write(|w| {
+            w.add_activity(
+                &Activity {
+                    case_id: case,
+                    at: chrono::NaiveDateTime::parse_from_str("2026-11-03T10:00", "%Y-%m-%dT%H:%M")
+                        .unwrap(),
+                    duration_minutes: Some(30),
+                    kind: ActivityKind::PrivateInterview { wishes: None },
+                    withheld: None,
+                },
+                "Unsent: she wants leave.",
+            )
+        })
+        .unwrap();
+    s.save_draft(case, &serde_json::json!({"kind": "contact"}), "half typed").unwrap();
+    s.set_sync_config(&SyncConfig {
+        server: "https://sync.example.org".into(),
+        org_id: Uuid::new_v4(),
+        teams: vec![TEAM],
+        admin: false,
+        status: "approved".into(),
+        fingerprint: String::new(),
+        name: "laptop".into(),
+        root_key: None,
+    })
+    .unwrap();
+    let kept = s.wipe_organisation_data().unwrap();
+    assert_eq!(kept, 2, "the note's two ops");
+    assert_eq!(s.counts().unwrap(), (0, 0, 0));
+    assert!(s.get::<Client>(client.0).is_err());
+    assert_eq!(s.unpushed_count().unwrap(), 2);
+    assert!(s.draft(case).unwrap().is_some(), "the draft is kept");
+    assert_eq!(s.sync_config().unwrap().unwrap().status, "revoked");
+    // Shown again when the laptop is enrolled again (here: applied back, its case not yet here).
+    assert_eq!(s.reapply_kept().unwrap(), 0);
+    assert_eq!(s.note_text(note).unwrap(), "Unsent: she wants leave.");
+}
+
+#[test]
+fn the_services_word_on_the_time_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let now = chrono::Utc::now().timestamp_millis();
+    // A service that says it is a year ahead: not adopted; new ops keep this laptop's time.
+    s.record_sync(now + 366 * 86_400_000).unwrap();
+    s.write(|w| w.add_client(&Client::named("Clock Example"))).unwrap();
+    let hlc = s.ops_after(0, 10).unwrap().last().unwrap().hlc.clone();
+    let wall: i64 = hlc[..16].parse().unwrap();
+    assert!((wall - now).abs() < 86_400_000, "{hlc}");
+    // Three days out is a laptop's wrong clock, adopted for stamping.
+    s.record_sync(now + 3 * 86_400_000).unwrap();
+    s.write(|w| w.add_client(&Client::named("Later Example"))).unwrap();
+    let hlc = s.ops_after(0, 10).unwrap().last().unwrap().hlc.clone();
+    let wall: i64 = hlc[..16].parse().unwrap();
+    assert!(wall > now + 2 * 86_400_000, "{hlc}");
+}
