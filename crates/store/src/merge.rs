@@ -50,6 +50,23 @@ impl std::ops::AddAssign for Effects {
     }
 }
 
+/// Order two HLCs by their decoded values (wall clock, counter, then device), never as text.
+/// Every clock this store holds has the one exact fixed-width form (its own are written so; a
+/// received op with any other form is held, never applied), so the SQL here, which compares
+/// the stored text, agrees with this order.
+pub(crate) fn hlc_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |s: &str| {
+        crate::clock::Hlc::decode(s).map(|h| (h.wall_ms, h.counter, s.splitn(3, '-').nth(2).unwrap_or("").to_owned()))
+    };
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        // Unreadable text sorts first: it can never win a merge.
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
 /// Namespace of derived (merged) note version ids: `v5(NS, sorted head ids)`.
 const MERGE_NS: Uuid = Uuid::from_u128(0x5741_5244_5349_4445_4d45_5247_4500_0001);
 
@@ -101,7 +118,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
                 })
                 .optional()?;
             if let Some((hlc, loser)) = &current {
-                if hlc.as_str() >= m.hlc {
+                if hlc_order(hlc, m.hlc) != std::cmp::Ordering::Less {
                     // An older write, or one already applied: the op log keeps it.
                     if !m.local {
                         fx.inbox += overwritten_if_own(tx, op, field, &m, loser, true)?;
@@ -450,7 +467,7 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid, now: &str) -> Resul
                 let rowid = match existing {
                     Some(r) => r,
                     None => {
-                        let newest = many.iter().max_by(|a, b| a.hlc.cmp(&b.hlc));
+                        let newest = many.iter().max_by(|a, b| hlc_order(&a.hlc, &b.hlc));
                         let (hlc, saved_at) = newest.map_or((String::new(), String::new()), |v| {
                             (v.hlc.clone(), v.saved_at.clone())
                         });
@@ -491,7 +508,7 @@ pub(crate) fn refresh_note(tx: &Transaction<'_>, note: Uuid, now: &str) -> Resul
                     .execute(params![key, ids, now])?;
                 }
                 many.iter()
-                    .max_by(|a, b| a.hlc.cmp(&b.hlc))
+                    .max_by(|a, b| hlc_order(&a.hlc, &b.hlc))
                     .map(|v| (v.rowid, v.body.clone()))
             }
         },
@@ -550,7 +567,7 @@ fn merge_heads(versions: &[Version], heads: &[&Version]) -> Option<String> {
         .iter()
         .filter_map(|id| by_id.get(id.as_str()).copied())
         .filter(|v| !v.derived)
-        .max_by(|a, b| a.hlc.cmp(&b.hlc).then(a.id.cmp(&b.id)))?;
+        .max_by(|a, b| hlc_order(&a.hlc, &b.hlc).then(a.id.cmp(&b.id)))?;
     let mut merged = heads[0].body.clone();
     for h in &heads[1..] {
         merged = diffy::merge(&base.body, &merged, &h.body).ok()?;
