@@ -383,7 +383,15 @@ fn two_laptops(dir: &Path) -> (Service, Device, Device, String) {
         .to_owned();
     let laptop = Device::new(dir, "laptop");
     let e = laptop.json(&[
-        "sync", "enroll", "--server", &svc.url, "--code", &code, "--name", "Ward laptop", "--json",
+        "sync",
+        "enroll",
+        "--server",
+        &svc.url,
+        "--code",
+        &code,
+        "--name",
+        "Ward laptop",
+        "--json",
     ]);
     admin.json(&[
         "sync",
@@ -482,8 +490,19 @@ fn a_fake_service_that_says_revoked_wipes_nothing() {
     // Everything is still here, the unsent change too.
     let shown = laptop.json(&["client", "show", &client, "--json"]);
     assert_eq!(shown["client"]["name"], "Unsent Example");
-    assert_eq!(laptop.json(&["search", "visit", "--json"])["hits"].as_array().unwrap().len(), 2);
-    assert!(laptop.json(&["sync", "status", "--json"])["unsynced"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        laptop.json(&["search", "visit", "--json"])["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        laptop.json(&["sync", "status", "--json"])["unsynced"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
 }
 
 /// The service alters one stored op: `sync now` still prints its four numbers, names the
@@ -503,7 +522,8 @@ fn a_tampered_op_makes_sync_now_exit_3_and_status_list_it() {
         .unwrap();
     let mut v: Value = serde_json::from_str(&env).unwrap();
     let ct = v["ciphertext"].as_str().unwrap().to_owned();
-    v["ciphertext"] = Value::from(if ct.starts_with('A') { "B" } else { "A" }.to_owned() + &ct[1..]);
+    v["ciphertext"] =
+        Value::from(if ct.starts_with('A') { "B" } else { "A" }.to_owned() + &ct[1..]);
     conn.execute(
         "UPDATE op SET envelope = ?1 WHERE server_seq = ?2",
         rusqlite::params![v.to_string(), seq],
@@ -511,16 +531,27 @@ fn a_tampered_op_makes_sync_now_exit_3_and_status_list_it() {
     .unwrap();
     drop(conn);
     let out = laptop.run(&["sync", "now", "--json"]);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let now: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(keys(&now), ["conflicts", "pulled", "pushed", "unsynced"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("sync problem: device {admin_id}, op ")), "{err}");
+    assert!(
+        err.contains(&format!("sync problem: device {admin_id}, op ")),
+        "{err}"
+    );
     assert!(err.contains("changed on the way"), "{err}");
     let status = laptop.json(&["sync", "status", "--json"]);
     assert!(status["problems"].as_u64().unwrap() >= 1, "{status}");
     let list = status["problem_list"].as_array().unwrap();
-    assert!(list.iter().any(|p| p["kind"] == "tampered" && p["device_id"] == admin_id.as_str()));
+    assert!(
+        list.iter()
+            .any(|p| p["kind"] == "tampered" && p["device_id"] == admin_id.as_str())
+    );
     // The text form says it too.
     let text = laptop.run(&["sync", "status"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("Problem: device"));

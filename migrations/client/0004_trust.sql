@@ -74,3 +74,19 @@ CREATE TABLE sync_problem (
 ALTER TABLE op_held ADD COLUMN team_id TEXT;
 ALTER TABLE op_held ADD COLUMN chain_seq INTEGER;
 ALTER TABLE op_held ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
+
+-- Replaced: other devices' keys come from the trust log (never the service's list), and their
+-- chains say what has arrived (never counts).
+DROP TABLE peer;
+DROP TABLE received_count;
+
+-- Seals not yet confirmed are few: an index of them alone keeps looking for lost ops cheap.
+CREATE INDEX own_seal_unconfirmed ON own_seal (device_id, team_id) WHERE confirmed = 0;
+-- How many of this device's ops in each team the service has handed back, kept as they are
+-- confirmed (compared with the service's count at every sync without counting the seals).
+CREATE TABLE own_tally (
+    device_id TEXT NOT NULL,
+    team_id   TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    PRIMARY KEY (device_id, team_id)
+) WITHOUT ROWID;

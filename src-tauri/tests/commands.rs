@@ -401,14 +401,23 @@ fn locking_during_a_stalled_sync_is_immediate_and_the_sync_lets_go_within_a_seco
         let pressed = Instant::now();
         app.ok("lock", json!({}));
         let returned = pressed.elapsed();
-        assert!(returned < Duration::from_millis(500), "lock waited {returned:?}");
-        let told = rx.recv_timeout(Duration::from_secs(1)).expect("locked event");
+        assert!(
+            returned < Duration::from_millis(500),
+            "lock waited {returned:?}"
+        );
+        let told = rx
+            .recv_timeout(Duration::from_secs(1))
+            .expect("locked event");
         assert!(told.duration_since(pressed) < Duration::from_secs(1));
         // Refused at once, even while the sync still holds the store.
         assert_eq!(app.err_code("caseload_facets", json!({})), "locked");
         assert_eq!(app.ok("session_status", json!({}))["unlocked"], false);
         let (result, ended) = syncing.join().unwrap();
-        assert!(ended.duration_since(pressed) < Duration::from_secs(1), "the sync took {:?} to stop", ended.duration_since(pressed));
+        assert!(
+            ended.duration_since(pressed) < Duration::from_secs(1),
+            "the sync took {:?} to stop",
+            ended.duration_since(pressed)
+        );
         let code = result.unwrap_err()["code"].as_str().unwrap().to_owned();
         assert!(code == "sync-cancelled" || code == "locked", "{code}");
     });

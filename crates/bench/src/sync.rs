@@ -160,6 +160,12 @@ pub fn run(ops: usize, devices: usize, smoke: bool) {
     let r =
         wardside_sync_client::sync_now(&mut b, &opts()).unwrap_or_else(|e| fail(&e.to_string()));
     let initial = t.elapsed();
+    if !r.problems.is_empty() {
+        fail(&format!(
+            "the initial sync found problems: {:?}",
+            r.problems
+        ));
+    }
     if r.pulled != pushed || fetched as usize != pushed {
         fail(&format!(
             "pulled {} and fetched {fetched} of {pushed}",
@@ -210,7 +216,7 @@ pub fn run(ops: usize, devices: usize, smoke: bool) {
                 scope.spawn(move || {
                     barrier.wait();
                     match wardside_sync_client::sync_now(d, &opts()) {
-                        Ok(r) if r.unsynced == 0 => 0,
+                        Ok(r) if r.unsynced == 0 && r.problems.is_empty() => 0,
                         Ok(_) => 1,
                         Err(e) => {
                             eprintln!("  a device failed: {e}");

@@ -103,6 +103,14 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
             } else {
                 "This device is not enrolled with a sync service.".to_owned()
             };
+            if let Some(fp) = store
+                .sync_config()?
+                .and_then(|c| sync::org_fingerprint_of(&c))
+            {
+                text.push_str(&format!(
+                    "\nOrganisation fingerprint (the same on every laptop of it): {fp}"
+                ));
+            }
             for p in &problems {
                 text.push_str(&format!("\nProblem: {}", describe(p)));
             }

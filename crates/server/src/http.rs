@@ -279,7 +279,8 @@ async fn heads<S: Storage>(
 ) -> Result<Response, ApiError> {
     let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
     let heads = state.storage.heads(caller.org_id, caller.teams).await?;
-    Ok(axum::Json(protocol::Heads { heads }).into_response())
+    let trust_seq = state.storage.trust_head(caller.org_id).await?;
+    Ok(axum::Json(protocol::Heads { heads, trust_seq }).into_response())
 }
 
 /// A new device enrols with the token of a one-time code and proof that it holds its signing

@@ -149,10 +149,12 @@ pub async fn check_statement(
             teams,
             ..
         } => {
+            // A device enrolled with exactly these keys: waiting for approval, or approved
+            // already (an approval given back after this service lost it in a restore).
             let enrolled = storage.device(device.device_id).await?;
             let matches = enrolled.is_some_and(|d| {
                 d.org_id == caller.org_id
-                    && d.status == DeviceStatus::Pending
+                    && d.status != DeviceStatus::Revoked
                     && d.sign_key == device.sign_key
                     && d.box_key == device.box_key
             });

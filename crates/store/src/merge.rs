@@ -56,7 +56,13 @@ impl std::ops::AddAssign for Effects {
 /// the stored text, agrees with this order.
 pub(crate) fn hlc_order(a: &str, b: &str) -> std::cmp::Ordering {
     let key = |s: &str| {
-        crate::clock::Hlc::decode(s).map(|h| (h.wall_ms, h.counter, s.splitn(3, '-').nth(2).unwrap_or("").to_owned()))
+        crate::clock::Hlc::decode(s).map(|h| {
+            (
+                h.wall_ms,
+                h.counter,
+                s.splitn(3, '-').nth(2).unwrap_or("").to_owned(),
+            )
+        })
     };
     match (key(a), key(b)) {
         (Some(x), Some(y)) => x.cmp(&y),

@@ -49,7 +49,11 @@ fn op(device: Uuid, seq: u64, name: &str) -> IncomingOp {
         op_id: Uuid::now_v7(),
         device_id: device,
         device_seq: seq,
-        hlc: format!("{:016}-0000-{}", 1_764_064_800_000u64 + seq, &device.simple().to_string()[..16]),
+        hlc: format!(
+            "{:016}-0000-{}",
+            1_764_064_800_000u64 + seq,
+            &device.simple().to_string()[..16]
+        ),
         entity: "client".into(),
         entity_id: client,
         schema_v: 1,
@@ -81,13 +85,24 @@ fn a_chain_with_a_gap_is_found_and_filling_it_in_any_order_clears_it() {
         .unwrap();
     let gaps = s.chain_gaps().unwrap();
     assert_eq!(gaps.len(), 1);
-    assert_eq!((gaps[0].device_id, gaps[0].from, gaps[0].to, gaps[0].highest_seen), (d, 2, 3, 4));
+    assert_eq!(
+        (
+            gaps[0].device_id,
+            gaps[0].from,
+            gaps[0].to,
+            gaps[0].highest_seen
+        ),
+        (d, 2, 3, 4)
+    );
     // Ops ahead of the gap were applied (their sender signed them); the gap is a problem.
     assert_eq!(s.counts().unwrap().0, 2);
     let problems = s.refresh_problems(&[]).unwrap();
     assert_eq!(problems[0].kind, "gap");
     assert_eq!(problems[0].device_id, Some(d));
-    assert_eq!((problems[0].seq_from, problems[0].seq_to), (Some(2), Some(3)));
+    assert_eq!(
+        (problems[0].seq_from, problems[0].seq_to),
+        (Some(2), Some(3))
+    );
     s.receive(page(vec![op(d, 3, "Three")])).unwrap();
     s.receive(page(vec![op(d, 2, "Two")])).unwrap();
     assert!(s.chain_gaps().unwrap().is_empty());
@@ -121,7 +136,10 @@ fn a_second_op_at_a_taken_place_or_one_naming_the_wrong_op_before_it_is_held() {
         .into_iter()
         .map(|p| p.kind)
         .collect();
-    assert!(kinds.contains(&"forked".into()) && kinds.contains(&"broken-chain".into()), "{kinds:?}");
+    assert!(
+        kinds.contains(&"forked".into()) && kinds.contains(&"broken-chain".into()),
+        "{kinds:?}"
+    );
     // The same op again is a duplicate, not a fork.
     let out = s.receive(page(vec![op_again(&fork)])).unwrap();
     assert_eq!(out.duplicates, 1);
@@ -185,6 +203,53 @@ fn evidence_from_a_hostile_service_is_bounded_and_what_is_not_kept_is_counted() 
 }
 
 #[test]
+fn evidence_read_again_is_held_once_and_proved_evidence_is_never_replaced_by_unproved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let device = Uuid::new_v4();
+    let unproved = HeldOp {
+        op_id: Uuid::new_v4(),
+        server_seq: 1,
+        device_id: device,
+        device_seq: 1,
+        reason: "unknown-device".into(),
+        envelope: "{\"x\":1}".into(),
+        chain: None,
+    };
+    let page = |h: Vec<HeldOp>| ReceivedPage {
+        held: h,
+        ..ReceivedPage::default()
+    };
+    assert_eq!(s.receive(page(vec![unproved.clone()])).unwrap().held, 1);
+    // The service hands the same op out again (a re-read, or a replay): not held twice.
+    for _ in 0..3 {
+        let out = s.receive(page(vec![unproved.clone()])).unwrap();
+        assert_eq!((out.held, out.not_kept), (0, 0));
+    }
+    assert_eq!(s.held_ops().unwrap().len(), 1);
+    // Proved evidence (a chain link) replaces it; unproved bytes under the same id later do not.
+    let proved = HeldOp {
+        reason: "tampered".into(),
+        chain: Some(ChainInfo {
+            team_id: Uuid::new_v4(),
+            seq: 1,
+            prev: [0; 32],
+            hash: hash(1),
+        }),
+        ..unproved.clone()
+    };
+    s.receive(page(vec![proved])).unwrap();
+    let mut forged = unproved.clone();
+    forged.envelope = "{\"forged\":1}".into();
+    forged.reason = "malformed".into();
+    s.receive(page(vec![forged])).unwrap();
+    let kept = s.held_ops().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].reason, "tampered");
+    assert_eq!(kept[0].envelope, "{\"x\":1}");
+}
+
+#[test]
 fn a_revocation_wipes_the_records_but_keeps_unsent_work_and_drafts() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
@@ -220,7 +285,8 @@ fn a_revocation_wipes_the_records_but_keeps_unsent_work_and_drafts() {
             )
         })
         .unwrap();
-    s.save_draft(case, &serde_json::json!({"kind": "contact"}), "half typed").unwrap();
+    s.save_draft(case, &serde_json::json!({"kind": "contact"}), "half typed")
+        .unwrap();
     s.set_sync_config(&SyncConfig {
         server: "https://sync.example.org".into(),
         org_id: Uuid::new_v4(),
@@ -251,13 +317,15 @@ fn the_services_word_on_the_time_is_bounded() {
     let now = chrono::Utc::now().timestamp_millis();
     // A service that says it is a year ahead: not adopted; new ops keep this laptop's time.
     s.record_sync(now + 366 * 86_400_000).unwrap();
-    s.write(|w| w.add_client(&Client::named("Clock Example"))).unwrap();
+    s.write(|w| w.add_client(&Client::named("Clock Example")))
+        .unwrap();
     let hlc = s.ops_after(0, 10).unwrap().last().unwrap().hlc.clone();
     let wall: i64 = hlc[..16].parse().unwrap();
     assert!((wall - now).abs() < 86_400_000, "{hlc}");
     // Three days out is a laptop's wrong clock, adopted for stamping.
     s.record_sync(now + 3 * 86_400_000).unwrap();
-    s.write(|w| w.add_client(&Client::named("Later Example"))).unwrap();
+    s.write(|w| w.add_client(&Client::named("Later Example")))
+        .unwrap();
     let hlc = s.ops_after(0, 10).unwrap().last().unwrap().hlc.clone();
     let wall: i64 = hlc[..16].parse().unwrap();
     assert!(wall > now + 2 * 86_400_000, "{hlc}");

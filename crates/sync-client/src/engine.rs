@@ -1,8 +1,9 @@
 //! The sync loop (sync.md §8.6), trusting nothing the service says unless an admin signed it:
 //!
-//! 1. the trust log, refreshed and checked from the pinned root ([`crate::trust`]): it alone
-//!    says whether this device is approved or revoked, who the other devices are, and which key
-//!    epoch is current (a revocation an admin signed wipes this copy, keeping unsent work);
+//! 1. the trust log, refreshed (when the service's heads say it moved) and checked from the
+//!    pinned root ([`crate::trust`]): it alone says whether this device is approved or revoked,
+//!    who the other devices are, and which key epoch is current (a revocation an admin signed
+//!    wipes this copy, keeping unsent work);
 //! 2. team keys, accepted only as admin-signed grants of announced keys;
 //! 3. held ops tried again; this device's unacknowledged ops pushed in sequence, each sealed
 //!    once and sent again byte for byte (its chain link names the op before);
@@ -127,12 +128,20 @@ fn run(
         "re-enrol" => return Err(SyncError::ReEnrol),
         _ => {}
     }
-    t.hello()?;
     let me = t.device();
-    let refreshed = trust::refresh(store, &t, &config)?;
-    let mut found = refreshed.problems;
+    // The service's heads first (the first signed request also sets the clock for the rest):
+    // they say whether the trust log moved. Only then is it fetched and checked.
+    let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
+    let kept = trust::load(store, &config)?;
+    let (state, mut found) = match kept {
+        Some(state) if state.seq == heads.trust_seq => (Some(state), Vec::new()),
+        _ => {
+            let refreshed = trust::refresh(store, &t, &config)?;
+            (refreshed.state, refreshed.problems)
+        }
+    };
     store.set_trust_problem(found.first().map(|p| p.detail.as_str()))?;
-    let Some(state) = refreshed.state else {
+    let Some(state) = state else {
         return Err(SyncError::Pending(String::new()));
     };
     if state.is_revoked(me) {
@@ -171,7 +180,6 @@ fn run(
     };
     s.retry_held(store)?;
     s.push(store, &t, opts, progress)?;
-    let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
     s.pull(store, &t, opts, &heads, progress)?;
     // A gap in any device's chain, or the service saying it holds more than arrived: read the
     // log again (ops already here are skipped).
@@ -195,8 +203,14 @@ fn run(
         tracing::warn!("a gap in the ops received; reading the log again");
         store.reset_sync_cursor()?;
         s.pull(store, &t, opts, &heads, progress)?;
-        // Still claiming more than it hands out: the chains say what arrived; this is reported.
-        for h in behind(store, &heads, me)? {
+        // Still claiming more than it hands out: the chains say what arrived; this is reported,
+        // unless that device's ops are held here already (reported as held, by sequence).
+        let held: std::collections::BTreeSet<Uuid> =
+            store.held_ops()?.iter().map(|h| h.device_id).collect();
+        for h in behind(store, &heads, me)?
+            .into_iter()
+            .filter(|h| !held.contains(&h.device_id))
+        {
             found.push(SyncProblem {
                 kind: "counts".into(),
                 device_id: Some(h.device_id),

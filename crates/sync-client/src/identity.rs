@@ -84,6 +84,17 @@ pub struct Enrolled {
     pub recovery: Option<RecoveryKey>,
 }
 
+/// The organisation's fingerprint from the root key this laptop pinned at enrolment (none
+/// before enrolment, or if the pinned key is damaged).
+pub fn org_fingerprint_of(config: &SyncConfig) -> Option<String> {
+    let root: [u8; 32] = B64
+        .decode(config.root_key.as_deref()?)
+        .ok()?
+        .try_into()
+        .ok()?;
+    Some(org_fingerprint(config.org_id, &root))
+}
+
 pub(crate) fn device_id(store: &Store) -> Result<Uuid> {
     store
         .device_id()

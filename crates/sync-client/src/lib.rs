@@ -18,5 +18,5 @@ pub use admin::{
 };
 pub use engine::{Phase, Progress, SyncReport, fetch_only, sync_now, sync_with_progress};
 pub use error::{Result, SyncError};
-pub use identity::{Enrolled, RecoveryKey, enroll};
+pub use identity::{Enrolled, RecoveryKey, enroll, org_fingerprint_of};
 pub use transport::{Cancel, Options, Retry, check_address, remote_text};

@@ -53,7 +53,8 @@ pub fn normalise(typed: &str) -> String {
         .collect()
 }
 
-fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+/// SHA-256 over the parts in order.
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = Context::new(&SHA256);
     for p in parts {
         ctx.update(p);

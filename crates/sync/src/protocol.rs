@@ -125,6 +125,10 @@ pub struct DeviceHead {
 pub struct Heads {
     /// One entry per (device, team) the caller may see.
     pub heads: Vec<DeviceHead>,
+    /// How many statements the organisation's trust log holds: a device fetches the log only
+    /// when this differs from its own (a hint like the rest: the log itself is what it checks).
+    #[serde(default)]
+    pub trust_seq: u64,
 }
 
 /// `GET /v1/trust?after=N`: the organisation's trust statements after `N`, in order, at most

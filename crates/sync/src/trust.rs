@@ -18,9 +18,9 @@
 //! Signed bytes are a byte-pinned encoding (each field `tag || length || bytes` in a fixed order
 //! after a version tag), not JSON: JSON is only how statements travel.
 
+use crate::codes::sha256;
 use crate::keys::{DeviceSigningKey, KeyId, TeamKey, verify};
 use crate::wrap::WrappedKey;
-use ring::digest::{Context, SHA256};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -170,16 +170,6 @@ impl Enc {
             .field(11, &keys.sign_key)
             .field(12, &keys.box_key)
     }
-}
-
-fn sha256(parts: &[&[u8]]) -> Hash {
-    let mut ctx = Context::new(&SHA256);
-    for p in parts {
-        ctx.update(p);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
 }
 
 impl Statement {

@@ -458,6 +458,7 @@ fn wire_samples() -> &'static [String] {
                     ops: 3,
                     chain_seq: 2,
                 }],
+                trust_seq: 3,
             }),
             j(&TrustLog {
                 statements: o.log.clone(),

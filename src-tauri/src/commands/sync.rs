@@ -21,13 +21,17 @@ pub struct SyncView {
     pub config: Option<SyncConfig>,
     /// What the last sync found wrong, by device and sequence.
     pub problems: Vec<SyncProblem>,
+    /// The organisation's fingerprint, from the root key pinned at enrolment.
+    pub org_fingerprint: Option<String>,
 }
 
 pub fn view(session: &Session) -> Result<SyncView> {
     session.with_store_sync(false, |s| {
+        let config = s.sync_config()?;
         Ok(SyncView {
             summary: s.sync_summary()?,
-            config: s.sync_config()?,
+            org_fingerprint: config.as_ref().and_then(sync::org_fingerprint_of),
+            config,
             problems: s.sync_problems()?,
         })
     })

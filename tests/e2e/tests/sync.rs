@@ -2,7 +2,9 @@
 //! device, so its admin), see the recovery words once, sync, make a one-time code, approve a
 //! colleague's laptop by typing its fingerprint, and resolve a note two colleagues edited at once
 //! — the resolution reaching the others with both versions as parents. The header always says
-//! how many changes have not been synced.
+//! how many changes have not been synced. Then the service turns hostile and alters a
+//! colleague's new ops on their way to the app: the app holds them, and the header and the Sync
+//! screen say so, by the colleague's name and the ops concerned.
 //!
 //! Needs a display (Xvfb), `tauri-driver` and `WebKitWebDriver`: `scripts/test.sh` runs it with
 //! `--ignored`.
@@ -15,10 +17,55 @@ use wardside_store::{KdfParams, Passphrase, Store, Tuning};
 
 const PASS: &str = "kettle orbit marmalade lantern";
 
-/// The service, on its own runtime and thread, for the whole test.
-fn service(dir: &std::path::Path) -> (String, String) {
+/// What the service does to the ops it hands out: nothing, until the test arms it with a device
+/// and a sequence; from then on it flips a bit in the ciphertext of that device's ops from that
+/// sequence on, in every page it serves (a hostile service).
+#[derive(Clone, Default)]
+struct Tamper(Arc<std::sync::Mutex<Option<(String, u64)>>>);
+
+impl Tamper {
+    fn arm(&self, device: impl ToString, from_seq: u64) {
+        *self.0.lock().unwrap() = Some((device.to_string(), from_seq));
+    }
+}
+
+async fn tamper_pages(
+    axum::extract::State(tamper): axum::extract::State<Tamper>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let pull = req.uri().path() == "/v1/ops";
+    let res = next.run(req).await;
+    let armed = tamper.0.lock().unwrap().clone();
+    let Some((device, from_seq)) = armed.filter(|_| pull && res.status().is_success()) else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut page: wardside_sync::protocol::PullResponse = serde_json::from_slice(&bytes).unwrap();
+    for op in &mut page.ops {
+        let r = &op.envelope.routing;
+        if r.device_id.to_string() == device
+            && r.device_seq >= from_seq
+            && let Some(b) = op.envelope.ciphertext.last_mut()
+        {
+            *b ^= 1;
+        }
+    }
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::to_vec(&page).unwrap()),
+    )
+}
+
+/// The service, on its own runtime and thread, for the whole test: its address, the
+/// organisation's first code, and the switch that makes it alter what it hands out.
+fn service(dir: &std::path::Path) -> (String, String, Tamper) {
     let (tx, rx) = std::sync::mpsc::channel();
     let db = dir.join("server.db");
+    let tamper = Tamper::default();
+    let t = tamper.clone();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -35,13 +82,15 @@ fn service(dir: &std::path::Path) -> (String, String) {
             tx.send((url, org.enrolment_code)).unwrap();
             let app = wardside_server::http::router(Arc::new(
                 wardside_server::http::AppState::new(storage),
-            ));
+            ))
+            .layer(axum::middleware::from_fn_with_state(t, tamper_pages));
             axum::serve(wardside_server::http::nodelay(listener), app)
                 .await
                 .unwrap();
         });
     });
-    rx.recv().unwrap()
+    let (url, code) = rx.recv().unwrap();
+    (url, code, tamper)
 }
 
 fn colleague(dir: &std::path::Path, name: &str) -> Store {
@@ -72,7 +121,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
 async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     let sandbox = Sandbox::new().unwrap();
-    let (url, code) = service(sandbox.path());
+    let (url, code, tamper) = service(sandbox.path());
     let driver = start_driver(&sandbox).unwrap();
     let c = launch(&driver).await.unwrap();
 
@@ -90,8 +139,19 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     let server = find(&c, "#sy-server").await.unwrap();
     server.clear().await.unwrap();
     server.send_keys(&url).await.unwrap();
-    type_into(&c, "#sy-code", &code).await;
+    // A mistyped code is refused on this laptop by its check letter, and says so.
+    let typo = mistyped(&code);
+    type_into(&c, "#sy-code", &typo).await;
     type_into(&c, "#sy-name", "Office laptop").await;
+    click(&c, "form.form button[type=submit]").await;
+    expect(&c, "That code is mistyped").await;
+    let field = find(&c, "#sy-code").await.unwrap();
+    field.clear().await.unwrap();
+    // Typed as a person might: lower case, spaces for dashes.
+    field
+        .send_keys(&code.to_lowercase().replace('-', " "))
+        .await
+        .unwrap();
     click(&c, "form.form button[type=submit]").await;
     expect(&c, "recovery words").await;
     let words = text_of(&c, ".words").await;
@@ -221,13 +281,13 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     shot(&c, "sync").await;
 
     let mut bea_store = bea_store;
-    let history = blocking(move || {
+    let (history, bea_store) = blocking(move || {
         wardside_sync_client::sync_now(&mut bea_store, &wardside_sync_client::Options::default())
             .unwrap();
         let text = bea_store.note_text(note).unwrap();
         let h = bea_store.note_history(note).unwrap();
         drop(cai_store);
-        (text, h)
+        ((text, h), bea_store)
     })
     .await;
     assert_eq!(
@@ -244,8 +304,59 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
         2,
         "the resolution has both versions as parents"
     );
+
+    // ---- the service alters Bea's next changes on their way to the app ----
+    let mut bea_store = bea_store;
+    let first_new = blocking(move || {
+        bea_store
+            .write(|w| w.add_client(&wardside_domain::Client::named("Eira Owen")))
+            .unwrap();
+        let new = bea_store.unpushed(1000).unwrap();
+        let first = new.first().unwrap().device_seq;
+        wardside_sync_client::sync_now(&mut bea_store, &wardside_sync_client::Options::default())
+            .unwrap();
+        first
+    })
+    .await;
+    tamper.arm(bea_enrolled.device_id, first_new);
+    click(&c, "#state-title ~ button.primary").await;
+    expect(&c, "Synced:").await;
+    expect(&c, "sync problem").await;
+    let header = text_of(&c, "button.sync-line .problem").await;
+    assert!(
+        header.ends_with("sync problem") || header.ends_with("sync problems"),
+        "{header}"
+    );
+    expect(&c, "Changes altered on the way").await;
+    // By the name an admin approved, and which of Bea's ops.
+    let problems = text_of(&c, "#problems-title ~ ul").await;
+    assert!(problems.contains("Bea's laptop, op"), "{problems}");
+    assert!(problems.contains("held, not applied"), "{problems}");
+    expect(
+        &c,
+        "Nothing was applied from these, and nothing of yours was lost",
+    )
+    .await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    shot(&c, "sync-problems").await;
+    // From anywhere, the header's line takes the keyboard to the problems.
+    click(&c, "nav button:nth-child(2)").await;
+    find(&c, "#cases-title").await.unwrap();
+    let line = find(&c, "button.sync-line").await.unwrap();
+    line.send_keys("\u{E007}").await.unwrap();
+    find(&c, "#problems-title").await.unwrap();
     c.close().await.unwrap();
     drop(driver);
+}
+
+/// The code with its last symbol (the check letter) changed so that it is no code at all.
+fn mistyped(code: &str) -> String {
+    let (body, _) = code.split_at(code.len() - 1);
+    "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+        .chars()
+        .map(|c| format!("{body}{c}"))
+        .find(|typo| wardside_sync::codes::code_kind(typo).is_none())
+        .unwrap()
 }
 
 /// Approve a pending laptop as its admin would: refresh the list (Sync now), type the

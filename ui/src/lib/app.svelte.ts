@@ -18,6 +18,8 @@ export const ui = $state({
   generation: 0,
   /** Sync's counts for the header; refreshed after every sync and every save. */
   sync: null as SyncView | null,
+  /** The fingerprints this laptop was shown when it connected (until the next lock). */
+  connected: null as { fingerprint: string; org_fingerprint: string } | null,
 });
 
 /** Re-read sync's counts (after a save, so "N changes not yet synced" stays true). */

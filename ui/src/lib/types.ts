@@ -321,6 +321,8 @@ export interface SyncSummary {
   conflicts: number;
   inbox: number;
   held: number;
+  /** How many problems the last sync found (listed in SyncView.problems). */
+  problems: number;
 }
 
 export interface SyncConfig {
@@ -334,14 +336,39 @@ export interface SyncConfig {
   name: string;
 }
 
+/**
+ * Something the last sync found wrong, by device and place in its history (never content):
+ * gap | tampered | unknown-device | not-member | after-revocation | other-organisation |
+ * malformed | forked | broken-chain | cannot-apply | not-kept | lost-by-service | trust-log |
+ * key-refused | waiting-for-key | push-refused | counts (more may come: show any kind).
+ */
+export interface SyncProblem {
+  kind: string;
+  device_id: Id | null;
+  team_id: Id | null;
+  /** Places in the device's history (its chain in the team, or its own sequence). */
+  seq_from: number | null;
+  seq_to: number | null;
+  count: number;
+  /** One plain sentence: what is wrong and what was done. */
+  detail: string;
+}
+
 export interface SyncView {
   summary: SyncSummary;
   config: SyncConfig | null;
+  /** What the last sync found wrong. */
+  problems: SyncProblem[];
+  /** The organisation's fingerprint, from the root key pinned at enrolment (null before). */
+  org_fingerprint: string | null;
 }
 
 export interface EnrolView {
   device_id: Id;
+  /** This laptop's fingerprint: 16 letters and digits in 4 groups ("3F9A-21CX-77BE-KD0P"). */
   fingerprint: string;
+  /** The organisation's fingerprint: the same on every laptop of the organisation. */
+  org_fingerprint: string;
   status: "approved" | "pending" | "revoked";
   admin: boolean;
   recovery_words: string | null;
@@ -353,8 +380,14 @@ export interface SyncReport {
   conflicts: number;
   unsynced: number;
   held: number;
+  /** Ops refused because they failed their checks (held as evidence, never applied). */
   rejected: number;
+  /** Times a gap made this laptop read the log again. */
   refills: number;
+  /** This laptop's changes the service had acknowledged and lost, sent again. */
+  resent: number;
+  /** Non-empty: the sync did not end clean. */
+  problems: SyncProblem[];
 }
 
 export interface SyncProgress {

@@ -152,6 +152,9 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
 
+    /// The number of the organisation's last trust statement (0 for none).
+    fn trust_head(&self, org_id: Uuid) -> impl Future<Output = Result<u64>> + Send;
+
     /// Append statement `seq` (checked by the caller against the log) and make its change to
     /// the device table, in one transaction.
     fn append_statement(

@@ -235,6 +235,18 @@ impl Storage for PostgresStorage {
         Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
     }
 
+    async fn trust_head(&self, org_id: Uuid) -> Result<u64> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let row = client
+            .query_one(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM trust_statement WHERE org_id = $1",
+                &[&org_id],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.get::<_, i64>(0).unsigned_abs())
+    }
+
     async fn append_statement(
         &self,
         org_id: Uuid,

@@ -295,6 +295,18 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn trust_head(&self, org_id: Uuid) -> Result<u64> {
+        self.run(move |conn| {
+            conn.prepare_cached(
+                "SELECT coalesce(max(seq), 0) FROM trust_statement WHERE org_id = ?1",
+            )
+            .and_then(|mut s| s.query_row([org_id.to_string()], |r| r.get::<_, i64>(0)))
+            .map(i64::unsigned_abs)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn append_statement(
         &self,
         org_id: Uuid,

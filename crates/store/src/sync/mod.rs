@@ -237,34 +237,6 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Remember a device of the organisation (its public keys as the service listed them).
-    pub fn set_peer(
-        &self,
-        id: Uuid,
-        name: &str,
-        sign_key: &[u8],
-        box_key: &[u8],
-        status: &str,
-        admin: bool,
-    ) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO peer (device_id, name, sign_key, box_key, status, admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (device_id) DO UPDATE SET name = excluded.name, status = excluded.status, admin = excluded.admin",
-            )?
-            .execute(params![id.to_string(), name, sign_key, box_key, status, admin])?;
-        Ok(())
-    }
-
-    /// A device's Ed25519 public key, if known.
-    pub fn peer_sign_key(&self, id: Uuid) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT sign_key FROM peer WHERE device_id = ?1")?
-            .query_row([id.to_string()], |r| r.get(0))
-            .optional()?)
-    }
-
     pub fn sync_cursor(&self) -> Result<i64> {
         Ok(self
             .meta("sync_cursor")?
@@ -307,8 +279,8 @@ impl Store {
              DELETE FROM legal_event; DELETE FROM client; DELETE FROM advocate; DELETE FROM team;
              DELETE FROM op_held; DELETE FROM field_clock;
              DELETE FROM note_conflict; DELETE FROM sync_inbox;
-             DELETE FROM team_key; DELETE FROM sync_secret; DELETE FROM peer; DELETE FROM received_count;
-             DELETE FROM trust_statement; DELETE FROM own_seal; DELETE FROM peer_chain;
+             DELETE FROM team_key; DELETE FROM sync_secret;
+             DELETE FROM trust_statement; DELETE FROM own_seal; DELETE FROM own_tally; DELETE FROM peer_chain;
              DELETE FROM chain_pending; DELETE FROM chain_break; DELETE FROM sync_problem;
              DELETE FROM meta WHERE key IN ('sync_cursor', 'sync_last', 'hlc', 'held_not_kept', 'own_still_lost', 'trust_problem');",
         )?;

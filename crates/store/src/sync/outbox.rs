@@ -198,20 +198,27 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT count(*) FROM own_seal WHERE device_id = ?1 AND team_id = ?2 AND confirmed = 1",
+                "SELECT confirmed FROM own_tally WHERE device_id = ?1 AND team_id = ?2",
             )?
-            .query_row(params![self.device_id, team.to_string()], |r| r.get::<_, i64>(0))?
+            .query_row(params![self.device_id, team.to_string()], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?
+            .unwrap_or(0)
             .unsigned_abs())
     }
 
     /// The service counts fewer of this device's ops in a team than it handed back: forget the
     /// confirmations there, so reading the log again finds which are gone ([`Store::requeue_lost`]).
     pub fn unconfirm_own(&mut self, team: Uuid) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "UPDATE own_seal SET confirmed = 0 WHERE device_id = ?1 AND team_id = ?2",
-            )?
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached(
+            "UPDATE own_seal SET confirmed = 0 WHERE device_id = ?1 AND team_id = ?2",
+        )?
+        .execute(params![self.device_id, team.to_string()])?;
+        tx.prepare_cached("DELETE FROM own_tally WHERE device_id = ?1 AND team_id = ?2")?
             .execute(params![self.device_id, team.to_string()])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -220,16 +227,27 @@ impl Store {
     /// service that drops what it accepted). Each is marked to be sent again, byte for byte,
     /// at most twice; after that it is counted as still lost (and stays in the log here).
     pub fn requeue_lost(&mut self, cursor: i64) -> Result<LostOwn> {
-        let tx = self
+        // Unconfirmed seals are few (an index of them alone): a sync that lost nothing writes
+        // nothing here.
+        let lost: Vec<(String, i64)> = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let lost: Vec<(String, i64)> = tx
             .prepare_cached(
                 "SELECT s.op_id, s.resent FROM own_seal s JOIN op o ON o.op_id = s.op_id
                  WHERE s.device_id = ?1 AND s.confirmed = 0 AND o.server_seq IS NOT NULL AND o.server_seq <= ?2",
             )?
             .query_map(params![self.device_id, cursor], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        let was: String = self.conn.query_row(
+            "SELECT coalesce((SELECT value FROM meta WHERE key = 'own_still_lost'), '0')",
+            [],
+            |r| r.get(0),
+        )?;
+        if lost.is_empty() && was == "0" {
+            return Ok(LostOwn::default());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = LostOwn::default();
         for (op_id, resent) in lost {
             if resent >= 2 {

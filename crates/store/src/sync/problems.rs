@@ -176,6 +176,10 @@ impl Store {
             out.push(SyncProblem::new("trust-log", t));
         }
         out.extend(found.iter().cloned());
+        // Written only when they change (each write is a commit to disk).
+        if self.sync_problems()? == out {
+            return Ok(out);
+        }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM sync_problem", [])?;
         {

@@ -359,6 +359,11 @@ impl Store {
             now: now.clone(),
         };
         let mut held: Vec<HeldOp> = Vec::new();
+        // Usually nothing is held: then no op needs looking up there (a first sync applies
+        // hundreds of thousands of ops; two statements less each).
+        let any_held = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM op_held)")?
+            .query_row([], |r| r.get::<_, bool>(0))?;
         for op in &page.ops {
             let id = op.op_id.to_string();
             let released = page.released.contains(&op.op_id);
@@ -366,9 +371,12 @@ impl Store {
                 let known = tx
                     .prepare_cached("SELECT 1 FROM op WHERE op_id = ?1")?
                     .exists([&id])?
-                    || tx
-                        .prepare_cached("SELECT 1 FROM op_held WHERE op_id = ?1 AND verified = 1")?
-                        .exists([&id])?;
+                    || (any_held
+                        && tx
+                            .prepare_cached(
+                                "SELECT 1 FROM op_held WHERE op_id = ?1 AND verified = 1",
+                            )?
+                            .exists([&id])?);
                 if known {
                     out.duplicates += 1;
                     continue;
@@ -407,8 +415,10 @@ impl Store {
             if let Some(h) = Hlc::decode(&op.hlc) {
                 newest = newest.max(h);
             }
-            tx.prepare_cached("DELETE FROM op_held WHERE op_id = ?1")?
-                .execute([&id])?;
+            if any_held {
+                tx.prepare_cached("DELETE FROM op_held WHERE op_id = ?1")?
+                    .execute([&id])?;
+            }
             out.applied += 1;
         }
         for h in &page.held {
@@ -463,21 +473,35 @@ impl Store {
                 &(before + out.not_kept as i64).to_string(),
             )?;
         }
+        let mut tally: HashMap<(String, String), i64> = HashMap::new();
         for own in &page.own {
-            let sealed: Option<Vec<u8>> = tx
-                .prepare_cached("SELECT content_hash FROM own_seal WHERE op_id = ?1")?
-                .query_row([own.op_id.to_string()], |r| r.get(0))
+            let sealed: Option<(Vec<u8>, String, String)> = tx
+                .prepare_cached(
+                    "SELECT content_hash, device_id, team_id FROM own_seal WHERE op_id = ?1",
+                )?
+                .query_row([own.op_id.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .optional()?;
             match sealed {
-                Some(h) if h.as_slice() == own.hash => {
-                    tx.prepare_cached(
-                        "UPDATE own_seal SET confirmed = 1 WHERE op_id = ?1 AND confirmed = 0",
-                    )?
-                    .execute([own.op_id.to_string()])?;
+                Some((h, device, team)) if h.as_slice() == own.hash => {
+                    let n = tx
+                        .prepare_cached(
+                            "UPDATE own_seal SET confirmed = 1 WHERE op_id = ?1 AND confirmed = 0",
+                        )?
+                        .execute([own.op_id.to_string()])?;
+                    *tally.entry((device, team)).or_default() += n as i64;
                 }
                 Some(_) => out.own_altered += 1,
                 None => {}
             }
+        }
+        for ((device, team), n) in tally {
+            tx.prepare_cached(
+                "INSERT INTO own_tally (device_id, team_id, confirmed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id, team_id) DO UPDATE SET confirmed = confirmed + excluded.confirmed",
+            )?
+            .execute(params![device, team, n])?;
         }
         // Our clock moves past everything received, so our next edit wins over what we saw.
         let ours = tx
@@ -499,7 +523,7 @@ impl Store {
     /// Ops held back, oldest first.
     pub fn held_ops(&self) -> Result<Vec<HeldOp>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT op_id, server_seq, device_id, device_seq, reason, envelope, team_id, chain_seq, verified FROM op_held ORDER BY server_seq",
+            "SELECT op_id, server_seq, device_id, device_seq, reason, envelope FROM op_held ORDER BY server_seq",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -509,25 +533,11 @@ impl Store {
                 r.get::<_, i64>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, bool>(8)?,
             ))
         })?;
         rows.map(|row| {
-            let (
-                op_id,
-                server_seq,
-                device_id,
-                device_seq,
-                reason,
-                envelope,
-                team,
-                chain_seq,
-                verified,
-            ) = row?;
-            // The chain link itself is in the envelope; the sync crate reads it again there.
-            let _ = (team, chain_seq, verified);
+            let (op_id, server_seq, device_id, device_seq, reason, envelope) = row?;
+            // Its chain link is in the envelope: the sync crate reads it again there.
             Ok(HeldOp {
                 op_id: parse_uuid(&op_id)?,
                 server_seq,
@@ -632,34 +642,59 @@ enum Kept {
 /// Keep a held op; `taken` is (count, bytes) of unproved ops kept so far, moved on here.
 fn keep_held(tx: &Transaction<'_>, h: &HeldOp, taken: &mut (i64, i64)) -> Result<Kept> {
     let unproved = h.chain.is_none();
-    let size = h.envelope.len() as i64;
-    if unproved && (taken.0 >= MAX_UNPROVED_HELD || taken.1 + size > MAX_UNPROVED_HELD_BYTES) {
-        return Ok(Kept::OverLimit);
+    let before: Option<bool> = tx
+        .prepare_cached("SELECT verified FROM op_held WHERE op_id = ?1")?
+        .query_row([h.op_id.to_string()], |r| r.get(0))
+        .optional()?;
+    match before {
+        // Read again: its reason may have changed, but it is not held twice, its bytes are
+        // not counted twice, and proved evidence is never replaced by unproved.
+        Some(was_proved) => {
+            if !unproved || !was_proved {
+                tx.prepare_cached(
+                    "UPDATE op_held SET reason = ?2, envelope = ?3, team_id = ?4, chain_seq = ?5, verified = ?6
+                     WHERE op_id = ?1",
+                )?
+                .execute(params![
+                    h.op_id.to_string(),
+                    h.reason,
+                    h.envelope,
+                    h.chain.map(|c| c.team_id.to_string()),
+                    h.chain.map(|c| c.seq as i64),
+                    !unproved
+                ])?;
+            }
+            Ok(Kept::Already)
+        }
+        None => {
+            let size = h.envelope.len() as i64;
+            if unproved
+                && (taken.0 >= MAX_UNPROVED_HELD || taken.1 + size > MAX_UNPROVED_HELD_BYTES)
+            {
+                return Ok(Kept::OverLimit);
+            }
+            tx.prepare_cached(
+                "INSERT INTO op_held (op_id, server_seq, device_id, device_seq, reason, envelope, team_id, chain_seq, verified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                h.op_id.to_string(),
+                h.server_seq,
+                h.device_id.to_string(),
+                h.device_seq as i64,
+                h.reason,
+                h.envelope,
+                h.chain.map(|c| c.team_id.to_string()),
+                h.chain.map(|c| c.seq as i64),
+                !unproved
+            ])?;
+            if unproved {
+                taken.0 += 1;
+                taken.1 += size;
+            }
+            Ok(Kept::Yes)
+        }
     }
-    let n = tx
-        .prepare_cached(
-            "INSERT INTO op_held (op_id, server_seq, device_id, device_seq, reason, envelope, team_id, chain_seq, verified)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (op_id) DO UPDATE SET reason = excluded.reason, envelope = excluded.envelope,
-               team_id = excluded.team_id, chain_seq = excluded.chain_seq, verified = excluded.verified
-             WHERE excluded.verified >= op_held.verified",
-        )?
-        .execute(params![
-            h.op_id.to_string(),
-            h.server_seq,
-            h.device_id.to_string(),
-            h.device_seq as i64,
-            h.reason,
-            h.envelope,
-            h.chain.map(|c| c.team_id.to_string()),
-            h.chain.map(|c| c.seq as i64),
-            !unproved
-        ])?;
-    if n == 1 && unproved {
-        taken.0 += 1;
-        taken.1 += size;
-    }
-    Ok(if n == 1 { Kept::Yes } else { Kept::Already })
 }
 
 /// Apply one received op: its row in the log, the merge, its audit entry.

@@ -44,6 +44,16 @@ impl Store {
     /// What was wrong with the service's copy of the trust log at the last sync (a statement it
     /// altered, dropped or made up), kept for `sync status`; `None` clears it.
     pub fn set_trust_problem(&self, problem: Option<&str>) -> Result<()> {
-        sync_meta_set(&self.conn, "trust_problem", problem.unwrap_or(""))
+        let new = problem.unwrap_or("");
+        let old: String = self.conn.query_row(
+            "SELECT coalesce((SELECT value FROM meta WHERE key = 'trust_problem'), '')",
+            [],
+            |r| r.get(0),
+        )?;
+        // Written only when it changes (each write is a commit to disk).
+        if old != new {
+            sync_meta_set(&self.conn, "trust_problem", new)?;
+        }
+        Ok(())
     }
 }

@@ -59,8 +59,6 @@ pub enum Fault {
     FakeAck,
     /// Answer the heads check saying every device has 1,000 more ops in its chain than stored.
     InflateHeads,
-    /// Hand out the trust log without its last statement (rolled back).
-    DropLastStatement,
     /// Change the name in the trust log's last statement (its signature then fails).
     AlterLastStatement,
 }
@@ -229,14 +227,6 @@ async fn fault_layer(
                         let n = h["chain_seq"].as_u64().unwrap_or(0);
                         h["chain_seq"] = serde_json::json!(n + 1000);
                     }
-                }
-            })
-            .await
-        }
-        Some(Fault::DropLastStatement) => {
-            rewrite(req, next, |v| {
-                if let Some(s) = v["statements"].as_array_mut() {
-                    s.pop();
                 }
             })
             .await
