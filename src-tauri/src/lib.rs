@@ -153,6 +153,16 @@ fn quiet_webview(webview: &tauri::Webview) {
 
 /// Start the desktop app.
 pub fn run() {
+    // Warnings (never content: ids and counts only) on stderr; WARDSIDE_LOG adjusts.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WARDSIDE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
     let args = Args::parse();
     let session = match session_from(&args) {
         Ok(s) => s,

@@ -19,6 +19,17 @@ fn main() -> ExitCode {
             "wardside: error: internal error (details withheld to protect confidential data); please report it with the command you ran"
         );
     }));
+    // Warnings (never content: ids and counts only) on stderr; WARDSIDE_LOG adjusts, e.g. "info".
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WARDSIDE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return error::usage(e),
