@@ -280,7 +280,17 @@ async fn heads<S: Storage>(
     let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
     let heads = state.storage.heads(caller.org_id, caller.teams).await?;
     let trust_seq = state.storage.trust_head(caller.org_id).await?;
-    Ok(axum::Json(protocol::Heads { heads, trust_seq }).into_response())
+    let grants = state
+        .storage
+        .key_grants_for(caller.org_id, caller.id)
+        .await?
+        .len() as u64;
+    Ok(axum::Json(protocol::Heads {
+        heads,
+        trust_seq,
+        grants,
+    })
+    .into_response())
 }
 
 /// A new device enrols with the token of a one-time code and proof that it holds its signing

@@ -133,11 +133,11 @@ fn run(
     // they say whether the trust log moved. Only then is it fetched and checked.
     let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
     let kept = trust::load(store, &config)?;
-    let (state, mut found) = match kept {
-        Some(state) if state.seq == heads.trust_seq => (Some(state), Vec::new()),
+    let (state, mut found, trust_moved) = match kept {
+        Some(state) if state.seq == heads.trust_seq => (Some(state), Vec::new(), false),
         _ => {
             let refreshed = trust::refresh(store, &t, &config)?;
-            (refreshed.state, refreshed.problems)
+            (refreshed.state, refreshed.problems, true)
         }
     };
     store.set_trust_problem(found.first().map(|p| p.detail.as_str()))?;
@@ -159,7 +159,16 @@ fn run(
         config.admin = admin;
         store.set_sync_config(&config)?;
     }
-    let (_, refused_keys) = identity::fetch_keys(store, &t, &state)?;
+    let refused_keys = if trust_moved
+        || heads.grants != store.grants_seen()?
+        || identity::keys_wanted(store, &state, &teams)?
+    {
+        let refused = identity::fetch_keys(store, &t, &state)?.1;
+        store.set_grants_seen(heads.grants)?;
+        refused
+    } else {
+        0
+    };
     if refused_keys > 0 {
         found.push(SyncProblem::new(
             "key-refused",
@@ -178,14 +187,8 @@ fn run(
         server_time_ms: None,
         push_problem: None,
     };
-    s.retry_held(store)?;
-    s.push(store, &t, opts, progress)?;
-    s.pull(store, &t, opts, &heads, progress)?;
-    // A gap in any device's chain, or the service saying it holds more than arrived: read the
-    // log again (ops already here are skipped).
-    let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
-    // The service counting fewer of this device's ops than it handed back: some were lost
-    // since; reading again finds which, and they are sent again.
+    // The service counting fewer of this device's ops than it handed back before: some were
+    // lost since; reading again finds which, and they are sent again.
     let mut lost_own = false;
     for team in &teams {
         let counted = heads
@@ -198,6 +201,12 @@ fn run(
             lost_own = true;
         }
     }
+    s.retry_held(store)?;
+    s.push(store, &t, opts, progress)?;
+    s.pull(store, &t, opts, &heads, progress)?;
+    // A gap in any device's chain, or the service having said (in the heads read before the
+    // pull, all of which the pull reads past) that it holds more than arrived: read the log
+    // again (ops already here are skipped).
     if lost_own || !store.chain_gaps()?.is_empty() || !behind(store, &heads, me)?.is_empty() {
         s.report.refills += 1;
         tracing::warn!("a gap in the ops received; reading the log again");
@@ -268,6 +277,24 @@ fn behind<'h>(
         .collect())
 }
 
+/// Sign a batch of sealed ops, spread over the machine's cores (an Ed25519 signature is most of
+/// sealing's cost; the chain links were made in order already).
+fn sign_all(envelopes: &mut [Envelope], key: &wardside_sync::keys::DeviceSigningKey) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = envelopes.len().div_ceil(threads).max(16);
+    if envelopes.len() <= chunk {
+        envelopes.iter_mut().for_each(|env| env.sign(key));
+        return;
+    }
+    std::thread::scope(|scope| {
+        for part in envelopes.chunks_mut(chunk) {
+            scope.spawn(move || part.iter_mut().for_each(|env| env.sign(key)));
+        }
+    });
+}
+
 /// Why a push stopped part-way.
 enum Stop {
     ReEnrol,
@@ -322,7 +349,8 @@ fn held(
 }
 
 impl Session {
-    fn seal(&self, op: &OutgoingOp, seal: &Seal, t: &Transport) -> Result<Envelope> {
+    /// Unsigned: [`sign_all`] signs a batch.
+    fn seal(&self, op: &OutgoingOp, seal: &Seal) -> Result<Envelope> {
         let kid = KeyId {
             team_id: seal.team_id,
             epoch: seal.epoch,
@@ -345,7 +373,7 @@ impl Session {
                 prev: seal.prev,
             }),
         };
-        Envelope::seal_with_nonce(routing, &op.content, key, t.key(), seal.nonce)
+        Envelope::seal_unsigned(routing, &op.content, key, seal.nonce)
             .map_err(|e| SyncError::Crypto(e.to_string()))
     }
 
@@ -365,7 +393,7 @@ impl Session {
         let mut bytes = 0usize;
         for op in ops {
             let env = match op.seal {
-                Some(seal) => self.seal(op, &seal, t)?,
+                Some(seal) => self.seal(op, &seal)?,
                 None => {
                     let Some((epoch, _)) = self.trust.current_epoch(self.team) else {
                         return Ok(None);
@@ -388,7 +416,7 @@ impl Session {
                         nonce: new_nonce().map_err(|e| SyncError::Crypto(e.to_string()))?,
                         content_hash: [0; 32],
                     };
-                    let env = self.seal(op, &seal, t)?;
+                    let env = self.seal(op, &seal)?;
                     seal.content_hash = env.hash32().ok_or_else(|| {
                         SyncError::Crypto("a content hash is not 32 bytes".into())
                     })?;
@@ -406,6 +434,7 @@ impl Session {
             }
             out.push(env);
         }
+        sign_all(&mut out, t.key());
         store.save_seals(&fresh)?;
         Ok(Some(out))
     }

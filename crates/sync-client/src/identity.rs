@@ -372,6 +372,28 @@ pub(crate) fn post_grants(t: &Transport, grants: Vec<KeyGrant>) -> Result<()> {
 /// Fetch the team keys granted to this device and keep those an admin signed for a key the
 /// trust log announced (and that hash to it). Returns how many were new, and how many the
 /// service offered that were refused.
+/// Whether to ask the service for team keys although neither the trust log nor the number of
+/// grants the service holds for this device has moved since the last sync: a team's current
+/// key is missing, ops are held for want of a key, or the last sync refused a key (asking
+/// again keeps that reported).
+pub(crate) fn keys_wanted(store: &Store, trust: &TrustState, teams: &[Uuid]) -> Result<bool> {
+    let held: std::collections::BTreeSet<KeyId> = team_keys(store)?.iter().map(|k| k.id).collect();
+    let missing = teams.iter().any(|team| {
+        trust.current_epoch(*team).is_some_and(|(epoch, _)| {
+            !held.contains(&KeyId {
+                team_id: *team,
+                epoch,
+            })
+        })
+    });
+    Ok(missing
+        || store.held_count(wardside_store::sync::HeldReason::NoKey)? > 0
+        || store
+            .sync_problems()?
+            .iter()
+            .any(|p| p.kind == "key-refused"))
+}
+
 pub(crate) fn fetch_keys(
     store: &Store,
     t: &Transport,

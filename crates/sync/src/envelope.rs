@@ -240,6 +240,20 @@ impl Envelope {
         device: &DeviceSigningKey,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Envelope, SealError> {
+        let mut env = Self::seal_unsigned(routing, content, team_key, nonce)?;
+        env.sign(device);
+        Ok(env)
+    }
+
+    /// [`Envelope::seal_with_nonce`] without the signature: the content hash (which the next
+    /// op's chain link names) is known at once, and the signatures of a batch can be made on
+    /// several cores ([`Envelope::sign`]). Not valid until signed.
+    pub fn seal_unsigned(
+        routing: Routing,
+        content: &[u8],
+        team_key: &TeamKey,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Envelope, SealError> {
         if content.len() > MAX_CONTENT_BYTES {
             return Err(SealError::TooLarge(content.len()));
         }
@@ -259,14 +273,18 @@ impl Envelope {
             )
             .map_err(|_| SealError::TooLarge(content.len()))?;
         let content_hash = content_hash(&aad, &nonce, &ciphertext);
-        let signature = device.sign(&signed_message(&content_hash)).to_vec();
         Ok(Envelope {
             routing,
             nonce: nonce.to_vec(),
             ciphertext,
             content_hash,
-            signature,
+            signature: Vec::new(),
         })
+    }
+
+    /// Sign the content hash as `device` (Ed25519 is deterministic: the same bytes each time).
+    pub fn sign(&mut self, device: &DeviceSigningKey) {
+        self.signature = device.sign(&signed_message(&self.content_hash)).to_vec();
     }
 
     /// The nonce's length and the content hash: what can be checked without any key.

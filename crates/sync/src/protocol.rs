@@ -129,6 +129,10 @@ pub struct Heads {
     /// when this differs from its own (a hint like the rest: the log itself is what it checks).
     #[serde(default)]
     pub trust_seq: u64,
+    /// How many key grants the service holds for the caller: a device asks for them when this
+    /// differs from what it last saw (a hint too: each grant is checked against the log).
+    #[serde(default)]
+    pub grants: u64,
 }
 
 /// `GET /v1/trust?after=N`: the organisation's trust statements after `N`, in order, at most

@@ -156,6 +156,19 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
         .map_err(|_| StoreError::Corrupt("an id in the op log is not a UUID".into()))
 }
 
+/// Commits of sync bookkeeping that a power cut may undo without harm, because the next sync
+/// redoes it: an acknowledgement not kept means the op is sent again byte for byte (the service
+/// answers "duplicate"); a received page not kept is read again from the cursor kept with it.
+/// They stay atomic (write-ahead log, `synchronous = NORMAL`); they are just not flushed to the
+/// disk one by one, and the next flushed commit (a note saved, a seal kept) flushes them too.
+/// Never for what a person wrote, nor for a seal before it is sent.
+pub(crate) fn relaxed<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    let out = f();
+    conn.execute_batch("PRAGMA synchronous = FULL")?;
+    out
+}
+
 impl Store {
     fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
@@ -259,8 +272,13 @@ impl Store {
         let now = self.clock.now();
         let offset = bounded_offset(server_time_ms.saturating_sub(now.timestamp_millis()));
         let offset = if offset.abs() < TRUSTED_MS { 0 } else { offset };
-        self.set_meta("clock_offset_ms", &offset.to_string())?;
-        self.set_meta("sync_last", &now.to_rfc3339())
+        relaxed(&self.conn, || {
+            let tx = self.conn.unchecked_transaction()?;
+            sync_meta_set(&tx, "clock_offset_ms", &offset.to_string())?;
+            sync_meta_set(&tx, "sync_last", &now.to_rfc3339())?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// An admin revoked this device (a signed statement in the trust log, never the service's

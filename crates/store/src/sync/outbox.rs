@@ -179,18 +179,21 @@ impl Store {
     }
 
     /// The service acknowledged these ops (accepted or already held) at these cursors.
+    /// Sent again, byte for byte, if a power cut undoes this (see `relaxed`).
     pub fn mark_pushed(&mut self, acks: &[(Uuid, i64)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE op SET server_seq = ?2 WHERE op_id = ?1 AND server_seq IS NULL",
-            )?;
-            for (op_id, seq) in acks {
-                stmt.execute(params![op_id.to_string(), seq])?;
+        super::relaxed(&self.conn, || {
+            let tx = self.conn.unchecked_transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "UPDATE op SET server_seq = ?2 WHERE op_id = ?1 AND server_seq IS NULL",
+                )?;
+                for (op_id, seq) in acks {
+                    stmt.execute(params![op_id.to_string(), seq])?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// How many of this device's ops in a team the service has handed back (confirmed).

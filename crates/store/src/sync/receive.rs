@@ -339,10 +339,14 @@ impl Store {
     /// device's own ops handed back, and save the cursor: all in one transaction, so a crash
     /// leaves either the whole page or none of it.
     pub fn receive(&mut self, page: ReceivedPage) -> Result<PageOutcome> {
-        match self.receive_with(&page, false) {
+        // Read again from the kept cursor if a power cut undoes it (see `relaxed`).
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        let out = match self.receive_with(&page, false) {
             Err(e) if op_at_fault(&e) => self.receive_with(&page, true),
             other => other,
-        }
+        };
+        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        out
     }
 
     fn receive_with(&mut self, page: &ReceivedPage, careful: bool) -> Result<PageOutcome> {
@@ -518,6 +522,15 @@ impl Store {
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    /// How many ops are held for this reason.
+    pub fn held_count(&self, reason: HeldReason) -> Result<u64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM op_held WHERE reason = ?1")?
+            .query_row([reason.as_str()], |r| r.get::<_, i64>(0))?
+            .unsigned_abs())
     }
 
     /// Ops held back, oldest first.

@@ -56,4 +56,22 @@ impl Store {
         }
         Ok(())
     }
+
+    /// How many key grants the service said it held for this device when its keys were last
+    /// read (a hint for when to read them again).
+    pub fn grants_seen(&self) -> Result<u64> {
+        let n: String = self.conn.query_row(
+            "SELECT coalesce((SELECT value FROM meta WHERE key = 'grants_seen'), '0')",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n.parse().unwrap_or(0))
+    }
+
+    pub fn set_grants_seen(&self, n: u64) -> Result<()> {
+        if self.grants_seen()? != n {
+            sync_meta_set(&self.conn, "grants_seen", &n.to_string())?;
+        }
+        Ok(())
+    }
 }
