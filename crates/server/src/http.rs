@@ -280,6 +280,20 @@ async fn heads<S: Storage>(
     let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
     let heads = state.storage.heads(caller.org_id, caller.teams).await?;
     let trust_seq = state.storage.trust_head(caller.org_id).await?;
+    // The statement at `trust_seq` (or, if one was added meanwhile, the first after it).
+    let trust_head = match trust_seq {
+        0 => None,
+        n => state
+            .storage
+            .trust_log(caller.org_id, n - 1, 1)
+            .await?
+            .first()
+            .and_then(|j| serde_json::from_str::<protocol::SignedStatement>(j).ok())
+            .map(|s| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(s.statement.hash())
+            }),
+    };
     let grants = state
         .storage
         .key_grants_for(caller.org_id, caller.id)
@@ -288,6 +302,7 @@ async fn heads<S: Storage>(
     Ok(axum::Json(protocol::Heads {
         heads,
         trust_seq,
+        trust_head,
         grants,
     })
     .into_response())

@@ -20,6 +20,8 @@ use crate::error::{Result, SyncError};
 use crate::identity::{self, connect, team_keys};
 use crate::transport::{Options, Transport};
 use crate::trust;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use std::collections::HashMap;
 use uuid::Uuid;
 use wardside_store::Store;
@@ -130,11 +132,17 @@ fn run(
     }
     let me = t.device();
     // The service's heads first (the first signed request also sets the clock for the rest):
-    // they say whether the trust log moved. Only then is it fetched and checked.
+    // they say whether the trust log moved (its length and last statement). Only then is it
+    // fetched and checked; and always while its copy was found wrong, so that a problem found
+    // is cleared only by a log that checks, never by the service's word.
     let heads: Heads = t.get("/v1/heads")?.ok()?.json()?;
     let kept = trust::load(store, &config)?;
+    let unchanged = |s: &TrustState| {
+        s.seq == heads.trust_seq && heads.trust_head.as_deref() == Some(B64.encode(s.head).as_str())
+    };
+    let trust_wrong = store.sync_problems()?.iter().any(|p| p.kind == "trust-log");
     let (state, mut found, trust_moved) = match kept {
-        Some(state) if state.seq == heads.trust_seq => (Some(state), Vec::new(), false),
+        Some(state) if !trust_wrong && unchanged(&state) => (Some(state), Vec::new(), false),
         _ => {
             let refreshed = trust::refresh(store, &t, &config)?;
             (refreshed.state, refreshed.problems, true)
@@ -188,8 +196,10 @@ fn run(
         push_problem: None,
     };
     // The service counting fewer of this device's ops than it handed back before: some were
-    // lost since; reading again finds which, and they are sent again.
-    let mut lost_own = false;
+    // lost since. Their confirmations are forgotten and the log is read from its start (one
+    // transaction: a sync cut short from here on reads from the start next time); reading it
+    // finds which are gone, and they are sent again.
+    let mut read_all = false;
     for team in &teams {
         let counted = heads
             .heads
@@ -198,8 +208,12 @@ fn run(
             .map_or(0, |h| h.ops);
         if counted < store.own_confirmed(*team)? {
             store.unconfirm_own(*team)?;
-            lost_own = true;
+            read_all = true;
         }
+    }
+    if read_all {
+        s.report.refills += 1;
+        tracing::warn!("the service counts fewer of this laptop's ops; reading the log again");
     }
     s.retry_held(store)?;
     s.push(store, &t, opts, progress)?;
@@ -207,11 +221,14 @@ fn run(
     // A gap in any device's chain, or the service having said (in the heads read before the
     // pull, all of which the pull reads past) that it holds more than arrived: read the log
     // again (ops already here are skipped).
-    if lost_own || !store.chain_gaps()?.is_empty() || !behind(store, &heads, me)?.is_empty() {
+    if !read_all && (!store.chain_gaps()?.is_empty() || !behind(store, &heads, me)?.is_empty()) {
         s.report.refills += 1;
         tracing::warn!("a gap in the ops received; reading the log again");
         store.reset_sync_cursor()?;
         s.pull(store, &t, opts, &heads, progress)?;
+        read_all = true;
+    }
+    if read_all {
         // Still claiming more than it hands out: the chains say what arrived; this is reported,
         // unless that device's ops are held here already (reported as held, by sequence).
         let held: std::collections::BTreeSet<Uuid> =

@@ -369,9 +369,6 @@ pub(crate) fn post_grants(t: &Transport, grants: Vec<KeyGrant>) -> Result<()> {
     Ok(())
 }
 
-/// Fetch the team keys granted to this device and keep those an admin signed for a key the
-/// trust log announced (and that hash to it). Returns how many were new, and how many the
-/// service offered that were refused.
 /// Whether to ask the service for team keys although neither the trust log nor the number of
 /// grants the service holds for this device has moved since the last sync: a team's current
 /// key is missing, ops are held for want of a key, or the last sync refused a key (asking
@@ -394,6 +391,9 @@ pub(crate) fn keys_wanted(store: &Store, trust: &TrustState, teams: &[Uuid]) -> 
             .any(|p| p.kind == "key-refused"))
 }
 
+/// Fetch the team keys granted to this device and keep those an admin signed for a key the
+/// trust log announced (and that hash to it). Returns how many were new, and how many the
+/// service offered that were refused.
 pub(crate) fn fetch_keys(
     store: &Store,
     t: &Transport,

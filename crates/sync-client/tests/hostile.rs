@@ -329,6 +329,48 @@ fn a_dropped_op_is_proved_missing_and_its_author_gives_it_back() {
     assert_converged(&[&alice, &bea]);
 }
 
+/// The service loses an op it had handed back (its counts drop with it), and the sync that
+/// notices is cut short (the service fails, the connection drops, the laptop is locked). The
+/// next syncs still read again, send back exactly what was lost, and report nothing else as
+/// lost: a sync cut short must not leave every other op of this laptop looking lost.
+#[test]
+fn a_sync_cut_short_after_the_service_counted_fewer_still_finds_only_what_was_lost() {
+    let server = service();
+    let (mut alice, mut devs, _) = org(&server, 1);
+    let mut bea = devs.pop().unwrap();
+    let (_, case) = alice.client_with_case("Jo Example");
+    let n1 = alice.note(case, "One.");
+    let n2 = alice.note(case, "Two.");
+    let n3 = alice.note(case, "Three.");
+    alice.sync();
+    server.sql(&format!(
+        "DELETE FROM op WHERE envelope LIKE '%{n2}%';
+         UPDATE device_head SET ops = (SELECT count(*) FROM op o WHERE o.device_id = device_head.device_id AND o.team_id = device_head.team_id);"
+    ));
+    // (Alice has nothing to push: her first request to /v1/ops is a pull; it fails for good.)
+    for _ in 0..20 {
+        server.fault("/v1/ops", Fault::Unavailable);
+    }
+    assert!(alice.try_sync().is_err());
+    server.calm();
+    let mut resent = 0;
+    let mut last = None;
+    for _ in 0..4 {
+        let r = alice.sync();
+        resent += r.resent;
+        last = Some(r);
+    }
+    let last = last.unwrap();
+    assert!(last.problems.is_empty(), "{last:?}");
+    // Only the ops that name the lost note (its activity and its version) are sent again.
+    assert!((1..=2).contains(&resent), "{resent} sent again");
+    bea.sync();
+    assert_eq!(bea.text(n1), "One.");
+    assert_eq!(bea.text(n2), "Two.");
+    assert_eq!(bea.text(n3), "Three.");
+    assert_converged(&[&alice, &bea]);
+}
+
 /// The same, with the service's counts still claiming the op: the gap is proved by the chain,
 /// reported by device and sequence on every sync while it lasts, and nothing after it is lost.
 #[test]
@@ -570,6 +612,26 @@ fn a_malformed_clock_or_a_bad_op_from_a_real_device_stops_nothing() {
     bea.sync();
     assert_eq!(bea.ward(client).as_deref(), Some("Willow"));
     let _ = case;
+}
+
+/// The service changes its newest statement in place (the log's length unchanged: a restore
+/// where another admin wrote in its place looks the same): the heads' count alone does not
+/// hide it; reported on every sync while it lasts, never cleared on the service's word.
+#[test]
+fn a_trust_statement_changed_in_place_is_reported_while_it_lasts() {
+    let server = service();
+    let (_alice, mut devs, _) = org(&server, 1);
+    let mut bea = devs.pop().unwrap();
+    let r = bea.sync();
+    assert!(r.problems.is_empty(), "{r:?}");
+    server.sql(
+        "UPDATE trust_statement SET statement = json_set(statement, '$.statement.at_ms', 1)
+         WHERE seq = (SELECT max(seq) FROM trust_statement);",
+    );
+    for _ in 0..2 {
+        let r = bea.sync();
+        assert!(kinds(&r).contains(&"trust-log".to_owned()), "{r:?}");
+    }
 }
 
 /// The service hands out the trust log without its newest statement (restored from an old

@@ -129,6 +129,11 @@ pub struct Heads {
     /// when this differs from its own (a hint like the rest: the log itself is what it checks).
     #[serde(default)]
     pub trust_seq: u64,
+    /// The hash of the log's last statement (base64, none for an empty log): with `trust_seq`,
+    /// so that a log changed in place (the same length, another last statement) is read again
+    /// too. A hint as well: a device without it reads the log every sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_head: Option<String>,
     /// How many key grants the service holds for the caller: a device asks for them when this
     /// differs from what it last saw (a hint too: each grant is checked against the log).
     #[serde(default)]

@@ -459,6 +459,7 @@ fn wire_samples() -> &'static [String] {
                     chain_seq: 2,
                 }],
                 trust_seq: 3,
+                trust_head: Some("BwcH".into()),
                 grants: 2,
             }),
             j(&TrustLog {

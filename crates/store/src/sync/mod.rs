@@ -164,9 +164,27 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
 /// Never for what a person wrote, nor for a seal before it is sent.
 pub(crate) fn relaxed<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
     conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-    let out = f();
-    conn.execute_batch("PRAGMA synchronous = FULL")?;
-    out
+    flushed_again(
+        conn,
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)),
+    )
+}
+
+/// Back to flushing every commit after [`relaxed`] work, whatever its outcome: an error, or a
+/// panic (given back after; the app goes on using a store whose lock a panic poisoned, and
+/// every note saved after must be flushed).
+pub(crate) fn flushed_again<T>(
+    conn: &rusqlite::Connection,
+    out: std::thread::Result<Result<T>>,
+) -> Result<T> {
+    let restored = conn.execute_batch("PRAGMA synchronous = FULL");
+    match out {
+        Err(panic) => std::panic::resume_unwind(panic),
+        Ok(out) => {
+            restored?;
+            out
+        }
+    }
 }
 
 impl Store {
@@ -583,5 +601,36 @@ impl Store {
             ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn synchronous(conn: &rusqlite::Connection) -> i64 {
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Whatever happens inside, every later commit is flushed again: an error, or a panic (the
+    /// app goes on using a store whose lock a panic poisoned).
+    #[test]
+    fn relaxed_commits_end_with_full_flushing_even_on_an_error_or_a_panic() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA synchronous = FULL").unwrap();
+        assert_eq!(synchronous(&conn), 2);
+        let r: Result<()> = relaxed(&conn, || {
+            assert_eq!(synchronous(&conn), 1);
+            Err(StoreError::Corrupt("no".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(synchronous(&conn), 2);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _: Result<()> = relaxed(&conn, || panic!("in a relaxed commit"));
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(synchronous(&conn), 2);
     }
 }

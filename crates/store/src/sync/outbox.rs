@@ -212,9 +212,12 @@ impl Store {
     }
 
     /// The service counts fewer of this device's ops in a team than it handed back: forget the
-    /// confirmations there, so reading the log again finds which are gone ([`Store::requeue_lost`]).
+    /// confirmations there and read the log again from its start, so that reading finds which
+    /// are gone ([`Store::requeue_lost`]). Both at once: a sync cut short after this reads from
+    /// the start next time, rather than taking every op it no longer sees confirmed for lost.
     pub fn unconfirm_own(&mut self, team: Uuid) -> Result<()> {
         let tx = self.conn.transaction()?;
+        sync_meta_set(&tx, "sync_cursor", "0")?;
         tx.prepare_cached(
             "UPDATE own_seal SET confirmed = 0 WHERE device_id = ?1 AND team_id = ?2",
         )?

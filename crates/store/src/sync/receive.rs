@@ -341,12 +341,13 @@ impl Store {
     pub fn receive(&mut self, page: ReceivedPage) -> Result<PageOutcome> {
         // Read again from the kept cursor if a power cut undoes it (see `relaxed`).
         self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-        let out = match self.receive_with(&page, false) {
-            Err(e) if op_at_fault(&e) => self.receive_with(&page, true),
-            other => other,
-        };
-        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
-        out
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match self.receive_with(&page, false) {
+                Err(e) if op_at_fault(&e) => self.receive_with(&page, true),
+                other => other,
+            }
+        }));
+        super::flushed_again(&self.conn, out)
     }
 
     fn receive_with(&mut self, page: &ReceivedPage, careful: bool) -> Result<PageOutcome> {
