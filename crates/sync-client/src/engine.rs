@@ -254,7 +254,7 @@ fn run(
     // Work kept through a revocation is shown again once the laptop is enrolled again.
     store.reapply_kept()?;
     // Own ops the service acknowledged but never handed back were lost: send them again.
-    let lost = store.requeue_lost(store.sync_cursor()?)?;
+    let lost = store.requeue_lost()?;
     if lost.resent > 0 {
         tracing::warn!(
             resent = lost.resent,

@@ -464,12 +464,32 @@ fn an_acknowledgement_is_not_proof_ops_never_handed_back_are_sent_again() {
     alice.sync();
     bea.sync();
     let note = bea.note(case, "Acknowledged, then lost.");
-    server.fault("/v1/ops/push", Fault::FakeAck);
+    server.fault("/v1/ops/push", Fault::FakeAck(1));
     let r = bea.sync();
     assert!(r.resent >= 1, "{r:?}");
     alice.sync();
     assert_eq!(alice.text(note), "Acknowledged, then lost.");
     assert_eq!(bea.store.unpushed_count().unwrap(), 0);
+}
+
+/// The same, acknowledged at places past the end of the service's log (which a read to the end
+/// never reaches): still sent again, and they arrive.
+#[test]
+fn an_acknowledgement_past_the_end_of_the_log_is_not_proof_either() {
+    let server = service();
+    let (mut alice, mut devs, _) = org(&server, 1);
+    let mut bea = devs.pop().unwrap();
+    let (_, case) = alice.client_with_case("Lou Example");
+    alice.sync();
+    bea.sync();
+    let note = bea.note(case, "Acknowledged far ahead, then lost.");
+    server.fault("/v1/ops/push", Fault::FakeAck(1_000_000));
+    let r = bea.sync();
+    assert!(r.resent >= 1, "{r:?}");
+    alice.sync();
+    assert_eq!(alice.text(note), "Acknowledged far ahead, then lost.");
+    assert_eq!(bea.store.unpushed_count().unwrap(), 0);
+    assert!(bea.sync().problems.is_empty());
 }
 
 /// A service that answers "there is more" without moving its cursor cannot keep a sync running.

@@ -228,20 +228,21 @@ impl Store {
         Ok(())
     }
 
-    /// After reading the service's log up to `cursor`: this device's ops it acknowledged at or
-    /// before that point but never handed back were lost (a restore from an old backup, or a
-    /// service that drops what it accepted). Each is marked to be sent again, byte for byte,
-    /// at most twice; after that it is counted as still lost (and stays in the log here).
-    pub fn requeue_lost(&mut self, cursor: i64) -> Result<LostOwn> {
+    /// After reading the service's log to its end: this device's ops it acknowledged but never
+    /// handed back were lost (a restore from an old backup, or a service that drops what it
+    /// accepted, or that acknowledged them at a place past the end of its log). Each is marked
+    /// to be sent again, byte for byte, at most twice; after that it is counted as still lost
+    /// (and stays in the log here).
+    pub fn requeue_lost(&mut self) -> Result<LostOwn> {
         // Unconfirmed seals are few (an index of them alone): a sync that lost nothing writes
         // nothing here.
         let lost: Vec<(String, i64)> = self
             .conn
             .prepare_cached(
                 "SELECT s.op_id, s.resent FROM own_seal s JOIN op o ON o.op_id = s.op_id
-                 WHERE s.device_id = ?1 AND s.confirmed = 0 AND o.server_seq IS NOT NULL AND o.server_seq <= ?2",
+                 WHERE s.device_id = ?1 AND s.confirmed = 0 AND o.server_seq IS NOT NULL",
             )?
-            .query_map(params![self.device_id, cursor], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![self.device_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let was: String = self.conn.query_row(
             "SELECT coalesce((SELECT value FROM meta WHERE key = 'own_still_lost'), '0')",

@@ -54,9 +54,9 @@ pub enum Fault {
     StallPull,
     /// Hand a pull page's ops out in reverse order.
     ReversePage,
-    /// Answer a push "accepted" for every op without storing any (acknowledgements are not
-    /// proof).
-    FakeAck,
+    /// Answer a push "accepted" for every op without storing any, at places in the log from
+    /// this one on (acknowledgements are not proof).
+    FakeAck(i64),
     /// Answer the heads check saying every device has 1,000 more ops in its chain than stored.
     InflateHeads,
     /// Change the name in the trust log's last statement (its signature then fails).
@@ -200,7 +200,7 @@ async fn fault_layer(
             })
             .await
         }
-        Some(Fault::FakeAck) => {
+        Some(Fault::FakeAck(from)) => {
             let (_, body) = req.into_parts();
             let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
             let push: wardside_sync::protocol::PushRequest =
@@ -211,7 +211,7 @@ async fn fault_layer(
                 .enumerate()
                 .map(|(i, e)| {
                     serde_json::json!({
-                        "op_id": e.routing.op_id, "status": "accepted", "server_seq": 1 + i as i64
+                        "op_id": e.routing.op_id, "status": "accepted", "server_seq": from + i as i64
                     })
                 })
                 .collect();
