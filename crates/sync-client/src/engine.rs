@@ -230,9 +230,15 @@ fn run(
     }
     if read_all {
         // Still claiming more than it hands out: the chains say what arrived; this is reported,
-        // unless that device's ops are held here already (reported as held, by sequence).
-        let held: std::collections::BTreeSet<Uuid> =
-            store.held_ops()?.iter().map(|h| h.device_id).collect();
+        // unless that device's ops are held here already and reported as held, by sequence
+        // (ops waiting for a key or an update are not problems: they do not count).
+        let waiting = [HeldReason::NoKey.as_str(), HeldReason::NewerSchema.as_str()];
+        let held: std::collections::BTreeSet<Uuid> = store
+            .held_ops()?
+            .iter()
+            .filter(|h| !waiting.contains(&h.reason.as_str()))
+            .map(|h| h.device_id)
+            .collect();
         for h in behind(store, &heads, me)?
             .into_iter()
             .filter(|h| !held.contains(&h.device_id))
