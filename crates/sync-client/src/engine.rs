@@ -167,12 +167,17 @@ fn run(
         config.admin = admin;
         store.set_sync_config(&config)?;
     }
+    let mut keys: HashMap<KeyId, TeamKey> =
+        team_keys(store)?.into_iter().map(|k| (k.id, k)).collect();
     let refused_keys = if trust_moved
         || heads.grants != store.grants_seen()?
-        || identity::keys_wanted(store, &state, &teams)?
+        || identity::keys_wanted(store, &keys, &state, &teams)?
     {
-        let refused = identity::fetch_keys(store, &t, &state)?.1;
+        let (new, refused) = identity::fetch_keys(store, &t, &state, &keys)?;
         store.set_grants_seen(heads.grants)?;
+        if new > 0 {
+            keys = team_keys(store)?.into_iter().map(|k| (k.id, k)).collect();
+        }
         refused
     } else {
         0
@@ -189,7 +194,7 @@ fn run(
         team: *teams
             .first()
             .ok_or_else(|| SyncError::Refused("this device belongs to no team".into()))?,
-        keys: team_keys(store)?.into_iter().map(|k| (k.id, k)).collect(),
+        keys,
         trust: state,
         report: SyncReport::default(),
         server_time_ms: None,

@@ -7,6 +7,7 @@ use crate::error::{Result, SyncError};
 use crate::transport::{Options, Transport, check_address};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use std::collections::HashMap;
 use uuid::Uuid;
 use wardside_store::Store;
 use wardside_store::sync::SyncConfig;
@@ -373,11 +374,15 @@ pub(crate) fn post_grants(t: &Transport, grants: Vec<KeyGrant>) -> Result<()> {
 /// grants the service holds for this device has moved since the last sync: a team's current
 /// key is missing, ops are held for want of a key, or the last sync refused a key (asking
 /// again keeps that reported).
-pub(crate) fn keys_wanted(store: &Store, trust: &TrustState, teams: &[Uuid]) -> Result<bool> {
-    let held: std::collections::BTreeSet<KeyId> = team_keys(store)?.iter().map(|k| k.id).collect();
+pub(crate) fn keys_wanted(
+    store: &Store,
+    held: &HashMap<KeyId, TeamKey>,
+    trust: &TrustState,
+    teams: &[Uuid],
+) -> Result<bool> {
     let missing = teams.iter().any(|team| {
         trust.current_epoch(*team).is_some_and(|(epoch, _)| {
-            !held.contains(&KeyId {
+            !held.contains_key(&KeyId {
                 team_id: *team,
                 epoch,
             })
@@ -398,13 +403,17 @@ pub(crate) fn fetch_keys(
     store: &Store,
     t: &Transport,
     trust: &TrustState,
+    held: &HashMap<KeyId, TeamKey>,
 ) -> Result<(usize, usize)> {
     let grants: KeyGrants = t.get("/v1/keys")?.ok()?.json()?;
     let secret = box_secret(store)?;
     let me = t.device();
-    let held: std::collections::BTreeSet<KeyId> = team_keys(store)?.iter().map(|k| k.id).collect();
     let (mut new, mut refused) = (0, 0);
-    for g in grants.grants.iter().filter(|g| !held.contains(&g.wrap.kid)) {
+    for g in grants
+        .grants
+        .iter()
+        .filter(|g| !held.contains_key(&g.wrap.kid))
+    {
         let key = trust
             .check_grant(g, me)
             .map_err(|e| e.to_string())
