@@ -30,6 +30,8 @@ const COMMANDS: &[&str] = &[
     "save_draft",
     "discard_draft",
     "search",
+    "search_people",
+    "likely_duplicates",
     "sync_status",
     "sync_enroll",
     "sync_now",
@@ -41,6 +43,19 @@ const COMMANDS: &[&str] = &[
     "sync_approve",
     "sync_revoke",
     "export_document",
+    "export_file_names",
+    "amend_activity",
+    "activity_amendments",
+    "reopen_case",
+    "refer_again",
+    "save_form_draft",
+    "form_draft",
+    "discard_form_draft",
+    "due_tasks",
+    "case_tasks",
+    "add_task",
+    "update_task",
+    "diary",
 ];
 
 fn main() {

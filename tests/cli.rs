@@ -1583,3 +1583,70 @@ fn exports_are_private_never_follow_a_link_and_replace_a_file_only_with_overwrit
     assert!(written.iter().all(|p| mode(p) == 0o600));
     assert_ne!(std::fs::read(&written[1]).unwrap(), b"earlier");
 }
+
+#[test]
+fn an_export_into_a_folder_is_named_without_the_persons_name_unless_asked() {
+    let env = Env::new();
+    env.init();
+    let (client, case) = env.client_and_case();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let reference = &case.replace('-', "")[..8];
+    let written = |r: Value| r["written"][0]["path"].as_str().unwrap().to_owned();
+
+    let hearing =
+        written(env.ok_json(&["export", "hearing", "--case", &case, "--out", out, "--json"]));
+    assert_eq!(
+        hearing,
+        dir.path()
+            .join(format!("hearing-summary-{reference}-2026-11-25.pdf"))
+            .to_str()
+            .unwrap()
+    );
+    let copy = written(env.ok_json(&[
+        "export",
+        "pdf",
+        "--client",
+        &client,
+        "--patient-copy",
+        "--out",
+        out,
+        "--json",
+    ]));
+    assert!(
+        !copy.contains("Siân") && !copy.contains("Llewelyn"),
+        "{copy}"
+    );
+    assert!(copy.ends_with(&format!("copy-for-the-person-{reference}-2026-11-25.pdf")));
+    // The store's own advocate opened the case: the person's copy names them.
+    assert!(pdftotext(Path::new(&copy)).contains("your advocate: Ceri Jones"));
+
+    // Asked for, the name is in it; and the human output says the file is not encrypted.
+    let r = env.run(&[
+        "export",
+        "pdf",
+        "--client",
+        &client,
+        "--out",
+        out,
+        "--name-in-filename",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let said = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        said.contains(&format!(
+            "case-file-Siân-Llewelyn-{reference}-2026-11-25.pdf"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("not encrypted"), "{said}");
+
+    let sar = env.ok_json(&["export", "sar", "--client", &client, "--out", out, "--json"]);
+    for f in sar["written"].as_array().unwrap() {
+        let p = f["path"].as_str().unwrap();
+        assert!(
+            p.contains(&format!("subject-access-{reference}-")) && !p.contains("Siân"),
+            "{p}"
+        );
+    }
+}

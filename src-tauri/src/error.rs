@@ -8,6 +8,10 @@ use wardside_store::StoreError;
 pub struct AppError {
     pub code: &'static str,
     pub message: String,
+    /// The form field a validation error is about (the record's own field name, e.g. `at`,
+    /// `nhs_number`): the app puts the message beside it and links to it from the summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -15,6 +19,7 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 impl AppError {
     pub fn locked() -> Self {
         AppError {
+            field: None,
             code: "locked",
             message: "Wardside is locked. Enter your passphrase to continue.".into(),
         }
@@ -22,6 +27,7 @@ impl AppError {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         AppError {
+            field: None,
             code: "invalid",
             message: message.into(),
         }
@@ -38,7 +44,8 @@ impl From<StoreError> for AppError {
             StoreError::WrongPassphrase => ("wrong-passphrase", e.to_string()),
             StoreError::RekeyInterrupted => ("rekey-interrupted", e.to_string()),
             StoreError::WeakPassphrase(_) => ("weak-passphrase", e.to_string()),
-            StoreError::Invalid(_) | StoreError::Rules(_) => ("invalid", e.to_string()),
+            StoreError::Invalid(v) => return AppError::from(v.clone()),
+            StoreError::Rules(_) => ("invalid", e.to_string()),
             StoreError::RulesFile { .. } => ("rules-file", e.to_string()),
             StoreError::NotFound { .. } => ("not-found", e.to_string()),
             StoreError::Refused(_) => ("refused", e.to_string()),
@@ -56,7 +63,11 @@ impl From<StoreError> for AppError {
             | StoreError::Io { .. }
             | StoreError::Random => ("internal", SOMETHING_WENT_WRONG.to_owned()),
         };
-        AppError { code, message }
+        AppError {
+            code,
+            message,
+            field: None,
+        }
     }
 }
 
@@ -84,6 +95,7 @@ impl From<wardside_sync_client::SyncError> for AppError {
             S::Refused(_) | S::Protocol(_) | S::Crypto(_) => "sync-refused",
         };
         AppError {
+            field: None,
             code,
             message: e.to_string(),
         }
@@ -98,26 +110,31 @@ impl From<wardside_export::ExportError> for AppError {
             X::Rules(inner) => AppError::invalid(inner.to_string()),
             // The folder and the system's reason are the user's own; no record content.
             X::Write { ref source, .. } if source.raw_os_error() == Some(28) => AppError {
+                field: None,
                 code: "disk-full",
                 message: format!("{e}. Free some space or choose another place; nothing else was written."),
             },
             X::Write { .. } => AppError {
+                field: None,
                 code: "write-failed",
                 message: format!("{e}. Nothing else was written."),
             },
             // Only a subject access response gets here: the save dialog asks before replacing
             // a file, the folder picker does not.
             X::Exists { .. } => AppError {
+                field: None,
                 code: "exists",
                 message: format!(
                     "{e}. Choose another folder, or move the earlier files out of this one first."
                 ),
             },
             X::Symlink { .. } | X::NotAFile { .. } => AppError {
+                field: None,
                 code: "write-failed",
                 message: e.to_string(),
             },
             X::Typeset(_) | X::Data(_) => AppError {
+                field: None,
                 code: "internal",
                 message: "The document could not be made, and nothing was written. Try again; if it keeps happening, restart Wardside.".into(),
             },
@@ -125,9 +142,15 @@ impl From<wardside_export::ExportError> for AppError {
     }
 }
 
+/// A record refused by the domain's checks: the words a person sees beside the field (never
+/// the CLI's "context: field is required" form), and which field.
 impl From<wardside_domain::ValidationError> for AppError {
     fn from(e: wardside_domain::ValidationError) -> Self {
-        AppError::invalid(e.to_string())
+        AppError {
+            code: "invalid",
+            message: e.for_person(),
+            field: e.field_key(),
+        }
     }
 }
 
@@ -145,6 +168,45 @@ mod tests {
         .into();
         assert_eq!(e.code, "invalid");
         assert!(e.message.contains("name"), "{}", e.message);
+    }
+
+    /// Every check the domain makes reaches the screen as an instruction beside its field,
+    /// never as the generic message (issue 13: "no action a person can take ever ends in the
+    /// generic message").
+    #[test]
+    fn every_validation_error_reaches_its_field_in_plain_words() {
+        for (phrase, key) in wardside_domain::error::FIELD_KEYS {
+            for e in [
+                ValidationError::Required {
+                    context: "form",
+                    field: phrase,
+                },
+                ValidationError::InFuture { field: phrase },
+            ] {
+                let shown: AppError = StoreError::Invalid(e.clone()).into();
+                assert_eq!(shown.code, "invalid");
+                assert_eq!(shown.field, Some(*key), "{phrase}");
+                assert_ne!(shown.message, SOMETHING_WENT_WRONG);
+                assert!(
+                    shown.message.starts_with(char::is_uppercase),
+                    "{}",
+                    shown.message
+                );
+                assert!(!shown.message.contains("is required"), "{}", shown.message);
+                assert!(!shown.message.contains("form:"), "{}", shown.message);
+            }
+        }
+        let nhs: AppError = ValidationError::InvalidNhsNumber {
+            reason: "it must be exactly 10 digits",
+        }
+        .into();
+        assert_eq!(
+            (nhs.field, nhs.message.as_str()),
+            (
+                Some("nhs_number"),
+                "NHS number must be 10 digits and pass the check digit"
+            )
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! It must never keep anything sensitive outside the encrypted store: no webview storage, no
 //! files, no logs of content. Keys live only in [`session::Session`] while unlocked.
 
+pub mod checked;
 pub mod commands;
 pub mod error;
 pub mod session;
@@ -37,7 +38,9 @@ pub const DEMO_PASSPHRASE: &str = "demo store passphrase";
 
 /// Commands and the lock watcher: shared by the real app and the mock-runtime tests.
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    use commands::{access, activities, caseload, cases, clients, export, sync};
+    use commands::{
+        access, activities, caseload, cases, clients, corrections, export, sync, tasks,
+    };
     builder
         .invoke_handler(tauri::generate_handler![
             access::session_status,
@@ -52,6 +55,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             caseload::caseload,
             caseload::due_reminders,
             caseload::caseload_facets,
+            caseload::search_people,
             cases::case_view,
             cases::close_case,
             cases::add_issue,
@@ -59,6 +63,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             cases::add_safeguarding,
             cases::case_audit,
             clients::add_client,
+            clients::likely_duplicates,
             clients::update_client,
             clients::add_relative,
             clients::record_consent,
@@ -69,6 +74,13 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             activities::save_draft,
             activities::discard_draft,
             activities::search,
+            corrections::amend_activity,
+            corrections::activity_amendments,
+            corrections::reopen_case,
+            corrections::refer_again,
+            corrections::save_form_draft,
+            corrections::form_draft,
+            corrections::discard_form_draft,
             sync::sync_status,
             sync::sync_enroll,
             sync::sync_now,
@@ -80,6 +92,12 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             sync::sync_approve,
             sync::sync_revoke,
             export::export_document,
+            tasks::due_tasks,
+            tasks::case_tasks,
+            tasks::add_task,
+            tasks::update_task,
+            tasks::diary,
+            export::export_file_names,
         ])
         .setup(|app| {
             session::spawn_watcher(app.handle().clone());
@@ -189,5 +207,47 @@ pub fn run() {
             eprintln!("wardside-app: could not start the window: {e}");
             std::process::exit(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod permission_tests {
+    /// Every command the app registers is in build.rs's list and granted to the window: a
+    /// command missing from either fails in the app with "not allowed", which the screen can
+    /// only show as "Something went wrong".
+    #[test]
+    fn every_registered_command_is_permitted_and_nothing_else_is() {
+        let lib = include_str!("lib.rs");
+        let start = lib.find("generate_handler![").expect("the handler list");
+        let end = start + lib[start..].find("])").expect("its end");
+        let mut registered: Vec<String> = lib[start + "generate_handler![".len()..end]
+            .split(',')
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.rsplit("::").next().unwrap_or(s).to_owned())
+            .collect();
+        registered.sort();
+        let build = include_str!("../build.rs");
+        let list = &build[build.find("COMMANDS").expect("COMMANDS")..];
+        let list = &list[..list.find("];").expect("the list's end")];
+        let mut built: Vec<String> = list
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        built.sort();
+        assert_eq!(registered, built, "build.rs's COMMANDS");
+        let caps: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).expect("JSON");
+        let mut granted: Vec<String> = caps["permissions"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        granted.sort();
+        assert_eq!(registered, granted, "capabilities/default.json");
     }
 }

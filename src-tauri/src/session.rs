@@ -42,6 +42,9 @@ pub struct SessionStatus {
     /// Only when started with `--demo`: the demo store's published passphrase.
     pub demo_passphrase: Option<String>,
     pub settings: Settings,
+    /// The app's clock (UK local time, `WARDSIDE_NOW` when set): the forms' "today" and "now"
+    /// come from here, never from the webview's own clock, so they agree with the store.
+    pub now: chrono::NaiveDateTime,
 }
 
 /// The unlocked store, and when it locks.
@@ -128,6 +131,9 @@ impl Session {
             store_path: self.db.clone(),
             demo_passphrase: self.demo_passphrase.clone(),
             settings: self.settings.get(),
+            now: wardside_store::clock::Clock::from_env()
+                .unwrap_or_default()
+                .uk_now(),
         })
     }
 

@@ -24,6 +24,9 @@ pub struct Settings {
     pub theme: Theme,
     /// Reminders due within this many days go to the top of the caseload.
     pub reminder_days: i64,
+    /// The size of all text, in percent of the normal size (WCAG 1.4.4: up to 200%). Ctrl+= and
+    /// Ctrl+- change it in steps; Ctrl+0 goes back to 100.
+    pub text_size: u32,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             idle_lock_minutes: 5,
             theme: Theme::System,
             reminder_days: 14,
+            text_size: 100,
         }
     }
 }
@@ -39,6 +43,7 @@ impl Default for Settings {
 impl Settings {
     pub const IDLE_MINUTES: std::ops::RangeInclusive<u32> = 1..=60;
     pub const REMINDER_DAYS: std::ops::RangeInclusive<i64> = 1..=90;
+    pub const TEXT_SIZE: std::ops::RangeInclusive<u32> = 50..=300;
 
     pub fn validate(&self) -> Result<()> {
         if !Self::IDLE_MINUTES.contains(&self.idle_lock_minutes) {
@@ -50,6 +55,9 @@ impl Settings {
             return Err(AppError::invalid(
                 "Reminders can look ahead between 1 and 90 days.",
             ));
+        }
+        if !Self::TEXT_SIZE.contains(&self.text_size) {
+            return Err(AppError::invalid("Text size must be between 50% and 300%."));
         }
         Ok(())
     }
@@ -98,6 +106,7 @@ impl SettingsFile {
                 std::fs::rename(&tmp, path)
             };
             write().map_err(|e| AppError {
+                field: None,
                 code: "settings-not-saved",
                 message: format!(
                     "Could not save the settings ({e}); they apply until Wardside closes."
@@ -126,6 +135,19 @@ mod tests {
         s.theme = Theme::Dark;
         file.save(s).unwrap();
         assert_eq!(SettingsFile::load(Some(path.clone())).get(), s);
+        s.text_size = 400;
+        assert_eq!(file.save(s).unwrap_err().code, "invalid");
+        s.text_size = 150;
+        file.save(s).unwrap();
+        assert_eq!(SettingsFile::load(Some(path.clone())).get().text_size, 150);
+        // A file from before text sizes existed keeps its values and gets the normal size.
+        std::fs::write(
+            &path,
+            r#"{"idle_lock_minutes":7,"theme":"dark","reminder_days":14}"#,
+        )
+        .unwrap();
+        let old = SettingsFile::load(Some(path.clone())).get();
+        assert_eq!((old.idle_lock_minutes, old.text_size), (7, 100));
         // A damaged file gives the defaults rather than stopping the app.
         std::fs::write(&path, "{not json").unwrap();
         assert_eq!(SettingsFile::load(Some(path)).get(), Settings::default());

@@ -116,10 +116,10 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn facts_html(out: &mut String, pairs: &[(String, String)]) {
+fn facts_html<V: std::fmt::Display>(out: &mut String, pairs: &[(String, V)]) {
     out.push_str("<dl>");
     for (k, v) in pairs {
-        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v.to_string()));
     }
     out.push_str("</dl>");
 }
@@ -189,7 +189,7 @@ dl {{ display: grid; grid-template-columns: 9.5em 1fr; gap: .3em 1.2em; font-siz
                     for r in rows {
                         o.push_str("<tr>");
                         for c in r {
-                            let _ = write!(o, "<td>{}</td>", esc(c));
+                            let _ = write!(o, "<td>{}</td>", esc(&c.to_string()));
                         }
                         o.push_str("</tr>");
                     }

@@ -599,7 +599,9 @@ pub enum ExportCmd {
     Pdf {
         #[arg(long)]
         client: ClientId,
-        #[arg(long, value_name = "FILE")]
+        /// The file, or a folder to put it in under a name with the case's reference and the
+        /// date (and the person's name only with --name-in-filename).
+        #[arg(long, value_name = "FILE|DIR")]
         out: PathBuf,
         /// The person's own copy: plain words, withheld entries left out with a marker.
         #[arg(long)]
@@ -607,6 +609,10 @@ pub enum ExportCmd {
         /// Replace FILE if it is already there (never through a symbolic link).
         #[arg(long)]
         overwrite: bool,
+        /// Put the person's name in the file name chosen for a folder (off by default: a file
+        /// name is seen by anyone who sees the folder).
+        #[arg(long)]
+        name_in_filename: bool,
     },
     /// A subject access response in DIR: the person's copy as PDF and everything held about
     /// them as JSON, both without withheld entries.
@@ -619,15 +625,23 @@ pub enum ExportCmd {
         /// symbolic link).
         #[arg(long)]
         overwrite: bool,
+        /// Put the person's name in the two files' names (off by default).
+        #[arg(long)]
+        name_in_filename: bool,
     },
     /// A hearing summary for a tribunal or hospital managers' hearing about one case.
     Hearing {
         #[arg(long)]
         case: CaseId,
-        #[arg(long, value_name = "FILE")]
+        /// The file, or a folder to put it in under a name with the case's reference and the
+        /// date (and the person's name only with --name-in-filename).
+        #[arg(long, value_name = "FILE|DIR")]
         out: PathBuf,
         /// Replace FILE if it is already there (never through a symbolic link).
         #[arg(long)]
         overwrite: bool,
+        /// Put the person's name in the file name chosen for a folder (off by default).
+        #[arg(long)]
+        name_in_filename: bool,
     },
 }

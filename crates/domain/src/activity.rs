@@ -223,6 +223,18 @@ fn check_points(points: &[String], context: &'static str) -> Result<(), Validati
 }
 
 impl Validate for Activity {
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(self.at.date(), today, "the date")?;
+        if let ActivityKind::RecordsRequest {
+            seen_on: Some(seen),
+            ..
+        } = &self.kind
+        {
+            crate::happened(*seen, today, "the date records were seen")?;
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         if self.duration_minutes == Some(0) {
             return Err(ValidationError::Invalid {

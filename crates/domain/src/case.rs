@@ -57,6 +57,14 @@ impl Referral {
 }
 
 impl Validate for Referral {
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(
+            self.received_on,
+            today,
+            "the date the referral was received",
+        )
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         optional_text(&self.method, "method", "referral")?;
         optional_text(&self.referrer, "referrer", "referral")?;
@@ -151,6 +159,14 @@ impl Case {
 }
 
 impl Validate for Case {
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(self.opened_on, today, "the date the case opened")?;
+        if let Some(closure) = &self.closed {
+            crate::happened(closure.on, today, "the closing date")?;
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         if let Instruction::NonInstructed { reason, .. } = &self.instruction {
             require_text(
@@ -261,6 +277,14 @@ pub struct Issue {
 }
 
 impl Validate for Issue {
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(self.opened_on, today, "the date the issue was raised")?;
+        if let Some(outcome) = &self.outcome {
+            crate::happened(outcome.on, today, "the outcome date")?;
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         require_text(&self.summary, "summary", "issue")?;
         if let Some(outcome) = &self.outcome {

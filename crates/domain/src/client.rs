@@ -17,6 +17,10 @@ pub struct Client {
     pub dob: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nhs_number: Option<NhsNumber>,
+    /// The hospital's own patient number (often called the "hospital number" or MRN): what the
+    /// ward's papers are filed under. Free text, as trusts write it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hospital: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +50,7 @@ impl Client {
             name: name.into(),
             dob: None,
             nhs_number: None,
+            hospital_number: None,
             hospital: None,
             ward: None,
             first_language: None,
@@ -63,11 +68,148 @@ impl Client {
             .flat_map(|c| c.to_uppercase().chain(['.']))
             .collect()
     }
+
+    /// Under 18 on `on`: the age-specific safeguards apply (s131A, an age-appropriate
+    /// environment; s58A, ECT for under-18s needs a SOAD even with consent). `false` when the
+    /// date of birth is not recorded.
+    pub fn is_under_18_on(&self, on: NaiveDate) -> bool {
+        self.dob
+            .and_then(|dob| age_on(dob, on))
+            .is_some_and(|age| age < 18)
+    }
+
+    /// What in a search matched this person, if anything: their name (every word of the query
+    /// found in it, ignoring case and accents), their NHS number or their hospital number
+    /// (spaces and dashes ignored).
+    pub fn matches(&self, query: &PersonQuery) -> Option<MatchedOn> {
+        if query.compact.len() >= PersonQuery::MIN_NUMBER {
+            if self
+                .nhs_number
+                .as_ref()
+                .is_some_and(|n| n.as_str().contains(&query.compact))
+            {
+                return Some(MatchedOn::NhsNumber);
+            }
+            if self
+                .hospital_number
+                .as_deref()
+                .is_some_and(|h| compact(h).contains(&query.compact))
+            {
+                return Some(MatchedOn::HospitalNumber);
+            }
+        }
+        let name = fold(&self.name);
+        (!query.words.is_empty() && query.words.iter().all(|w| name.contains(w.as_str())))
+            .then_some(MatchedOn::Name)
+    }
+
+    /// Whether `other` is likely the same person as this one: the same NHS number, or the same
+    /// name (ignoring case, accents and spacing) and the same date of birth.
+    pub fn likely_same_person(&self, other: &Client) -> Option<DuplicateReason> {
+        if let (Some(a), Some(b)) = (&self.nhs_number, &other.nhs_number)
+            && a == b
+        {
+            return Some(DuplicateReason::SameNhsNumber);
+        }
+        let same_name = fold(&self.name)
+            .split_whitespace()
+            .eq(fold(&other.name).split_whitespace());
+        (same_name && self.dob.is_some() && self.dob == other.dob)
+            .then_some(DuplicateReason::SameNameAndDateOfBirth)
+    }
+}
+
+/// Which of a person's identifiers a search matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchedOn {
+    Name,
+    NhsNumber,
+    HospitalNumber,
+}
+
+/// Why two records are probably the same person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DuplicateReason {
+    SameNhsNumber,
+    SameNameAndDateOfBirth,
+}
+
+/// What a person typed to find someone, prepared once: the words folded for name matching and
+/// the same text without spaces or dashes for matching numbers.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonQuery {
+    words: Vec<String>,
+    compact: String,
+}
+
+// The query is often a name: never print it.
+impl fmt::Debug for PersonQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonQuery(***)")
+    }
+}
+
+impl PersonQuery {
+    /// Fewer characters than this never match a number (any 2 digits are in most numbers).
+    pub const MIN_NUMBER: usize = 3;
+
+    /// `None` when there is nothing to look for.
+    pub fn parse(input: &str) -> Option<PersonQuery> {
+        let words: Vec<String> = fold(input).split_whitespace().map(str::to_owned).collect();
+        (!words.is_empty()).then(|| PersonQuery {
+            words,
+            compact: compact(input),
+        })
+    }
+}
+
+/// Text for case- and accent-insensitive comparison: lower case, accents dropped, and the
+/// letters that carry no separable accent spelt plainly ("Łucja Wiśniewska" → "lucja wisniewska",
+/// "Søren" → "soren", "Straße" → "strasse"). Other scripts are kept as they are.
+pub fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'Ł' | 'ł' => out.push('l'),
+            'Ø' | 'ø' => out.push('o'),
+            'Đ' | 'đ' | 'Ð' | 'ð' => out.push('d'),
+            'Ħ' | 'ħ' => out.push('h'),
+            'ı' => out.push('i'),
+            'ß' => out.push_str("ss"),
+            'Æ' | 'æ' => out.push_str("ae"),
+            'Œ' | 'œ' => out.push_str("oe"),
+            'Þ' | 'þ' => out.push_str("th"),
+            '\u{2019}' | '`' => out.push('\''),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// An identifier as typed, without spaces or dashes, in upper case ("943 476 5919" →
+/// "9434765919", "rx1-234" → "RX1234").
+fn compact(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 impl Validate for Client {
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        match self.dob {
+            Some(dob) => crate::happened(dob, today, "date of birth"),
+            None => Ok(()),
+        }
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         require_text(&self.name, "name", "client")?;
+        optional_text(&self.hospital_number, "hospital number", "client")?;
         optional_text(&self.hospital, "hospital", "client")?;
         optional_text(&self.ward, "ward", "client")?;
         optional_text(&self.first_language, "first language", "client")?;
@@ -272,6 +414,91 @@ mod tests {
         let today: NaiveDate = "2026-11-25".parse().unwrap();
         assert!(check_dob("2027-01-01".parse().unwrap(), today).is_err());
         assert!(check_dob("1990-01-01".parse().unwrap(), today).is_ok());
+    }
+
+    #[test]
+    fn under_18_is_worked_out_from_the_date_of_birth_on_the_day() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let mut c = Client::named("Aled Hughes");
+        assert!(
+            !c.is_under_18_on(d("2026-11-25")),
+            "no date of birth: no marker"
+        );
+        c.dob = Some(d("2008-11-26"));
+        assert!(
+            c.is_under_18_on(d("2026-11-25")),
+            "17 the day before the birthday"
+        );
+        assert!(!c.is_under_18_on(d("2026-11-26")), "18 on the birthday");
+    }
+
+    #[test]
+    fn name_search_ignores_case_and_accents_and_finds_part_of_a_name() {
+        let c = Client::named("Łucja Wiśniewska");
+        let q = |s: &str| PersonQuery::parse(s).unwrap();
+        assert_eq!(c.matches(&q("lucja")), Some(MatchedOn::Name));
+        assert_eq!(c.matches(&q("WISN")), Some(MatchedOn::Name));
+        assert_eq!(c.matches(&q("wiśniewska łucja")), Some(MatchedOn::Name));
+        assert_eq!(c.matches(&q("lucja nowak")), None, "every word must match");
+        assert_eq!(fold("Søren Straße O’Neill"), "soren strasse o'neill");
+        assert_eq!(fold("محمد 李"), "محمد 李", "other scripts are kept");
+        assert!(PersonQuery::parse("   ").is_none());
+    }
+
+    #[test]
+    fn nhs_and_hospital_numbers_match_with_or_without_spaces() {
+        let mut c = Client::named("Zofia Nowak");
+        c.nhs_number = Some("9434765919".parse().unwrap());
+        c.hospital_number = Some("RX1 234567".into());
+        let q = |s: &str| PersonQuery::parse(s).unwrap();
+        assert_eq!(c.matches(&q("943 476 5919")), Some(MatchedOn::NhsNumber));
+        assert_eq!(c.matches(&q("9434765919")), Some(MatchedOn::NhsNumber));
+        assert_eq!(c.matches(&q("rx1234567")), Some(MatchedOn::HospitalNumber));
+        assert_eq!(c.matches(&q("234 567")), Some(MatchedOn::HospitalNumber));
+        assert_eq!(
+            c.matches(&q("94")),
+            None,
+            "two digits are too few to mean a number"
+        );
+        assert!(!format!("{:?}", q("Zofia")).contains("Zofia"));
+    }
+
+    #[test]
+    fn a_likely_duplicate_has_the_same_nhs_number_or_the_same_name_and_birthday() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let mut a = Client::named("Siân Ap Dafydd");
+        a.dob = Some(d("1990-04-01"));
+        let mut b = Client::named("sian  ap dafydd");
+        assert_eq!(
+            a.likely_same_person(&b),
+            None,
+            "no date of birth to compare"
+        );
+        b.dob = Some(d("1990-04-01"));
+        assert_eq!(
+            a.likely_same_person(&b),
+            Some(DuplicateReason::SameNameAndDateOfBirth)
+        );
+        b.dob = Some(d("1991-04-01"));
+        assert_eq!(a.likely_same_person(&b), None);
+        let mut c = Client::named("Someone Else");
+        c.nhs_number = Some("9434765919".parse().unwrap());
+        a.nhs_number = Some("943 476 5919".parse().unwrap());
+        assert_eq!(
+            a.likely_same_person(&c),
+            Some(DuplicateReason::SameNhsNumber)
+        );
+    }
+
+    #[test]
+    fn old_records_without_a_hospital_number_still_parse() {
+        let c: Client = serde_json::from_str(r#"{"name":"Ann Lee"}"#).unwrap();
+        assert_eq!(c.hospital_number, None);
+        assert!(
+            !serde_json::to_string(&c)
+                .unwrap()
+                .contains("hospital_number")
+        );
     }
 
     #[test]

@@ -49,4 +49,7 @@ id_type! {
     RelativeId => "relative",
     AdvocateId => "advocate",
     TeamId => "team",
+    AmendmentId => "amendment",
+    TaskId => "task",
+    TaskUpdateId => "task update",
 }

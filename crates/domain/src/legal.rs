@@ -160,6 +160,11 @@ pub enum Applicant {
 }
 
 impl Validate for LegalEvent {
+    /// Every kind of event is something that happened (a hearing held, a status begun).
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(self.on, today, "the date of the event")
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         optional_text(&self.note, "note", "legal status event")
     }
@@ -221,6 +226,10 @@ pub struct Consent {
 }
 
 impl Validate for Consent {
+    fn check_dates(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(self.on, today, "the date of the decision")
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         optional_text(&self.how, "how consent was obtained", "consent")?;
         optional_text(&self.witness, "witness", "consent")?;

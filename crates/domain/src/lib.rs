@@ -7,6 +7,7 @@
 //! what is wrong and what to do, and never repeats a record's content back.
 
 pub mod activity;
+pub mod amendment;
 pub mod case;
 pub mod client;
 pub mod demo;
@@ -17,11 +18,13 @@ pub mod nhs;
 pub mod people;
 pub mod rules;
 pub mod safeguarding;
+pub mod tasks;
 pub mod vocabulary;
 
 pub use activity::{
     Activity, ActivityKind, ContactMethod, RecordsBasis, RightsTopic, WithholdReason,
 };
+pub use amendment::{ActivityDetails, Amended, Amendment};
 pub use case::{
     Case, CaseClosure, ClosureReason, Instruction, Issue, IssueCategory, IssueOutcome, OutcomeKind,
     Referral, ReferralSource,
@@ -37,6 +40,27 @@ pub use safeguarding::{SafeguardingEvent, SafeguardingKind};
 /// Every record that can be stored checks itself before it is written.
 pub trait Validate {
     fn validate(&self) -> Result<(), ValidationError>;
+
+    /// Dates of things that have already happened (an interview, a closure, a consent given)
+    /// cannot be after `today`; dates of things planned (a hearing, a response due) can. Checked
+    /// when this device writes the record, never when a record arrives from another device
+    /// (whose clock is its own): a sync never refuses a note.
+    fn check_dates(&self, _today: chrono::NaiveDate) -> Result<(), ValidationError> {
+        Ok(())
+    }
+}
+
+/// A date of something that has happened: not after `today`.
+pub(crate) fn happened(
+    on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+    field: &'static str,
+) -> Result<(), ValidationError> {
+    if on > today {
+        Err(ValidationError::InFuture { field })
+    } else {
+        Ok(())
+    }
 }
 
 /// A required free-text field: present and not blank.

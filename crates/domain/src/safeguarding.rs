@@ -38,6 +38,10 @@ pub struct SafeguardingEvent {
 }
 
 impl Validate for SafeguardingEvent {
+    fn check_dates(&self, today: chrono::NaiveDate) -> Result<(), ValidationError> {
+        crate::happened(self.at.date(), today, "the date")
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
         let ctx = "safeguarding event";
         require_text(&self.reason, "the reason (the risk of harm)", ctx)?;

@@ -3,7 +3,6 @@
 //! that is already there unless the person agreed to replace it.
 
 use crate::{ExportError, Result, SubjectAccess};
-use chrono::NaiveDate;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -131,26 +130,25 @@ fn make_private(_: &File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The two files of a subject access response in `dir`, named by the date only so that no
-/// name appears in a file name.
-pub(crate) fn subject_access_paths(dir: &Path, on: NaiveDate) -> [PathBuf; 2] {
-    let stem = format!("subject-access-{}", on.format("%Y-%m-%d"));
+/// The two files of a subject access response in `dir`, sharing `stem`
+/// ([`crate::filename::file_stem`]).
+pub(crate) fn subject_access_paths(dir: &Path, stem: &str) -> [PathBuf; 2] {
     [
         dir.join(format!("{stem}.pdf")),
         dir.join(format!("{stem}.json")),
     ]
 }
 
-/// The two files of a subject access response, in `dir` (made if missing, private to the
-/// user). The same rule as [`write_output`] for both, and both are checked before either is
-/// written.
+/// The two files of a subject access response, `stem.pdf` and `stem.json` in `dir` (made if
+/// missing, private to the user). The same rule as [`write_output`] for both, and both are
+/// checked before either is written.
 pub fn write_subject_access(
     dir: &Path,
     sar: &SubjectAccess,
-    on: NaiveDate,
+    stem: &str,
     overwrite: Overwrite,
 ) -> Result<[PathBuf; 2]> {
-    let [pdf, json] = subject_access_paths(dir, on);
+    let [pdf, json] = subject_access_paths(dir, stem);
     check_target(&pdf, overwrite)?;
     check_target(&json, overwrite)?;
     create_private_dir(dir)?;

@@ -6,10 +6,18 @@
 //! template in `templates/document.typ` lays it out; [`write_output`] puts the bytes in the
 //! one file the user named: private, never through a symbolic link, never over a file the user
 //! did not agree to replace. Nothing else is written anywhere: no temporary files, no copies.
+//! [`filename`] names the file: without the person's name unless the user asked for it.
+//!
+//! Paper is read long after it is printed: no document says "in 2 days", only dates; and the
+//! person's own copy is in plain words, without the Act's sections or case law ([`plain`]).
 
 mod file;
+pub mod filename;
+mod hearing;
 pub mod model;
+mod plain;
 mod sar;
+mod timeline;
 mod world;
 
 use chrono::NaiveDate;
@@ -17,11 +25,12 @@ use std::path::{Path, PathBuf};
 use typst::foundations::Datetime;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards};
 use wardside_domain::rules::{Jurisdiction, Rules};
-use wardside_domain::{CaseId, ClientId};
+use wardside_domain::{Case, CaseId, Client, ClientId};
 use wardside_store::Store;
 use wardside_store::export::{ClientRecord, ExportKind};
 
 pub use file::{Overwrite, write_output, write_subject_access};
+pub use filename::{FileKind, Naming, file_name, file_stem, short_reference};
 pub use model::{Audience, Doc, Generated};
 
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +162,8 @@ impl<'a> Context<'a> {
         })
     }
 
-    fn today(&self) -> NaiveDate {
+    /// The day of the export (UK time).
+    pub fn today(&self) -> NaiveDate {
         self.generated.at.date()
     }
 }
@@ -166,10 +176,91 @@ pub enum Request {
         client: ClientId,
         audience: Audience,
     },
-    /// A subject access response: a PDF and a JSON file in a folder.
-    SubjectAccess { client: ClientId },
+    /// A subject access response: a PDF and a JSON file in a folder, named with the person's
+    /// name only if `name_in_file` (the user asked).
+    SubjectAccess {
+        client: ClientId,
+        name_in_file: bool,
+    },
     /// A hearing summary for one case: one PDF.
     Hearing { case: CaseId },
+}
+
+impl Request {
+    pub fn file_kind(&self) -> FileKind {
+        match self {
+            Request::CaseFile {
+                audience: Audience::Service,
+                ..
+            } => FileKind::CaseFile,
+            Request::CaseFile {
+                audience: Audience::Person,
+                ..
+            } => FileKind::PatientCopy,
+            Request::SubjectAccess { .. } => FileKind::SubjectAccess,
+            Request::Hearing { .. } => FileKind::Hearing,
+        }
+    }
+}
+
+/// The name an export is offered under (for a subject access response, the stem its two
+/// files share is this without `.pdf`): the case's short reference (the client's open case for
+/// a whole case file) and the day, and the person's name only if `include_name`. Reads no
+/// content and writes no audit entry: nothing is exported yet.
+pub fn suggested_file_name(
+    store: &Store,
+    request: Request,
+    on: NaiveDate,
+    include_name: bool,
+) -> Result<String> {
+    let (client, case) = match request {
+        Request::CaseFile { client, .. } | Request::SubjectAccess { client, .. } => {
+            (client, store.open_case_of(client)?)
+        }
+        Request::Hearing { case } => (store.get::<Case>(case.0)?.client_id, Some(case)),
+    };
+    let person = if include_name {
+        store.get::<Client>(client.0)?.name
+    } else {
+        String::new()
+    };
+    Ok(file_name(&Naming {
+        kind: request.file_kind(),
+        person: &person,
+        case,
+        on,
+        include_name,
+    }))
+}
+
+/// Where an export named `out` goes: a PDF asked for into an existing folder is put in it under
+/// its [`suggested_file_name`]; any other `out` is the file (or, for a subject access
+/// response, the folder) itself.
+pub fn output_path(
+    store: &Store,
+    request: Request,
+    out: &Path,
+    on: NaiveDate,
+    include_name: bool,
+) -> Result<PathBuf> {
+    match request {
+        Request::CaseFile { .. } | Request::Hearing { .. } if out.is_dir() => {
+            Ok(out.join(suggested_file_name(store, request, on, include_name)?))
+        }
+        _ => Ok(out.to_path_buf()),
+    }
+}
+
+fn subject_access_stem(store: &Store, request: Request, on: NaiveDate) -> Result<String> {
+    let include_name = matches!(
+        request,
+        Request::SubjectAccess {
+            name_in_file: true,
+            ..
+        }
+    );
+    let name = suggested_file_name(store, request, on, include_name)?;
+    Ok(name.trim_end_matches(".pdf").to_string())
 }
 
 /// Make what was asked for and write it to `out` (a file, or for subject access a folder),
@@ -183,22 +274,22 @@ pub fn export_to(
     overwrite: Overwrite,
     cx: &Context<'_>,
 ) -> Result<Vec<PathBuf>> {
-    match request {
-        Request::SubjectAccess { .. } => {
-            for path in file::subject_access_paths(out, cx.today()) {
+    let pdf = match request {
+        Request::SubjectAccess { client, .. } => {
+            let stem = subject_access_stem(store, request, cx.today())?;
+            for path in file::subject_access_paths(out, &stem) {
                 file::check_target(&path, overwrite)?;
             }
-        }
-        Request::CaseFile { .. } | Request::Hearing { .. } => {
-            file::check_target(out, overwrite)?;
-        }
-    }
-    let pdf = match request {
-        Request::CaseFile { client, audience } => case_file_pdf(store, client, audience, cx)?,
-        Request::Hearing { case } => hearing_pdf(store, case, cx)?,
-        Request::SubjectAccess { client } => {
             let sar = subject_access(store, client, cx)?;
-            return Ok(write_subject_access(out, &sar, cx.today(), overwrite)?.to_vec());
+            return Ok(write_subject_access(out, &sar, &stem, overwrite)?.to_vec());
+        }
+        Request::CaseFile { client, audience } => {
+            file::check_target(out, overwrite)?;
+            case_file_pdf(store, client, audience, cx)?
+        }
+        Request::Hearing { case } => {
+            file::check_target(out, overwrite)?;
+            hearing_pdf(store, case, cx)?
         }
     };
     write_output(out, &pdf, overwrite)?;

@@ -2,11 +2,16 @@
 //! reader, as plain data the template lays out. Every rule about what a document contains —
 //! which items the person's own copy leaves out, what a hearing summary gathers — is here.
 
+use crate::plain;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use wardside_domain::rules::Reminder;
 use wardside_domain::*;
-use wardside_store::export::{CaseRecord, ClientRecord, RecordEntry};
+use wardside_store::export::{CaseRecord, ClientRecord};
+
+pub use crate::hearing::hearing_summary;
+pub use crate::timeline::kind_fields;
+use crate::timeline::timeline_section;
 
 /// Who the document is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +66,46 @@ pub struct Section {
     pub blocks: Vec<Block>,
 }
 
+/// What a table cell or a labelled value holds: a line of text, or a list typed one item a
+/// line (the points raised at a ward round), printed one under the other.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Text(String),
+    Lines(Vec<String>),
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.into())
+    }
+}
+
+/// One line: the items of a list joined with "; " (for plain-text uses; the PDF lists them).
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Text(s) => f.write_str(s),
+            Cell::Lines(items) => f.write_str(&items.join("; ")),
+        }
+    }
+}
+
+impl Cell {
+    pub(crate) fn is_blank(&self) -> bool {
+        match self {
+            Cell::Text(s) => s.trim().is_empty(),
+            Cell::Lines(items) => items.iter().all(|i| i.trim().is_empty()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Block {
@@ -68,19 +113,19 @@ pub enum Block {
         text: String,
     },
     Facts {
-        pairs: Vec<(String, String)>,
+        pairs: Vec<(String, Cell)>,
     },
     Table {
         columns: Vec<String>,
         /// Relative column widths.
         widths: Vec<f64>,
-        rows: Vec<Vec<String>>,
+        rows: Vec<Vec<Cell>>,
     },
     Entry {
         heading: String,
         /// A warning shown with the entry (on the service's copy: kept from the person).
         flag: Option<String>,
-        meta: Vec<(String, String)>,
+        meta: Vec<(String, Cell)>,
         body: String,
         empty: String,
         history: Option<String>,
@@ -106,7 +151,7 @@ pub fn date_time(d: NaiveDateTime) -> String {
 }
 
 /// A date that stays on one line in a narrow table column.
-fn cell_date(d: NaiveDate) -> String {
+pub(crate) fn cell_date(d: NaiveDate) -> String {
     date(d).replace(' ', "\u{a0}")
 }
 
@@ -124,7 +169,7 @@ pub fn nhs_spaced(digits: &str) -> String {
     )
 }
 
-fn opt_date(d: Option<NaiveDate>) -> String {
+pub(crate) fn opt_date(d: Option<NaiveDate>) -> String {
     d.map(date).unwrap_or_default()
 }
 
@@ -150,12 +195,12 @@ fn doc_date(at: NaiveDateTime) -> DocDate {
 }
 
 /// The wording that differs between the service's file and the person's copy.
-struct Words {
-    audience: Audience,
+pub(crate) struct Words {
+    pub(crate) audience: Audience,
 }
 
 impl Words {
-    fn pick<'a>(&self, service: &'a str, person: &'a str) -> &'a str {
+    pub(crate) fn pick<'a>(&self, service: &'a str, person: &'a str) -> &'a str {
         match self.audience {
             Audience::Service => service,
             Audience::Person => person,
@@ -163,7 +208,12 @@ impl Words {
     }
 }
 
-fn base(record: &ClientRecord, generated: &Generated, kind_label: &str, heading: String) -> Doc {
+pub(crate) fn base(
+    record: &ClientRecord,
+    generated: &Generated,
+    kind_label: &str,
+    heading: String,
+) -> Doc {
     let name = &record.client.record.name;
     let initials = initials(name);
     Doc {
@@ -188,7 +238,7 @@ fn base(record: &ClientRecord, generated: &Generated, kind_label: &str, heading:
     }
 }
 
-fn cover(record: &ClientRecord, w: &Words) -> Vec<(String, String)> {
+pub(crate) fn cover(record: &ClientRecord, w: &Words) -> Vec<(String, String)> {
     let c = &record.client.record;
     let mut out = vec![(w.pick("Name", "Your name").to_string(), c.name.clone())];
     if let Some(dob) = c.dob {
@@ -226,30 +276,59 @@ fn cover(record: &ClientRecord, w: &Words) -> Vec<(String, String)> {
         out.push(("First language".into(), format!("{lang}{interp}")));
     }
     for k in &record.cases {
-        let advocate = k
-            .advocate
-            .as_ref()
-            .map_or_else(|| "not assigned".to_string(), |a| a.record.name.clone());
+        let advocate =
+            advocate_name(record, k).map_or_else(|| "not recorded".to_string(), str::to_string);
         let dates = match &k.case.record.closed {
             Some(c) => format!("{} to {}", date(k.case.record.opened_on), date(c.on)),
             None => format!("{} – open", date(k.case.record.opened_on)),
         };
+        let reference = crate::filename::short_reference(k.case.id);
         out.push((
             w.pick("Case", "Support from us").to_string(),
-            format!("{dates}; advocate {advocate}"),
+            match w.audience {
+                Audience::Service => {
+                    format!("{dates}; advocate {advocate}; reference {reference}")
+                }
+                Audience::Person => {
+                    format!("{dates}; your advocate: {advocate}; reference {reference}")
+                }
+            },
         ));
     }
     out
 }
 
-fn table(columns: &[&str], widths: &[f64], rows: Vec<Vec<String>>, empty: &str) -> Block {
+/// Who is the case's advocate: the one assigned to it, or else the advocate who opened it (in
+/// a store of one's own, the store's own advocate, who has no advocate record to assign).
+pub fn advocate_name<'a>(record: &'a ClientRecord, k: &'a CaseRecord) -> Option<&'a str> {
+    if let Some(a) = &k.advocate {
+        return Some(&a.record.name);
+    }
+    let id = k.case.id.to_string();
+    record
+        .access_log
+        .iter()
+        .find(|e| e.entity == "case" && e.action == "create" && e.entity_id.as_deref() == Some(&id))
+        .map(|e| e.actor.as_str())
+        .filter(|name| !name.trim().is_empty())
+}
+
+pub(crate) fn table<C: Into<Cell>>(
+    columns: &[&str],
+    widths: &[f64],
+    rows: Vec<Vec<C>>,
+    empty: &str,
+) -> Block {
     if rows.is_empty() {
         return Block::Empty { text: empty.into() };
     }
     Block::Table {
         columns: columns.iter().map(|c| c.to_string()).collect(),
         widths: widths.to_vec(),
-        rows,
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(Into::into).collect())
+            .collect(),
     }
 }
 
@@ -282,7 +361,15 @@ fn legal_section(record: &ClientRecord, w: &Words) -> Section {
     let rows = record
         .legal_history
         .iter()
-        .map(|e| vec![cell_date(e.record.on), legal_event_text(&e.record)])
+        .map(|e| {
+            vec![
+                cell_date(e.record.on),
+                match w.audience {
+                    Audience::Service => legal_event_text(&e.record),
+                    Audience::Person => plain::legal_event_for_person(&e.record),
+                },
+            ]
+        })
         .collect();
     Section {
         heading: w
@@ -300,10 +387,34 @@ fn legal_section(record: &ClientRecord, w: &Words) -> Section {
 }
 
 fn reminders_section(reminders: &[Reminder], w: &Words) -> Section {
-    let rows = reminders
-        .iter()
-        .map(|r| vec![cell_date(r.due), r.text.clone(), r.source.clone()])
-        .collect();
+    // Dates only, never "in 3 days": paper is read long after it is printed. The person's
+    // copy says what each date means for them, without the Act's sections or case law.
+    let block = match w.audience {
+        Audience::Service => table(
+            &["Date", "What", "Source"],
+            &[1.5, 3.0, 2.0],
+            reminders
+                .iter()
+                .map(|r| {
+                    vec![
+                        cell_date(r.due),
+                        plain::reminder_on_paper(r),
+                        r.source.clone(),
+                    ]
+                })
+                .collect(),
+            "No dates coming up.",
+        ),
+        Audience::Person => table(
+            &["Date", "What this means"],
+            &[1.5, 5.0],
+            reminders
+                .iter()
+                .map(|r| vec![cell_date(r.due), plain::reminder_for_person(r)])
+                .collect(),
+            "No dates coming up.",
+        ),
+    };
     Section {
         heading: w.pick("Reminders", "Important dates").into(),
         intro: Some(
@@ -314,16 +425,11 @@ fn reminders_section(reminders: &[Reminder], w: &Words) -> Section {
             .into(),
         ),
         new_page: false,
-        blocks: vec![table(
-            &["Date", "What", "Source"],
-            &[1.5, 3.0, 2.0],
-            rows,
-            "No dates coming up.",
-        )],
+        blocks: vec![block],
     }
 }
 
-fn issue_rows(k: &CaseRecord) -> Vec<Vec<String>> {
+fn issue_rows(k: &CaseRecord, w: &Words) -> Vec<Vec<String>> {
     k.issues
         .iter()
         .map(|i| {
@@ -341,7 +447,10 @@ fn issue_rows(k: &CaseRecord) -> Vec<Vec<String>> {
             };
             vec![
                 cell_date(i.opened_on),
-                i.category.label().into(),
+                match w.audience {
+                    Audience::Service => i.category.label().into(),
+                    Audience::Person => plain::issue_category_for_person(i.category),
+                },
                 i.summary.clone(),
                 outcome,
             ]
@@ -350,11 +459,11 @@ fn issue_rows(k: &CaseRecord) -> Vec<Vec<String>> {
 }
 
 /// Every issue on the record's cases, with its outcome.
-fn issues_table(record: &ClientRecord) -> Block {
+pub(crate) fn issues_table(record: &ClientRecord, w: &Words) -> Block {
     table(
         &["Raised", "About", "Issue", "Outcome"],
         &[1.5, 1.5, 3.0, 2.0],
-        record.cases.iter().flat_map(issue_rows).collect(),
+        record.cases.iter().flat_map(|k| issue_rows(k, w)).collect(),
         "No issues recorded.",
     )
 }
@@ -366,7 +475,7 @@ fn issues_section(record: &ClientRecord, w: &Words) -> Section {
             .into(),
         intro: None,
         new_page: false,
-        blocks: vec![issues_table(record)],
+        blocks: vec![issues_table(record, w)],
     }
 }
 
@@ -383,7 +492,10 @@ fn consents_section(record: &ClientRecord, w: &Words) -> Section {
                 .join(". ");
             vec![
                 cell_date(c.on),
-                c.scope.label().into(),
+                match w.audience {
+                    Audience::Service => c.scope.label().into(),
+                    Audience::Person => plain::consent_scope_for_person(c.scope),
+                },
                 c.state.label().into(),
                 how,
             ]
@@ -508,182 +620,6 @@ fn safeguarding_section(record: &ClientRecord, w: &Words) -> Section {
     }
 }
 
-/// The kind-specific fields of an activity, as label–value pairs.
-pub fn kind_fields(a: &Activity) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut put = |label: &str, value: String| {
-        if !value.trim().is_empty() {
-            out.push((label.to_string(), value));
-        }
-    };
-    if let Some(m) = a.duration_minutes {
-        put("Duration", format!("{m} minutes"));
-    }
-    match &a.kind {
-        ActivityKind::PrivateInterview { wishes } => {
-            put("Wishes, in their words", wishes.clone().unwrap_or_default())
-        }
-        ActivityKind::ProfessionalInterview { professional } => put("With", professional.clone()),
-        ActivityKind::WardRound {
-            points_raised,
-            response,
-        }
-        | ActivityKind::CpaReview {
-            points_raised,
-            response,
-        } => {
-            put("Points raised", points_raised.join("; "));
-            put("Response", response.clone().unwrap_or_default());
-        }
-        ActivityKind::Tribunal {
-            hearing_on,
-            outcome,
-        }
-        | ActivityKind::ManagersHearing {
-            hearing_on,
-            outcome,
-        } => {
-            put("Hearing", opt_date(*hearing_on));
-            put("Outcome", outcome.clone().unwrap_or_default());
-        }
-        ActivityKind::Concern {
-            raised_with,
-            response_due,
-            response,
-        } => {
-            put("Raised with", raised_with.clone());
-            put("Response due", opt_date(*response_due));
-            put("Response", response.clone().unwrap_or_default());
-        }
-        ActivityKind::RecordsRequest {
-            record_holder,
-            records_requested,
-            seen_on,
-            what_was_seen,
-            ..
-        } => {
-            put("Record holder", record_holder.clone());
-            put(
-                "Records asked for",
-                records_requested.clone().unwrap_or_default(),
-            );
-            put("Seen on", opt_date(*seen_on));
-            put("What was seen", what_was_seen.clone().unwrap_or_default());
-        }
-        ActivityKind::RightsInformation { topics } => put(
-            "Topics",
-            topics
-                .iter()
-                .map(|t| t.label())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        ActivityKind::Contact { method, with_whom } => {
-            put("By", method.label().into());
-            put("With", with_whom.clone().unwrap_or_default());
-        }
-        ActivityKind::Other => {}
-    }
-    out
-}
-
-/// "Amended twice; last saved 4 November 2026, 09:12 — reasons: …", or nothing for a note
-/// saved once.
-fn history_line(e: &RecordEntry) -> Option<String> {
-    if e.versions.len() < 2 {
-        return None;
-    }
-    let amendments = e.versions.len() - 1;
-    let times = match amendments {
-        1 => "once".to_string(),
-        2 => "twice".to_string(),
-        n => format!("{n} times"),
-    };
-    let reasons: Vec<&str> = e
-        .versions
-        .iter()
-        .filter_map(|v| v.reason.as_deref())
-        .collect();
-    let last = e
-        .versions
-        .last()
-        .map(|v| saved_at(&v.saved_at))
-        .unwrap_or_default();
-    let mut line =
-        format!("This note was amended {times}; the latest text is shown, last saved {last}.");
-    if !reasons.is_empty() {
-        line.push_str(&format!(" Reasons given: {}.", reasons.join("; ")));
-    }
-    line.push_str(" Every earlier version is kept.");
-    Some(line)
-}
-
-/// An RFC 3339 save time as UK local time.
-fn saved_at(s: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| date_time(wardside_domain::rules::period::uk_time_at(t.to_utc())))
-        .unwrap_or_else(|_| s.to_string())
-}
-
-fn entry_heading(e: &RecordEntry) -> String {
-    format!(
-        "{} – {}",
-        date_time(e.entry.activity.at),
-        e.entry.kind_label
-    )
-}
-
-fn withheld_block(e: &RecordEntry, reason: WithholdReason) -> Block {
-    Block::Withheld {
-        title: format!("{} – not included", date_time(e.entry.activity.at)),
-        text: format!(
-            "An entry from this date has been left out of your copy. {} If you have questions \
-             about this, please ask us.",
-            reason.plain()
-        ),
-    }
-}
-
-fn timeline_section(k: &CaseRecord, w: &Words, several: bool) -> Section {
-    let blocks = k
-        .timeline
-        .iter()
-        .map(|e| match (w.audience, e.entry.activity.withheld_reason()) {
-            (Audience::Person, Some(reason)) => withheld_block(e, reason),
-            (_, withheld) => Block::Entry {
-                heading: entry_heading(e),
-                flag: withheld.map(|reason| {
-                    format!(
-                        "Not for the person: {} – left out of their copy",
-                        reason.label()
-                    )
-                }),
-                meta: kind_fields(&e.entry.activity),
-                body: e.entry.text.clone(),
-                empty: "No note written.".into(),
-                history: history_line(e),
-            },
-        })
-        .collect::<Vec<_>>();
-    let heading = w.pick("Timeline", "What happened, in date order");
-    Section {
-        heading: if several {
-            format!("{heading}: case opened {}", date(k.case.record.opened_on))
-        } else {
-            heading.into()
-        },
-        intro: None,
-        new_page: true,
-        blocks: if blocks.is_empty() {
-            vec![Block::Empty {
-                text: "Nothing recorded yet.".into(),
-            }]
-        } else {
-            blocks
-        },
-    }
-}
-
 /// The case file (for the service) or the person's own copy: cover, legal status, reminders,
 /// issues, consents and record requests, safeguarding, then each case's timeline.
 pub fn case_file(
@@ -774,197 +710,4 @@ fn about_section() -> Section {
             ],
         }],
     }
-}
-
-/// A short document for a tribunal or hospital managers' hearing about one case: the person's
-/// wishes in their words, the issues, what has been said for them so far, and what is still
-/// unanswered. Entries withheld from the person are left out (they may see it).
-pub fn hearing_summary(record: &ClientRecord, today: NaiveDate, generated: &Generated) -> Doc {
-    let w = Words {
-        audience: Audience::Service,
-    };
-    let name = record.client.record.name.clone();
-    let mut doc = base(record, generated, "Hearing summary", name);
-    doc.cover = cover(record, &w);
-    let entries: Vec<&RecordEntry> = record
-        .cases
-        .iter()
-        .flat_map(|k| &k.timeline)
-        .filter(|e| e.entry.activity.withheld_reason().is_none())
-        .collect();
-    if let Some((label, on)) = next_hearing(&entries, today) {
-        doc.cover
-            .insert(0, ("Hearing".into(), format!("{label}, {}", date(on))));
-    }
-
-    let wishes: Vec<Block> = entries
-        .iter()
-        .filter_map(|e| match &e.entry.activity.kind {
-            ActivityKind::PrivateInterview {
-                wishes: Some(wishes),
-            } if !wishes.trim().is_empty() => Some(Block::Entry {
-                heading: format!("Said on {}", date(e.entry.activity.at.date())),
-                flag: None,
-                meta: Vec::new(),
-                body: wishes.clone(),
-                empty: String::new(),
-                history: None,
-            }),
-            _ => None,
-        })
-        .collect();
-
-    let mut said = Vec::new();
-    let mut unanswered = Vec::new();
-    for e in &entries {
-        let on = cell_date(e.entry.activity.at.date());
-        match &e.entry.activity.kind {
-            ActivityKind::WardRound {
-                points_raised,
-                response,
-            }
-            | ActivityKind::CpaReview {
-                points_raised,
-                response,
-            } if !points_raised.is_empty() => {
-                let forum = e.entry.kind_label;
-                said.push(vec![
-                    on.clone(),
-                    forum.into(),
-                    points_raised.join("; "),
-                    response.clone().unwrap_or_else(|| "None recorded".into()),
-                ]);
-                if response.is_none() {
-                    for p in points_raised {
-                        unanswered.push(format!(
-                            "Raised on {on} ({forum}): {p} – no response recorded."
-                        ));
-                    }
-                }
-            }
-            ActivityKind::Concern {
-                raised_with,
-                response_due,
-                response,
-            } => {
-                said.push(vec![
-                    on.clone(),
-                    format!("Concern raised with {raised_with}"),
-                    first_line(&e.entry.text),
-                    response.clone().unwrap_or_else(|| "None yet".into()),
-                ]);
-                if response.is_none() {
-                    let due = response_due
-                        .map(|d| format!(" (due {})", date(d)))
-                        .unwrap_or_default();
-                    unanswered.push(format!(
-                        "Concern raised with {raised_with} on {on}: no response yet{due}."
-                    ));
-                }
-            }
-            ActivityKind::Tribunal {
-                outcome: Some(o), ..
-            }
-            | ActivityKind::ManagersHearing {
-                outcome: Some(o), ..
-            } => said.push(vec![
-                on.clone(),
-                e.entry.kind_label.into(),
-                first_line(&e.entry.text),
-                o.clone(),
-            ]),
-            _ => {}
-        }
-    }
-    for k in &record.cases {
-        for i in &k.issues {
-            if i.record.outcome.is_none() {
-                unanswered.push(format!(
-                    "{} (raised {}): {}",
-                    i.record.category.label(),
-                    date(i.record.opened_on),
-                    i.record.summary
-                ));
-            }
-        }
-    }
-
-    doc.sections = vec![
-        Section {
-            heading: format!("In {}’s own words", first_name(&record.client.record.name)),
-            intro: Some(
-                "What the person has told their advocate they want, as they said it.".into(),
-            ),
-            new_page: false,
-            blocks: if wishes.is_empty() {
-                vec![Block::Empty {
-                    text: "No wishes recorded in the person’s words.".into(),
-                }]
-            } else {
-                wishes
-            },
-        },
-        Section {
-            heading: "Issues".into(),
-            intro: None,
-            new_page: false,
-            blocks: vec![issues_table(record)],
-        },
-        Section {
-            heading: "Representations made so far".into(),
-            intro: None,
-            new_page: false,
-            blocks: vec![table(
-                &["Date", "Where", "What was said", "Response"],
-                &[1.5, 1.6, 3.0, 2.0],
-                said,
-                "None recorded.",
-            )],
-        },
-        Section {
-            heading: "Questions to raise".into(),
-            intro: Some("Open issues and points still waiting for an answer.".into()),
-            new_page: false,
-            blocks: vec![if unanswered.is_empty() {
-                Block::Empty {
-                    text: "Nothing outstanding.".into(),
-                }
-            } else {
-                Block::List { items: unanswered }
-            }],
-        },
-    ];
-    doc
-}
-
-fn first_name(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or(name)
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if line.chars().count() > 240 {
-        format!("{}…", line.chars().take(240).collect::<String>())
-    } else {
-        line.to_string()
-    }
-}
-
-/// The next tribunal or managers' hearing on or after `today`, from the timeline.
-fn next_hearing(entries: &[&RecordEntry], today: NaiveDate) -> Option<(&'static str, NaiveDate)> {
-    entries
-        .iter()
-        .filter_map(|e| match &e.entry.activity.kind {
-            ActivityKind::Tribunal {
-                hearing_on: Some(d),
-                ..
-            } => Some(("Tribunal hearing", *d)),
-            ActivityKind::ManagersHearing {
-                hearing_on: Some(d),
-                ..
-            } => Some(("Hospital managers’ hearing", *d)),
-            _ => None,
-        })
-        .filter(|(_, d)| *d >= today)
-        .min_by_key(|(_, d)| *d)
 }

@@ -1,7 +1,7 @@
 //! The machine-readable half of a subject access response: everything held about the person,
 //! as JSON, with withheld entries reduced to a marker (their date and why), nothing more.
 
-use crate::model::{Generated, kind_fields};
+use crate::model::{Cell, Generated, advocate_name, kind_fields};
 use serde::Serialize;
 use wardside_domain::*;
 use wardside_store::export::{ClientRecord, RecordEntry};
@@ -44,7 +44,7 @@ pub enum EntryOut<'a> {
         kind_label: &'static str,
         #[serde(flatten)]
         activity: &'a Activity,
-        details: Vec<(String, String)>,
+        details: Vec<(String, Cell)>,
         /// The current text.
         note: &'a str,
         /// Every saved version, oldest first.
@@ -104,7 +104,7 @@ pub fn bundle<'a>(record: &'a ClientRecord, generated: &'a Generated) -> Bundle<
         .iter()
         .map(|k| CaseOut {
             case: &k.case,
-            advocate: k.advocate.as_ref().map(|a| a.record.name.as_str()),
+            advocate: advocate_name(record, k),
             issues: &k.issues,
             safeguarding: k.safeguarding.iter().map(safeguarding).collect(),
             timeline: k.timeline.iter().map(entry).collect(),

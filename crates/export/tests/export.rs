@@ -46,6 +46,12 @@ fn activity(case: CaseId, when: &str, kind: ActivityKind) -> Activity {
 /// A detained person with a case: legal history, issues (one open), consent, a records
 /// request, a safeguarding event, notes (one amended, one withheld, one full of markup).
 fn fixture(name: &str) -> Fixture {
+    fixture_with(name, true)
+}
+
+/// The same; `assign` says whether the case has an advocate record assigned, or is simply the
+/// store's own advocate's (who opened it).
+fn fixture_with(name: &str, assign: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create_with(
         &dir.path().join("wardside.db"),
@@ -58,7 +64,7 @@ fn fixture(name: &str) -> Fixture {
     let (client, case) = store
         .write(|w| {
             let advocate = w.add_advocate(&Advocate {
-                name: "Ceri Advocate".into(),
+                name: "Rhian Assigned".into(),
                 team_id: None,
                 qualification: None,
                 dbs_checked_on: None,
@@ -78,7 +84,7 @@ fn fixture(name: &str) -> Fixture {
                 note: None,
             })?;
             let mut k = Case::opened(client, d("2026-10-22"));
-            k.advocate_id = Some(advocate);
+            k.advocate_id = assign.then_some(advocate);
             let case = w.open_case(&k)?;
             let issue = w.add_issue(&Issue {
                 case_id: case,
@@ -464,7 +470,7 @@ fn a_subject_access_response_is_a_pdf_and_a_json_bundle_both_without_withheld_co
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("sar");
     let [pdf_path, json_path] =
-        write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Refuse).unwrap();
+        write_subject_access(&dir, &sar, "subject-access-2026-11-25", Overwrite::Refuse).unwrap();
     assert_eq!(pdf_path, dir.join("subject-access-2026-11-25.pdf"));
     // Only the two files, nothing beside them.
     let mut names: Vec<_> = std::fs::read_dir(&dir)
@@ -559,12 +565,14 @@ fn the_hearing_summary_has_the_wishes_issues_representations_and_open_questions(
     keep("hearing-summary.pdf", &pdf);
     let tmp = tempfile::tempdir().unwrap();
     let text = text_of(&pdf, tmp.path());
+    let layout = poppler("pdftotext", &pdf, tmp.path());
+    assert_eq!(fact(&layout, "Hearing"), "Tribunal hearing");
+    assert_eq!(fact(&layout, "Hearing date"), "10 December 2026");
     in_order(
         &text,
         &[
             "HEARING SUMMARY",
             "Pat Example",
-            "Tribunal hearing, 10 December 2026",
             "In Pat’s own words",
             "I want to see my mum on Sundays.",
             "Issues",
@@ -695,14 +703,16 @@ fn a_subject_access_response_is_two_private_files_and_replaces_neither_unless_ag
     };
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("sar");
-    let [pdf, json] = write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Refuse).unwrap();
+    let [pdf, json] =
+        write_subject_access(&dir, &sar, "subject-access-2026-11-25", Overwrite::Refuse).unwrap();
     assert_eq!((mode(&pdf), mode(&json)), (0o600, 0o600));
     assert_eq!(mode(&dir), 0o700, "the folder it made is private too");
 
     // Only the JSON of an earlier response is there: refused before either file is written.
     std::fs::remove_file(&pdf).unwrap();
     std::fs::write(&json, b"earlier").unwrap();
-    let e = write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Refuse).unwrap_err();
+    let e = write_subject_access(&dir, &sar, "subject-access-2026-11-25", Overwrite::Refuse)
+        .unwrap_err();
     assert!(matches!(e, ExportError::Exists { .. }), "{e}");
     assert!(
         e.to_string().contains("subject-access-2026-11-25.json"),
@@ -713,13 +723,14 @@ fn a_subject_access_response_is_two_private_files_and_replaces_neither_unless_ag
     // A link in place of the PDF: refused even with agreement.
     let elsewhere = out.path().join("elsewhere.pdf");
     std::os::unix::fs::symlink(&elsewhere, &pdf).unwrap();
-    let e = write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Replace).unwrap_err();
+    let e = write_subject_access(&dir, &sar, "subject-access-2026-11-25", Overwrite::Replace)
+        .unwrap_err();
     assert!(matches!(e, ExportError::Symlink { .. }), "{e}");
     assert!(!elsewhere.exists());
     assert_eq!(std::fs::read(&json).unwrap(), b"earlier");
     // Agreed, with the link gone: both replaced, both private.
     std::fs::remove_file(&pdf).unwrap();
-    write_subject_access(&dir, &sar, d("2026-11-25"), Overwrite::Replace).unwrap();
+    write_subject_access(&dir, &sar, "subject-access-2026-11-25", Overwrite::Replace).unwrap();
     assert_eq!(std::fs::read(&json).unwrap(), sar.json);
     assert_eq!((mode(&pdf), mode(&json)), (0o600, 0o600));
 }
@@ -769,4 +780,388 @@ fn a_long_table_breaks_across_pages_with_its_header_repeated() {
             "row {i}"
         );
     }
+}
+
+/// "in 3 days", "3 days ago", "2 days left", "tomorrow": times that go stale on paper.
+fn relative_times(text: &str) -> Vec<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let number = |w: &str| w.chars().all(|c| c.is_ascii_digit());
+    let unit = |w: &str| matches!(w, "day" | "days" | "week" | "weeks" | "month" | "months");
+    let mut found: Vec<String> = words
+        .windows(3)
+        .filter(|w| {
+            (w[0] == "in" && number(&w[1]) && unit(&w[2]))
+                || (number(&w[0]) && unit(&w[1]) && matches!(w[2].as_str(), "ago" | "left"))
+        })
+        .map(|w| w.join(" "))
+        .collect();
+    found.extend(
+        words
+            .iter()
+            .filter(|w| matches!(w.as_str(), "tomorrow" | "yesterday"))
+            .cloned(),
+    );
+    found
+}
+
+/// Section-and-paragraph references to the Act and case citations.
+fn legal_references(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = [
+        "s130", "s117", "s58", "s25", "(s", "MHA 1983", "EWCA", "Modaresi", " v SSH", "[2011]",
+        "SOAD",
+    ]
+    .into_iter()
+    .filter(|r| text.contains(r))
+    .map(String::from)
+    .collect();
+    // "s. 66(1)(a)", "ss. 24-28"
+    let words: Vec<&str> = text.split_whitespace().collect();
+    found.extend(
+        words
+            .windows(2)
+            .filter(|w| {
+                matches!(w[0], "s." | "ss.") && w[1].starts_with(|c: char| c.is_ascii_digit())
+            })
+            .map(|w| w.join(" ")),
+    );
+    found
+}
+
+/// The value beside `label` on the cover (read with `pdftotext -layout`).
+fn fact<'a>(layout: &'a str, label: &str) -> &'a str {
+    layout
+        .lines()
+        .map(str::trim)
+        .find_map(|l| {
+            l.strip_prefix(label)
+                .filter(|rest| rest.starts_with("  "))
+                .map(str::trim)
+        })
+        .unwrap_or_else(|| panic!("no {label:?} on the cover:\n{layout}"))
+}
+
+/// A section 2 that began five days before the export: its tribunal window closes and its 28
+/// days end within the month, so both copies have dates coming up (and the rules' source for
+/// the window cites case law). Another ward round with three points, rights information.
+fn with_dates_coming_up(f: &mut Fixture) {
+    f.store
+        .write(|w| {
+            w.add_legal_event(&LegalEvent {
+                client_id: f.client,
+                on: d("2026-11-20"),
+                kind: LegalEventKind::StatusStarted {
+                    status: StatusCode::S2,
+                },
+                note: None,
+            })?;
+            w.add_activity(
+                &activity(
+                    f.case,
+                    "2026-11-21T14:00",
+                    ActivityKind::WardRound {
+                        points_raised: vec![
+                            "Wants to phone her sister every evening".into(),
+                            "Asks why her leave was stopped".into(),
+                            "Side effects of the new medication".into(),
+                        ],
+                        response: Some("Consultant will review leave on Friday".into()),
+                    },
+                ),
+                "Three points raised at the ward round.",
+            )?;
+            w.add_activity(
+                &activity(
+                    f.case,
+                    "2026-11-22T10:00",
+                    ActivityKind::RightsInformation {
+                        topics: [RightsTopic::Rights, RightsTopic::TreatmentSafeguards].into(),
+                    },
+                ),
+                "Went through her rights with her.",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_persons_copy_has_dates_not_relative_times_plain_words_not_citations_and_names_the_advocate()
+{
+    let mut f = fixture_with("Łucja Żółkiewska", false);
+    with_dates_coming_up(&mut f);
+    let rules = rules();
+    let pdf = case_file_pdf(&mut f.store, f.client, Audience::Person, &cx(&rules)).unwrap();
+    keep("patient-copy-dates.pdf", &pdf);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = text_of(&pdf, tmp.path());
+
+    // The dates coming up are there, as dates, with what they mean for her.
+    in_order(
+        &text,
+        &[
+            "Important dates",
+            "Date",
+            "What this means",
+            "3 December 2026",
+            "Last day you can apply to the tribunal",
+            "17 December 2026",
+            "Your section ends on this day.",
+        ],
+    );
+    assert_eq!(relative_times(&text), Vec::<String>::new(), "{text}");
+    assert_eq!(legal_references(&text), Vec::<String>::new(), "{text}");
+    // What she was told about, and her consent to records, in plain words.
+    in_order(
+        &text,
+        &["Topics", "The checks the law puts on your treatment"],
+    );
+    in_order(
+        &text,
+        &["Topics", "Your rights, and those of people close to you"],
+    );
+    in_order(&text, &["Access to health and social care records Given"]);
+
+    // The case was opened by the store's own advocate, who has no advocate record: named.
+    assert!(
+        text.contains("your advocate: Ceri Advocate"),
+        "the advocate who opened the case is named: {text}"
+    );
+    assert!(!text.contains("not assigned") && !text.contains("not recorded"));
+
+    // Ward-round points as a list, one per line, never run together.
+    let layout = poppler("pdftotext", &pdf, tmp.path());
+    let points = [
+        "Wants to phone her sister every evening",
+        "Asks why her leave was stopped",
+        "Side effects of the new medication",
+    ];
+    for p in points {
+        let line = layout
+            .lines()
+            .find(|l| l.contains(p))
+            .unwrap_or_else(|| panic!("{p} missing:\n{layout}"));
+        assert!(line.contains('•'), "{p} is a list item: {line:?}");
+        for other in points.iter().filter(|o| **o != p) {
+            assert!(!line.contains(other), "{p} and {other} on one line");
+        }
+    }
+    assert!(!text.contains("evening; Asks"));
+}
+
+#[test]
+fn the_service_file_keeps_its_sources_but_says_dates_not_relative_times() {
+    let mut f = fixture("Pat Example");
+    with_dates_coming_up(&mut f);
+    let rules = rules();
+    let pdf = case_file_pdf(&mut f.store, f.client, Audience::Service, &cx(&rules)).unwrap();
+    keep("case-file-dates.pdf", &pdf);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = text_of(&pdf, tmp.path());
+    in_order(
+        &text,
+        &[
+            "Reminders",
+            "3 December 2026",
+            "tribunal application window closes on 3 Dec 2026",
+            "Modaresi",
+            "17 December 2026",
+            "ends on 17 Dec 2026 and cannot be renewed further",
+        ],
+    );
+    assert_eq!(relative_times(&text), Vec::<String>::new(), "{text}");
+    // The assigned advocate, by their record.
+    assert!(text.contains("advocate Rhian Assigned"), "{text}");
+    // The hearing summary has no relative times either.
+    let pdf = hearing_pdf(&mut f.store, f.case, &cx(&rules)).unwrap();
+    let text = text_of(&pdf, tmp.path());
+    assert_eq!(relative_times(&text), Vec::<String>::new(), "{text}");
+    let layout = poppler("pdftotext", &pdf, tmp.path());
+    assert!(
+        layout
+            .lines()
+            .any(|l| l.contains("• Asks why her leave was stopped")
+                && !l.contains("phone her sister")),
+        "the points raised are listed in the representations table:\n{layout}"
+    );
+}
+
+#[test]
+fn the_hearing_summary_says_which_hearing_and_when_even_without_a_date() {
+    let mut f = fixture_with("Pat Example", false);
+    f.store
+        .write(|w| {
+            w.add_activity(
+                &activity(
+                    f.case,
+                    "2026-11-24T09:00",
+                    ActivityKind::ManagersHearing {
+                        hearing_on: Some(d("2026-12-02")),
+                        outcome: None,
+                    },
+                ),
+                "Managers' hearing booked.",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let rules = rules();
+    let pdf = hearing_pdf(&mut f.store, f.case, &cx(&rules)).unwrap();
+    keep("hearing-summary-managers.pdf", &pdf);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = text_of(&pdf, tmp.path());
+    // The nearest hearing to come: the managers' on 2 December, before the tribunal's.
+    let layout = poppler("pdftotext", &pdf, tmp.path());
+    assert_eq!(fact(&layout, "Hearing"), "Hospital managers’ hearing");
+    assert_eq!(fact(&layout, "Hearing date"), "2 December 2026");
+    assert!(text.contains("HEARING SUMMARY") && text.contains("advocate Ceri Advocate"));
+
+    // Only an undated hearing recorded: its type, and that the date is not recorded.
+    let mut g = fixture_with("Sam Example", false);
+    let only = g
+        .store
+        .write(|w| {
+            let client = w.add_client(&Client::named("Jo Undated"))?;
+            let case = w.open_case(&Case::opened(client, d("2026-11-01")))?;
+            w.add_activity(
+                &activity(
+                    case,
+                    "2026-11-02T09:00",
+                    ActivityKind::Tribunal {
+                        hearing_on: None,
+                        outcome: None,
+                    },
+                ),
+                "Tribunal applied for; no date yet.",
+            )?;
+            Ok(case)
+        })
+        .unwrap();
+    let pdf = hearing_pdf(&mut g.store, only, &cx(&rules)).unwrap();
+    let layout = poppler("pdftotext", &pdf, tmp.path());
+    assert_eq!(fact(&layout, "Hearing"), "Tribunal hearing");
+    assert_eq!(fact(&layout, "Hearing date"), "Not recorded");
+}
+
+#[test]
+fn empty_sections_are_separate_sentences() {
+    let mut f = fixture("Pat Example");
+    let (client, _) = f
+        .store
+        .write(|w| {
+            let client = w.add_client(&Client::named("Jo Bare"))?;
+            let case = w.open_case(&Case::opened(client, d("2026-11-01")))?;
+            Ok((client, case))
+        })
+        .unwrap();
+    let rules = rules();
+    for audience in [Audience::Service, Audience::Person] {
+        let pdf = case_file_pdf(&mut f.store, client, audience, &cx(&rules)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = poppler("pdftotext", &pdf, tmp.path());
+        for line in layout.lines() {
+            assert!(
+                !(line.contains("No consents recorded.") && line.contains("No record requests.")),
+                "run together: {line:?}"
+            );
+        }
+        let text = text_of(&pdf, tmp.path());
+        in_order(&text, &["No consents recorded.", "No record requests."]);
+        assert!(!text.contains("recorded.No"), "{text}");
+    }
+}
+
+#[test]
+fn exports_are_named_without_the_persons_name_unless_asked() {
+    let mut f = fixture("Siân Llŷr Ffransis");
+    let rules = rules();
+    let on = d("2026-11-25");
+    let reference = short_reference(f.case);
+    let requests = [
+        Request::CaseFile {
+            client: f.client,
+            audience: Audience::Service,
+        },
+        Request::CaseFile {
+            client: f.client,
+            audience: Audience::Person,
+        },
+        Request::Hearing { case: f.case },
+        Request::SubjectAccess {
+            client: f.client,
+            name_in_file: false,
+        },
+    ];
+    for r in requests {
+        let name = suggested_file_name(&f.store, r, on, false).unwrap();
+        assert!(
+            !name.contains("Siân") && !name.contains("Ffransis"),
+            "{name}"
+        );
+        assert!(
+            name.contains(&reference) && name.ends_with("2026-11-25.pdf"),
+            "{name}"
+        );
+        let named = suggested_file_name(&f.store, r, on, true).unwrap();
+        assert!(named.contains("Siân-Llŷr-Ffransis"), "{named}");
+    }
+
+    // A PDF asked for into a folder takes the suggested name; a file path is kept as it is.
+    let out = tempfile::tempdir().unwrap();
+    let hearing = Request::Hearing { case: f.case };
+    let path = output_path(&f.store, hearing, out.path(), on, false).unwrap();
+    assert_eq!(
+        path,
+        out.path()
+            .join(format!("hearing-summary-{reference}-2026-11-25.pdf"))
+    );
+    let file = out.path().join("mine.pdf");
+    assert_eq!(
+        output_path(&f.store, hearing, &file, on, false).unwrap(),
+        file
+    );
+    let written = export_to(&mut f.store, hearing, &path, Overwrite::Refuse, &cx(&rules)).unwrap();
+    assert_eq!(written, [path]);
+
+    // A subject access response's two files, without the name, then with it when asked.
+    let sar = out.path().join("sar");
+    let plain = export_to(
+        &mut f.store,
+        Request::SubjectAccess {
+            client: f.client,
+            name_in_file: false,
+        },
+        &sar,
+        Overwrite::Refuse,
+        &cx(&rules),
+    )
+    .unwrap();
+    let names: Vec<String> = plain
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            format!("subject-access-{reference}-2026-11-25.pdf"),
+            format!("subject-access-{reference}-2026-11-25.json")
+        ]
+    );
+    let named = export_to(
+        &mut f.store,
+        Request::SubjectAccess {
+            client: f.client,
+            name_in_file: true,
+        },
+        &sar,
+        Overwrite::Refuse,
+        &cx(&rules),
+    )
+    .unwrap();
+    assert!(named[0].to_string_lossy().ends_with(&format!(
+        "subject-access-Siân-Llŷr-Ffransis-{reference}-2026-11-25.pdf"
+    )));
 }

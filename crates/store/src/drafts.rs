@@ -1,4 +1,4 @@
-//! Drafts of new activities: what the advocate has typed but not yet saved, kept in the
+//! Drafts of every form: what the advocate has typed but not yet saved, kept in the
 //! encrypted file every few seconds so that a crash or a lock loses nothing. Local to this
 //! device: no op, no sync, no audit entry per keystroke.
 
@@ -93,6 +93,120 @@ impl Writer<'_> {
         self.tx
             .prepare_cached("DELETE FROM draft WHERE case_id = ?1")?
             .execute([case.to_string()])?;
+        Ok(())
+    }
+}
+
+/// A draft of any other form (a safeguarding event, a new client, an issue, a consent, a
+/// closing form...), as the app left it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormDraft {
+    pub form_key: String,
+    pub case_id: Option<CaseId>,
+    pub form: serde_json::Value,
+    pub saved_at: String,
+}
+
+/// A form key names the form and what it is about: `safeguarding:<case id>`, `new-client`.
+/// It is the app's own label, never content: short, lower-case letters, digits, `-` and `:`.
+fn check_form_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 120
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b':');
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::StoreError::Refused(
+            "a draft's form name must be short: lower-case letters, digits, '-' and ':'".into(),
+        ))
+    }
+}
+
+impl Store {
+    /// Keep (or replace) the draft of a form. Everything typed, fields and long text alike, is
+    /// in `form`; it stays inside the encrypted file.
+    pub fn save_form_draft(
+        &mut self,
+        form_key: &str,
+        case: Option<CaseId>,
+        form: &serde_json::Value,
+    ) -> Result<()> {
+        check_form_key(form_key)?;
+        let form = serde_json::to_string(form)?;
+        if form.len() > MAX_NOTE_BYTES + MAX_FORM_BYTES {
+            return Err(crate::StoreError::Refused(format!(
+                "the draft is too long to keep (the limit for a note is {} KB)",
+                MAX_NOTE_BYTES / 1024
+            )));
+        }
+        if let Some(case) = case {
+            self.conn
+                .prepare_cached("SELECT 1 FROM kase WHERE id = ?1")?
+                .query_row([case.to_string()], |_| Ok(()))
+                .optional()?
+                .ok_or_else(|| crate::StoreError::NotFound {
+                    what: "case",
+                    id: case.to_string(),
+                })?;
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO form_draft (form_key, case_id, form, saved_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (form_key) DO UPDATE SET case_id = excluded.case_id, form = excluded.form, saved_at = excluded.saved_at",
+            )?
+            .execute(params![
+                form_key,
+                case.map(|c| c.to_string()),
+                form,
+                self.clock.now().to_rfc3339()
+            ])?;
+        Ok(())
+    }
+
+    /// The draft of a form, if one is waiting.
+    pub fn form_draft(&self, form_key: &str) -> Result<Option<FormDraft>> {
+        check_form_key(form_key)?;
+        let row = self
+            .conn
+            .prepare_cached("SELECT case_id, form, saved_at FROM form_draft WHERE form_key = ?1")?
+            .query_row([form_key], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(case, form, saved_at)| {
+            Ok(FormDraft {
+                form_key: form_key.to_owned(),
+                case_id: case.and_then(|c| c.parse().ok()),
+                form: serde_json::from_str(&form)?,
+                saved_at,
+            })
+        })
+        .transpose()
+    }
+
+    /// The forms with a draft waiting, newest first (keys only: what to offer after unlock).
+    pub fn form_draft_keys(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT form_key FROM form_draft ORDER BY saved_at DESC")?;
+        let keys = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(keys)
+    }
+
+    /// Throw a form's draft away (saved, or the advocate chose to discard it).
+    pub fn discard_form_draft(&mut self, form_key: &str) -> Result<()> {
+        check_form_key(form_key)?;
+        self.conn
+            .prepare_cached("DELETE FROM form_draft WHERE form_key = ?1")?
+            .execute([form_key])?;
         Ok(())
     }
 }

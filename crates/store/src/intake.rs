@@ -4,8 +4,11 @@
 
 use crate::error::Result;
 use crate::open::Store;
+use crate::search::PersonHit;
+use crate::write::{Entity, Scope};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use wardside_domain::client::{DuplicateReason, MatchedOn};
 use wardside_domain::rules::{EligibilityQuery, Jurisdiction, Rules};
 use wardside_domain::*;
 
@@ -46,7 +49,52 @@ pub struct IntakeResult {
     pub case_id: Option<CaseId>,
 }
 
+/// Someone already in the store who is probably the person being added.
+#[derive(Debug, Clone, Serialize)]
+pub struct LikelyDuplicate {
+    #[serde(flatten)]
+    pub person: PersonHit,
+    pub reason: DuplicateReason,
+}
+
 impl Store {
+    /// Before a new person is saved: who already here is probably them (the same NHS number,
+    /// or the same name and date of birth; see [`Client::likely_same_person`]). Audited as a
+    /// search, without the details typed.
+    pub fn likely_duplicates(&mut self, client: &Client) -> Result<Vec<LikelyDuplicate>> {
+        self.write(|w| w.audit_read("duplicate-check", Entity::Client, None, Scope::default()))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, data FROM client
+             WHERE (?1 IS NOT NULL AND data ->> '$.nhs_number' = ?1)
+                OR (?2 IS NOT NULL AND data ->> '$.dob' = ?2)
+             ORDER BY name COLLATE NOCASE, id",
+        )?;
+        let candidates: Vec<(String, String)> = stmt
+            .query_map(
+                rusqlite::params![
+                    client.nhs_number.as_ref().map(NhsNumber::as_str),
+                    client.dob.map(|d| d.to_string())
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = Vec::new();
+        for (id, data) in candidates {
+            let existing: Client = serde_json::from_str(&data)?;
+            if let Some(reason) = client.likely_same_person(&existing) {
+                let on = match reason {
+                    DuplicateReason::SameNhsNumber => MatchedOn::NhsNumber,
+                    DuplicateReason::SameNameAndDateOfBirth => MatchedOn::Name,
+                };
+                out.push(LikelyDuplicate {
+                    person: self.person_hit(id, existing, on)?,
+                    reason,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub fn intake(
         &mut self,
         intake: &Intake,

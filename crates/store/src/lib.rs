@@ -9,6 +9,7 @@
 //! storage is in memory), log or put into an error message any note, name or NHS number, or
 //! overwrite a note version.
 
+pub mod amend;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -20,14 +21,19 @@ pub mod keys;
 mod merge;
 mod open;
 pub mod read;
+mod referral;
 mod rekey;
+pub mod search;
 pub mod sync;
+pub mod tasks;
 pub mod write;
 
-pub use drafts::Draft;
+pub use drafts::{Draft, FormDraft};
 pub use error::{Result, StoreError};
 pub use keys::{KdfParams, Passphrase, key_path};
 pub use merge::Effects;
 pub use open::{Store, StoreInfo, Tuning};
 pub use read::*;
+pub use search::{PersonHit, SearchHit, fts_query};
+pub use tasks::{Diary, DueTask, DueTasks};
 pub use write::{Entity, Writer};

@@ -31,6 +31,10 @@ pub struct CaseloadFilter {
     pub include_closed: bool,
     /// When an open case is flagged for a second look.
     pub flag_policy: FlagPolicy,
+    /// Part of a name, an NHS number or a hospital number (see [`Client::matches`]).
+    pub name: Option<String>,
+    /// Only this store's own advocate's cases (see `Store::own_advocates`).
+    pub mine: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +52,8 @@ pub struct CaseloadRow {
     pub last_activity: Option<String>,
     /// Open long, or quiet: see [`wardside_domain::case::case_flags`].
     pub flags: Vec<CaseFlag>,
+    /// Under 18 today (s131A, s58A): see [`Client::is_under_18_on`].
+    pub under_18: bool,
 }
 
 /// The caseload's reminders: upcoming soonest first; past due most recent first.
@@ -134,6 +140,8 @@ pub struct CaseView {
     pub safeguarding: Vec<Stored<SafeguardingId, SafeguardingEvent>>,
     pub advocate: Option<Stored<AdvocateId, Advocate>>,
     pub timeline: Vec<TimelineEntry>,
+    /// The person is under 18 today (s131A, s58A).
+    pub under_18: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,16 +153,6 @@ pub struct NoteVersion {
     pub author: String,
     pub saved_at: String,
     pub hlc: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchHit {
-    pub case: CaseId,
-    pub activity: ActivityId,
-    pub at: String,
-    pub snippet: String,
-    pub client_name: String,
-    pub kind_label: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -230,44 +228,13 @@ impl CaseView {
     }
 }
 
-fn parse_id<I: std::str::FromStr>(s: String) -> Result<I> {
+pub(crate) fn parse_id<I: std::str::FromStr>(s: String) -> Result<I> {
     s.parse()
         .map_err(|_| StoreError::Corrupt("an id is not a UUID".into()))
 }
 
-fn parse_date(s: Option<String>) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: Option<String>) -> Option<NaiveDate> {
     s.and_then(|s| s.parse().ok())
-}
-
-/// Turn what a person types into an FTS5 query that cannot be a syntax error: each word is a
-/// quoted term (all must match); a trailing `*` keeps prefix search.
-pub fn fts_query(input: &str) -> Result<String> {
-    let terms: Vec<String> = input
-        .split_whitespace()
-        .filter_map(|w| {
-            let prefix = w.ends_with('*');
-            let word: String = w
-                .trim_end_matches('*')
-                .chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
-                .collect();
-            (!word.is_empty()).then(|| {
-                format!(
-                    "\"{}\"{}",
-                    word.replace('"', "\"\""),
-                    if prefix { "*" } else { "" }
-                )
-            })
-        })
-        .collect();
-    if terms.is_empty() {
-        return Err(ValidationError::Required {
-            context: "search",
-            field: "at least one word to look for",
-        }
-        .into());
-    }
-    Ok(terms.join(" "))
 }
 
 impl Store {
@@ -337,7 +304,8 @@ impl Store {
             "SELECT k.id, c.id, c.name, c.hospital, c.ward,
                     iif(s.event = 'ended', NULL, s.status), iif(s.event = 'ended', NULL, s.on_date),
                     k.opened_on, k.closed_on, k.advocate_id,
-                    (SELECT max(a.at) FROM activity a WHERE a.case_id = k.id AND a.deleted = 0)
+                    (SELECT max(a.at) FROM activity a WHERE a.case_id = k.id AND a.deleted = 0),
+                    c.data ->> '$.dob'
              FROM client c CROSS JOIN kase k ON k.client_id = c.id
              LEFT JOIN legal_event s ON s.rowid = (
                  SELECT le.rowid FROM legal_event le
@@ -348,9 +316,15 @@ impl Store {
                AND (?3 IS NULL OR c.ward = ?3)
                AND (?4 IS NULL OR k.advocate_id = ?4)
                AND (?5 IS NULL OR (s.status = ?5 AND s.event <> 'ended'))
+               AND (?8 IS NULL OR c.id IN (SELECT value FROM json_each(?8)))
+               AND (NOT ?9 OR k.advocate_id IN (SELECT value FROM json_each(?10))
+                    OR (k.advocate_id IS NULL AND EXISTS (
+                        SELECT 1 FROM op o WHERE o.entity_id = k.id AND o.kind = 'create'
+                          AND o.entity = 'case' AND o.device_id = ?11)))
              ORDER BY c.name COLLATE NOCASE, c.id, k.opened_on DESC
              LIMIT ?6 OFFSET ?7",
         )?;
+        let (named, own) = self.filter_sets(filter)?;
         let rows = stmt.query_map(
             params![
                 filter.include_closed,
@@ -359,7 +333,11 @@ impl Store {
                 filter.advocate.map(|a| a.to_string()),
                 filter.status.map(|s| s.code()),
                 limit as i64,
-                offset as i64
+                offset as i64,
+                named,
+                filter.mine,
+                own,
+                self.device_id,
             ],
             |r| {
                 Ok((
@@ -374,6 +352,7 @@ impl Store {
                     r.get::<_, Option<String>>(8)?,
                     r.get::<_, Option<String>>(9)?,
                     r.get::<_, Option<String>>(10)?,
+                    r.get::<_, Option<String>>(11)?,
                 ))
             },
         )?;
@@ -392,6 +371,7 @@ impl Store {
                 closed,
                 advocate,
                 last,
+                dob,
             ) = row?;
             let opened_on = parse_date(Some(opened))
                 .ok_or_else(|| StoreError::Corrupt("case opening date".into()))?;
@@ -416,6 +396,9 @@ impl Store {
                 advocate_id: advocate.map(parse_id).transpose()?,
                 last_activity: last,
                 flags,
+                under_18: parse_date(dob)
+                    .and_then(|d| wardside_domain::client::age_on(d, today))
+                    .is_some_and(|age| age < 18),
             });
         }
         Ok(out)
@@ -441,8 +424,14 @@ impl Store {
              WHERE k.closed_on IS NULL
                AND (?1 IS NULL OR c.hospital = ?1)
                AND (?2 IS NULL OR c.ward = ?2)
-               AND (?3 IS NULL OR k.advocate_id = ?3)",
+               AND (?3 IS NULL OR k.advocate_id = ?3)
+               AND (?4 IS NULL OR c.id IN (SELECT value FROM json_each(?4)))
+               AND (NOT ?5 OR k.advocate_id IN (SELECT value FROM json_each(?6))
+                    OR (k.advocate_id IS NULL AND EXISTS (
+                        SELECT 1 FROM op o WHERE o.entity_id = k.id AND o.kind = 'create'
+                          AND o.entity = 'case' AND o.device_id = ?7)))",
         )?;
+        let (named, own) = self.filter_sets(filter)?;
         type OpenCase = (String, String, Option<String>);
         let mut by_client: std::collections::HashMap<String, Vec<OpenCase>> =
             std::collections::HashMap::new();
@@ -450,7 +439,11 @@ impl Store {
             params![
                 filter.hospital,
                 filter.ward,
-                filter.advocate.map(|a| a.to_string())
+                filter.advocate.map(|a| a.to_string()),
+                named,
+                filter.mine,
+                own,
+                self.device_id,
             ],
             |r| {
                 Ok((
@@ -605,10 +598,12 @@ impl Store {
             }),
             None => None,
         };
+        let client: Client = self.get(case.client_id.0)?;
         Ok(CaseView {
+            under_18: client.is_under_18_on(self.clock.today()),
             client: Stored {
                 id: case.client_id,
-                record: self.get(case.client_id.0)?,
+                record: client,
             },
             current_status: self.current_status(&legal_history),
             legal_history,
@@ -756,45 +751,6 @@ impl Store {
                 author,
                 saved_at,
                 hlc,
-            })
-        })
-        .collect()
-    }
-
-    /// Full-text search over the current text of every note, newest first. The query itself is
-    /// not audited (it may contain a name); the fact of a search is.
-    pub fn search(&mut self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
-        let q = fts_query(query)?;
-        self.write(|w| w.audit_read("search", Entity::Note, None, Scope::default()))?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT a.case_id, a.id, a.at, snippet(note_fts, 0, '[', ']', '…', 16), c.name, a.data ->> '$.kind.type'
-             FROM note_fts JOIN note_version nv ON nv.rowid = note_fts.rowid JOIN activity a ON a.id = nv.note_id
-             JOIN kase k ON k.id = a.case_id JOIN client c ON c.id = k.client_id
-             WHERE note_fts MATCH ?1 AND a.deleted = 0
-             ORDER BY note_fts.rowid DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![q, limit as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (case, activity, at, snippet, client_name, kind) = row?;
-            Ok(SearchHit {
-                case: parse_id(case)?,
-                activity: parse_id(activity)?,
-                at,
-                snippet,
-                client_name,
-                kind_label: kind
-                    .parse::<wardside_domain::activity::ActivityKindCode>()
-                    .map(|k| k.label())
-                    .unwrap_or("Activity"),
             })
         })
         .collect()

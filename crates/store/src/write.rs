@@ -36,6 +36,11 @@ pub enum Entity {
     Safeguarding,
     Activity,
     Note,
+    Amendment,
+    /// A task added by hand (see [`wardside_domain::tasks`]).
+    Task,
+    /// Done, snoozed or reopened: a change to a task's state.
+    TaskUpdate,
 }
 
 impl Entity {
@@ -53,6 +58,9 @@ impl Entity {
             Entity::Safeguarding => "safeguarding",
             Entity::Activity => "activity",
             Entity::Note => "note",
+            Entity::Amendment => "amendment",
+            Entity::Task => "task",
+            Entity::TaskUpdate => "task-update",
         }
     }
 
@@ -66,6 +74,7 @@ impl Entity {
             Entity::Case => "kase",
             Entity::LegalEvent => "legal_event",
             Entity::Note => "note_version",
+            Entity::TaskUpdate => "task_update",
             other => other.name(),
         }
     }
@@ -80,7 +89,9 @@ macro_rules! records {
     ($($t:ty => $e:ident),*) => {$(impl Record for $t { const ENTITY: Entity = Entity::$e; })*};
 }
 records!(Team => Team, Advocate => Advocate, Client => Client, LegalEvent => LegalEvent, Relative => Relative,
-    Consent => Consent, Referral => Referral, Case => Case, Issue => Issue, SafeguardingEvent => Safeguarding, Activity => Activity);
+    Consent => Consent, Referral => Referral, Case => Case, Issue => Issue, SafeguardingEvent => Safeguarding, Activity => Activity,
+    Amendment => Amendment, wardside_domain::tasks::Task => Task,
+    wardside_domain::tasks::TaskUpdate => TaskUpdate);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpKind {
@@ -214,9 +225,19 @@ fn not_found(what: &'static str, id: impl ToString) -> StoreError {
 }
 
 impl Writer<'_> {
+    /// Who is writing (the advocate's name this store was set up with).
+    pub(crate) fn actor(&self) -> &str {
+        self.actor
+    }
+
+    /// The injected clock's "now" and "today" (UK local).
+    pub(crate) fn clock(&self) -> crate::clock::Clock {
+        self.clock
+    }
+
     // ---- the single place where changes happen ----
 
-    fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
+    pub(crate) fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
         let now_ms = u64::try_from(self.clock.now_ms() + self.clock_offset_ms).unwrap_or(0);
         self.hlc = self.hlc.tick(now_ms);
         let hlc = self.hlc.encode(self.device_id);
@@ -298,8 +319,9 @@ impl Writer<'_> {
         self.audit_entry(action, entity, id, scope, None)
     }
 
-    fn create<R: Record>(&mut self, rec: &R, scope: Scope) -> Result<Uuid> {
+    pub(crate) fn create<R: Record>(&mut self, rec: &R, scope: Scope) -> Result<Uuid> {
         rec.validate()?;
+        rec.check_dates(self.clock.today())?;
         let id = Uuid::new_v4();
         let op = Op {
             entity: R::ENTITY,
@@ -314,8 +336,9 @@ impl Writer<'_> {
 
     /// Replace a record with a changed copy: one `set` op per top-level field that differs, so
     /// concurrent edits of different fields on two devices both survive a merge.
-    fn update<R: Record>(&mut self, id: Uuid, rec: &R, scope: Scope) -> Result<usize> {
+    pub(crate) fn update<R: Record>(&mut self, id: Uuid, rec: &R, scope: Scope) -> Result<usize> {
         rec.validate()?;
+        rec.check_dates(self.clock.today())?;
         let old = load_json(&self.tx, R::ENTITY, id)?;
         let new = serde_json::to_value(rec)?;
         let (Value::Object(old), Value::Object(new)) = (old, new) else {
@@ -343,7 +366,7 @@ impl Writer<'_> {
         Ok(n)
     }
 
-    fn get<R: Record>(&self, id: Uuid) -> Result<R> {
+    pub(crate) fn get<R: Record>(&self, id: Uuid) -> Result<R> {
         Ok(serde_json::from_value(load_json(&self.tx, R::ENTITY, id)?)?)
     }
 
@@ -352,7 +375,7 @@ impl Writer<'_> {
         Ok(self.tx.prepare_cached(&sql)?.exists([id.to_string()])?)
     }
 
-    fn require(&self, entity: Entity, id: Uuid) -> Result<()> {
+    pub(crate) fn require(&self, entity: Entity, id: Uuid) -> Result<()> {
         if self.exists(entity, id)? {
             Ok(())
         } else {
@@ -521,6 +544,7 @@ impl Writer<'_> {
         }
         let id = Uuid::new_v4();
         case.validate()?;
+        case.check_dates(self.clock.today())?;
         let op = Op {
             entity: Entity::Case,
             entity_id: id,

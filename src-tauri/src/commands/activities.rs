@@ -1,5 +1,6 @@
 //! The timeline: new activities (and their autosaved drafts), amendments, note history, search.
 
+use crate::checked::Checked;
 use crate::error::Result;
 use crate::session::Session;
 use tauri::State;
@@ -10,9 +11,10 @@ use wardside_store::{NoteVersion, SearchHit};
 #[tauri::command(async)]
 pub fn add_activity(
     session: State<'_, Session>,
-    activity: Activity,
+    activity: Checked<Activity>,
     text: String,
 ) -> Result<ActivityId> {
+    let activity = activity.get()?;
     session.with_store(|s| {
         s.write(|w| {
             let id = w.add_activity(&activity, &text)?;

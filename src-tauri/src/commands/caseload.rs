@@ -6,7 +6,7 @@ use crate::session::Session;
 use serde::Deserialize;
 use tauri::State;
 use wardside_domain::{AdvocateId, StatusCode};
-use wardside_store::{CaseloadFacets, CaseloadFilter, CaseloadRow, DueList};
+use wardside_store::{CaseloadFacets, CaseloadFilter, CaseloadRow, DueList, PersonHit};
 
 /// The filters as the screen sends them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -17,6 +17,10 @@ pub struct Filter {
     pub status: Option<StatusCode>,
     pub advocate: Option<AdvocateId>,
     pub include_closed: bool,
+    /// The name box: part of a name, an NHS number or a hospital number.
+    pub name: Option<String>,
+    /// Only this store's own advocate's cases.
+    pub mine: bool,
 }
 
 impl From<Filter> for CaseloadFilter {
@@ -27,6 +31,8 @@ impl From<Filter> for CaseloadFilter {
             status: f.status,
             advocate: f.advocate,
             include_closed: f.include_closed,
+            name: f.name,
+            mine: f.mine,
             ..CaseloadFilter::default()
         }
     }
@@ -66,4 +72,10 @@ const PAST_DUE_SHOWN: usize = 100;
 #[tauri::command(async)]
 pub fn caseload_facets(session: State<'_, Session>) -> Result<CaseloadFacets> {
     session.with_store(|s| s.caseload_facets())
+}
+
+/// People by name, NHS number or hospital number: the first half of the search results.
+#[tauri::command(async)]
+pub fn search_people(session: State<'_, Session>, query: String) -> Result<Vec<PersonHit>> {
+    session.with_store(|s| s.search_people(&query, 50))
 }

@@ -1,6 +1,7 @@
 //! A case: what it shows, opening and closing, issues, safeguarding events, its audit trail.
 
 use super::today;
+use crate::checked::Checked;
 use crate::error::Result;
 use crate::session::Session;
 use serde::Serialize;
@@ -14,7 +15,11 @@ pub struct CaseScreen {
     #[serde(flatten)]
     pub view: CaseView,
     pub guidance: Guidance,
+    /// The tribunal position in one line, for the header.
+    pub tribunal: wardside_domain::rules::TribunalPosition,
     pub draft: Option<Draft>,
+    /// Corrections made after the fact (activities' details, reopenings), oldest first.
+    pub amendments: Vec<wardside_store::Stored<AmendmentId, Amendment>>,
     pub today: chrono::NaiveDate,
 }
 
@@ -25,10 +30,14 @@ pub fn case_view(session: State<'_, Session>, id: CaseId) -> Result<CaseScreen> 
     session.with_store(|s| {
         let view = s.case_view(id)?;
         let guidance = view.guidance(rules, today, rules.jurisdiction())?;
+        let tribunal = view.tribunal_position(rules, today, rules.jurisdiction());
         let draft = s.draft(id)?;
+        let amendments = s.case_amendments(id)?;
         Ok(CaseScreen {
+            amendments,
             view,
             guidance,
+            tribunal,
             draft,
             today,
         })
@@ -39,14 +48,16 @@ pub fn case_view(session: State<'_, Session>, id: CaseId) -> Result<CaseScreen> 
 pub fn close_case(
     session: State<'_, Session>,
     id: CaseId,
-    closure: CaseClosure,
-    outcomes: Vec<(IssueId, IssueOutcome)>,
+    closure: Checked<CaseClosure>,
+    outcomes: Checked<Vec<(IssueId, IssueOutcome)>>,
 ) -> Result<()> {
+    let (closure, outcomes) = (closure.get()?, outcomes.get()?);
     session.with_store(|s| s.write(|w| w.close_case_with_outcomes(id, closure, &outcomes)))
 }
 
 #[tauri::command(async)]
-pub fn add_issue(session: State<'_, Session>, issue: Issue) -> Result<IssueId> {
+pub fn add_issue(session: State<'_, Session>, issue: Checked<Issue>) -> Result<IssueId> {
+    let issue = issue.get()?;
     session.with_store(|s| s.write(|w| w.add_issue(&issue)))
 }
 
@@ -54,16 +65,18 @@ pub fn add_issue(session: State<'_, Session>, issue: Issue) -> Result<IssueId> {
 pub fn set_issue_outcome(
     session: State<'_, Session>,
     id: IssueId,
-    outcome: IssueOutcome,
+    outcome: Checked<IssueOutcome>,
 ) -> Result<()> {
+    let outcome = outcome.get()?;
     session.with_store(|s| s.write(|w| w.set_issue_outcome(id, outcome)))
 }
 
 #[tauri::command(async)]
 pub fn add_safeguarding(
     session: State<'_, Session>,
-    event: SafeguardingEvent,
+    event: Checked<SafeguardingEvent>,
 ) -> Result<SafeguardingId> {
+    let event = event.get()?;
     session.with_store(|s| s.write(|w| w.add_safeguarding(&event)))
 }
 

@@ -51,6 +51,7 @@ async fn off_runtime<R: Runtime, T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(move || f(&app, &app.state::<Session>()))
         .await
         .map_err(|_| AppError {
+            field: None,
             code: "internal",
             message: "Sync stopped unexpectedly; nothing was lost. Try again.".into(),
         })?

@@ -292,6 +292,22 @@ pub async fn press(c: &Client, keys: &str) {
         .unwrap_or_else(|e| panic!("pressing keys: {e}"));
 }
 
+/// Choose a legal status in New client's status picker (a combobox): type, then Enter takes
+/// the first match.
+pub async fn pick_status(c: &Client, css: &str, typed: &str) {
+    use fantoccini::key::Key;
+    type_into(c, css, typed).await;
+    find(c, &format!("{css}-list li[role=option]"))
+        .await
+        .expect("the status list offers a match");
+    find(c, css)
+        .await
+        .expect("the status picker is there")
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap_or_else(|e| panic!("choosing a status: {e}"));
+}
+
 /// A key chord with Control held.
 pub fn ctrl(k: char) -> String {
     use fantoccini::key::Key;

@@ -62,6 +62,8 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     type_into(&c, "#c-name", "Łucja Wiśniewska").await;
     type_into(&c, "#c-hospital", "Riverside Hospital").await;
     type_into(&c, "#c-ward", "Cedar Ward").await;
+    pick_status(&c, "#c-status", "s3").await;
+    type_into(&c, "#c-since", "today").await;
     click(&c, "form.form button[type=submit]").await;
     wait_for_text(&c, "Qualifying patient").await.unwrap();
     check_axe(&c, "case", &mut a11y).await;
@@ -293,7 +295,7 @@ async fn every_case_form_saves_through_the_ui_and_the_case_closes_with_outcomes(
     click(&c, "nav button:nth-of-type(3)").await;
     type_into(&c, "#c-name", "Gethin Ap Rhys").await;
     type_into(&c, "#c-since", "20/11/2026").await;
-    choose(&c, "#c-status", "s2").await;
+    pick_status(&c, "#c-status", "s2").await;
     click(&c, "input[name=instr][value=false]").await;
     type_into(
         &c,
@@ -420,6 +422,8 @@ async fn exports_are_saved_where_asked_and_the_persons_copy_leaves_withheld_entr
     let c = first_run(&driver).await;
     click(&c, "nav button:nth-of-type(3)").await;
     type_into(&c, "#c-name", "Zainab Qureshi").await;
+    pick_status(&c, "#c-status", "s3").await;
+    type_into(&c, "#c-since", "today").await;
     click(&c, "form.form button[type=submit]").await;
     wait_for_text(&c, "Case opened").await.unwrap();
 

@@ -44,7 +44,7 @@ async fn screenshots_of_each_main_screen() {
     shot(&c, "caseload").await;
 
     // The case with the most going on near the top of the list.
-    find(&c, "button.due-row")
+    find(&c, "#due button.who")
         .await
         .unwrap()
         .click()
@@ -120,6 +120,11 @@ async fn screenshots_of_each_main_screen() {
     click(&c, "nav button:nth-of-type(3)").await;
     find(&c, "#c-name").await.unwrap();
     shot(&c, "new-client").await;
+
+    // The week's diary, with today's ward visits ready to print.
+    click(&c, "#nav-diary").await;
+    wait_for_text(&c, "Ward visits today").await.unwrap();
+    shot(&c, "diary").await;
 
     // Settings, then the dark theme.
     c.find(fantoccini::Locator::XPath(

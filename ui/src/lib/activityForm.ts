@@ -2,7 +2,7 @@
 // the conversion to the Activity the store validates. The store has the last word on validity;
 // this only catches what would make the request malformed and says so in plain words.
 import type { Activity, ActivityKind, Id, WithholdReason } from "./types";
-import { isoLocal } from "./format";
+import { appNow, isoLocal } from "./format";
 
 export interface ActivityFormState {
   kind: string;
@@ -73,7 +73,7 @@ export function visibleFields(s: Pick<ActivityFormState, "kind" | "basis">): Fie
   return s.basis === "lacks-capacity" ? fields : fields.filter((f) => !LACKS_CAPACITY_ONLY.includes(f));
 }
 
-export function emptyForm(kind = "private-interview", now: Date = new Date()): ActivityFormState {
+export function emptyForm(kind = "private-interview", now: Date = appNow()): ActivityFormState {
   const local = isoLocal(now);
   return {
     kind,
@@ -106,6 +106,61 @@ export function emptyForm(kind = "private-interview", now: Date = new Date()): A
 }
 
 /** A saved draft's form, merged over an empty one so older drafts still load. */
+/** The form filled in from a saved activity, to correct its details (the note is not here). */
+export function formFromActivity(a: Activity): ActivityFormState {
+  const f = emptyForm(a.kind.type);
+  f.date = a.at.slice(0, 10);
+  f.time = a.at.slice(11, 16);
+  f.duration = a.duration_minutes ? String(a.duration_minutes) : "";
+  f.withheld = a.withheld ?? "";
+  const k = a.kind;
+  switch (k.type) {
+    case "private-interview":
+      f.wishes = k.wishes ?? "";
+      break;
+    case "professional-interview":
+      f.professional = k.professional;
+      break;
+    case "ward-round":
+    case "cpa-review":
+      f.points = k.points_raised.join("\n");
+      f.response = k.response ?? "";
+      break;
+    case "tribunal":
+    case "managers-hearing":
+      f.hearing_on = k.hearing_on ?? "";
+      f.outcome = k.outcome ?? "";
+      break;
+    case "concern":
+      f.raised_with = k.raised_with;
+      f.response_due = k.response_due ?? "";
+      f.response = k.response ?? "";
+      break;
+    case "records-request":
+      f.record_holder = k.record_holder;
+      f.records_requested = k.records_requested ?? "";
+      f.seen_on = k.seen_on ?? "";
+      f.what_was_seen = k.what_was_seen ?? "";
+      f.withhold_from_patient = k.withhold_from_patient;
+      if (k.basis.basis === "patient-consent") f.basis = "consent";
+      else {
+        f.basis = "lacks-capacity";
+        f.capacity_assessment = k.basis.capacity_assessment ?? "";
+        f.no_conflicting_decision_checked = k.basis.no_conflicting_decision_checked;
+        f.holder_decision = k.basis.holder_decision ?? "";
+      }
+      break;
+    case "rights-information":
+      f.topics = [...k.topics];
+      break;
+    case "contact":
+      f.method = k.method;
+      f.with_whom = k.with_whom ?? "";
+      break;
+  }
+  return f;
+}
+
 export function restoreForm(saved: unknown): ActivityFormState {
   const base = emptyForm();
   if (!saved || typeof saved !== "object") return base;
@@ -121,18 +176,53 @@ export function restoreForm(saved: unknown): ActivityFormState {
 
 const opt = (s: string): string | undefined => (s.trim() ? s.trim() : undefined);
 
-export type Built = { ok: true; activity: Activity; text: string } | { ok: false; error: string };
+/** One thing to put right, against the form's field (its name in ActivityFormState). */
+export interface FormProblem {
+  field: string;
+  message: string;
+}
 
-export function buildActivity(caseId: Id, s: ActivityFormState): Built {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s.date)) return { ok: false, error: "Enter the date it happened." };
-  if (!/^\d{2}:\d{2}$/.test(s.time)) return { ok: false, error: "Enter the time it happened (HH:MM)." };
+export type Built = { ok: true; activity: Activity; text: string } | { ok: false; problems: FormProblem[] };
+
+/** The record's field names (as Wardside's checks name them) → this form's fields. */
+export const RECORD_FIELDS: Record<string, string> = {
+  at: "date",
+  duration: "duration",
+  text: "text",
+  points: "points",
+  no_conflicting_decision_checked: "no_conflicting_decision_checked",
+};
+
+/**
+ * Check and build. `invalid` names the date fields where something was typed that is not a
+ * real date (the DateField says so); every problem is returned, in the order of the form.
+ */
+export function buildActivity(caseId: Id, s: ActivityFormState, invalid: Record<string, boolean> = {}, needText = true): Built {
+  const problems: FormProblem[] = [];
+  const need = (ok: boolean, field: string, message: string) => {
+    if (!ok) problems.push({ field, message });
+  };
+  if (invalid["date"]) need(false, "date", "Date must be a real date, typed day first (for example 25/11/2026)");
+  else need(/^\d{4}-\d{2}-\d{2}$/.test(s.date), "date", "Enter the date it happened");
+  need(/^\d{2}:\d{2}$/.test(s.time), "time", "Enter the time it happened, for example 14:30");
   let duration: number | undefined;
   if (s.duration.trim()) {
     duration = Number(s.duration);
-    if (!Number.isInteger(duration) || duration < 1 || duration > 24 * 60) {
-      return { ok: false, error: "Duration is a number of minutes, from 1 to 1440, or left empty." };
-    }
+    need(Number.isInteger(duration) && duration >= 1 && duration <= 24 * 60, "duration", "Minutes must be a whole number from 1 to 1440, or left empty");
   }
+  for (const f of ["hearing_on", "response_due", "seen_on"]) {
+    if (invalid[f]) need(false, f, "Date must be a real date, typed day first (for example 25/11/2026)");
+  }
+  if (s.kind === "professional-interview") need(!!s.professional.trim(), "professional", "Enter who was interviewed (name or role)");
+  if (s.kind === "concern") need(!!s.raised_with.trim(), "raised_with", "Enter who the concern was raised with");
+  if (s.kind === "records-request") {
+    need(!!s.record_holder.trim(), "record_holder", "Enter who holds the records");
+    if (s.basis !== "consent")
+      need(s.no_conflicting_decision_checked, "no_conflicting_decision_checked", "Confirm that no attorney, deputy or Court of Protection decision conflicts");
+  }
+  if (s.kind === "rights-information") need(s.topics.length > 0, "topics", "Select at least one topic that was explained");
+  if (needText) need(!!s.text.trim(), "text", "Enter the note");
+  if (problems.length) return { ok: false, problems };
   const points = s.points
     .split("\n")
     .map((p) => p.trim())
@@ -143,7 +233,6 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
       kind = { type: "private-interview", wishes: opt(s.wishes) };
       break;
     case "professional-interview":
-      if (!s.professional.trim()) return { ok: false, error: "Say who was interviewed (name or role)." };
       kind = { type: "professional-interview", professional: s.professional.trim() };
       break;
     case "ward-round":
@@ -155,7 +244,6 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
       kind = { type: s.kind, hearing_on: opt(s.hearing_on), outcome: opt(s.outcome) };
       break;
     case "concern":
-      if (!s.raised_with.trim()) return { ok: false, error: "Say who the concern was raised with." };
       kind = {
         type: "concern",
         raised_with: s.raised_with.trim(),
@@ -164,7 +252,6 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
       };
       break;
     case "records-request":
-      if (!s.record_holder.trim()) return { ok: false, error: "Say who holds the records." };
       kind = {
         type: "records-request",
         record_holder: s.record_holder.trim(),
@@ -184,7 +271,6 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
       };
       break;
     case "rights-information":
-      if (s.topics.length === 0) return { ok: false, error: "Tick at least one topic that was explained." };
       kind = { type: "rights-information", topics: [...s.topics] };
       break;
     case "contact":
@@ -194,7 +280,7 @@ export function buildActivity(caseId: Id, s: ActivityFormState): Built {
       kind = { type: "other" };
       break;
     default:
-      return { ok: false, error: "Choose what kind of activity this was." };
+      return { ok: false, problems: [{ field: "kind", message: "Choose what kind of activity this was" }] };
   }
   const activity: Activity = { case_id: caseId, at: `${s.date}T${s.time}:00`, kind };
   if (duration !== undefined) activity.duration_minutes = duration;

@@ -14,6 +14,15 @@ export function toAppError(e: unknown): T.AppError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
     return e as T.AppError;
   }
+  // Tauri refuses a command whose arguments do not parse (a date that is not a date, a number
+  // that is not a number) before Wardside sees it. The forms check these first; this is the
+  // backstop, and it still says what to do. Its own text is never shown (it can echo input).
+  if (typeof e === "string" && e.startsWith("invalid args")) {
+    return {
+      code: "invalid",
+      message: "Some of what you entered could not be read. Check the dates, times and numbers, then save again. Nothing was saved.",
+    };
+  }
   return { code: "internal", message: "Something went wrong. Try again." };
 }
 
@@ -45,6 +54,7 @@ export const api = {
   caseAudit: (id: T.Id) => call<T.AuditEntry[]>("case_audit", { id }),
 
   addClient: (intake: T.Intake) => call<T.IntakeResult>("add_client", { intake }),
+  likelyDuplicates: (client: T.Client) => call<T.LikelyDuplicate[]>("likely_duplicates", { client }),
   updateClient: (id: T.Id, client: T.Client) => call<number>("update_client", { id, client }),
   addRelative: (relative: T.Relative) => call<T.Id>("add_relative", { relative }),
   recordConsent: (consent: T.Consent) => call<T.Id>("record_consent", { consent }),
@@ -58,7 +68,18 @@ export const api = {
   saveDraft: (caseId: T.Id, form: unknown, body: string) =>
     call<void>("save_draft", { case: caseId, form, body }),
   discardDraft: (caseId: T.Id) => call<void>("discard_draft", { case: caseId }),
+  amendActivity: (id: T.Id, details: T.ActivityDetails, reason: string) =>
+    call<T.Id>("amend_activity", { id, details, reason }),
+  activityAmendments: (id: T.Id) => call<T.Stored<T.Amendment>[]>("activity_amendments", { id }),
+  reopenCase: (id: T.Id, reason: string) => call<T.Id>("reopen_case", { id, reason }),
+  referAgain: (client: T.Id, referral: T.Intake["referral"], caseDetails: T.Intake["case"]) =>
+    call<T.IntakeResult>("refer_again", { client, referral, case: caseDetails }),
+  saveFormDraft: (key: string, caseId: T.Id | null, form: Record<string, unknown>) =>
+    call<void>("save_form_draft", { key, case: caseId, form }),
+  formDraft: (key: string) => call<T.FormDraft | null>("form_draft", { key }),
+  discardFormDraft: (key: string) => call<void>("discard_form_draft", { key }),
   search: (query: string) => call<T.SearchHit[]>("search", { query }),
+  searchPeople: (query: string) => call<T.PersonHit[]>("search_people", { query }),
 
   syncStatus: () => call<T.SyncView>("sync_status"),
   syncEnroll: (server: string, code: string, name: string) =>
@@ -71,12 +92,21 @@ export const api = {
   syncInvite: () => call<string>("sync_invite"),
   syncApprove: (device: T.Id, fingerprint: string) => call<void>("sync_approve", { device, fingerprint }),
   syncRevoke: (device: T.Id) => call<void>("sync_revoke", { device }),
-  exportDocument: (kind: T.ExportKind, client: T.Id, caseId: T.Id) =>
-    call<T.Exported | null>("export_document", { kind, client, case: caseId }),
+  exportDocument: (kind: T.ExportKind, client: T.Id, caseId: T.Id, includeName: boolean) =>
+    call<T.Exported | null>("export_document", { kind, client, case: caseId, includeName }),
+  exportFileNames: (client: T.Id, caseId: T.Id, includeName: boolean) =>
+    call<T.ExportFileNames>("export_file_names", { client, case: caseId, includeName }),
   onSyncProgress: (f: (p: T.SyncProgress) => void): Promise<UnlistenFn> =>
     listen<T.SyncProgress>("sync-progress", (e) => f(e.payload)),
   onSyncStatus: (f: (v: T.SyncView) => void): Promise<UnlistenFn> =>
     listen<T.SyncView>("sync-status", (e) => f(e.payload)),
+
+  dueTasks: (filter: T.CaseloadFilter) => call<T.DueTasks>("due_tasks", { filter }),
+  caseTasks: (id: T.Id) => call<T.CaseTask[]>("case_tasks", { id }),
+  addTask: (task: T.NewTask) => call<T.Id>("add_task", { task }),
+  updateTask: (caseId: T.Id, key: T.TaskKey, change: T.TaskChange) =>
+    call<T.Id>("update_task", { case: caseId, key, change }),
+  diary: (day: string | null) => call<T.Diary>("diary", { day }),
 
   onLocked: (f: (reason: T.LockReason) => void): Promise<UnlistenFn> =>
     listen<T.LockReason>("locked", (e) => f(e.payload)),

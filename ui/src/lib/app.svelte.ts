@@ -5,11 +5,12 @@ import type { Id, SyncView, Vocabulary } from "./types";
 
 export type View =
   | { name: "caseload" }
-  | { name: "case"; id: Id; newActivity?: boolean }
+  | { name: "case"; id: Id; newActivity?: boolean; form?: string }
   | { name: "search"; query?: string }
   | { name: "new-client" }
   | { name: "settings" }
-  | { name: "sync" };
+  | { name: "sync" }
+  | { name: "diary" };
 
 export const ui = $state({
   view: { name: "caseload" } as View,
@@ -18,6 +19,9 @@ export const ui = $state({
   generation: 0,
   /** Sync's counts for the header; refreshed after every sync and every save. */
   sync: null as SyncView | null,
+  /** The form open on the case screen ("safeguarding", "outcome:<issue id>"...), so that after
+   * a lock the person comes back to it (its draft is restored from the encrypted store). */
+  openForm: null as string | null,
   /** The fingerprints this laptop was shown when it connected (until the next lock). */
   connected: null as { fingerprint: string; org_fingerprint: string } | null,
 });

@@ -17,3 +17,10 @@ it("leaves out what was not filled in and trims the rest", () => {
   expect(JSON.parse(JSON.stringify(c))).not.toHaveProperty("dob");
   expect([yesNo(""), yesNo("yes"), yesNo("no")]).toEqual([undefined, true, false]);
 });
+
+it("keeps a hospital number when one is typed", () => {
+  const fields = { name: "Ann", dob: "", nhs: "", hospital: "", ward: "", language: "", interpreter: false, noRelative: false };
+  expect(clientFrom({ ...fields, hospitalNumber: " RX1 234 " }, { ethnic_category: "Z" }).hospital_number).toBe("RX1 234");
+  expect(clientFrom({ ...fields, hospitalNumber: "  " }, { ethnic_category: "Z" }).hospital_number).toBeUndefined();
+  expect(clientFrom(fields, { ethnic_category: "Z" }).hospital_number).toBeUndefined();
+});

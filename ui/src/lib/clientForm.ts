@@ -16,6 +16,8 @@ export interface ClientFields {
   language: string;
   interpreter: boolean;
   noRelative: boolean;
+  /** The hospital's own patient number; left out, it is not recorded. */
+  hospitalNumber?: string;
 }
 
 export function clientFrom(f: ClientFields, equality: Equality): Client {
@@ -23,6 +25,7 @@ export function clientFrom(f: ClientFields, equality: Equality): Client {
     name: f.name,
     dob: optional(f.dob),
     nhs_number: optional(f.nhs),
+    hospital_number: optional(f.hospitalNumber ?? ""),
     hospital: optional(f.hospital),
     ward: optional(f.ward),
     first_language: optional(f.language),

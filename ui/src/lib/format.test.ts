@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysLeft, initials, ukDate, ukDateTime } from "./format";
+import { daysLeft, initials, isLongText, plural, ukDate, ukDateTime } from "./format";
 import { strength } from "./strength";
 import { throttle } from "./throttle";
 
@@ -10,11 +10,27 @@ describe("UK formats", () => {
     expect(ukDate("")).toBe("");
     expect(ukDate("not a date")).toBe("not a date");
   });
+  it("says 1 year, 2 years and 1 entry, 3 entries", () => {
+    expect(plural(1, "year")).toBe("1 year");
+    expect(plural(2, "year")).toBe("2 years");
+    expect(plural(0, "note")).toBe("0 notes");
+    expect(plural(1, "entry", "entries")).toBe("1 entry");
+    expect(plural(3, "entry", "entries")).toBe("3 entries");
+    expect(plural(-1, "day")).toBe("-1 day");
+  });
+  it("folds notes longer than about ten lines", () => {
+    expect(isLongText("A short note.")).toBe(false);
+    expect(isLongText("x".repeat(901))).toBe(true);
+    expect(isLongText(Array(11).fill("line").join("\n"))).toBe(true);
+    expect(isLongText(Array(10).fill("line").join("\n"))).toBe(false);
+  });
   it("words reminder distances", () => {
     expect(daysLeft(0)).toBe("today");
     expect(daysLeft(1)).toBe("tomorrow");
     expect(daysLeft(-3)).toBe("3 days ago");
     expect(daysLeft(12)).toBe("in 12 days");
+    expect(daysLeft(-1)).toBe("yesterday");
+    expect(daysLeft(-2)).toBe("2 days ago");
   });
   it("makes initials from names in any script", () => {
     expect(initials("Siân Ap Dafydd")).toBe("S.A.D.");
@@ -70,5 +86,16 @@ describe("typed UK dates", () => {
   it("shows stored dates back day first", () => {
     expect(ukNumericDate("2026-01-05")).toBe("05/01/2026");
     expect(ukNumericDate("")).toBe("");
+  });
+});
+
+describe("the app's clock", () => {
+  it("follows the store's clock, not the webview's", async () => {
+    const { setAppNow, appNow, todayIso } = await import("./format");
+    setAppNow("2026-03-10T09:30:00", Date.now());
+    expect(todayIso()).toBe("2026-03-10");
+    expect(Math.abs(appNow().getTime() - new Date("2026-03-10T09:30:00").getTime())).toBeLessThan(5000);
+    setAppNow("not a time");
+    expect(Math.abs(appNow().getTime() - Date.now())).toBeLessThan(5000);
   });
 });

@@ -31,8 +31,36 @@ export function isoLocal(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-export function todayIso(now: Date = new Date()): string {
+/** The app's clock minus the webview's: the store's clock (WARDSIDE_NOW when set) is the one clock. */
+let clockOffsetMs = 0;
+
+/** Set from the app's own "now" (UK local, "YYYY-MM-DDTHH:MM:SS"), read when it starts. */
+export function setAppNow(ukLocal: string, webviewNow: number = Date.now()): void {
+  const t = new Date(ukLocal).getTime();
+  clockOffsetMs = Number.isNaN(t) ? 0 : t - webviewNow;
+}
+
+/** Now, on the app's clock. */
+export function appNow(): Date {
+  return new Date(Date.now() + clockOffsetMs);
+}
+
+export function todayIso(now: Date = appNow()): string {
   return isoLocal(now).slice(0, 10);
+}
+
+/**
+ * A count with its noun, singular for exactly one: plural(1, "year") → "1 year",
+ * plural(2, "entry", "entries") → "2 entries", plural(0, "note") → "0 notes". The one place
+ * that decides a plural in the UI.
+ */
+export function plural(n: number, one: string, many: string = `${one}s`): string {
+  return `${n} ${Math.abs(n) === 1 ? one : many}`;
+}
+
+/** Whether a note is long enough to fold in the timeline (more than about ten lines' worth). */
+export function isLongText(text: string, maxChars = 900, maxLines = 10): boolean {
+  return text.length > maxChars || text.split("\n").length > maxLines;
 }
 
 /** "in 3 days", "today", "2 days ago" for a reminder's days_left. */
@@ -40,7 +68,7 @@ export function daysLeft(n: number): string {
   if (n === 0) return "today";
   if (n === 1) return "tomorrow";
   if (n === -1) return "yesterday";
-  return n < 0 ? `${-n} days ago` : `in ${n} days`;
+  return n < 0 ? `${plural(-n, "day")} ago` : `in ${plural(n, "day")}`;
 }
 
 /** Initials for places where a full name should not show ("Siân Ap Dafydd" → "S.A.D."). */
@@ -65,7 +93,7 @@ function validIso(y: number, m: number, d: number): string | null {
  * A date typed the UK way: "25/11/2026", "25/11/26", "25.11.2026", "25 Nov 2026",
  * "25 november 2026", "2026-11-25", "today", "yesterday", "tomorrow". Returns ISO, or null.
  */
-export function parseUkDate(input: string, today: Date = new Date()): string | null {
+export function parseUkDate(input: string, today: Date = appNow()): string | null {
   const s = input.trim().toLowerCase();
   if (!s) return null;
   const shift = { today: 0, yesterday: -1, tomorrow: 1 }[s];

@@ -2,6 +2,7 @@
 // sync error means for the person at the laptop. No network and no store here: screens pass in
 // what api.ts gave them and show what comes back.
 import type { AppError, DeviceInfo, SyncProblem, SyncReport, SyncSummary } from "./types";
+import { plural } from "./format";
 
 /** A piece of the header's sync line; `problem` pieces are shown as a warning. */
 export interface LinePart {
@@ -9,10 +10,8 @@ export interface LinePart {
   tone: "plain" | "attention" | "problem";
 }
 
-/** "1 change", "3 changes". */
-export function plural(n: number, one: string, many: string = one + "s"): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+// "1 change", "3 changes": the app's one plural helper, re-exported for sync's screens.
+export { plural };
 
 /** What the header says first for a laptop that cannot sync yet (or any more). */
 const STANDING: Record<string, string> = {

@@ -13,12 +13,16 @@ export type Vocabulary = Record<string, Choice[]>;
 export interface AppError {
   code: string;
   message: string;
+  /** The record field a validation error is about (e.g. "at", "nhs_number", "reason"). */
+  field?: string;
 }
 
 export interface Settings {
   idle_lock_minutes: number;
   theme: "system" | "light" | "dark";
   reminder_days: number;
+  /** All text, in percent of the normal size. */
+  text_size: number;
 }
 
 export interface SessionStatus {
@@ -27,6 +31,8 @@ export interface SessionStatus {
   store_path: string;
   demo_passphrase: string | null;
   settings: Settings;
+  /** The app's clock, UK local time ("2026-11-25T14:05:00"): the forms' today and now. */
+  now: string;
 }
 
 export type LockReason = "manual" | "idle" | "suspend";
@@ -49,6 +55,8 @@ export interface CaseloadRow {
   advocate_id: Id | null;
   last_activity: string | null;
   flags: CaseFlag[];
+  /** Under 18 today (s131A, s58A). */
+  under_18: boolean;
 }
 
 export interface CaseloadFilter {
@@ -57,6 +65,10 @@ export interface CaseloadFilter {
   status?: string | null;
   advocate?: Id | null;
   include_closed?: boolean;
+  /** Part of a name, an NHS number or a hospital number. */
+  name?: string | null;
+  /** Only this store's own advocate's cases. */
+  mine?: boolean;
 }
 
 export interface Reminder {
@@ -101,6 +113,7 @@ export interface Client {
   name: string;
   dob?: string;
   nhs_number?: string;
+  hospital_number?: string;
   hospital?: string;
   ward?: string;
   first_language?: string;
@@ -233,6 +246,14 @@ export interface Exported {
   paths: string[];
 }
 
+/** The name each export is offered under; "subject-access" is the stem of its two files. */
+export interface ExportFileNames {
+  "case-file": string;
+  "patient-copy": string;
+  "subject-access": string;
+  hearing: string | null;
+}
+
 export interface TimelineEntry extends Activity {
   id: Id;
   kind_label: string;
@@ -267,7 +288,13 @@ export interface CaseScreen {
   timeline: TimelineEntry[];
   guidance: { eligibility: Eligibility; reminders: Reminder[] };
   draft: Draft | null;
+  /** Corrections after the fact: activities' details amended, the case reopened. */
+  amendments: Stored<Amendment>[];
   today: string;
+  /** The person is under 18 today (s131A, s58A). */
+  under_18: boolean;
+  /** The tribunal position in one line ("Can apply to the tribunal now, until 27 Apr 2027"). */
+  tribunal: TribunalPosition;
 }
 
 export interface NoteVersion {
@@ -277,6 +304,25 @@ export interface NoteVersion {
   reason: string | null;
   author: string;
   saved_at: string;
+}
+
+/** A person a search found, with the case to open (the open one, else the latest). */
+export interface PersonHit {
+  client_id: Id;
+  name: string;
+  dob: string | null;
+  nhs_number: string | null;
+  hospital_number: string | null;
+  hospital: string | null;
+  ward: string | null;
+  matched_on: "name" | "nhs-number" | "hospital-number";
+  under_18: boolean;
+  case_id: Id | null;
+  case_open: boolean;
+}
+
+export interface LikelyDuplicate extends PersonHit {
+  reason: "same-nhs-number" | "same-name-and-date-of-birth";
 }
 
 export interface SearchHit {
@@ -433,4 +479,99 @@ export interface DeviceInfo {
   status: "approved" | "pending" | "revoked";
   admin: boolean;
   teams: Id[];
+}
+
+// ---- tasks (every dated promise on a case) and the diary ----
+
+export interface TribunalPosition {
+  standing: "can-apply-now" | "applied" | "next-window" | "closed" | "no-right" | "no-status";
+  text: string;
+  opens?: string;
+  closes?: string;
+  source?: string;
+}
+
+/** Where a task comes from: `activity:<id>`, `legal-event:<id>`, `reminder:<kind>:<date>`, `task:<id>`. */
+export type TaskKey = string;
+
+export type TaskStatus = "overdue" | "open" | "snoozed" | "done" | "past";
+
+export type TaskState =
+  | { state: "open" }
+  | { state: "done"; by: string; at: string }
+  | { state: "snoozed"; until: string; reason: string; by: string; at: string };
+
+export type CaseTask = {
+  key: TaskKey;
+  case_id: Id;
+  kind: string;
+  kind_label: string;
+  title: string;
+  due: string;
+  /** "09:30:00" for a meeting at a time. */
+  time?: string;
+  days_left: number;
+  appointment: boolean;
+  source?: string;
+  status: TaskStatus;
+} & TaskState;
+
+export type DueTask = CaseTask & {
+  client_id: Id;
+  name: string;
+  hospital: string | null;
+  ward: string | null;
+};
+
+export interface DueTasks {
+  today: string | null;
+  upcoming: DueTask[];
+  overdue: DueTask[];
+  overdue_total: number;
+}
+
+export interface Diary {
+  today: string;
+  from: string;
+  to: string;
+  entries: DueTask[];
+}
+
+/** A task added by hand. */
+export interface NewTask {
+  case_id: Id;
+  title: string;
+  due: string;
+  kind: "task" | "visit" | "ward-round" | "cpa-review";
+  time?: string;
+}
+
+export type TaskChange =
+  | { change: "done" }
+  | { change: "snoozed"; until: string; reason: string }
+  | { change: "reopened" };
+
+/** The parts of a timeline entry that can be corrected after it was saved. */
+export interface ActivityDetails {
+  at: string;
+  duration_minutes?: number;
+  kind: ActivityKind;
+  withheld?: WithholdReason;
+}
+
+export type Amendment = {
+  case_id: Id;
+  reason: string;
+  by: string;
+  made_at: string;
+} & (
+  | { what: "activity"; activity_id: Id; before: ActivityDetails; after: ActivityDetails }
+  | { what: "case-reopened"; closure: Closure }
+);
+
+export interface FormDraft {
+  form_key: string;
+  case_id: Id | null;
+  form: Record<string, unknown>;
+  saved_at: string;
 }

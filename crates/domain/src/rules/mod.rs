@@ -10,9 +10,11 @@
 
 mod data;
 pub mod period;
+mod position;
 mod reminders;
 
 pub use data::{Jurisdiction, ProvisionStatus, Rules, Treatment};
+pub use position::{TribunalPosition, TribunalStanding};
 pub use reminders::{Reminder, ReminderKind};
 
 use crate::StatusCode;
@@ -401,9 +403,9 @@ impl Rules {
                 periods = Self::month_periods(start, &r.periods_months, horizon);
                 expires = periods.first().map(|p| p.to);
                 note = format!(
-                    "{} lasts {} months from the start, then is renewable for {}; each period must be renewed by its last day.",
+                    "{} lasts {} from the start, then is renewable for {}; each period must be renewed by its last day.",
                     status.label(),
-                    r.periods_months[0],
+                    count(r.periods_months[0], "month", "months"),
                     describe_lengths(&r.periods_months[1..])
                 );
             }
@@ -542,9 +544,9 @@ impl Rules {
                 };
                 if let Some(due) = due {
                     let years = if m % 12 == 0 {
-                        format!("{} years", m / 12)
+                        count(m / 12, "year", "years")
                     } else {
-                        format!("{m} months")
+                        count(m, "month", "months")
                     };
                     out.push(ReferenceDue {
                         by: r.by.clone(),
@@ -569,6 +571,12 @@ impl Rules {
 }
 
 /// A date as people in the UK write it: 5 Jul 2026.
+/// A count with its noun, singular for exactly one ("1 year", "2 years", "6 months").
+pub(crate) fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n.abs() == 1 { one } else { many })
+}
+
 pub(crate) fn show_date(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
@@ -576,14 +584,18 @@ pub(crate) fn show_date(d: NaiveDate) -> String {
 fn describe_lengths(lengths: &[u32]) -> String {
     match lengths {
         [] => "the same period again".into(),
-        [only] => format!("{only} months at a time"),
+        [only] => format!("{} at a time", count(*only, "month", "months")),
         _ => {
             let (last, rest) = lengths
                 .split_last()
                 .map(|(l, r)| (*l, r))
                 .unwrap_or((0, &[]));
-            let rest: Vec<String> = rest.iter().map(|m| format!("{m} months")).collect();
-            format!("{}, then {last} months at a time", rest.join(", "))
+            let rest: Vec<String> = rest.iter().map(|m| count(*m, "month", "months")).collect();
+            format!(
+                "{}, then {} at a time",
+                rest.join(", "),
+                count(last, "month", "months")
+            )
         }
     }
 }

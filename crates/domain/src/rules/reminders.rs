@@ -9,7 +9,7 @@ use serde::Serialize;
 /// Tribunal windows and renewals closer than this get a reminder.
 const SOON_DAYS: i64 = 28;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReminderKind {
     TribunalWindowCloses,
@@ -36,14 +36,14 @@ fn in_days(n: i64) -> String {
     match n {
         0 => "today".into(),
         1 => "tomorrow".into(),
-        n if n < 0 => format!("{} days ago", -n),
-        n => format!("in {n} days"),
+        n if n < 0 => format!("{} ago", super::count(-n, "day", "days")),
+        n => format!("in {}", super::count(n, "day", "days")),
     }
 }
 
 /// The patient's applications in `[from, to]` that still stand: a withdrawn application
 /// counts as never made (s. 77(2)).
-fn standing_application(
+pub(super) fn standing_application(
     history: &[&LegalEvent],
     from: NaiveDate,
     to: NaiveDate,
@@ -238,7 +238,11 @@ impl Rules {
                             match days {
                                 0 => "due today".to_string(),
                                 n if n < 0 => format!("was due on {}", super::show_date(due.due)),
-                                n => format!("due in {n} days ({})", super::show_date(due.due)),
+                                n => format!(
+                                    "due in {} ({})",
+                                    super::count(n, "day", "days"),
+                                    super::show_date(due.due)
+                                ),
                             },
                             due.condition
                         ),
@@ -319,7 +323,11 @@ impl Rules {
 
 /// A s. 2 that directly followed a s. 4 runs from the s. 4 admission (s. 4(4)): its 28 days
 /// and its 14-day tribunal window both count from that day.
-fn admission_day(events: &[&LegalEvent], status: StatusCode, since: NaiveDate) -> NaiveDate {
+pub(super) fn admission_day(
+    events: &[&LegalEvent],
+    status: StatusCode,
+    since: NaiveDate,
+) -> NaiveDate {
     if status != StatusCode::S2 {
         return since;
     }

@@ -783,3 +783,15 @@ fn cto_guardianship_and_the_other_court_sections_renew_as_the_act_says() {
         .unwrap();
     assert_eq!(s136.hours, Some(24));
 }
+
+#[test]
+fn counts_in_the_rules_words_are_singular_for_one() {
+    assert_eq!(count(1, "year", "years"), "1 year");
+    assert_eq!(count(3, "year", "years"), "3 years");
+    assert_eq!(count(1_i64, "day", "days"), "1 day");
+    assert_eq!(describe_lengths(&[1]), "1 month at a time");
+    assert_eq!(
+        describe_lengths(&[6, 12]),
+        "6 months, then 12 months at a time"
+    );
+}

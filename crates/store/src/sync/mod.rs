@@ -310,7 +310,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute_batch(
             "INSERT INTO note_fts (note_fts) VALUES ('delete-all');
-             DELETE FROM note_version; DELETE FROM activity; DELETE FROM safeguarding; DELETE FROM issue;
+             DELETE FROM note_version; DELETE FROM activity; DELETE FROM amendment; DELETE FROM safeguarding; DELETE FROM task_update; DELETE FROM task; DELETE FROM issue;
              DELETE FROM kase; DELETE FROM referral; DELETE FROM consent; DELETE FROM relative;
              DELETE FROM legal_event; DELETE FROM client; DELETE FROM advocate; DELETE FROM team;
              DELETE FROM op_held; DELETE FROM field_clock;
@@ -457,6 +457,8 @@ impl Store {
             "kase",
             "issue",
             "safeguarding",
+            "task",
+            "task_update",
         ] {
             let mut stmt = self
                 .conn

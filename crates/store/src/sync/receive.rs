@@ -813,6 +813,7 @@ fn scope_of(
         Entity::Case => case_of(Some(key.clone())),
         Entity::Issue => case_of(col("SELECT case_id FROM issue WHERE id = ?1")?),
         Entity::Safeguarding => case_of(col("SELECT case_id FROM safeguarding WHERE id = ?1")?),
+        Entity::Amendment => case_of(col("SELECT case_id FROM amendment WHERE id = ?1")?),
         Entity::Activity | Entity::Note => {
             case_of(col("SELECT case_id FROM activity WHERE id = ?1")?)
         }
@@ -823,6 +824,8 @@ fn scope_of(
         Entity::Relative => Ok((col("SELECT client_id FROM relative WHERE id = ?1")?, None)),
         Entity::Consent => Ok((col("SELECT client_id FROM consent WHERE id = ?1")?, None)),
         Entity::Referral => Ok((col("SELECT client_id FROM referral WHERE id = ?1")?, None)),
+        Entity::Task => case_of(col("SELECT case_id FROM task WHERE id = ?1")?),
+        Entity::TaskUpdate => case_of(col("SELECT case_id FROM task_update WHERE id = ?1")?),
         Entity::Team | Entity::Advocate => Ok((None, None)),
     }
 }
