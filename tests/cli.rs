@@ -1234,8 +1234,8 @@ fn referrals_record_eligibility_and_case_show_carries_reminders() {
             .unwrap()
             .contains("verify with the MHA office")
     );
-    // Once the s2 ends, it has no reminders.
-    env.id(&[
+    // An ending cannot be recorded before it happens (the store's today is 25 Nov)...
+    let out = env.run(&[
         "legal",
         "--client",
         &client,
@@ -1243,6 +1243,23 @@ fn referrals_record_eligibility_and_case_show_carries_reminders() {
         "ended",
         "--on",
         "2026-11-28",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("must be today or in the past"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ...and once the s2 has ended, it has no reminders.
+    env.id(&[
+        "legal",
+        "--client",
+        &client,
+        "--event",
+        "ended",
+        "--on",
+        "2026-11-24",
         "--json",
     ]);
     let view = env.ok_json(&["case", "show", &case, "--on", "2026-11-30", "--json"]);

@@ -255,14 +255,14 @@ impl TaskUpdate {
 coded_enum! {
     /// What kind of promise a task is.
     TaskKind, "task kind" {
-        ConcernResponse => "concern-response", "Response to a concern due";
-        RecordsInspection => "records-inspection", "Records inspection";
+        ConcernResponse => "concern-response", "Concern response";
+        RecordsInspection => "records-inspection", "Records";
         TribunalHearing => "tribunal-hearing", "Tribunal hearing";
-        ManagersHearing => "managers-hearing", "Hospital managers' hearing";
+        ManagersHearing => "managers-hearing", "Managers' hearing";
         WardRound => "ward-round", "Ward round";
-        CpaReview => "cpa-review", "CPA / care review";
+        CpaReview => "cpa-review", "CPA review";
         Visit => "visit", "Ward visit";
-        LegalStatus => "legal-status", "Legal-status reminder";
+        LegalStatus => "legal-status", "Legal status";
         Manual => "manual", "Task";
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wardside_domain::rules::{Jurisdiction, Reminder, Rules, TribunalPosition};
 use wardside_domain::tasks::{
-    CaseTask, Task, TaskChange, TaskKey, TaskSources, TaskStatus, TaskUpdate, case_tasks, check_due,
+    CaseTask, Task, TaskChange, TaskKey, TaskSources, TaskUpdate, case_tasks, check_due,
 };
 use wardside_domain::*;
 
@@ -322,7 +322,8 @@ impl Store {
     }
 
     /// The week (Monday to Sunday) that `day` falls in: every hearing, ward round, CPA review
-    /// and task on the open cases that match the filter, done ones included, by day and time.
+    /// and task on the open cases that match the filter, on its own day whatever its state (done
+    /// and snoozed ones say so), by day and time.
     pub fn diary(
         &self,
         filter: &CaseloadFilter,
@@ -338,8 +339,6 @@ impl Store {
             .open_case_tasks(filter, rules, jurisdiction, within)?
             .into_iter()
             .filter(|t| t.task.due >= from && t.task.due <= to)
-            // A snoozed reminder or task shows on the day it comes back, not its old day.
-            .filter(|t| t.task.status != TaskStatus::Snoozed)
             .collect();
         entries.sort_by(|a, b| {
             (a.task.due, a.task.time, &a.name, a.task.kind).cmp(&(

@@ -19,8 +19,9 @@ pub fn add_client(session: State<'_, Session>, intake: Checked<Intake>) -> Resul
 #[tauri::command(async)]
 pub fn likely_duplicates(
     session: State<'_, Session>,
-    client: Client,
+    client: Checked<Client>,
 ) -> Result<Vec<LikelyDuplicate>> {
+    let client = client.get()?;
     session.with_store(|s| s.likely_duplicates(&client))
 }
 

@@ -304,6 +304,33 @@ async fn forms_ask_before_losing_anything_keep_drafts_and_point_at_the_field() {
     wait_for_text(&c, "Case reopened").await.unwrap();
     wait_for_text(&c, "Closed by mistake").await.unwrap();
 
+    // ---- New client: a bad NHS number is named beside its field; the draft outlives a lock ----
+    click(&c, "nav button:nth-of-type(3)").await;
+    type_into(&c, "#c-name", "Tomasz Nowak").await;
+    type_into(&c, "#c-nhs", "943 476 5918").await; // the check digit is wrong
+    pick_status(&c, "#c-status", "s3").await;
+    type_into(&c, "#c-since", "01/03/2026").await;
+    click(&c, "form.form button[type=submit]").await;
+    wait_for_text(&c, "NHS number must be 10 digits and pass the check digit")
+        .await
+        .unwrap();
+    find(&c, "#c-nhs-error").await.unwrap();
+    let summary = find(&c, ".error-summary")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("There is a problem"), "{summary}");
+    check_axe(&c, "new client with an error", &mut a11y).await;
+    press(&c, &ctrl('l')).await;
+    find(&c, "#unlock-title").await.unwrap();
+    unlock(&c).await;
+    wait_for_text(&c, "Restored what you were typing")
+        .await
+        .unwrap();
+    assert_eq!(value(&c, "#c-name").await, "Tomasz Nowak");
+
     assert!(
         a11y.is_empty(),
         "accessibility problems:\n{}",

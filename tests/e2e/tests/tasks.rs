@@ -153,6 +153,7 @@ async fn a_concerns_response_due_date_is_a_task_that_can_be_marked_done() {
         .await
         .unwrap();
     assert_eq!(line, format!("Tribunal: {tribunal_line}"));
+    shot(&c, "case-top").await;
     let today = wardside_store::clock::Clock::from_env().unwrap().today();
     let due = today + chrono::Duration::days(3);
     click(&c, ".top .actions button.primary").await;
@@ -239,7 +240,7 @@ async fn a_concerns_response_due_date_is_a_task_that_can_be_marked_done() {
     assert!(
         js(
             &c,
-            "return !document.querySelector(\"#due li[data-key^='task:']\");"
+            "return ![...document.querySelectorAll('#due li')].some(li => li.innerText.includes('Call the solicitor back'));"
         )
         .await
             == true,
@@ -264,7 +265,11 @@ async fn a_concerns_response_due_date_is_a_task_that_can_be_marked_done() {
     // ---- back on the case: done, with who and when ----
     open_case(&c, "Maya Jones").await;
     wait_for_text(&c, "Done (1)").await.unwrap();
-    click(&c, "#tasks-card details summary").await;
+    js(
+        &c,
+        "const d = document.querySelector('#tasks-card details'); d.scrollIntoView({block: 'center'}); d.querySelector('summary').click(); return d.open;",
+    )
+    .await;
     let done = find(&c, "#tasks-card details li[data-key^='activity:']")
         .await
         .unwrap()
@@ -298,6 +303,13 @@ async fn a_concerns_response_due_date_is_a_task_that_can_be_marked_done() {
         .unwrap();
     check_axe(&c, "diary", &mut a11y).await;
     shot(&c, "diary").await;
+    // What goes on paper: the print rules applied to the screen, to look at.
+    js(
+        &c,
+        "let n = 0; for (const s of [...document.styleSheets]) for (const r of [...s.cssRules]) if (r.media && r.media.mediaText === 'print') for (const inner of [...r.cssRules]) { s.insertRule(inner.cssText, s.cssRules.length); n += 1; } return n;",
+    )
+    .await;
+    shot(&c, "diary-print").await;
 
     assert!(a11y.is_empty(), "axe-core found: {a11y:#?}");
     c.close().await.unwrap();

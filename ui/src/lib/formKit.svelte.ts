@@ -58,6 +58,8 @@ export interface KeptDraft {
   saved(): Promise<void>;
   /** Close the form: asks first when something has been typed, then drops the draft. */
   close(onclose: () => void): Promise<void>;
+  /** Empty the form and start again (asks first); drafts are kept again from then on. */
+  restart(empty: () => void): Promise<void>;
 }
 
 const AUTOSAVE_MS = 3000;
@@ -108,6 +110,18 @@ export function keepDraft<T extends object>(key: string, caseId: string | null, 
     off();
   });
 
+  async function ask(): Promise<boolean> {
+    return (
+      JSON.stringify(form) === blank ||
+      confirmAction({
+        title: "Discard what you have typed?",
+        body: "The form will close and what you typed in it will be deleted.",
+        confirm: "Discard",
+        cancel: "Keep editing",
+      })
+    );
+  }
+
   return {
     get restoredAt() {
       return st.restoredAt;
@@ -115,18 +129,17 @@ export function keepDraft<T extends object>(key: string, caseId: string | null, 
     dirty: () => JSON.stringify(form) !== blank,
     saved: drop,
     async close(onclose: () => void) {
-      if (
-        JSON.stringify(form) !== blank &&
-        !(await confirmAction({
-          title: "Discard what you have typed?",
-          body: "The form will close and what you typed in it will be deleted.",
-          confirm: "Discard",
-          cancel: "Keep editing",
-        }))
-      )
-        return;
+      if (!(await ask())) return;
       await drop();
       onclose();
+    },
+    async restart(empty: () => void) {
+      if (!(await ask())) return;
+      await drop();
+      empty();
+      st.restoredAt = "";
+      last = JSON.stringify(form);
+      closed = false;
     },
   };
 }
