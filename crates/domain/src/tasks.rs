@@ -341,7 +341,7 @@ pub enum TaskStatus {
     Open,
     Snoozed,
     Done,
-    /// An appointment whose day has passed.
+    /// An appointment whose day has passed, or a meeting recorded on the timeline (held).
     Past,
 }
 
@@ -450,6 +450,9 @@ pub fn case_tasks(
         due: NaiveDate,
         time: Option<NaiveTime>,
         source: Option<String>,
+        /// A record of a meeting that took place (a ward round, a CPA review, records seen):
+        /// the timeline holds only things that have happened, so on or before today it is held.
+        record: bool,
     }
     let mut found: Vec<Found> = Vec::new();
     for (id, a) in sources.activities {
@@ -458,6 +461,10 @@ pub fn case_tasks(
         }
         if let Some((kind, title, due)) = activity_task(a) {
             let time = (due == a.at.date()).then(|| a.at.time());
+            let record = matches!(
+                kind,
+                TaskKind::WardRound | TaskKind::CpaReview | TaskKind::RecordsInspection
+            );
             found.push(Found {
                 key: TaskKey::Activity(*id),
                 kind,
@@ -465,6 +472,7 @@ pub fn case_tasks(
                 due,
                 time,
                 source: None,
+                record,
             });
         }
     }
@@ -485,6 +493,7 @@ pub fn case_tasks(
             due: e.on,
             time: None,
             source: None,
+            record: false,
         });
     }
     for r in sources.reminders {
@@ -498,6 +507,7 @@ pub fn case_tasks(
             due: r.due,
             time: None,
             source: Some(r.source.clone()),
+            record: false,
         });
     }
     for (id, t) in sources.manual {
@@ -509,6 +519,7 @@ pub fn case_tasks(
                 due: t.due,
                 time: t.time,
                 source: None,
+                record: false,
             });
         }
     }
@@ -522,6 +533,7 @@ pub fn case_tasks(
                  due,
                  time,
                  source,
+                 record,
              }| {
                 let state = TaskState::after(
                     updates
@@ -533,6 +545,7 @@ pub fn case_tasks(
                 let status = match &state {
                     TaskState::Done { .. } => TaskStatus::Done,
                     TaskState::Snoozed { .. } => TaskStatus::Snoozed,
+                    TaskState::Open if record && days_left <= 0 => TaskStatus::Past,
                     TaskState::Open if days_left >= 0 => TaskStatus::Open,
                     TaskState::Open if kind.is_appointment() => TaskStatus::Past,
                     TaskState::Open => TaskStatus::Overdue,
@@ -738,6 +751,24 @@ mod tests {
             tasks(case, &acts, &[elsewhere], "2026-12-02")[0].status,
             TaskStatus::Open
         );
+    }
+
+    #[test]
+    fn a_ward_round_on_the_timeline_is_held_not_to_do() {
+        let case = CaseId::new_random();
+        let id = ActivityId::new_random();
+        let round = activity(
+            case,
+            "2026-12-01T09:30",
+            ActivityKind::WardRound {
+                points_raised: vec![],
+                response: None,
+            },
+        );
+        let t = &tasks(case, &[(id, round)], &[], "2026-12-01")[0];
+        assert_eq!((t.kind, t.status), (TaskKind::WardRound, TaskStatus::Past));
+        assert_eq!(t.time, NaiveTime::from_hms_opt(9, 30, 0));
+        assert!(!t.is_due_within(14));
     }
 
     #[test]

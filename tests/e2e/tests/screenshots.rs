@@ -91,6 +91,13 @@ async fn screenshots_of_each_main_screen() {
         .select_by_value("ward-round")
         .await
         .unwrap();
+    // A date that does not exist: the error summary, linked to the field, and the same words beside it.
+    type_into(&c, "#a-date", "31/02/2026").await;
+    find(&c, "#a-text").await.unwrap().click().await.unwrap();
+    press(&c, &ctrl('\u{E007}')).await;
+    wait_for_text(&c, "There is a problem").await.unwrap();
+    shot(&c, "form-errors").await;
+    type_into(&c, "#a-date", "today").await;
     find(&c, "#a-points").await.unwrap().send_keys("Wants escorted leave to attend her sister's wedding\u{E007}Says the new medication makes her too drowsy for groups").await.unwrap();
     find(&c, "#a-response")
         .await
@@ -100,6 +107,16 @@ async fn screenshots_of_each_main_screen() {
         .unwrap();
     find(&c, "#a-text").await.unwrap().send_keys("Met before the ward round to agree what to raise. She asked me to lead on leave and to support her to speak about the medication herself.").await.unwrap();
     shot(&c, "new-activity").await;
+    // Esc with something typed asks first; Cancel (the default) keeps it all.
+    find(&c, "#a-text")
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Escape).to_string())
+        .await
+        .unwrap();
+    find(&c, "#confirm-cancel").await.unwrap();
+    shot(&c, "confirm").await;
+    click(&c, "#confirm-cancel").await;
     find(&c, ".activity-form button.primary")
         .await
         .unwrap()
@@ -107,6 +124,18 @@ async fn screenshots_of_each_main_screen() {
         .await
         .unwrap();
     wait_for_text(&c, "Activity saved.").await.unwrap();
+    // Correcting an entry's date or details, with a reason.
+    c.find(fantoccini::Locator::XPath(
+        "//button[normalize-space()='Correct date or details']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    find(&c, "#x-reason").await.unwrap();
+    shot(&c, "correct-entry").await;
+    press(&c, "\u{E00C}").await;
 
     find(&c, "#global-search")
         .await

@@ -56,11 +56,8 @@ async fn until(c: &Client, script: &str, what: &str) {
 
 async fn open_case(c: &Client, name: &str) {
     if find(c, "button.case-row").await.is_err() {
-        shot(c, "debug").await;
-        panic!(
-            "no case rows: {}",
-            js(c, "return document.body.innerText;").await
-        );
+        shot(c, "no-cases").await;
+        panic!("no case rows on the caseload: see /tmp/wardside-tasks-no-cases.png");
     }
     wait_for_text(c, name).await.unwrap();
     c.find(Locator::XPath(&format!(
@@ -303,14 +300,66 @@ async fn a_concerns_response_due_date_is_a_task_that_can_be_marked_done() {
         .unwrap();
     check_axe(&c, "diary", &mut a11y).await;
     shot(&c, "diary").await;
-    // What goes on paper: the print rules applied to the screen, to look at.
+
+    assert!(a11y.is_empty(), "axe-core found: {a11y:#?}");
+    c.close().await.unwrap();
+}
+
+/// The demo store's 300 people: what is due comes grouped under day headings (not a hundred
+/// identical rows), a due row opens its case, and the diary's week is readable; axe-core finds
+/// no serious problem on the busy caseload, case and diary.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
+async fn on_a_busy_caseload_what_is_due_is_grouped_by_day() {
+    let sandbox = Sandbox::new().unwrap();
+    let db = sandbox.path().join("demo/wardside.db");
+    {
+        let mut store = Store::create(&db, &Passphrase::new(PASS), "Demo Advocate").unwrap();
+        let today = store.clock().today();
+        let cfg = wardside_domain::demo::DemoConfig::new(300, 7, today);
+        wardside_store::demo::load(&mut store, &cfg, |_| {}).unwrap();
+        store.lock().unwrap();
+    }
+    let driver = start_driver_with(&sandbox, Some(&db)).unwrap();
+    let c = launch(&driver).await.unwrap();
+    let mut a11y = Vec::new();
+    find(&c, "#passphrase")
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASS}{}", char::from(Key::Enter)))
+        .await
+        .unwrap();
+    find(&c, "#due li.due-item").await.unwrap();
+    let days: Vec<String> = serde_json::from_value(
+        js(
+            &c,
+            "return [...document.querySelectorAll('#due h3.day')].map(h => h.innerText);",
+        )
+        .await,
+    )
+    .unwrap();
+    assert!(!days.is_empty());
+    let mut unique = days.clone();
+    unique.dedup();
+    assert_eq!(unique, days, "one heading per day");
+    check_axe(&c, "busy caseload", &mut a11y).await;
+    shot(&c, "demo-caseload").await;
+
+    click(&c, "#due li.due-item button.who").await;
+    wait_for_text(&c, "IMHA eligibility").await.unwrap();
+    find(&c, "#tasks-card li.task").await.unwrap();
+    check_axe(&c, "busy case", &mut a11y).await;
     js(
         &c,
-        "let n = 0; for (const s of [...document.styleSheets]) for (const r of [...s.cssRules]) if (r.media && r.media.mediaText === 'print') for (const inner of [...r.cssRules]) { s.insertRule(inner.cssText, s.cssRules.length); n += 1; } return n;",
+        "document.querySelector('#tasks-card').scrollIntoView(); return true;",
     )
     .await;
-    shot(&c, "diary-print").await;
+    shot(&c, "demo-case").await;
 
+    click(&c, "#nav-diary").await;
+    wait_for_text(&c, "Ward visits today").await.unwrap();
+    check_axe(&c, "busy diary", &mut a11y).await;
+    shot(&c, "demo-diary").await;
     assert!(a11y.is_empty(), "axe-core found: {a11y:#?}");
     c.close().await.unwrap();
 }

@@ -107,6 +107,9 @@ export const api = {
   updateTask: (caseId: T.Id, key: T.TaskKey, change: T.TaskChange) =>
     call<T.Id>("update_task", { case: caseId, key, change }),
   diary: (day: string | null) => call<T.Diary>("diary", { day }),
+  /** The system's print dialog for the window. The webview's own window.print() does nothing
+   * under WebKitGTK; Tauri's webview print (permission core:webview:allow-print) opens GTK's. */
+  printPage: () => call<void>("plugin:webview|print"),
 
   onLocked: (f: (reason: T.LockReason) => void): Promise<UnlistenFn> =>
     listen<T.LockReason>("locked", (e) => f(e.payload)),
