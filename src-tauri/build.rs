@@ -51,6 +51,7 @@ const COMMANDS: &[&str] = &[
     "save_form_draft",
     "form_draft",
     "discard_form_draft",
+    "waiting_drafts",
     "due_tasks",
     "case_tasks",
     "add_task",

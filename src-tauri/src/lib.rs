@@ -81,6 +81,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             corrections::save_form_draft,
             corrections::form_draft,
             corrections::discard_form_draft,
+            corrections::waiting_drafts,
             sync::sync_status,
             sync::sync_enroll,
             sync::sync_now,

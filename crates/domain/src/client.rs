@@ -235,7 +235,7 @@ pub fn age_on(dob: NaiveDate, on: NaiveDate) -> Option<u32> {
 
 /// Date of birth must not be after a given day (callers pass "today"; the domain reads no clock).
 pub fn check_dob(dob: NaiveDate, today: NaiveDate) -> Result<(), ValidationError> {
-    crate::in_order(&dob, "date of birth", &today, "today")
+    crate::happened(dob, today, "date of birth")
 }
 
 coded_enum! {

@@ -210,3 +210,71 @@ impl Store {
         Ok(())
     }
 }
+
+/// A form someone was typing in and did not save, for the caseload's "Not yet saved" list
+/// (after a crash the app cannot know which form was open; this says where the drafts are).
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingDraft {
+    /// The form: "activity" for a new activity, else the form key's first part
+    /// ("safeguarding", "new-client", "issue", ...).
+    pub form: String,
+    pub form_key: String,
+    /// The case to open to get back to it (none for a new client).
+    pub case_id: Option<CaseId>,
+    /// Whose record it is about (none for a new client).
+    pub name: Option<String>,
+    pub saved_at: String,
+}
+
+impl Store {
+    /// Every draft waiting on this device, newest first.
+    pub fn waiting_drafts(&self) -> Result<Vec<WaitingDraft>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 'activity', 'activity:' || d.case_id, d.case_id, k.client_id, d.saved_at
+               FROM draft d LEFT JOIN kase k ON k.id = d.case_id
+             UNION ALL
+             SELECT substr(f.form_key, 1, instr(f.form_key || ':', ':') - 1), f.form_key, f.case_id,
+                    coalesce(k.client_id,
+                             CASE WHEN f.form_key GLOB '*:*' THEN substr(f.form_key, instr(f.form_key, ':') + 1) END),
+                    f.saved_at
+               FROM form_draft f LEFT JOIN kase k ON k.id = f.case_id
+             ORDER BY 5 DESC",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        for (form, form_key, case, client, saved_at) in rows {
+            // A client-keyed form (details, consent, relative, legal event): the client's open
+            // case, if the key names a client at all.
+            let client: Option<wardside_domain::ClientId> = client.and_then(|c| c.parse().ok());
+            let client_record: Option<wardside_domain::Client> = match client {
+                Some(c) => self.get(c.0).ok(),
+                None => None,
+            };
+            let case_id = match case.and_then(|c| c.parse().ok()) {
+                Some(c) => Some(c),
+                None => match (client, &client_record) {
+                    (Some(c), Some(_)) => self.open_case_of(c)?,
+                    _ => None,
+                },
+            };
+            out.push(WaitingDraft {
+                form,
+                form_key,
+                case_id,
+                name: client_record.map(|c| c.name),
+                saved_at,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -28,7 +28,7 @@ pub mod sync;
 pub mod tasks;
 pub mod write;
 
-pub use drafts::{Draft, FormDraft};
+pub use drafts::{Draft, FormDraft, WaitingDraft};
 pub use error::{Result, StoreError};
 pub use keys::{KdfParams, Passphrase, key_path};
 pub use merge::Effects;

@@ -291,3 +291,40 @@ fn a_person_already_known_gets_a_new_referral_and_case_once_the_last_is_closed()
     // The earlier case is untouched.
     assert!(store.case_view(case).unwrap().case.record.closed.is_some());
 }
+
+#[test]
+fn drafts_waiting_after_a_crash_say_whose_they_are_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, client, case) = store_with_case(dir.path());
+    store
+        .save_draft(case, &serde_json::json!({"kind": "other"}), "half a note")
+        .unwrap();
+    store
+        .save_form_draft(
+            &format!("safeguarding:{case}"),
+            Some(case),
+            &serde_json::json!({}),
+        )
+        .unwrap();
+    store
+        .save_form_draft(&format!("consent:{client}"), None, &serde_json::json!({}))
+        .unwrap();
+    store
+        .save_form_draft("new-client", None, &serde_json::json!({"name": "x"}))
+        .unwrap();
+    let mut waiting = store.waiting_drafts().unwrap();
+    waiting.sort_by(|a, b| a.form.cmp(&b.form));
+    let seen: Vec<(&str, Option<CaseId>, Option<&str>)> = waiting
+        .iter()
+        .map(|w| (w.form.as_str(), w.case_id, w.name.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("activity", Some(case), Some("Dafydd Rhys")),
+            ("consent", Some(case), Some("Dafydd Rhys")),
+            ("new-client", None, None),
+            ("safeguarding", Some(case), Some("Dafydd Rhys")),
+        ]
+    );
+}

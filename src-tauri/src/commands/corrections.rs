@@ -48,6 +48,12 @@ pub fn form_draft(session: State<'_, Session>, key: String) -> Result<Option<For
     session.with_store(|s| s.form_draft(&key))
 }
 
+/// The drafts waiting on this laptop (after a crash: where to go back to).
+#[tauri::command(async)]
+pub fn waiting_drafts(session: State<'_, Session>) -> Result<Vec<wardside_store::WaitingDraft>> {
+    session.with_store(|s| s.waiting_drafts())
+}
+
 #[tauri::command(async)]
 pub fn discard_form_draft(session: State<'_, Session>, key: String) -> Result<()> {
     session.with_store(|s| s.discard_form_draft(&key))

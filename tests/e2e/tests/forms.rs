@@ -272,13 +272,13 @@ async fn forms_ask_before_losing_anything_keep_drafts_and_point_at_the_field() {
     click_button(&c, "Correct date or details").await;
     find(&c, "#x-reason").await.unwrap();
     check_axe(&c, "correct an entry", &mut a11y).await;
-    type_into(&c, "#a-date", "11/03/2026").await;
+    type_into(&c, "#x-date", "11/03/2026").await;
     type_into(&c, "#x-reason", "Typed the wrong day").await;
     click(&c, "dialog button.primary").await;
     wait_for_text(&c, "must be today or in the past")
         .await
         .unwrap();
-    type_into(&c, "#a-date", "08/03/2026").await;
+    type_into(&c, "#x-date", "08/03/2026").await;
     click(&c, "dialog button.primary").await;
     wait_for_text(&c, "Correction saved").await.unwrap();
     wait_for_text(&c, "Details corrected").await.unwrap();
@@ -330,6 +330,29 @@ async fn forms_ask_before_losing_anything_keep_drafts_and_point_at_the_field() {
         .await
         .unwrap();
     assert_eq!(value(&c, "#c-name").await, "Tomasz Nowak");
+
+    // ---- a crash: the caseload lists what was not saved, and takes the person back to it ----
+    click(&c, "nav button:nth-of-type(2)").await;
+    click(&c, "button.case-row").await;
+    click_button(&c, "Safeguarding event").await;
+    type_into(&c, "#s-told", "Duty social worker").await;
+    tokio::time::sleep(Duration::from_secs(4)).await; // the next autosave
+    let app_pid = find_process(driver.pid(), &app_binary()).expect("the app's process");
+    kill_hard(app_pid);
+    c.close().await.ok();
+    let c = launch(&driver).await.unwrap();
+    unlock(&c).await;
+    wait_for_text(&c, "Not yet saved").await.unwrap();
+    wait_for_text(&c, "Safeguarding event: Maya Okafor")
+        .await
+        .unwrap();
+    wait_for_text(&c, "New client").await.unwrap();
+    check_axe(&c, "caseload with drafts waiting", &mut a11y).await;
+    click_button(&c, "Safeguarding event: Maya Okafor").await;
+    wait_for_text(&c, "Restored what you were typing")
+        .await
+        .unwrap();
+    assert_eq!(value(&c, "#s-told").await, "Duty social worker");
 
     assert!(
         a11y.is_empty(),

@@ -210,8 +210,13 @@ export function buildActivity(caseId: Id, s: ActivityFormState, invalid: Record<
     duration = Number(s.duration);
     need(Number.isInteger(duration) && duration >= 1 && duration <= 24 * 60, "duration", "Minutes must be a whole number from 1 to 1440, or left empty");
   }
-  for (const f of ["hearing_on", "response_due", "seen_on"]) {
-    if (invalid[f]) need(false, f, "Date must be a real date, typed day first (for example 25/11/2026)");
+  const DATE_NAMES: Record<string, string> = {
+    hearing_on: "The hearing date",
+    response_due: "The response due date",
+    seen_on: "The date the records were seen",
+  };
+  for (const [f, name] of Object.entries(DATE_NAMES)) {
+    if (invalid[f]) need(false, f, `${name} must be a real date, typed day first (for example 25/11/2026)`);
   }
   if (s.kind === "professional-interview") need(!!s.professional.trim(), "professional", "Enter who was interviewed (name or role)");
   if (s.kind === "concern") need(!!s.raised_with.trim(), "raised_with", "Enter who the concern was raised with");

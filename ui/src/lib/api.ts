@@ -78,6 +78,7 @@ export const api = {
     call<void>("save_form_draft", { key, case: caseId, form }),
   formDraft: (key: string) => call<T.FormDraft | null>("form_draft", { key }),
   discardFormDraft: (key: string) => call<void>("discard_form_draft", { key }),
+  waitingDrafts: () => call<T.WaitingDraft[]>("waiting_drafts"),
   search: (query: string) => call<T.SearchHit[]>("search", { query }),
   searchPeople: (query: string) => call<T.PersonHit[]>("search_people", { query }),
 

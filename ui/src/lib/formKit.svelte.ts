@@ -32,6 +32,19 @@ export class Problems {
   }
 
   /**
+   * Something was typed or chosen: the message about that field goes (it is checked again on
+   * the next save), so a corrected field never keeps saying it is wrong. For a form's
+   * `oninput` and `onchange`.
+   */
+  typed = (e: Event): void => {
+    const el = e.target as HTMLElement | null;
+    if (!el || this.list.length === 0) return;
+    const group = el.closest(".has-error")?.querySelector(".field-error")?.id?.replace(/-error$/, "");
+    const ids = [el.id, group].filter(Boolean);
+    if (this.list.some((p) => ids.includes(p.id))) this.list = this.list.filter((p) => !ids.includes(p.id));
+  };
+
+  /**
    * A refusal from Wardside: beside the field it names when this form has that field (`ids`
    * maps the record's field names to this form's input ids), otherwise against `fallbackId`.
    */

@@ -575,3 +575,12 @@ export interface FormDraft {
   form: Record<string, unknown>;
   saved_at: string;
 }
+
+/** A form typed in and not saved, waiting on this laptop. */
+export interface WaitingDraft {
+  form: string;
+  form_key: string;
+  case_id: Id | null;
+  name: string | null;
+  saved_at: string;
+}
