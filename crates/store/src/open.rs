@@ -83,12 +83,20 @@ pub(crate) fn open_checked(path: &Path, store_id: &str, key: &DatabaseKey) -> Re
     Ok(conn)
 }
 
+/// Held while a connection is keyed (see [`key_connection`]).
+static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub(crate) fn key_connection(
     path: &Path,
     key: &DatabaseKey,
     flags: OpenFlags,
 ) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
+    // SQLCipher sets up its crypto provider (the vendored OpenSSL 3) as a connection is keyed
+    // and first read; several of those at once on different threads (the store's tests open
+    // stores in parallel) once failed with "An error occurred with PRAGMA key". Keying is made
+    // one connection at a time: a raw key needs no key derivation, so this costs a page read.
+    let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
     conn.execute_batch(&key.pragma())?;
     // HMAC-SHA256 per page instead of SQLCipher 4's default SHA512: processors with SHA
     // extensions verify a page several times faster, which is most of SQLCipher's cost on a
