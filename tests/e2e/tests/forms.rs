@@ -353,6 +353,40 @@ async fn forms_ask_before_losing_anything_keep_drafts_and_point_at_the_field() {
         .await
         .unwrap();
     assert_eq!(value(&c, "#s-told").await, "Duty social worker");
+    press(&c, &char::from(Key::Escape).to_string()).await;
+    click(&c, "#confirm-ok").await;
+    assert!(gone(&c, "#s-told").await);
+    assert!(gone(&c, "#confirm-ok").await);
+
+    // ---- Settings use the same pattern; a search's words do not stay in the header ----
+    find(&c, "#global-search")
+        .await
+        .unwrap()
+        .send_keys(&format!("Maya{}", char::from(Key::Enter)))
+        .await
+        .unwrap();
+    wait_for_text(&c, "Search:").await.unwrap();
+    click_button(&c, "Settings").await;
+    find(&c, "#s-idle").await.unwrap();
+    assert_eq!(
+        value(&c, "#global-search").await,
+        "",
+        "the header forgets the search"
+    );
+    type_into(&c, "#s-idle", "0").await;
+    click(&c, "form.form button.primary").await;
+    wait_for_text(&c, "Minutes must be a whole number from 1 to 60")
+        .await
+        .unwrap();
+    find(&c, "#s-idle-error").await.unwrap();
+    type_into(&c, "#p-current", PASS).await;
+    type_into(&c, "#p-new", "a different long passphrase").await;
+    type_into(&c, "#p-confirm", "a different long passphrase!").await;
+    click_button(&c, "Change passphrase").await;
+    wait_for_text(&c, "Type the same new passphrase in both boxes")
+        .await
+        .unwrap();
+    check_axe(&c, "settings with errors", &mut a11y).await;
 
     assert!(
         a11y.is_empty(),
