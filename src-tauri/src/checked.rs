@@ -78,7 +78,11 @@ fn field_error(key: &str, value: Option<&serde_json::Value>) -> AppError {
         }
     } else if DATE_FIELDS.contains(&key) {
         let label = known.map(|(phrase, _)| *phrase).unwrap_or("the date");
-        format!("{} must be a real date", capitalised(label))
+        ValidationError::Invalid {
+            field: label,
+            reason: "must be a real date".into(),
+        }
+        .for_person()
     } else if let Some((phrase, _)) = known {
         format!("Check {phrase}: it could not be read")
     } else {
@@ -92,14 +96,6 @@ fn field_error(key: &str, value: Option<&serde_json::Value>) -> AppError {
         } else {
             None
         }),
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

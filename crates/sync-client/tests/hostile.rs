@@ -453,42 +453,39 @@ fn a_flipped_byte_is_held_and_reported_and_the_rest_applies() {
     );
 }
 
-/// The service says "accepted" and keeps nothing: the ops never come back, so they are sent
-/// again, and arrive.
-#[test]
-fn an_acknowledgement_is_not_proof_ops_never_handed_back_are_sent_again() {
+/// Bea writes a note; the service acknowledges it at `ack` and keeps nothing. Her next sync
+/// must send it again, and Alice must end up with it. Returns the service and Bea for further
+/// checks.
+fn acknowledged_then_lost(ack: i64, text: &str) -> (TestServer, Dev) {
     let server = service();
     let (mut alice, mut devs, _) = org(&server, 1);
     let mut bea = devs.pop().unwrap();
     let (_, case) = alice.client_with_case("Lou Example");
     alice.sync();
     bea.sync();
-    let note = bea.note(case, "Acknowledged, then lost.");
-    server.fault("/v1/ops/push", Fault::FakeAck(1));
+    let note = bea.note(case, text);
+    server.fault("/v1/ops/push", Fault::FakeAck(ack));
     let r = bea.sync();
     assert!(r.resent >= 1, "{r:?}");
     alice.sync();
-    assert_eq!(alice.text(note), "Acknowledged, then lost.");
+    assert_eq!(alice.text(note), text);
     assert_eq!(bea.store.unpushed_count().unwrap(), 0);
+    (server, bea)
+}
+
+/// The service says "accepted" and keeps nothing: the ops never come back, so they are sent
+/// again, and arrive.
+#[test]
+fn an_acknowledgement_is_not_proof_ops_never_handed_back_are_sent_again() {
+    acknowledged_then_lost(1, "Acknowledged, then lost.");
 }
 
 /// The same, acknowledged at places past the end of the service's log (which a read to the end
 /// never reaches): still sent again, and they arrive.
 #[test]
 fn an_acknowledgement_past_the_end_of_the_log_is_not_proof_either() {
-    let server = service();
-    let (mut alice, mut devs, _) = org(&server, 1);
-    let mut bea = devs.pop().unwrap();
-    let (_, case) = alice.client_with_case("Lou Example");
-    alice.sync();
-    bea.sync();
-    let note = bea.note(case, "Acknowledged far ahead, then lost.");
-    server.fault("/v1/ops/push", Fault::FakeAck(1_000_000));
-    let r = bea.sync();
-    assert!(r.resent >= 1, "{r:?}");
-    alice.sync();
-    assert_eq!(alice.text(note), "Acknowledged far ahead, then lost.");
-    assert_eq!(bea.store.unpushed_count().unwrap(), 0);
+    let (_server, mut bea) =
+        acknowledged_then_lost(1_000_000, "Acknowledged far ahead, then lost.");
     assert!(bea.sync().problems.is_empty());
 }
 

@@ -364,3 +364,86 @@ pub fn kill_hard(pid: u32) {
         .args(["-KILL", &pid.to_string()])
         .status();
 }
+
+/// axe-core's script, from the UI's npm packages.
+pub fn axe_source() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../ui/node_modules/axe-core/axe.min.js"
+    );
+    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
+}
+
+/// Run axe-core on the page and add its serious and critical violations to `report`, each
+/// marked with the screen it was found on.
+pub async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
+    for v in axe(c, &axe_source()).await.expect("axe runs") {
+        report.push(format!("{screen}: {v}"));
+    }
+}
+
+/// Run a script in the page and return what it returns.
+pub async fn js(c: &Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("running {script}: {e}"))
+}
+
+/// The text of an element once it is there.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    find(c, css)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("reading {css}: {e}"))
+}
+
+/// The current value of a form field.
+pub async fn value(c: &Client, css: &str) -> String {
+    find(c, css)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .prop("value")
+        .await
+        .unwrap_or_else(|e| panic!("reading {css}: {e}"))
+        .unwrap_or_default()
+}
+
+/// Wait (up to 5 s) until nothing matches `css`; false if something still does.
+pub async fn gone(c: &Client, css: &str) -> bool {
+    for _ in 0..50 {
+        if c.find(Locator::Css(css)).await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// The id of the element that has focus ("" when it has none).
+pub async fn focused_id(c: &Client) -> String {
+    js(
+        c,
+        "return document.activeElement && document.activeElement.id",
+    )
+    .await
+    .as_str()
+    .unwrap_or("")
+    .to_owned()
+}
+
+/// Click the button whose words contain `words`, from the top of the page (so the sticky
+/// header never covers it).
+pub async fn click_button(c: &Client, words: &str) {
+    js(c, "window.scrollTo(0, 0)").await;
+    let xpath = format!("//button[contains(normalize-space(.), \"{words}\")]");
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("a button saying {words:?}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {words:?}: {e}"));
+}

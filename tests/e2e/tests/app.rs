@@ -15,21 +15,6 @@ use wardside_e2e::*;
 const PASS: &str = "kettle orbit marmalade lantern";
 const CANARY: &str = "zebracanary7319";
 
-fn axe_source() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../ui/node_modules/axe-core/axe.min.js"
-    );
-    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
-}
-
-async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
-    let violations = axe(c, &axe_source()).await.expect("axe runs");
-    for v in violations {
-        report.push(format!("{screen}: {v}"));
-    }
-}
-
 async fn unlock(c: &Client, pass: &str) {
     type_into(c, "#passphrase", pass).await;
     press(c, &char::from(Key::Enter).to_string()).await;
@@ -170,14 +155,7 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     unlock(&c, PASS).await;
     // Unlocking goes back to the case the advocate was in, with the draft open again.
     wait_for_text(&c, "Timeline").await.unwrap();
-    let draft_text = |c: Client| async move {
-        find(&c, "#a-text")
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-    };
+    let draft_text = |c: Client| async move { Some(value(&c, "#a-text").await) };
     assert_eq!(
         draft_text(c.clone()).await.as_deref(),
         Some("Half-written note about the tribunal")

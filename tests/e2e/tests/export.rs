@@ -22,14 +22,6 @@ const NAME: &str = "Siân Llewelyn-Prosser";
 const NOW: &str = "2026-11-25T12:00:00Z";
 const WARNING: &str = "This file will not be encrypted. Anyone who can open it can read it.";
 
-fn axe_source() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../ui/node_modules/axe-core/axe.min.js"
-    );
-    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
-}
-
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
@@ -103,10 +95,6 @@ fn store_with_a_case(db: &Path) -> CaseId {
         .unwrap();
     store.lock().unwrap();
     case
-}
-
-async fn text_of(c: &Client, css: &str) -> String {
-    find(c, css).await.unwrap().text().await.unwrap()
 }
 
 /// The file name shown for `kind`, once the names have come back from the app.

@@ -18,20 +18,6 @@ use wardside_store::{Passphrase, Store};
 const PASS: &str = "kettle orbit marmalade lantern";
 const NHS: &str = "9434765919";
 
-fn axe_source() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../ui/node_modules/axe-core/axe.min.js"
-    );
-    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
-}
-
-async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
-    for v in axe(c, &axe_source()).await.expect("axe runs") {
-        report.push(format!("{screen}: {v}"));
-    }
-}
-
 async fn shot(c: &Client, name: &str) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let png = c.screenshot().await.unwrap();
@@ -46,10 +32,6 @@ async fn save_client(c: &Client) {
     )
     .await;
     click(c, "form.form button[type=submit]").await;
-}
-
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
 }
 
 /// The text of every case row on the caseload.
@@ -262,24 +244,8 @@ async fn a_name_finds_the_person_and_the_selected_row_and_zoom_are_visible() {
     .await
     .unwrap();
     find(&c, "#c-name").await.unwrap();
-    assert_eq!(
-        find(&c, "#c-status")
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap(),
-        Some(String::new())
-    );
-    assert_eq!(
-        find(&c, "#c-since")
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap(),
-        Some(String::new())
-    );
+    assert_eq!(Some(value(&c, "#c-status").await), Some(String::new()));
+    assert_eq!(Some(value(&c, "#c-since").await), Some(String::new()));
     check_axe(&c, "new client", &mut a11y).await;
     type_into(&c, "#c-name", "Someone Else").await;
     type_into(&c, "#c-nhs", "943 476 5919").await;
@@ -314,12 +280,7 @@ async fn a_name_finds_the_person_and_the_selected_row_and_zoom_are_visible() {
     shot(&c, "status-picker").await;
     press(&c, &char::from(Key::Enter).to_string()).await;
     assert_eq!(
-        find(&c, "#c-status")
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap(),
+        Some(value(&c, "#c-status").await),
         Some("Section 2 (admission for assessment)".into())
     );
     type_into(&c, "#c-since", "today").await;

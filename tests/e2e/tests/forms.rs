@@ -8,8 +8,8 @@
 //! with `--ignored`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fantoccini::Client;
 use fantoccini::key::Key;
-use fantoccini::{Client, Locator};
 use std::time::Duration;
 use wardside_domain::*;
 use wardside_e2e::*;
@@ -19,20 +19,6 @@ use wardside_store::{Passphrase, Store};
 const PASS: &str = "kettle orbit marmalade lantern";
 /// "Today" for the store and the app: 10 March 2026, midday.
 const NOW: &str = "2026-03-10T12:00:00Z";
-
-fn axe_source() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../ui/node_modules/axe-core/axe.min.js"
-    );
-    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
-}
-
-async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
-    for v in axe(c, &axe_source()).await.expect("axe runs") {
-        report.push(format!("{screen}: {v}"));
-    }
-}
 
 fn d(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap()
@@ -69,51 +55,6 @@ fn seeded_store(db: &std::path::Path) {
         })
         .unwrap();
     store.lock().unwrap();
-}
-
-async fn click_button(c: &Client, words: &str) {
-    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
-    let xpath = format!("//button[contains(normalize-space(.), \"{words}\")]");
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("a button saying {words:?}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {words:?}: {e}"));
-}
-
-async fn value(c: &Client, css: &str) -> String {
-    find(c, css)
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-async fn gone(c: &Client, css: &str) -> bool {
-    for _ in 0..50 {
-        if c.find(Locator::Css(css)).await.is_err() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
-async fn focused_id(c: &Client) -> String {
-    c.execute(
-        "return document.activeElement && document.activeElement.id",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .as_str()
-    .unwrap_or("")
-    .to_owned()
 }
 
 async fn unlock(c: &Client) {

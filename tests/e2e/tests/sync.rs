@@ -108,10 +108,6 @@ fn colleague(dir: &std::path::Path, name: &str) -> Store {
     .unwrap()
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
-    find(c, css).await.unwrap().text().await.unwrap()
-}
-
 /// Run blocking sync work (reqwest's blocking client) off the test's runtime thread.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()

@@ -18,29 +18,11 @@ use wardside_store::{Passphrase, Store};
 
 const PASS: &str = "kettle orbit marmalade lantern";
 
-fn axe_source() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../ui/node_modules/axe-core/axe.min.js"
-    );
-    std::fs::read_to_string(path).expect("axe-core is installed with the UI's npm packages")
-}
-
-async fn check_axe(c: &Client, screen: &str, report: &mut Vec<String>) {
-    for v in axe(c, &axe_source()).await.expect("axe runs") {
-        report.push(format!("{screen}: {v}"));
-    }
-}
-
 /// For looking at: /tmp/wardside-tasks-<name>.png.
 async fn shot(c: &Client, name: &str) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(format!("/tmp/wardside-tasks-{name}.png"), png).unwrap();
-}
-
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
 }
 
 /// Wait until `script` returns true.
