@@ -162,7 +162,8 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     // ---- a colleague's laptop: one-time code here, fingerprint typed here ----
     click(&c, "#devices-title ~ button").await;
     expect(&c, "Code for the new laptop").await;
-    let invite = text_of(&c, ".invite strong").await;
+    let bea_invite = text_of(&c, ".invite strong").await;
+    let invite = bea_invite.clone();
     let dir = sandbox.path().to_owned();
     let u = url.clone();
     let (mut bea, bea_enrolled) = blocking(move || {
@@ -187,7 +188,16 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     // ---- Bea writes a note; a third laptop edits it while Bea does too ----
     click(&c, "#devices-title ~ button").await;
     expect(&c, "Code for the new laptop").await;
-    let invite = text_of(&c, ".invite strong").await;
+    // Bea's (used) code stays on screen until the new one arrives: wait for the new one.
+    let mut invite = text_of(&c, ".invite strong").await;
+    for _ in 0..150 {
+        if invite != bea_invite {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        invite = text_of(&c, ".invite strong").await;
+    }
+    assert_ne!(invite, bea_invite, "a new code for the third laptop");
     let dir = sandbox.path().to_owned();
     let u = url.clone();
     let (cai_store, bea_store, cai_enrolled, note) = blocking(move || {
