@@ -227,6 +227,7 @@ async fn push<S: Storage>(
     let body = wardside_sync::protocol::PushResponse {
         results,
         server_time_ms: now,
+        service: None,
     };
     // A conflicting re-push is never silently accepted: the whole reply says 409.
     let status = if conflict {
@@ -304,6 +305,7 @@ async fn heads<S: Storage>(
         trust_seq,
         trust_head,
         grants,
+        service: None,
     })
     .into_response())
 }

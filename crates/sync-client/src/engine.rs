@@ -923,6 +923,7 @@ mod tests {
             next_after,
             has_more,
             server_time_ms: 0,
+            service: None,
         }
         .with(seqs)
     }

@@ -89,6 +89,22 @@ pub struct PushResult {
 pub struct PushResponse {
     pub results: Vec<PushResult>,
     pub server_time_ms: i64,
+    /// The service's storage generation and high-water cursor (see [`ServiceMark`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceMark>,
+}
+
+/// Which copy of its storage the service is answering from, and how far its cursor has got for
+/// the caller's organisation. The generation changes whenever the operator restores the
+/// storage from a backup (`wardside-server restore` / `mark-restored`); the high-water cursor
+/// is the highest server cursor the organisation's op log holds. A device that finds the
+/// generation changed, or the high-water behind what it has already pulled, treats the service
+/// as restored: it reads the log again from the start and gives back what the service lost.
+/// A hint like every other count: a device proves losses from the ops' own chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceMark {
+    pub generation: Uuid,
+    pub high_water: i64,
 }
 
 /// An op as the server hands it out: its cursor and the envelope as it was pushed.
@@ -105,6 +121,9 @@ pub struct PullResponse {
     pub next_after: i64,
     pub has_more: bool,
     pub server_time_ms: i64,
+    /// See [`ServiceMark`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceMark>,
 }
 
 /// What the service says it holds of one device's ops in one team. A hint: a device believes
@@ -138,6 +157,9 @@ pub struct Heads {
     /// differs from what it last saw (a hint too: each grant is checked against the log).
     #[serde(default)]
     pub grants: u64,
+    /// See [`ServiceMark`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceMark>,
 }
 
 /// `GET /v1/trust?after=N`: the organisation's trust statements after `N`, in order, at most

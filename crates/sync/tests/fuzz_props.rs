@@ -440,6 +440,10 @@ fn wire_samples() -> &'static [String] {
                     },
                 ],
                 server_time_ms: 1_764_064_800_000,
+                service: Some(ServiceMark {
+                    generation: id(9),
+                    high_water: 12,
+                }),
             }),
             j(&PullResponse {
                 ops: vec![StoredOp {
@@ -449,6 +453,7 @@ fn wire_samples() -> &'static [String] {
                 next_after: 4,
                 has_more: true,
                 server_time_ms: 1,
+                service: None,
             }),
             j(&Heads {
                 heads: vec![DeviceHead {
@@ -461,6 +466,10 @@ fn wire_samples() -> &'static [String] {
                 trust_seq: 3,
                 trust_head: Some("BwcH".into()),
                 grants: 2,
+                service: Some(ServiceMark {
+                    generation: id(9),
+                    high_water: -1,
+                }),
             }),
             j(&TrustLog {
                 statements: o.log.clone(),

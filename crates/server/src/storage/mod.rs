@@ -312,5 +312,6 @@ pub fn page(mut ops: Vec<StoredOp>, limit: usize, after: i64, now_ms: i64) -> Pu
         next_after,
         has_more,
         server_time_ms: now_ms,
+        service: None,
     }
 }
