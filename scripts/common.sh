@@ -66,6 +66,8 @@ start_postgres() {
   as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
   as_postgres "${psql[*]} -tc \"SELECT 1 FROM pg_roles WHERE rolname = 'wardside_test'\" | grep -q 1 ||
     ${psql[*]} -c \"CREATE ROLE wardside_test LOGIN PASSWORD 'wardside-test'\""
+  # Restore tests make (and drop) databases of their own.
+  as_postgres "${psql[*]} -c 'ALTER ROLE wardside_test CREATEDB'"
   as_postgres "${psql[*]} -c 'DROP DATABASE IF EXISTS wardside_test' -c 'CREATE DATABASE wardside_test OWNER wardside_test'"
   export WARDSIDE_TEST_POSTGRES="postgres://wardside_test:wardside-test@127.0.0.1:5432/wardside_test"
 }

@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "likely_duplicates",
     "sync_status",
     "sync_enroll",
+    "sync_recover",
     "sync_now",
     "sync_inbox",
     "resolve_conflict",
@@ -57,6 +58,10 @@ const COMMANDS: &[&str] = &[
     "add_task",
     "update_task",
     "diary",
+    "sync_teams",
+    "move_client",
+    "create_team",
+    "set_device_teams",
 ];
 
 fn main() {

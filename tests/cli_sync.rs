@@ -44,6 +44,11 @@ fn service(dir: &Path) -> Service {
         .local_addr()
         .unwrap()
         .port();
+    service_at(dir, port)
+}
+
+/// The service on a given port (started again after a restore, where the laptops expect it).
+fn service_at(dir: &Path, port: u16) -> Service {
     let db = format!("sqlite://{}", dir.join("server.db").display());
     let mut child = Command::new(server_bin())
         .args(["--database", &db, "--listen", &format!("127.0.0.1:{port}")])
@@ -555,4 +560,312 @@ fn a_tampered_op_makes_sync_now_exit_3_and_status_list_it() {
     // The text form says it too.
     let text = laptop.run(&["sync", "status"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("Problem: device"));
+}
+
+/// `wardside-server --database DB ARGS...`, which must succeed; its stdout.
+fn server_cmd(db: &str, args: &[&str]) -> String {
+    let out = Command::new(server_bin())
+        .args(["--database", db])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wardside-server {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A new laptop enrolled through the admin (invite, enrol, approve by fingerprint).
+fn join(admin: &Device, dir: &Path, name: &str, url: &str) -> Device {
+    let d = Device::new(dir, name);
+    enrol_again(admin, &d, url);
+    d
+}
+
+/// Enrol `d` with a new code from the admin, and approve it.
+fn enrol_again(admin: &Device, d: &Device, url: &str) {
+    let code = admin.json(&["sync", "invite", "--json"])["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let e = d.json(&[
+        "sync", "enroll", "--server", url, "--code", &code, "--name", "laptop", "--json",
+    ]);
+    admin.json(&[
+        "sync",
+        "approve",
+        "--device",
+        e["device_id"].as_str().unwrap(),
+        "--fingerprint",
+        e["fingerprint"].as_str().unwrap(),
+        "--json",
+    ]);
+}
+
+/// A client with an open case, made on `d`; the case id.
+fn new_case(d: &Device, name: &str) -> String {
+    let client = d.json(&[
+        "client",
+        "add",
+        "--name",
+        name,
+        "--status",
+        "s2",
+        "--status-since",
+        "2026-11-01",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    d.json(&["case", "open", "--client", &client, "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn note(d: &Device, case: &str, text: &str) {
+    d.json(&[
+        "activity",
+        "add",
+        "--case",
+        case,
+        "--kind",
+        "private-interview",
+        "--at",
+        "2026-11-21T10:30",
+        "--text",
+        text,
+        "--json",
+    ]);
+}
+
+/// How many notes on `d` hold `word`.
+fn hits(d: &Device, word: &str) -> usize {
+    d.json(&["search", word, "--json"])["hits"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// The store's files (database, key, journal) copied to `to`, with the CLI not running.
+fn copy_store(d: &Device, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(d.db.parent().unwrap()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("wardside.db") {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// `from` (a copy made by [`copy_store`]) put back in place of the store.
+fn put_back_store(d: &Device, from: &Path) {
+    let dir = d.db.parent().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("wardside.db")
+        {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Issue 14 part 1, with both binaries: `wardside-server backup` while it serves, notes
+/// acknowledged after it, the admin's laptop (their author) lost, `wardside-server restore`.
+/// The laptop that received the notes gives them back, says so once, and keeps it in `sync
+/// status`; a laptop that never had them receives them.
+#[test]
+fn the_service_restored_from_a_backup_gets_its_lost_notes_back_from_a_laptop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (svc, admin, laptop, _) = two_laptops(dir.path());
+    laptop.json(&["sync", "now", "--json"]);
+    let spare = join(&admin, dir.path(), "spare", &svc.url);
+    spare.json(&["sync", "now", "--json"]);
+    let backup = dir.path().join("nightly.db");
+    let said = server_cmd(&svc.db, &["backup", "--out", backup.to_str().unwrap()]);
+    assert!(said.contains("Backed up"), "{said}");
+
+    let case = new_case(&admin, "Ola Example");
+    note(&admin, &case, "Quokka: acknowledged after the backup.");
+    admin.json(&["sync", "now", "--json"]);
+    laptop.json(&["sync", "now", "--json"]);
+    assert_eq!(hits(&laptop, "quokka"), 1);
+    // The admin's laptop is lost; the service's disk fails and it is restored from the backup.
+    let port: u16 = svc.url.rsplit(':').next().unwrap().parse().unwrap();
+    let db = svc.db.clone();
+    drop(svc);
+    let said = server_cmd(&db, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(said.contains("Restored"), "{said}");
+    let svc = service_at(dir.path(), port);
+
+    let out = laptop.run(&["sync", "now"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("restored from a backup"), "{err}");
+    assert!(!err.contains("Some(") && !err.contains("Gap"), "{err}");
+    let status = String::from_utf8_lossy(&laptop.run(&["sync", "status"]).stdout).into_owned();
+    assert!(status.contains("gave back"), "{status}");
+    let json = laptop.json(&["sync", "status", "--json"]);
+    assert!(
+        json["service_restored"]["given_back"].as_u64().unwrap() >= 1,
+        "{json}"
+    );
+    // Said once: the next sync is quiet about it.
+    let out = laptop.run(&["sync", "now"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("restored"));
+    // The spare laptop never had the note: it gets it now.
+    spare.json(&["sync", "now", "--json"]);
+    assert_eq!(hits(&spare, "quokka"), 1);
+    drop(svc);
+}
+
+/// Issue 14 part 2, with both binaries: a laptop restored from an older copy of its own store,
+/// and a store copied to a new laptop. Each is told to enrol again (never a 409 in debug
+/// words), keeps what it wrote, gets back what its other timeline synced, and doubles nothing.
+#[test]
+fn a_laptop_restored_from_an_old_copy_or_copied_to_another_keeps_every_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let (svc, admin, laptop, _) = two_laptops(dir.path());
+    let case = new_case(&admin, "Remy Example");
+    admin.json(&["sync", "now", "--json"]);
+    laptop.json(&["sync", "now", "--json"]);
+    let old_copy = dir.path().join("old-copy");
+    copy_store(&laptop, &old_copy);
+    note(&laptop, &case, "Kestrel: synced after the laptop's backup.");
+    laptop.json(&["sync", "now", "--json"]);
+    // The laptop is restored from its older copy, and written on before it syncs.
+    put_back_store(&laptop, &old_copy);
+    assert_eq!(hits(&laptop, "kestrel"), 0);
+    note(&laptop, &case, "Heron: written after the restore.");
+    let out = laptop.run(&["sync", "now"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("enrol"), "{err}");
+    assert!(!err.contains("Some(") && !err.contains("409"), "{err}");
+    enrol_again(&admin, &laptop, &svc.url);
+    let now = laptop.json(&["sync", "now", "--json"]);
+    assert_eq!(now["unsynced"], 0, "{now}");
+    assert_eq!(
+        hits(&laptop, "kestrel"),
+        1,
+        "its other timeline's note came back"
+    );
+    assert_eq!(hits(&laptop, "heron"), 1);
+    admin.json(&["sync", "now", "--json"]);
+    assert_eq!(hits(&admin, "kestrel"), 1);
+    assert_eq!(hits(&admin, "heron"), 1);
+
+    // The store copied to a new laptop: both go on writing.
+    let twin = Device {
+        db: dir.path().join("twin").join("wardside.db"),
+    };
+    copy_store(&laptop, twin.db.parent().unwrap());
+    note(&laptop, &case, "Osprey: on the original.");
+    note(&twin, &case, "Plover: on the copy.");
+    laptop.json(&["sync", "now", "--json"]);
+    let out = twin.run(&["sync", "now"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("enrol"));
+    enrol_again(&admin, &twin, &svc.url);
+    twin.json(&["sync", "now", "--json"]);
+    laptop.json(&["sync", "now", "--json"]);
+    admin.json(&["sync", "now", "--json"]);
+    for d in [&admin, &laptop, &twin] {
+        assert_eq!(hits(d, "osprey"), 1);
+        assert_eq!(hits(d, "plover"), 1);
+        assert_eq!(hits(d, "kestrel"), 1);
+        let status = d.json(&["sync", "status", "--json"]);
+        assert_eq!(status["problems"], 0, "{status}");
+        assert_eq!(status["unsynced"], 0, "{status}");
+    }
+}
+
+/// Issue 14 part 4, with both binaries: a second team, a person in each, a laptop that sees
+/// only its own team's person, a move that gives it the other's whole history.
+#[test]
+fn a_second_team_sees_only_its_own_people_until_one_moves_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (svc, admin, laptop, _) = two_laptops(dir.path());
+    let laptop_id = laptop.json(&["sync", "status", "--json"]);
+    assert!(laptop_id["enrolled"].as_bool().unwrap());
+    let first = admin.json(&["sync", "teams", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let north = admin.json(&["sync", "create-team", "--name", "North Hospital", "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let teams = admin.json(&["sync", "teams", "--json"]);
+    assert_eq!(teams.as_array().unwrap().len(), 2, "{teams}");
+    assert!(teams.to_string().contains("North Hospital"), "{teams}");
+    // A third laptop, in the north team only.
+    let north_laptop = join(&admin, dir.path(), "north", &svc.url);
+    let devices = admin.json(&["sync", "devices", "--json"]);
+    let north_id = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "laptop" && d["teams"].as_array().unwrap().len() == 2)
+        .map(|d| d["device_id"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("{devices}"));
+    admin.json(&[
+        "sync",
+        "set-teams",
+        "--device",
+        &north_id,
+        "--team",
+        &north,
+        "--json",
+    ]);
+    // A person in the first team, with a note.
+    let client = admin.json(&[
+        "client",
+        "add",
+        "--name",
+        "Ivo Example",
+        "--status",
+        "s3",
+        "--status-since",
+        "2026-11-01",
+        "--team",
+        &first,
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case = admin.json(&["case", "open", "--client", &client, "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    note(&admin, &case, "Puffin: seen in the first team.");
+    admin.json(&["sync", "now", "--json"]);
+    north_laptop.json(&["sync", "now", "--json"]);
+    assert_eq!(
+        hits(&north_laptop, "puffin"),
+        0,
+        "not the north team's person"
+    );
+    // The person moves to the north team: its laptop gets the whole history.
+    let moved = admin.json(&["client", "move", &client, "--team", &north, "--json"]);
+    assert!(moved["carried"].as_u64().unwrap() >= 4, "{moved}");
+    admin.json(&["sync", "now", "--json"]);
+    let now = north_laptop.json(&["sync", "now", "--json"]);
+    assert_eq!(now["unsynced"], 0);
+    assert_eq!(hits(&north_laptop, "puffin"), 1);
+    let status = north_laptop.json(&["sync", "status", "--json"]);
+    assert_eq!(status["problems"], 0, "{status}");
+    let _ = laptop;
 }

@@ -89,7 +89,8 @@ impl From<wardside_sync_client::SyncError> for AppError {
             S::NoTeamKey => "sync-no-key",
             S::FingerprintMismatch { .. } => "fingerprint-mismatch",
             S::NotAdmin => "not-admin",
-            S::RecoveryWords(_) | S::BadCode(_) => "invalid",
+            S::RecoveryWords(_) | S::RecoveryWordsUnknown | S::BadCode(_) => "invalid",
+            S::RecoveryNotEnabled => "recovery-not-enabled",
             S::Cancelled => "sync-cancelled",
             S::RootNotProved | S::Trust(_) | S::NoTrustRoot => "sync-untrusted",
             S::Refused(_) | S::Protocol(_) | S::Crypto(_) => "sync-refused",
@@ -231,6 +232,71 @@ mod tests {
         assert_eq!(e.code, "exists");
         assert!(e.message.contains("subject-access-2026-11-25.pdf"));
         assert!(e.message.contains("Choose another folder"), "{}", e.message);
+    }
+
+    /// Every way a sync can end badly reaches the screen with a stable code and the sync's own
+    /// plain words: never program text, never the service's text unchecked.
+    #[test]
+    fn every_sync_error_has_its_code_and_plain_words() {
+        use wardside_sync_client::SyncError as S;
+        let cases = [
+            (S::NotEnrolled, "sync-not-enrolled"),
+            (
+                S::Unreachable("it did not answer in time".into()),
+                "offline",
+            ),
+            (S::Pending("3F9A-21CX".into()), "sync-pending"),
+            (S::Revoked { kept: 2 }, "sync-revoked"),
+            (S::RevokedClaim, "sync-revoked-claim"),
+            (S::ReEnrol, "sync-re-enrol"),
+            (
+                S::Refused("this laptop is not allowed to do that (HTTP 403). Ask an admin".into()),
+                "sync-refused",
+            ),
+            (S::NoTeamKey, "sync-no-key"),
+            (
+                S::FingerprintMismatch {
+                    given: "AAAA".into(),
+                    actual: "BBBB".into(),
+                },
+                "fingerprint-mismatch",
+            ),
+            (S::NotAdmin, "not-admin"),
+            (
+                S::Protocol("invalid type: map, expected a string at line 1 column 9".into()),
+                "sync-refused",
+            ),
+            (
+                S::RecoveryWords("mnemonic has an invalid checksum".into()),
+                "invalid",
+            ),
+            (S::RecoveryWordsUnknown, "invalid"),
+            (S::RecoveryNotEnabled, "recovery-not-enabled"),
+            (S::BadCode("that code is mistyped; check it"), "invalid"),
+            (S::RootNotProved, "sync-untrusted"),
+            (
+                S::Trust("trust statement 4 is refused".into()),
+                "sync-untrusted",
+            ),
+            (S::NoTrustRoot, "sync-untrusted"),
+            (S::Cancelled, "sync-cancelled"),
+            (S::Crypto("Unspecified".into()), "sync-refused"),
+        ];
+        for (e, code) in cases {
+            let shown: AppError = e.into();
+            assert_eq!(shown.code, code, "{}", shown.message);
+            for bad in ["{", "Some(", "::", "line 1 column", "Unspecified"] {
+                assert!(!shown.message.contains(bad), "{bad:?} in {}", shown.message);
+            }
+            assert_ne!(shown.message, SOMETHING_WENT_WRONG);
+        }
+        // The store's own failures during a sync are the store's codes.
+        let e: AppError =
+            wardside_sync_client::SyncError::Store(StoreError::Corrupt("x".into())).into();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("internal", SOMETHING_WENT_WRONG)
+        );
     }
 
     #[test]

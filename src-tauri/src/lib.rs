@@ -39,7 +39,8 @@ pub const DEMO_PASSPHRASE: &str = "demo store passphrase";
 /// Commands and the lock watcher: shared by the real app and the mock-runtime tests.
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     use commands::{
-        access, activities, caseload, cases, clients, corrections, export, sync, tasks,
+        access, activities, caseload, cases, clients, corrections, export, recover, sync, tasks,
+        teams,
     };
     builder
         .invoke_handler(tauri::generate_handler![
@@ -84,6 +85,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             corrections::waiting_drafts,
             sync::sync_status,
             sync::sync_enroll,
+            recover::sync_recover,
             sync::sync_now,
             sync::sync_inbox,
             sync::resolve_conflict,
@@ -99,6 +101,10 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             tasks::update_task,
             tasks::diary,
             export::export_file_names,
+            teams::sync_teams,
+            teams::move_client,
+            teams::create_team,
+            teams::set_device_teams,
         ])
         .setup(|app| {
             session::spawn_watcher(app.handle().clone());

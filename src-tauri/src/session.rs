@@ -19,6 +19,10 @@ const APP_TUNING: Tuning = Tuning {
     cache_kib: 8 * 1024,
 };
 
+/// How long a person's save may wait for the sync's transaction of the moment (the sync writes
+/// in short transactions; this only makes sure a save never fails because of one).
+const PERSON_BUSY_WAIT: Duration = Duration::from_secs(30);
+
 /// The event the UI listens for; its payload is the [`LockReason`].
 pub const LOCKED_EVENT: &str = "locked";
 
@@ -49,18 +53,26 @@ pub struct SessionStatus {
 
 /// The unlocked store, and when it locks.
 ///
-/// Locking never waits: a sync may be holding the store (it runs for minutes on a first sync),
-/// so `lock` marks the session locked at once (every command is refused from that instant and
-/// the UI is told), tells the sync to stop ([`Session::sync_cancel`]: it stops within a second,
-/// between requests or by abandoning the one in flight), and the store (with the key) is
-/// dropped by whichever holds it: the lock itself if the store is free, or the sync as it
-/// returns.
+/// The store is open twice: the person's handle, which every screen uses, and the sync's own
+/// (a second connection to the same encrypted file, made from the first with
+/// [`Store::reopen`]). A sync (minutes, on a first sync) never holds the person's handle, so
+/// reading, searching and saving go on while it runs: SQLite's write-ahead log lets the person
+/// read beside the sync's writes, and a save waits only for the sync's current transaction.
+///
+/// Locking never waits: `lock` marks the session locked at once (every command is refused
+/// from that instant and the UI is told), tells the sync to stop ([`Session::sync_cancel`]: it
+/// stops within a second, between requests or by abandoning the one in flight), and each
+/// handle (with the key) is dropped by whichever holds it: the lock itself if it is free, or
+/// the command or sync using it as it returns.
 #[derive(Debug)]
 pub struct Session {
     db: PathBuf,
     demo_passphrase: Option<String>,
     pub(crate) rules: Rules,
     store: Mutex<Option<Store>>,
+    /// The sync's handle on the same store, made on first use. Whoever needs both takes this
+    /// one first.
+    sync_store: Mutex<Option<Store>>,
     /// Whether the store is unlocked, readable without waiting for the store's mutex.
     unlocked: AtomicBool,
     /// Set by `lock` while a sync holds the store: whoever next holds it drops it.
@@ -83,6 +95,7 @@ impl Session {
             demo_passphrase,
             rules,
             store: Mutex::new(None),
+            sync_store: Mutex::new(None),
             unlocked: AtomicBool::new(false),
             lock_pending: AtomicBool::new(false),
             sync_cancel: wardside_sync_client::Cancel::new(),
@@ -95,6 +108,10 @@ impl Session {
         // A panic while holding the store cannot leave it half-written (SQLite rolls back an
         // unfinished transaction), so a poisoned lock is still usable.
         Ok(self.store.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn sync_guard(&self) -> MutexGuard<'_, Option<Store>> {
+        self.sync_store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The store, unless a lock is pending: then it is dropped now (the lock completes) and
@@ -163,19 +180,55 @@ impl Session {
         Ok(out?)
     }
 
-    /// Run a sync step on the unlocked store. `by_person` says whether it counts as activity
-    /// (background sync must not keep the idle lock away).
+    /// Read on the person's handle without counting as activity (the sync line's counts,
+    /// refreshed by timers and background syncs, must not keep the idle lock away).
+    pub fn with_store_quiet<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> wardside_sync_client::Result<T>,
+    ) -> Result<T> {
+        let mut guard = self.guard()?;
+        let store = self.open_store(&mut guard)?;
+        let out = f(store);
+        self.settle(&mut guard);
+        Ok(out?)
+    }
+
+    /// Run a sync step (network and all) on the sync's own handle, so that the person's
+    /// screens never wait for it. Sync steps take turns with each other. `by_person` says
+    /// whether it counts as activity (background sync must not keep the idle lock away).
     pub fn with_store_sync<T>(
         &self,
         by_person: bool,
         f: impl FnOnce(&mut Store) -> wardside_sync_client::Result<T>,
     ) -> Result<T> {
-        let mut guard = self.guard()?;
-        let store = self.open_store(&mut guard)?;
+        let mut guard = self.sync_guard();
+        if self.lock_pending.load(Ordering::SeqCst) {
+            Self::drop_store(&mut guard);
+            return Err(AppError::locked());
+        }
+        if guard.is_none() {
+            let mut person = self.guard()?;
+            let handle = self.open_store(&mut person)?.reopen(APP_TUNING);
+            self.settle(&mut person);
+            *guard = Some(handle?);
+        }
+        let store = guard.as_mut().ok_or_else(AppError::locked)?;
         if by_person {
             self.touch();
         }
         let out = f(store);
+        // Enrolling again gives this laptop a new device id, which a handle keeps in memory:
+        // the person's handle is made again so that their next change carries the new one.
+        if out.is_ok() {
+            let mut person = self.guard()?;
+            if let Some(p) = person.as_mut()
+                && p.device_id() != store.device_id()
+            {
+                let again = store.reopen(APP_TUNING)?;
+                again.set_busy_timeout(PERSON_BUSY_WAIT)?;
+                *person = Some(again);
+            }
+        }
         self.settle(&mut guard);
         Ok(out?)
     }
@@ -225,6 +278,9 @@ impl Session {
     }
 
     fn install(&self, store: Store) -> Result<()> {
+        store.set_busy_timeout(PERSON_BUSY_WAIT)?;
+        // A sync still letting go of the old store's handle (a lock stopped it) finishes first.
+        Self::drop_store(&mut self.sync_guard());
         let mut guard = self.guard()?;
         // A lock that was still waiting for a sync to let go of the old store finishes first.
         Self::drop_store(&mut guard);
@@ -246,14 +302,18 @@ impl Session {
         if let Ok(mut guard) = self.store.try_lock() {
             Self::drop_store(&mut guard);
         }
+        if let Ok(mut guard) = self.sync_store.try_lock() {
+            Self::drop_store(&mut guard);
+        }
         was
     }
 
-    /// Whether the store is still held (a lock is waiting for a sync to let go of it): for
-    /// tests.
+    /// Whether either handle on the store is still held (a lock is waiting for a sync to let
+    /// go of it): for tests.
     #[doc(hidden)]
     pub fn store_held(&self) -> bool {
         self.store.try_lock().map_or(true, |g| g.is_some())
+            || self.sync_store.try_lock().map_or(true, |g| g.is_some())
     }
 
     pub fn touch(&self) {

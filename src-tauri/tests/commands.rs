@@ -395,9 +395,22 @@ fn locking_during_a_stalled_sync_is_immediate_and_the_sync_lets_go_within_a_seco
             let r = call_on(&window, "sync_now", json!({}));
             (r, Instant::now())
         });
-        // The sync is under way, holding the store, waiting on the service.
+        // The sync is under way, holding its handle on the store, waiting on the service.
         std::thread::sleep(Duration::from_millis(500));
         assert!(session.store_held());
+        // Meanwhile the person reads, saves and sees the sync line at once: the sync never
+        // holds their handle (checked after the lock, so that a failure does not leave the
+        // sync waiting on the service for minutes).
+        let mut waits = Vec::new();
+        for (cmd, args) in [
+            ("caseload_facets", json!({})),
+            ("add_client", intake()),
+            ("sync_status", json!({})),
+        ] {
+            let asked = Instant::now();
+            let r = app.call(cmd, args);
+            waits.push((cmd, r.err(), asked.elapsed()));
+        }
         let pressed = Instant::now();
         app.ok("lock", json!({}));
         let returned = pressed.elapsed();
@@ -420,9 +433,107 @@ fn locking_during_a_stalled_sync_is_immediate_and_the_sync_lets_go_within_a_seco
         );
         let code = result.unwrap_err()["code"].as_str().unwrap().to_owned();
         assert!(code == "sync-cancelled" || code == "locked", "{code}");
+        for (cmd, err, waited) in waits {
+            assert_eq!(err, None, "{cmd}");
+            assert!(
+                waited < Duration::from_millis(500),
+                "{cmd} waited {waited:?} for the sync"
+            );
+        }
     });
     // The store (and its key) is gone; unlocking again works.
     assert!(!session.store_held());
     app.ok("unlock", json!({"passphrase": PASS}));
     assert_eq!(app.ok("session_status", json!({}))["unlocked"], true);
+}
+
+/// Teams (issue 14, part 4) through the app's commands: a person's record goes to the team
+/// chosen, moves to another of the laptop's teams, and once it is kept by a team this laptop has
+/// left, every change to it is refused with words a person can act on (never the generic text).
+#[test]
+fn a_record_is_kept_by_its_team_moves_and_is_refused_once_its_team_is_not_this_laptops() {
+    let app = app();
+    app.ok(
+        "create_store",
+        json!({"advocate": "Ann Advocate", "passphrase": PASS, "confirm": PASS}),
+    );
+    assert_eq!(
+        app.ok("sync_teams", json!({})),
+        json!([]),
+        "not enrolled: no teams"
+    );
+    let (first, north) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let session = app._app.state::<Session>();
+    let enrol = |teams: Vec<uuid::Uuid>| {
+        session
+            .with_store(|s| {
+                s.set_sync_config(&wardside_store::sync::SyncConfig {
+                    server: "http://127.0.0.1:9".into(),
+                    org_id: uuid::Uuid::nil(),
+                    teams,
+                    admin: true,
+                    status: "approved".into(),
+                    fingerprint: String::new(),
+                    name: "Ann's laptop".into(),
+                    root_key: None,
+                })
+            })
+            .unwrap();
+    };
+    enrol(vec![first, north]);
+    let teams = app.ok("sync_teams", json!({}));
+    assert_eq!(teams[0]["id"], json!(first));
+    assert_eq!(teams[1]["id"], json!(north));
+
+    // Added in the second team, as the New client form sends it.
+    let mut intake = intake();
+    intake["intake"]["client"]["team"] = json!(north);
+    let case_id = app.ok("add_client", intake)["case_id"].clone();
+    let screen = app.ok("case_view", json!({"id": case_id}));
+    let client_id = screen["client"]["id"].clone();
+    assert_eq!(screen["client"]["team"], json!(north));
+
+    // Moved back to the first team: every change about them goes with it.
+    let refused = app.call("move_client", json!({"id": client_id, "to": north}));
+    assert_eq!(refused.unwrap_err()["code"], "refused");
+    let carried = app.ok("move_client", json!({"id": client_id, "to": first}));
+    assert!(carried.as_u64().unwrap() >= 3, "{carried}");
+    let screen = app.ok("case_view", json!({"id": case_id}));
+    assert_eq!(screen["client"]["team"], json!(first));
+    // Editing the details keeps the team.
+    let mut client = screen["client"].clone();
+    client.as_object_mut().unwrap().remove("id");
+    client.as_object_mut().unwrap().remove("team");
+    client["ward"] = json!("Dyfrdwy");
+    app.ok("update_client", json!({"id": client_id, "client": client}));
+    assert_eq!(
+        app.ok("case_view", json!({"id": case_id}))["client"]["team"],
+        json!(first)
+    );
+
+    // An admin takes this laptop out of the first team: the record stays readable here, and
+    // every change to it is refused in words that say why and what to do.
+    enrol(vec![north]);
+    client["ward"] = json!("Tegid");
+    assert_eq!(
+        app.ok("case_view", json!({"id": case_id}))["client"]["name"],
+        "Siân Ap Dafydd"
+    );
+    for (cmd, args) in [
+        ("update_client", json!({"id": client_id, "client": client})),
+        (
+            "add_activity",
+            json!({"activity": {"case_id": case_id, "at": "2026-11-25T11:00:00", "kind": {"type": "other"}}, "text": "Saw them on the ward."}),
+        ),
+        ("move_client", json!({"id": client_id, "to": north})),
+    ] {
+        let e = app.call(cmd, args).expect_err(cmd);
+        assert_eq!(e["code"], "refused", "{cmd}: {e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains("kept by another team, which this laptop is not a member of"),
+            "{cmd}: {message}"
+        );
+        assert!(!message.contains("Something went wrong"), "{message}");
+    }
 }

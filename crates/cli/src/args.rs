@@ -123,6 +123,13 @@ pub enum ClientCmd {
     Equality(EqualityArgs),
     /// Record the nearest relative or nominated person.
     Relative(RelativeArgs),
+    /// Move a person's record, with every case and note, to another team (this laptop must be
+    /// in both): the new team receives the whole history, the old one nothing more.
+    Move {
+        id: ClientId,
+        #[arg(long)]
+        team: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +153,10 @@ pub struct ClientAddArgs {
     pub first_language: Option<String>,
     #[arg(long)]
     pub interpreter: bool,
+    /// The team that holds this person's record (an id from `wardside sync teams`); default:
+    /// this laptop's first team.
+    #[arg(long)]
+    pub team: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Args)]
@@ -571,6 +582,27 @@ pub enum SyncCmd {
         #[arg(long, value_name = "FILE")]
         recovery_file: Option<PathBuf>,
     },
+    /// When every admin laptop is lost: make this laptop (not enrolled yet) the organisation's
+    /// admin device with its 24 recovery words, and fetch every team key of every epoch.
+    Recover {
+        /// The service's address, e.g. https://sync.example.org
+        #[arg(long)]
+        server: String,
+        /// A file holding the 24 words (never on the command line, where other users and the
+        /// shell's history see them); `-` reads them from standard input.
+        #[arg(long, value_name = "FILE")]
+        words_file: PathBuf,
+        /// This laptop's name, as the organisation's devices will see it.
+        #[arg(long, default_value = "Recovered admin laptop")]
+        name: String,
+    },
+    /// Admin: let the recovery words make a new admin laptop, for an organisation set up before
+    /// they could (type them once; nothing of them is kept).
+    EnableRecovery {
+        /// A file holding the 24 words; `-` reads them from standard input.
+        #[arg(long, value_name = "FILE")]
+        words_file: PathBuf,
+    },
     /// Admin: a one-time code for a new device.
     Invite,
     /// Admin: approve a device after comparing the fingerprint shown on its screen.
@@ -591,6 +623,28 @@ pub enum SyncCmd {
     Status,
     /// The organisation's devices.
     Devices,
+    /// The teams this device is in.
+    Teams,
+    /// Admin: create a team (another hospital or contract); this device joins it.
+    CreateTeam {
+        #[arg(long)]
+        name: String,
+    },
+    /// Organisation admin: make a device the admin of exactly these teams (repeat --team; none:
+    /// of no team). A team's admin approves and revokes devices of its teams.
+    SetTeamAdmins {
+        #[arg(long)]
+        device: uuid::Uuid,
+        #[arg(long = "team")]
+        teams: Vec<uuid::Uuid>,
+    },
+    /// Admin: put a device in exactly these teams (repeat --team).
+    SetTeams {
+        #[arg(long)]
+        device: uuid::Uuid,
+        #[arg(long = "team", required = true)]
+        teams: Vec<uuid::Uuid>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -286,6 +286,7 @@ fn client(cmd: ClientCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
             c.ward = a.ward;
             c.first_language = a.first_language;
             c.interpreter_needed = a.interpreter;
+            c.team = a.team.map(TeamId);
             let id = store.write(|w| {
                 let id = w.add_client(&c)?;
                 w.add_legal_event(&LegalEvent {
@@ -297,6 +298,15 @@ fn client(cmd: ClientCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
                 Ok(id)
             })?;
             out.id(id)
+        }
+        ClientCmd::Move { id, team } => {
+            let carried = store.write(|w| w.move_client(id, TeamId(team)))?;
+            out.value_or(
+                &serde_json::json!({ "id": id, "team": team, "carried": carried }),
+                &format!(
+                    "Moved to team {team}: {carried} changes go to its members at the next sync."
+                ),
+            )
         }
         ClientCmd::Show { id } => {
             out.value(&serde_json::to_value(store.client_view(id)?).unwrap_or_default())

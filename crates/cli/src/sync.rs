@@ -37,6 +37,29 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
                 },
             )
         }
+        SyncCmd::Recover {
+            server,
+            words_file,
+            name,
+        } => {
+            let words = read_words(&words_file)?;
+            let r = sync::recover(store, &server, &words, &name, &opts)?;
+            out.value_or(
+                &json!({ "device_id": r.device_id, "org_id": r.org_id, "fingerprint": r.fingerprint, "org_fingerprint": r.org_fingerprint, "team_keys": r.team_keys, "admin": true }),
+                &format!(
+                    "This laptop is now the organisation's admin device ({}), with {} team key(s). Fingerprint {}\nOrganisation fingerprint (compare it with another laptop of the organisation): {}\nRevoke the lost laptops from `wardside sync devices`, then sync.",
+                    r.device_id, r.team_keys, r.fingerprint, r.org_fingerprint
+                ),
+            )
+        }
+        SyncCmd::EnableRecovery { words_file } => {
+            let words = read_words(&words_file)?;
+            sync::enable_recovery(store, &words, &opts)?;
+            out.value_or(
+                &json!({ "recovery": "enabled" }),
+                "The recovery words can now make a new admin laptop if every admin laptop is lost.",
+            )
+        }
         SyncCmd::Invite => {
             let code = sync::invite(store, &opts)?;
             out.value_or(
@@ -67,7 +90,11 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
         SyncCmd::Now => {
             let r = sync::sync_with_progress(store, &opts, &mut |p| {
                 if !out.json && p.total > 1000 {
-                    eprint!("\r  {:?} {}/{}   ", p.phase, p.done, p.total);
+                    let phase = match p.phase {
+                        sync::Phase::Pushing => "Sending",
+                        sync::Phase::Pulling => "Receiving",
+                    };
+                    eprint!("\r  {phase} {} of {}   ", p.done, p.total);
                 }
             })?;
             out.value_or(
@@ -79,6 +106,13 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
                     r.pushed, r.pulled, r.conflicts, r.unsynced
                 ),
             )?;
+            // Said once, on the sync that found it (`sync status` keeps it).
+            if r.service_restored {
+                eprintln!(
+                    "wardside: {}",
+                    restore_words(store.last_service_restore()?.as_ref())
+                );
+            }
             // Something a person must know about: said on stderr, and the exit code says so.
             if r.problems.is_empty() {
                 Ok(())
@@ -111,12 +145,47 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
                     "\nOrganisation fingerprint (the same on every laptop of it): {fp}"
                 ));
             }
+            let restore = store.last_service_restore()?;
+            if restore.is_some() {
+                text.push_str(&format!("\n{}", restore_words(restore.as_ref())));
+            }
             for p in &problems {
                 text.push_str(&format!("\nProblem: {}", describe(p)));
             }
             let mut value = serde_json::to_value(&s).unwrap_or_default();
             value["problem_list"] = serde_json::to_value(&problems).unwrap_or_default();
+            value["service_restored"] = serde_json::to_value(&restore).unwrap_or_default();
             out.value_or(&value, &text)
+        }
+        SyncCmd::Teams => {
+            let teams = store.sync_teams()?;
+            let text = teams
+                .iter()
+                .map(|t| format!("{}  {}", t.id, t.name.as_deref().unwrap_or("(no name)")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.value_or(&serde_json::to_value(&teams).unwrap_or_default(), &text)
+        }
+        SyncCmd::CreateTeam { name } => {
+            let id = sync::create_team(store, &name, &opts)?;
+            out.value_or(
+                &json!({ "id": id, "name": name }),
+                &format!("Team {name} created ({id}); this device is in it."),
+            )
+        }
+        SyncCmd::SetTeamAdmins { device, teams } => {
+            sync::set_team_admins(store, device, &teams, &opts)?;
+            out.value_or(
+                &json!({ "device_id": device, "admin_of": teams }),
+                &format!("{device} is now the admin of {} team(s).", teams.len()),
+            )
+        }
+        SyncCmd::SetTeams { device, teams } => {
+            sync::set_device_teams(store, device, &teams, &opts)?;
+            out.value_or(
+                &json!({ "device_id": device, "teams": teams }),
+                &format!("{device} is now in {} team(s).", teams.len()),
+            )
         }
         SyncCmd::Devices => {
             let list = sync::devices(store, &opts)?;
@@ -135,6 +204,29 @@ pub fn run(cmd: SyncCmd, store: &mut Store, out: &Out) -> Result<(), Error> {
     }
 }
 
+/// What the last restore of the service found and did, in one line.
+fn restore_words(r: Option<&wardside_store::sync::ServiceRestore>) -> String {
+    let Some(r) = r else {
+        return "The sync service was restored from a backup.".to_owned();
+    };
+    let found = r
+        .found_at
+        .get(..16)
+        .unwrap_or(&r.found_at)
+        .replace('T', " ");
+    if r.pending {
+        format!(
+            "Found on {found}: {}. This laptop is still giving back what the service lost; sync again to finish.",
+            r.why
+        )
+    } else {
+        format!(
+            "Found on {found}: {}. This laptop sent {} of its own changes again and gave back {} from other laptops; nothing it holds was lost.",
+            r.why, r.resent, r.given_back
+        )
+    }
+}
+
 /// A problem in one line: what, from which device and where in its history.
 fn describe(p: &wardside_store::sync::SyncProblem) -> String {
     let mut s = String::new();
@@ -149,6 +241,25 @@ fn describe(p: &wardside_store::sync::SyncProblem) -> String {
     }
     s.push_str(&p.detail);
     s
+}
+
+/// The recovery words from a file (or standard input for `-`), kept in memory only as long as
+/// needed. Never echoed, never logged.
+fn read_words(path: &std::path::Path) -> Result<zeroize::Zeroizing<String>, Error> {
+    let mut words = zeroize::Zeroizing::new(String::new());
+    let read = if path.as_os_str() == "-" {
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut words).map(|_| ())
+    } else {
+        std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_to_string(&mut f, &mut words).map(|_| ()))
+    };
+    read.map_err(|e| {
+        Error::Usage(format!(
+            "could not read the recovery words from {} ({e})",
+            path.display()
+        ))
+    })?;
+    Ok(words)
 }
 
 /// The recovery words, once: into a new private file the admin chose, or on the terminal.

@@ -2,7 +2,7 @@
 //! nearest relative or nominated person.
 
 use crate::legal::coded_enum;
-use crate::{ClientId, NhsNumber, Validate, ValidationError, optional_text, require_text};
+use crate::{ClientId, NhsNumber, TeamId, Validate, ValidationError, optional_text, require_text};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,6 +34,12 @@ pub struct Client {
     pub objects_to_relative_being_informed: bool,
     #[serde(default)]
     pub equality: EqualityMonitoring,
+    /// The team of the organisation that holds this person's record: every change about the
+    /// person, their cases and their notes is sealed for that team and reaches only its
+    /// members. `None`: the team of the laptop that made the record (an organisation with one
+    /// team never needs another).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamId>,
 }
 
 impl fmt::Debug for Client {
@@ -57,6 +63,7 @@ impl Client {
             interpreter_needed: false,
             objects_to_relative_being_informed: false,
             equality: EqualityMonitoring::default(),
+            team: None,
         }
     }
 

@@ -33,6 +33,10 @@ use wardside_sync::protocol::{
 /// down (429) and its client waits and retries.
 pub const REQUESTS_PER_SECOND: u32 = 100;
 pub const REQUEST_BURST: u32 = 400;
+/// Recovery requests (unsigned: the laptop has no identity yet) the whole service answers per
+/// minute, and in a burst. A recovery takes two; nothing about the words can be learnt from the
+/// answers (the words never leave the laptop), so this only bounds the work a stranger causes.
+pub const RECOVERIES_PER_MINUTE: u32 = 20;
 
 type Limiter = governor::DefaultKeyedRateLimiter<Uuid>;
 
@@ -41,6 +45,8 @@ type Limiter = governor::DefaultKeyedRateLimiter<Uuid>;
 pub struct AppState<S> {
     pub storage: S,
     limiter: Limiter,
+    /// For `/v1/recover`: one budget for the whole service.
+    recoveries: governor::DefaultDirectRateLimiter,
     pub metrics: crate::metrics::Metrics,
 }
 
@@ -57,6 +63,9 @@ impl<S> AppState<S> {
         AppState {
             storage,
             limiter: governor::RateLimiter::keyed(quota),
+            recoveries: governor::RateLimiter::direct(governor::Quota::per_minute(
+                NonZeroU32::new(RECOVERIES_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+            )),
             metrics: crate::metrics::Metrics::default(),
         }
     }
@@ -224,10 +233,12 @@ async fn push<S: Storage>(
     let conflict = results
         .iter()
         .any(|r| r.rejection == Some(Rejection::SeqConflict));
+    // Read after the push committed: the high-water covers every op just accepted.
+    let service = Some(state.storage.service_mark(caller.org_id).await?);
     let body = wardside_sync::protocol::PushResponse {
         results,
         server_time_ms: now,
-        service: None,
+        service,
     };
     // A conflicting re-push is never silently accepted: the whole reply says 409.
     let status = if conflict {
@@ -258,7 +269,7 @@ async fn pull<S: Storage>(
     Query(q): Query<PullQuery>,
 ) -> Result<Response, ApiError> {
     let caller = authenticate(&state, &method, &uri, &headers, b"", Who::Approved).await?;
-    let page = state
+    let mut page = state
         .storage
         .pull(
             caller.org_id,
@@ -268,6 +279,8 @@ async fn pull<S: Storage>(
             now_ms(),
         )
         .await?;
+    // Read after the page: the high-water is at or past the page's last cursor.
+    page.service = Some(state.storage.service_mark(caller.org_id).await?);
     state.metrics.ops_pulled.inc_by(page.ops.len() as u64);
     Ok(axum::Json(page).into_response())
 }
@@ -305,7 +318,7 @@ async fn heads<S: Storage>(
         trust_seq,
         trust_head,
         grants,
-        service: None,
+        service: Some(state.storage.service_mark(caller.org_id).await?),
     })
     .into_response())
 }
@@ -498,8 +511,10 @@ async fn trust_log<S: Storage>(
     .into_response())
 }
 
-/// An admin appends a signed statement to the log. The service checks it as a device would
-/// (and that it can act on it) before keeping it, then acts on it.
+/// An admin appends a signed statement to the log; or any device of the organisation gives
+/// back an admin's statement this service lost (a restore from backup). The service checks it
+/// as a device would (signed by an admin of the log, following it) and that it can act on it
+/// before keeping it, then acts on it.
 async fn append_trust<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
     method: Method,
@@ -507,9 +522,15 @@ async fn append_trust<S: Storage>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate_admin(&state, &method, &uri, &headers, &body).await?;
+    let caller = authenticate(&state, &method, &uri, &headers, &body, Who::Approved).await?;
     let signed: SignedStatement = serde_json::from_slice(&body)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not a trust statement"))?;
+    if signed.statement.author == caller.id && !caller.admin {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "only an admin device may do this",
+        ));
+    }
     let seq = signed.statement.seq;
     let change = relay::check_statement(&state.storage, &caller, &signed)
         .await?
@@ -622,9 +643,126 @@ async fn put_keys<S: Storage>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+fn recovery_budget<S>(state: &AppState<S>) -> Result<(), ApiError> {
+    state.recoveries.check().map_err(|_| {
+        ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many recovery attempts on this service; wait a minute and try again",
+        )
+    })
+}
+
+/// A laptop holding an organisation's recovery words asks for its trust log, by the recovery
+/// key the genesis names (unsigned: the laptop has no identity yet; it checks the log against
+/// the words, so the answer is a hint like any other).
+async fn recovery_log<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    recovery_budget(&state)?;
+    let req: wardside_sync::recovery::RecoveryLookup = serde_json::from_slice(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not a recovery lookup"))?;
+    let (org_id, statements) = relay::find_recovery(&state.storage, &req.recovery_key)
+        .await?
+        .ok_or(ApiError(
+            StatusCode::NOT_FOUND,
+            "no organisation on this service has these recovery words",
+        ))?;
+    Ok(axum::Json(wardside_sync::recovery::RecoveryLog { org_id, statements }).into_response())
+}
+
+/// A new laptop presents a recovery: the recovery key's signed statement making it an admin,
+/// and its proof that it holds the device key named. Checked against the log as devices will
+/// check it, then kept and acted on (the device is enrolled as an approved admin) in one step.
+async fn recover<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    recovery_budget(&state)?;
+    let req: wardside_sync::recovery::RecoverRequest = serde_json::from_slice(&body)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not a recovery"))?;
+    let recovery = relay::check_recovery(&state.storage, &req.statement, &req.proof)
+        .await?
+        .map_err(|r| match r {
+            StatementRefusal::Conflict(why) => ApiError(StatusCode::CONFLICT, why),
+            StatementRefusal::Invalid(why) => ApiError(StatusCode::FORBIDDEN, why),
+        })?;
+    let (org_id, seq) = (req.statement.statement.org_id, req.statement.statement.seq);
+    let device_id = recovery.device_id;
+    let json = serde_json::to_string(&req.statement)
+        .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
+    if let Some(device) = recovery.add {
+        state.storage.add_device(device).await?;
+    }
+    match state
+        .storage
+        .append_statement(org_id, seq, json, recovery.change)
+        .await?
+    {
+        crate::storage::Appended::Yes => {
+            tracing::info!(org = %org_id, device = %device_id, seq, "an organisation was recovered with its recovery words");
+            Ok(axum::Json(wardside_sync::recovery::Recovered {
+                org_id,
+                device_id,
+                seq,
+            })
+            .into_response())
+        }
+        crate::storage::Appended::SeqTaken => Err(ApiError(
+            StatusCode::CONFLICT,
+            "the organisation changed meanwhile; try the recovery again",
+        )),
+    }
+}
+
+/// The team keys wrapped to the organisation's recovery key, for an admin device: how a laptop
+/// recovered with the words gets every key of every epoch (they open only with the words).
+async fn recovery_keys<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = authenticate_admin(&state, &method, &uri, &headers, b"").await?;
+    let grants = state
+        .storage
+        .key_grants_for(caller.org_id, caller.org_id)
+        .await?;
+    Ok(axum::Json(KeyGrants { grants }).into_response())
+}
+
+/// The process is up and answering (the database is not touched): for a supervisor's liveness
+/// check.
 async fn healthz() -> &'static str {
     "ok"
 }
+
+/// The database answers a trivial query within a few seconds: for a load balancer or monitor
+/// deciding whether to send traffic here. Says nothing about any organisation.
+async fn readyz<S: Storage>(State(state): State<Arc<AppState<S>>>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, state.storage.generation()).await {
+        Ok(Ok(_)) => "ready".into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: the database did not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the database did not answer",
+            )
+                .into_response()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: the database took too long");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the database took too long",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// How long `/readyz` waits for the database.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn metrics<S: Storage>(State(state): State<Arc<AppState<S>>>) -> Response {
     (
@@ -702,12 +840,16 @@ pub fn metrics_router<S: Storage>(state: Arc<AppState<S>>) -> Router {
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz::<S>))
         .route("/v1/ops/push", post(push::<S>))
         .route("/v1/ops", get(pull::<S>))
         .route("/v1/heads", get(heads::<S>))
         .route("/v1/keys", get(my_keys::<S>).post(put_keys::<S>))
         .route("/v1/trust", get(trust_log::<S>).post(append_trust::<S>))
         .route("/v1/enroll", post(enroll::<S>))
+        .route("/v1/recover", post(recover::<S>))
+        .route("/v1/recover/log", post(recovery_log::<S>))
+        .route("/v1/recover/keys", get(recovery_keys::<S>))
         .route("/v1/invites", post(invite::<S>))
         .route("/v1/devices", get(list_devices::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -3,15 +3,21 @@
 //!     wardside-server --database sqlite://PATH|postgres://... --listen 127.0.0.1:PORT [--metrics-listen 127.0.0.1:PORT]
 //!     wardside-server --database URL init-org --name NAME --json
 //!     wardside-server --config wardside-server.toml
+//!     wardside-server --database sqlite://PATH backup --out FILE
+//!     wardside-server --database sqlite://PATH restore --from FILE
+//!     wardside-server --database URL mark-restored
 //!
 //! Settings: flags, then `WARDSIDE_DATABASE` / `WARDSIDE_LISTEN`, then the file. Serves until
 //! stopped (Ctrl+C or SIGTERM, finishing requests in flight). TLS: run it behind a reverse proxy
-//! that terminates TLS; the service itself speaks HTTP on the given address.
+//! that terminates TLS; the service itself speaks HTTP on the given address. Logs go to stderr,
+//! as text or (`--log-format json`) one JSON object per line. The runbook: docs/OPERATIONS.md.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wardside_server::http::{AppState, router};
 use wardside_server::storage::Storage;
+use wardside_server::storage::backup::{self, ServingLock};
 use wardside_server::storage::postgres::PostgresStorage;
 use wardside_server::storage::sqlite::SqliteStorage;
 
@@ -34,7 +40,10 @@ struct Args {
     metrics_listen: Option<String>,
     /// A TOML file with `database`, `listen` and `metrics_listen`.
     #[arg(long, env = "WARDSIDE_CONFIG")]
-    config: Option<std::path::PathBuf>,
+    config: Option<PathBuf>,
+    /// How log lines look: `text` (default) or `json` (one object per line, for a collector).
+    #[arg(long, env = "WARDSIDE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -48,7 +57,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a consistent copy of the SQLite database to FILE, while the service runs.
+    /// (PostgreSQL: use pg_dump or point-in-time recovery; see docs/OPERATIONS.md.)
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the service first); devices then see a
+    /// new storage generation and give back what the backup lacks.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Give the storage a new generation: the step after restoring it by other means (PostgreSQL's
+    /// pg_restore or point-in-time recovery, or a file copied back), before starting the service.
+    MarkRestored,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+const POSTGRES_BACKUP: &str = "backup and restore work on a SQLite database; for PostgreSQL use pg_dump (or point-in-time recovery) and pg_restore, then run `wardside-server mark-restored` (docs/OPERATIONS.md, \"PostgreSQL\")";
 
 async fn act<S: Storage>(
     storage: S,
@@ -75,7 +107,62 @@ async fn act<S: Storage>(
             }
             Ok(())
         }
+        Some(Command::MarkRestored) => {
+            let old = storage.generation().await.map_err(|e| e.to_string())?;
+            let new = storage.new_generation().await.map_err(|e| e.to_string())?;
+            println!(
+                "Storage generation changed from {old} to {new}.\nStart the service: each device will notice at its next sync that the service was restored, and give back what it lacks."
+            );
+            Ok(())
+        }
+        // Handled before the storage is opened (SQLite) or refused (PostgreSQL).
+        Some(Command::Backup { .. } | Command::Restore { .. }) => Err(POSTGRES_BACKUP.into()),
     }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+fn backup_sqlite(db: &Path, out: &Path) -> Result<(), String> {
+    let s = backup::backup(db, out).map_err(|e| e.to_string())?;
+    println!(
+        "Backed up {} to {}: {} organisation(s), {} op(s), {} (schema {}).\nRestore it with: wardside-server --database sqlite://{} restore --from {}",
+        db.display(),
+        out.display(),
+        s.organisations,
+        s.ops,
+        megabytes(s.bytes),
+        s.schema,
+        db.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+async fn restore_sqlite(db: &Path, from: &Path) -> Result<(), String> {
+    let r = backup::restore(db, from, chrono::Utc::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Restored {} from {}: {} organisation(s), {} op(s) (schema {}).",
+        db.display(),
+        from.display(),
+        r.summary.organisations,
+        r.summary.ops,
+        r.summary.schema
+    );
+    if let Some(kept) = &r.kept {
+        println!("The database it replaced is kept as {}.", kept.display());
+    }
+    let was = r
+        .old_generation
+        .map_or_else(|| "none".to_owned(), |g| g.to_string());
+    println!(
+        "New storage generation: {} (the backup's was {was}).\nStart the service: each device will notice at its next sync that the service was restored, and give back what the backup lacks.",
+        r.new_generation
+    );
+    Ok(())
 }
 
 async fn serve<S: Storage>(
@@ -144,9 +231,26 @@ async fn run(args: Args) -> Result<(), String> {
     let listen = settings.listen.as_str();
     let metrics = settings.metrics_listen.as_deref();
     if let Some(path) = database.strip_prefix("sqlite://") {
-        let storage = SqliteStorage::open(std::path::Path::new(path)).map_err(|e| e.to_string())?;
+        let path = Path::new(path);
+        match &args.command {
+            Some(Command::Backup { out }) => return backup_sqlite(path, out),
+            Some(Command::Restore { from }) => return restore_sqlite(path, from).await,
+            _ => {}
+        }
+        // While serving, `restore` refuses to replace the file under the service.
+        let _serving = match args.command {
+            None => Some(ServingLock::take(path).map_err(|e| e.to_string())?),
+            Some(_) => None,
+        };
+        let storage = SqliteStorage::open(path).map_err(|e| e.to_string())?;
         act(storage, &args, listen, metrics).await
     } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        if matches!(
+            args.command,
+            Some(Command::Backup { .. } | Command::Restore { .. })
+        ) {
+            return Err(POSTGRES_BACKUP.into());
+        }
         let storage = PostgresStorage::open(database)
             .await
             .map_err(|e| e.to_string())?;
@@ -156,18 +260,25 @@ async fn run(args: Args) -> Result<(), String> {
     }
 }
 
+/// One line per request on stderr, as text or JSON; RUST_LOG adjusts (default info).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    match format {
+        LogFormat::Text => fmt.init(),
+        // The event's fields at the top level of each object, beside time, level and target.
+        LogFormat::Json => fmt.json().flatten_event(true).init(),
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    // One line per request on stderr; RUST_LOG adjusts (default info).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
     let args = Args::parse();
+    init_logging(args.log_format);
     if let Err(e) = run(args).await {
         eprintln!("wardside-server: {e}");
         std::process::exit(1);

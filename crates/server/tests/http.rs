@@ -363,15 +363,45 @@ async fn a_device_that_asks_too_often_is_told_to_slow_down() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_pushes_only_its_own_ops_to_its_own_teams() {
+async fn a_device_pushes_only_ops_their_author_signed_for_its_own_teams() {
     let s = server().await;
     let (org, team) = org_with_team(&s).await;
     let a = approved_device(&s, org, &team).await;
     let b = approved_device(&s, org, &team).await;
-    // An op of b's, pushed by a.
-    let resp = a.push(&s, vec![b.op(1)]).await;
-    let r: PushResponse = resp.json().await.unwrap();
+    // An op naming b, signed by a: refused, never stored.
+    let forged = Dev::new(
+        b.id,
+        org,
+        DeviceSigningKey::from_pkcs8(a.key.pkcs8()).unwrap(),
+        [0; 32],
+        team.clone(),
+    );
+    let r: PushResponse = a.push(&s, vec![forged.op(1)]).await.json().await.unwrap();
+    assert_eq!(r.results[0].rejection, Some(Rejection::BadEnvelope));
+    // An op naming a device this service does not know: refused.
+    let stranger = Dev::new(
+        Uuid::new_v4(),
+        org,
+        DeviceSigningKey::generate().unwrap(),
+        [0; 32],
+        team.clone(),
+    );
+    let r: PushResponse = a.push(&s, vec![stranger.op(1)]).await.json().await.unwrap();
     assert_eq!(r.results[0].rejection, Some(Rejection::Forbidden));
+    let page: PullResponse = b.pull(&s, 0).await.json().await.unwrap();
+    assert!(page.ops.is_empty(), "nothing forged was stored");
+    // b's own op, signed by b, handed back by a (after a restore lost it): taken, and b's own
+    // push of the same op is then a duplicate.
+    let genuine = b.op(1);
+    let r: PushResponse = a
+        .push(&s, vec![genuine.clone()])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.results[0].status, PushStatus::Accepted, "{r:?}");
+    let r: PushResponse = b.push(&s, vec![genuine]).await.json().await.unwrap();
+    assert_eq!(r.results[0].status, PushStatus::Duplicate, "{r:?}");
     // An op for a team a is not in.
     let (_, other) = org_with_team(&s).await;
     let outsider = Dev::new(
@@ -383,9 +413,9 @@ async fn a_device_pushes_only_its_own_ops_to_its_own_teams() {
     );
     let r: PushResponse = a.push(&s, vec![outsider.op(1)]).await.json().await.unwrap();
     assert_eq!(r.results[0].rejection, Some(Rejection::Forbidden));
-    // Nothing was stored.
+    // Nothing more was stored.
     let page: PullResponse = b.pull(&s, 0).await.json().await.unwrap();
-    assert!(page.ops.is_empty());
+    assert_eq!(page.ops.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -100,13 +100,13 @@ impl World {
 async fn a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s: &impl Storage) {
     let w = world();
     let batch = w.ops(1..=3);
-    let first = s.push(w.org, batch.clone(), NOW).await.unwrap();
+    let first = s.push(w.org, w.device, batch.clone(), NOW).await.unwrap();
     assert!(first.iter().all(|r| r.status == PushStatus::Accepted));
     let seqs: Vec<i64> = first.iter().map(|r| r.server_seq.unwrap()).collect();
     assert!(seqs.windows(2).all(|p| p[0] < p[1]), "cursors increase");
 
     // The reply was lost: the same batch again is three duplicates with the same cursors.
-    let again = s.push(w.org, batch.clone(), NOW).await.unwrap();
+    let again = s.push(w.org, w.device, batch.clone(), NOW).await.unwrap();
     assert!(again.iter().all(|r| r.status == PushStatus::Duplicate));
     assert_eq!(
         again
@@ -127,7 +127,7 @@ async fn a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s: &impl
             prev: batch[0].hash32().unwrap(),
         },
     );
-    let r = s.push(w.org, vec![changed], NOW).await.unwrap();
+    let r = s.push(w.org, w.device, vec![changed], NOW).await.unwrap();
     assert_eq!(r[0].status, PushStatus::Rejected);
     assert_eq!(r[0].rejection, Some(Rejection::SeqConflict));
     let page = s
@@ -141,19 +141,27 @@ async fn a_lost_reply_is_safe_to_resend_and_a_changed_resend_is_refused(s: &impl
 async fn a_device_cannot_skip_a_sequence_number(s: &impl Storage) {
     let w = world();
     let all = w.ops(1..=5);
-    s.push(w.org, all[..2].to_vec(), NOW).await.unwrap();
-    let r = s.push(w.org, all[3..].to_vec(), NOW).await.unwrap();
+    s.push(w.org, w.device, all[..2].to_vec(), NOW)
+        .await
+        .unwrap();
+    let r = s
+        .push(w.org, w.device, all[3..].to_vec(), NOW)
+        .await
+        .unwrap();
     assert_eq!(r[0].rejection, Some(Rejection::Gap { expected: 3 }));
     assert_eq!(r[1].rejection, Some(Rejection::Gap { expected: 3 }));
     // Filling the gap in one batch works, in order.
-    let r = s.push(w.org, all[2..].to_vec(), NOW).await.unwrap();
+    let r = s
+        .push(w.org, w.device, all[2..].to_vec(), NOW)
+        .await
+        .unwrap();
     assert!(r.iter().all(|r| r.status == PushStatus::Accepted));
 }
 
 async fn an_op_must_follow_its_devices_chain(s: &impl Storage) {
     let w = world();
     let all = w.ops(1..=2);
-    s.push(w.org, all.clone(), NOW).await.unwrap();
+    s.push(w.org, w.device, all.clone(), NOW).await.unwrap();
     let tip = all[1].hash32().unwrap();
     // The next op naming another op before it, or skipping a place, or with no link at all.
     for (chain, why) in [
@@ -167,7 +175,7 @@ async fn an_op_must_follow_its_devices_chain(s: &impl Storage) {
         (ChainLink { seq: 5, prev: tip }, "skips places"),
     ] {
         let op = w.op_linked(3, &w.team, "next", NOW, chain);
-        let r = s.push(w.org, vec![op], NOW).await.unwrap();
+        let r = s.push(w.org, w.device, vec![op], NOW).await.unwrap();
         assert_eq!(
             r[0].rejection,
             Some(Rejection::BadChain { expected: 3 }),
@@ -176,23 +184,23 @@ async fn an_op_must_follow_its_devices_chain(s: &impl Storage) {
     }
     let mut unlinked = w.op_linked(3, &w.team, "x", NOW, ChainLink { seq: 3, prev: tip });
     unlinked.routing.chain = None;
-    let r = s.push(w.org, vec![unlinked], NOW).await.unwrap();
+    let r = s.push(w.org, w.device, vec![unlinked], NOW).await.unwrap();
     assert_eq!(r[0].status, PushStatus::Rejected);
     // An HLC that is not in its one exact form (it would sort wrongly as text).
     let mut sloppy = w.op_linked(3, &w.team, "x", NOW, ChainLink { seq: 3, prev: tip });
     sloppy.routing.hlc = format!("{NOW}-0000-{}", hlc_device_part(&w.device));
-    let r = s.push(w.org, vec![sloppy], NOW).await.unwrap();
+    let r = s.push(w.org, w.device, vec![sloppy], NOW).await.unwrap();
     assert_eq!(r[0].rejection, Some(Rejection::BadEnvelope));
     // The right link is taken.
     let right = w.op_linked(3, &w.team, "x", NOW, ChainLink { seq: 3, prev: tip });
-    let r = s.push(w.org, vec![right], NOW).await.unwrap();
+    let r = s.push(w.org, w.device, vec![right], NOW).await.unwrap();
     assert_eq!(r[0].status, PushStatus::Accepted);
 }
 
 async fn a_clock_more_than_a_day_ahead_is_refused(s: &impl Storage) {
     let w = world();
     let ahead = w.op(1, &w.team, "from the future", NOW + 25 * 3600 * 1000);
-    let r = s.push(w.org, vec![ahead], NOW).await.unwrap();
+    let r = s.push(w.org, w.device, vec![ahead], NOW).await.unwrap();
     assert_eq!(
         r[0].rejection,
         Some(Rejection::ClockAhead {
@@ -209,7 +217,7 @@ async fn a_clock_more_than_a_day_ahead_is_refused(s: &impl Storage) {
             prev: [0; 32],
         },
     );
-    let r = s.push(w.org, vec![fine], NOW).await.unwrap();
+    let r = s.push(w.org, w.device, vec![fine], NOW).await.unwrap();
     assert_eq!(r[0].status, PushStatus::Accepted);
 }
 
@@ -220,7 +228,7 @@ async fn pull_pages_by_cursor_and_sees_only_its_teams_and_organisation(s: &impl 
         let team = if seq % 2 == 0 { &w.other_team } else { &w.team };
         batch.push(w.op(seq, team, &format!("op {seq}"), NOW));
     }
-    s.push(w.org, batch.clone(), NOW).await.unwrap();
+    s.push(w.org, w.device, batch.clone(), NOW).await.unwrap();
 
     // Pages of 2 over the first team: ops 1, 3, 5, 7.
     let team = vec![w.team.id.team_id];
@@ -265,7 +273,7 @@ async fn pull_pages_by_cursor_and_sees_only_its_teams_and_organisation(s: &impl 
 async fn the_server_never_holds_plaintext(s: &impl Storage, files: impl Fn() -> Vec<Vec<u8>>) {
     let w = world();
     let canary = "CANARYSERVER-she-wants-leave";
-    s.push(w.org, vec![w.op(1, &w.team, canary, NOW)], NOW)
+    s.push(w.org, w.device, vec![w.op(1, &w.team, canary, NOW)], NOW)
         .await
         .unwrap();
     for bytes in files() {
@@ -294,7 +302,7 @@ async fn many_devices_pushing_at_once_all_land_and_a_reader_misses_none<S: Stora
         tasks.spawn(async move {
             let all = w.ops(1..=10);
             for batch in [&all[..5], &all[5..]] {
-                let r = s.push(w.org, batch.to_vec(), NOW).await.unwrap();
+                let r = s.push(w.org, w.device, batch.to_vec(), NOW).await.unwrap();
                 assert!(r.iter().all(|r| r.status == PushStatus::Accepted));
             }
         });
@@ -495,7 +503,37 @@ async fn key_grants_are_kept_per_recipient_and_never_replaced(s: &impl Storage) 
     );
 }
 
+async fn the_service_mark_names_the_generation_and_the_organisations_highest_cursor(
+    s: &impl Storage,
+) {
+    let w = world();
+    let generation = s.generation().await.unwrap();
+    let empty = s.service_mark(w.org).await.unwrap();
+    assert_eq!((empty.generation, empty.high_water), (generation, 0));
+    let pushed = s.push(w.org, w.device, w.ops(1..=3), NOW).await.unwrap();
+    let last = pushed[2].server_seq.unwrap();
+    assert_eq!(s.service_mark(w.org).await.unwrap().high_water, last);
+    // Another organisation's ops move its own mark, not this one's.
+    let other = world();
+    let theirs = s
+        .push(other.org, other.device, other.ops(1..=2), NOW)
+        .await
+        .unwrap();
+    assert_eq!(s.service_mark(w.org).await.unwrap().high_water, last);
+    assert_eq!(
+        s.service_mark(other.org).await.unwrap().high_water,
+        theirs[1].server_seq.unwrap()
+    );
+    // After a restore the operator marks a new generation: kept, and every mark carries it.
+    let fresh = s.new_generation().await.unwrap();
+    assert_ne!(fresh, generation);
+    assert_eq!(s.generation().await.unwrap(), fresh);
+    let mark = s.service_mark(w.org).await.unwrap();
+    assert_eq!((mark.generation, mark.high_water), (fresh, last));
+}
+
 async fn suite<S: Storage + Clone>(s: &S, files: impl Fn() -> Vec<Vec<u8>>) {
+    the_service_mark_names_the_generation_and_the_organisations_highest_cursor(s).await;
     key_grants_are_kept_per_recipient_and_never_replaced(s).await;
     an_enrolment_code_works_once_and_not_after_it_expires(s).await;
     devices_are_kept_and_trust_statements_approve_and_revoke_them(s).await;
@@ -526,10 +564,10 @@ async fn sqlite_backend_passes_the_storage_suite_and_keeps_ops_across_a_restart(
     // A restart: what was accepted is still there, and duplicates are still recognised.
     let w = world();
     let batch = w.ops(1..=2);
-    s.push(w.org, batch.clone(), NOW).await.unwrap();
+    s.push(w.org, w.device, batch.clone(), NOW).await.unwrap();
     drop(s);
     let s = SqliteStorage::open(&path).unwrap();
-    let r = s.push(w.org, batch, NOW).await.unwrap();
+    let r = s.push(w.org, w.device, batch, NOW).await.unwrap();
     assert!(r.iter().all(|r| r.status == PushStatus::Duplicate));
     // And a nonce used before the restart is still spent.
     let device = Uuid::new_v4();
@@ -545,6 +583,14 @@ async fn sqlite_backend_passes_the_storage_suite_and_keeps_ops_across_a_restart(
             .await
             .unwrap()
     );
+    // The generation is the database's: the same after a restart.
+    let generation = s.generation().await.unwrap();
+    drop(s);
+    let s = SqliteStorage::open(&path).unwrap();
+    assert_eq!(s.generation().await.unwrap(), generation);
+    // And each database has its own.
+    let other = SqliteStorage::open(&dir.path().join("other.db")).unwrap();
+    assert_ne!(other.generation().await.unwrap(), generation);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

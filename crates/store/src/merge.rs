@@ -174,6 +174,9 @@ pub(crate) fn apply(tx: &Transaction<'_>, op: &Op, m: OpMeta<'_>) -> Result<Effe
         OpKind::Delete | OpKind::Restore => {
             fx += refresh_deletion(tx, op.entity_id, m.now)?;
         }
+        // The history it carries is applied op by op where it is received
+        // (`sync::receive`); the device that made it holds all of it already.
+        OpKind::Transfer => {}
     }
     Ok(fx)
 }

@@ -42,10 +42,14 @@ impl Default for Tuning {
 }
 
 /// An unlocked store. Dropping it locks: the connection closes and SQLCipher wipes its copy of
-/// the key; ours was wiped as soon as the database was keyed.
+/// the key; ours (kept in memory only so that [`Store::reopen`] can open a second connection
+/// without asking for the passphrase again) is wiped when the last handle of the store drops.
 #[derive(Debug)]
 pub struct Store {
     pub(crate) conn: Connection,
+    /// The database key, shared with handles made by [`Store::reopen`]; `None` only for the
+    /// benchmarks' unencrypted baseline.
+    key: Option<std::sync::Arc<DatabaseKey>>,
     pub(crate) path: PathBuf,
     pub(crate) device_id: String,
     pub(crate) actor: String,
@@ -179,7 +183,7 @@ impl Store {
             Ok(conn)
         })();
         match result {
-            Ok(conn) => Self::from_connection(conn, path),
+            Ok(conn) => Self::from_connection(conn, path, Some(dek)),
             Err(e) => {
                 // Nothing was ever stored in it: remove the half-made store so `init` can be retried.
                 for p in [
@@ -212,10 +216,33 @@ impl Store {
         }
         // Finishes a re-key that stopped between its renames, or clears away what one left.
         let (mut conn, _, dek) = crate::rekey::open_pair(path, pass)?;
-        drop(dek);
         configure(&conn, tuning)?;
         migrate(&mut conn)?;
-        Self::from_connection(conn, path)
+        Self::from_connection(conn, path, Some(dek))
+    }
+
+    /// A second handle on this unlocked store: its own connection to the same encrypted file,
+    /// keyed with the key this one holds (no passphrase, no key derivation). SQLite's
+    /// write-ahead log lets each read beside the other's writes; writes take turns, each
+    /// waiting for the other's transaction to end (the busy timeout). The app syncs on one
+    /// while the person reads, searches and saves on the other. Locking means dropping both.
+    pub fn reopen(&self, tuning: Tuning) -> Result<Store> {
+        let conn = match &self.key {
+            Some(key) => {
+                let store_id: String = self.conn.query_row(
+                    "SELECT value FROM meta WHERE key = 'store_id'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                open_checked(&self.path, &store_id, key)?
+            }
+            None => Connection::open_with_flags(&self.path, open_flags())?,
+        };
+        configure(&conn, tuning)?;
+        let mut s = Self::from_connection(conn, &self.path, None)?;
+        s.key = self.key.clone();
+        s.clock = self.clock;
+        Ok(s)
     }
 
     /// Change the passphrase: unwrap with the old one, wrap the same database key under the new
@@ -234,7 +261,7 @@ impl Store {
         KeyFile::wrap(&dek, new, keyfile.kdf_params(), keyfile.store_id())?.replace(&kpath)
     }
 
-    fn from_connection(conn: Connection, path: &Path) -> Result<Store> {
+    fn from_connection(conn: Connection, path: &Path, key: Option<DatabaseKey>) -> Result<Store> {
         let get = |k: &str| {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| {
                 r.get::<_, String>(0)
@@ -246,11 +273,20 @@ impl Store {
             device_id,
             actor,
             conn,
+            key: key.map(std::sync::Arc::new),
             path: path.to_owned(),
             // A malformed value is reported by the shell that reads it first; here it means the
             // system's clock.
             clock: crate::clock::Clock::from_env().unwrap_or_default(),
         })
+    }
+
+    /// How long a write waits for another handle's transaction on the same file before it
+    /// fails (5 s unless set). The app's screens wait longer than the sync beside them takes
+    /// for one transaction, so that a save never fails because the sync is writing.
+    pub fn set_busy_timeout(&self, wait: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(wait)?;
+        Ok(())
     }
 
     /// The wall clock this store stamps with and counts "today" by.
@@ -317,7 +353,7 @@ impl Store {
             "INSERT INTO meta (key, value) VALUES ('store_id', 'baseline'), ('device_id', ?1), ('user', 'Benchmark')",
             [uuid::Uuid::new_v4().to_string()],
         )?;
-        Self::from_connection(conn, path)
+        Self::from_connection(conn, path, None)
     }
 
     pub fn open_unencrypted_baseline(path: &Path, tuning: Tuning) -> Result<Store> {
@@ -327,7 +363,7 @@ impl Store {
         )?;
         configure(&conn, tuning)?;
         migrate(&mut conn)?;
-        Self::from_connection(conn, path)
+        Self::from_connection(conn, path, None)
     }
 }
 
@@ -397,6 +433,46 @@ mod tests {
         assert_eq!(Store::latest_schema_version(), on_disk);
         assert_eq!(s.info().unwrap().schema_version, on_disk);
         assert!(MIGRATIONS.validate().is_ok());
+    }
+
+    /// The app syncs on one handle while the person works on another: each sees what the
+    /// other committed, a read goes on beside the other's open write, and a write waits for
+    /// it (within the busy timeout) instead of failing.
+    #[test]
+    fn a_second_handle_reads_and_writes_beside_the_first_without_the_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut a, _) = store(dir.path());
+        let mut b = a.reopen(Tuning::default()).unwrap();
+        assert_eq!(b.device_id(), a.device_id());
+        let client = a
+            .write(|w| w.add_client(&Client::named("Test Person")))
+            .unwrap();
+        let seen: Client = b.get(client.0).unwrap();
+        assert_eq!(seen.name, "Test Person");
+        // b holds a write transaction for a moment; a reads meanwhile, then writes after it.
+        let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                b.write(|w| {
+                    w.add_client(&Client::named("Second Person"))?;
+                    held.wait();
+                    release.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    Ok(())
+                })
+            });
+            held.wait();
+            let read: Client = a.get(client.0).unwrap();
+            assert_eq!(read.name, "Test Person");
+            release.wait();
+            a.write(|w| w.add_client(&Client::named("Third Person")))
+                .unwrap();
+            writer.join().unwrap().unwrap();
+        });
+        assert_eq!(
+            a.ops_after(0, 1000).unwrap().len(),
+            b.ops_after(0, 1000).unwrap().len()
+        );
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub(crate) enum OpKind {
     Delete,
     /// A deleted entry put back.
     Restore,
+    /// A person's record moved to another team: the payload ([`TransferPayload`]) carries ops of
+    /// the person's whole history, as their authors made them, for the new team's members.
+    Transfer,
 }
 
 impl OpKind {
@@ -112,6 +115,7 @@ impl OpKind {
             OpKind::NoteVersion => "note-version",
             OpKind::Delete => "delete",
             OpKind::Restore => "restore",
+            OpKind::Transfer => "transfer",
         }
     }
 
@@ -122,6 +126,7 @@ impl OpKind {
             OpKind::NoteVersion,
             OpKind::Delete,
             OpKind::Restore,
+            OpKind::Transfer,
         ]
         .into_iter()
         .find(|k| k.name() == s)
@@ -150,6 +155,33 @@ pub(crate) struct NoteVersionPayload {
     pub saved_at: String,
 }
 
+/// Payload of a `transfer` op: part of a person's history, moved to the team `to`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TransferPayload {
+    pub to: Uuid,
+    pub ops: Vec<TransferredOp>,
+}
+
+/// One op of a moved history, as its author made it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TransferredOp {
+    pub op_id: Uuid,
+    pub device_id: Uuid,
+    pub device_seq: u64,
+    pub hlc: String,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub schema_v: i64,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub payload: Value,
+    pub actor: String,
+}
+
+/// The most history one `transfer` op carries (its sealed size stays far below an op's limit).
+const TRANSFER_BYTES: usize = 256 * 1024;
+
 /// Where an audit entry points, so a case's audit view finds it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Scope {
@@ -171,6 +203,11 @@ pub struct Writer<'s> {
     /// The service's clock minus ours at the last sync: new ops are stamped on its time, so a
     /// laptop whose clock is days out does not win (or lose) every merge.
     clock_offset_ms: i64,
+    /// The teams this device belongs to, by its trust log (`None` before it is enrolled): a
+    /// change about a person whose record another team holds is refused.
+    teams: Option<Vec<Uuid>>,
+    /// Where the next op goes when its routing is decided by the caller (a move between teams).
+    route_to: Option<Uuid>,
 }
 
 impl Store {
@@ -197,6 +234,13 @@ impl Store {
             .optional()?
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
+        let teams = tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'sync_config'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|s| serde_json::from_str::<crate::sync::SyncConfig>(&s).ok())
+            .map(|c| c.teams)
+            .filter(|t| !t.is_empty());
         let mut w = Writer {
             tx,
             device_id: &self.device_id,
@@ -206,6 +250,8 @@ impl Store {
             now: self.clock.now(),
             clock: self.clock,
             clock_offset_ms,
+            teams,
+            route_to: None,
         };
         let out = f(&mut w)?;
         // A transaction that only audited a read did not tick the clock: leave its page alone.
@@ -237,7 +283,43 @@ impl Writer<'_> {
 
     // ---- the single place where changes happen ----
 
+    /// The team an op goes to: the team holding the person it is about (for a new person, the
+    /// team named in the record), or this device's own (`None`). A person whose record another
+    /// team holds cannot be changed here.
+    fn route(&self, op: &Op, scope: Scope) -> Result<Option<Uuid>> {
+        if let Some(team) = self.route_to {
+            return Ok(Some(team));
+        }
+        let team = match scope.client {
+            Some(_) if op.entity == Entity::Client && op.kind == OpKind::Create => op
+                .payload
+                .get("team")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            Some(client) => self
+                .tx
+                .prepare_cached("SELECT data ->> '$.team' FROM client WHERE id = ?1")?
+                .query_row([client.to_string()], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten(),
+            None => None,
+        };
+        let Some(team) = team else {
+            return Ok(None);
+        };
+        let team: Uuid = team
+            .parse()
+            .map_err(|_| StoreError::Corrupt("a person's team is not a UUID".into()))?;
+        match &self.teams {
+            Some(mine) if !mine.contains(&team) => Err(StoreError::Refused(
+                "this person's record is kept by another team, which this laptop is not a member of: ask an admin to add it to that team, or a member of it to make the change".into(),
+            )),
+            _ => Ok(Some(team)),
+        }
+    }
+
     pub(crate) fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
+        let team = self.route(&op, scope)?;
         let now_ms = u64::try_from(self.clock.now_ms() + self.clock_offset_ms).unwrap_or(0);
         self.hlc = self.hlc.tick(now_ms);
         let hlc = self.hlc.encode(self.device_id);
@@ -246,8 +328,8 @@ impl Writer<'_> {
         let op_id = Uuid::now_v7().to_string();
         self.tx
             .prepare_cached(
-                "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v, team_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 op_id,
@@ -259,7 +341,8 @@ impl Writer<'_> {
                 op.kind.name(),
                 op.field,
                 serde_json::to_string(&op.payload)?,
-                OP_SCHEMA_VERSION
+                OP_SCHEMA_VERSION,
+                team.map(|t| t.to_string())
             ])?;
         // After the op row: deletes and restores read the log.
         let now = self.now.to_rfc3339();
@@ -399,6 +482,23 @@ impl Writer<'_> {
         self.create(team, Scope::default()).map(TeamId)
     }
 
+    /// The name of one of the organisation's sync teams, under the team's own id, sent to its
+    /// members only.
+    pub fn name_sync_team(&mut self, id: TeamId, team: &Team) -> Result<()> {
+        team.validate()?;
+        self.route_to = Some(id.0);
+        let op = Op {
+            entity: Entity::Team,
+            entity_id: id.0,
+            kind: OpKind::Create,
+            field: None,
+            payload: serde_json::to_value(team)?,
+        };
+        let done = self.commit(op, "create", Scope::default());
+        self.route_to = None;
+        done
+    }
+
     pub fn add_advocate(&mut self, advocate: &Advocate) -> Result<AdvocateId> {
         if let Some(t) = advocate.team_id {
             self.require(Entity::Team, t.0)?;
@@ -417,12 +517,20 @@ impl Writer<'_> {
         }
         let id = Uuid::new_v4();
         client.validate()?;
+        // A laptop in several teams names the team of every new person (its first, unless the
+        // record names another), so where the record goes never depends on the order of teams.
+        let mut client = client.clone();
+        if client.team.is_none()
+            && let Some(teams) = self.teams.as_ref().filter(|t| t.len() > 1)
+        {
+            client.team = teams.first().copied().map(TeamId);
+        }
         let op = Op {
             entity: Entity::Client,
             entity_id: id,
             kind: OpKind::Create,
             field: None,
-            payload: serde_json::to_value(client)?,
+            payload: serde_json::to_value(&client)?,
         };
         self.commit(
             op,
@@ -435,22 +543,148 @@ impl Writer<'_> {
         Ok(ClientId(id))
     }
 
+    /// Change a person's details. Their team is not one of them: it changes only by
+    /// [`Writer::move_client`] (an edit that does not name it leaves it as it is).
     pub fn update_client(&mut self, id: ClientId, client: &Client) -> Result<usize> {
-        self.require(Entity::Client, id.0)?;
+        let current: Client = self.get(id.0)?;
         if let Some(dob) = client.dob {
             wardside_domain::client::check_dob(
                 dob,
                 wardside_domain::rules::period::uk_date_at(self.now),
             )?;
         }
+        let client = Client {
+            team: current.team,
+            ..client.clone()
+        };
         self.update(
             id.0,
-            client,
+            &client,
             Scope {
                 client: Some(id.0),
                 case: None,
             },
         )
+    }
+
+    /// Move a person's record, with every case, note and entry on it, to another team of the
+    /// organisation (this laptop must be a member of both). The old team is told it moved (its
+    /// members keep what they hold, and their changes to it are refused from then on); the new
+    /// team receives the whole history, as its authors made it, sealed under its own key; every
+    /// change made after goes to the new team only. Returns how many ops were carried.
+    pub fn move_client(&mut self, id: ClientId, to: TeamId) -> Result<usize> {
+        let mut client: Client = self.get(id.0)?;
+        if client.team == Some(to) {
+            return Err(StoreError::Refused(
+                "this person's record is already kept by that team".into(),
+            ));
+        }
+        if self
+            .teams
+            .as_ref()
+            .is_some_and(|mine| !mine.contains(&to.0))
+        {
+            return Err(StoreError::Refused(
+                "this laptop is not a member of that team: an admin adds it first".into(),
+            ));
+        }
+        let scope = Scope {
+            client: Some(id.0),
+            case: None,
+        };
+        // Told to the old team (the change is routed by the team the record is in now).
+        client.team = Some(to);
+        self.update(id.0, &client, scope)?;
+        // The whole history, oldest first, in parts, for the new team.
+        let ops: Vec<TransferredOp> = {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT o.op_id, o.device_id, o.device_seq, o.hlc, o.entity, o.entity_id, o.schema_v, o.kind, o.field, o.payload,
+                        coalesce(a.actor, '')
+                 FROM op o JOIN audit a ON a.op_id = o.op_id
+                 WHERE a.client_id = ?1 AND o.kind <> 'transfer' ORDER BY o.hlc, o.op_id",
+            )?;
+            let rows = stmt.query_map([id.0.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, String>(10)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (
+                    op_id,
+                    device,
+                    seq,
+                    hlc,
+                    entity,
+                    entity_id,
+                    schema_v,
+                    kind,
+                    field,
+                    payload,
+                    actor,
+                ) = row?;
+                let uuid = |s: &str| {
+                    s.parse::<Uuid>().map_err(|_| {
+                        StoreError::Corrupt("an id in the op log is not a UUID".into())
+                    })
+                };
+                out.push(TransferredOp {
+                    op_id: uuid(&op_id)?,
+                    device_id: uuid(&device)?,
+                    device_seq: seq.unsigned_abs(),
+                    hlc,
+                    entity,
+                    entity_id: uuid(&entity_id)?,
+                    schema_v,
+                    kind,
+                    field,
+                    payload: serde_json::from_str(&payload)?,
+                    actor,
+                });
+            }
+            out
+        };
+        let carried = ops.len();
+        let mut part: Vec<TransferredOp> = Vec::new();
+        let mut size = 0usize;
+        let mut parts = Vec::new();
+        for op in ops {
+            let n = serde_json::to_string(&op)?.len();
+            if !part.is_empty() && size + n > TRANSFER_BYTES {
+                parts.push(std::mem::take(&mut part));
+                size = 0;
+            }
+            size += n;
+            part.push(op);
+        }
+        parts.push(part);
+        self.route_to = Some(to.0);
+        for ops in parts {
+            let op = Op {
+                entity: Entity::Client,
+                entity_id: id.0,
+                kind: OpKind::Transfer,
+                field: None,
+                payload: serde_json::to_value(TransferPayload { to: to.0, ops })?,
+            };
+            let done = self.commit(op, "move", scope);
+            if done.is_err() {
+                self.route_to = None;
+                return done.map(|()| 0);
+            }
+        }
+        self.route_to = None;
+        Ok(carried)
     }
 
     pub fn add_legal_event(&mut self, event: &LegalEvent) -> Result<LegalEventId> {

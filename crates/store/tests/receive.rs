@@ -66,6 +66,13 @@ fn op(device: Uuid, seq: u64, name: &str) -> IncomingOp {
             hash: hash(seq),
         },
         envelope: "{}".into(),
+        sealed: wardside_store::sync::PeerSeal {
+            org_id: Uuid::nil(),
+            case_id: None,
+            epoch: 1,
+            nonce: [0; 12],
+            signature: Vec::new(),
+        },
     }
 }
 

@@ -423,6 +423,13 @@ fn deliver(from: &Store, to: &mut Store, after: i64, server_seq: &mut i64) -> i6
                     hash: link(&o.device_id, o.device_seq),
                 },
                 envelope: "{}".into(),
+                sealed: wardside_store::sync::PeerSeal {
+                    org_id: Uuid::nil(),
+                    case_id: None,
+                    epoch: 1,
+                    nonce: [0; 12],
+                    signature: Vec::new(),
+                },
             }
         })
         .collect();

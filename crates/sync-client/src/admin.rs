@@ -74,7 +74,7 @@ pub fn approve(store: &mut Store, device: Uuid, given: &str, opts: &Options) -> 
         });
     }
     if !state.is_approved(device) {
-        let mine = state.teams_of(t.device());
+        let mine = my_teams(&state, t.device());
         let mut teams: Vec<Uuid> = info
             .teams
             .iter()
@@ -105,14 +105,33 @@ pub fn approve(store: &mut Store, device: Uuid, given: &str, opts: &Options) -> 
     share_keys(store, &t, &state, device)
 }
 
-/// Grant a device every key of its teams (by the trust log) that this admin holds.
+/// The teams this admin acts for: its own, for an organisation admin; those it administers,
+/// for an admin of some teams.
+fn my_teams(state: &TrustState, me: Uuid) -> Vec<Uuid> {
+    if state.is_admin(me) {
+        state.teams_of(me)
+    } else {
+        state.admin_teams(me)
+    }
+}
+
+/// Grant a device every key of its teams (by the trust log) that this admin holds and may grant.
 fn share_keys(store: &Store, t: &Transport, state: &TrustState, device: Uuid) -> Result<()> {
     let d = state
         .devices
         .get(&device)
         .filter(|d| !d.revoked)
         .ok_or_else(|| SyncError::Refused("no admin has approved that device".into()))?;
-    let teams = state.teams_of(device);
+    let may = if state.is_admin(t.device()) {
+        state.teams_of(device)
+    } else {
+        state.admin_teams(t.device())
+    };
+    let teams: Vec<Uuid> = state
+        .teams_of(device)
+        .into_iter()
+        .filter(|team| may.contains(team))
+        .collect();
     let grants = team_keys(store)?
         .iter()
         .filter(|k| teams.contains(&k.id.team_id) && state.check_key(k).is_ok())
@@ -207,7 +226,7 @@ pub fn rotate_team_keys(store: &mut Store, opts: &Options) -> Result<Vec<KeyId>>
 fn rotate(store: &mut Store, t: &Transport, state: &mut TrustState) -> Result<Vec<KeyId>> {
     let org = state.org_id;
     let mut done = Vec::new();
-    for team in state.teams_of(t.device()) {
+    for team in my_teams(state, t.device()) {
         let epoch = state.current_epoch(team).map_or(0, |(e, _)| e) + 1;
         let key = TeamKey::generate(KeyId {
             team_id: team,
@@ -234,6 +253,160 @@ fn rotate(store: &mut Store, t: &Transport, state: &mut TrustState) -> Result<Ve
         done.push(key.id);
     }
     Ok(done)
+}
+
+/// After a restore of the service from an older backup: grant every key this admin holds again,
+/// to every member of its team and to the recovery key (the service lost the grants made after
+/// its backup; it keeps those it has and adds the rest). A batch at a time.
+pub(crate) fn grant_again(store: &Store, t: &Transport, state: &TrustState) -> Result<usize> {
+    let org = state.org_id;
+    let me = t.device();
+    let mut grants = Vec::new();
+    for k in team_keys(store)? {
+        if state.check_key(&k).is_err()
+            || !(state.is_admin(me) || state.admin_teams(me).contains(&k.id.team_id))
+        {
+            continue;
+        }
+        for d in state.members(k.id.team_id) {
+            grants.push(grant(org, &k, d.keys.device_id, &d.keys.box_key, t)?);
+        }
+        grants.push(grant(org, &k, org, &state.recovery_key, t)?);
+    }
+    let n = grants.len();
+    let mut rest = grants;
+    while !rest.is_empty() {
+        let batch: Vec<_> = rest.drain(..rest.len().min(200)).collect();
+        post_grants(t, batch)?;
+    }
+    Ok(n)
+}
+
+/// Create a team of the organisation (another hospital, another commissioner's contract): its
+/// first key epoch is announced in the trust log, this admin joins it, and the key is granted
+/// to this admin and to the recovery key. Its name goes to its members only. Returns its id.
+pub fn create_team(store: &mut Store, name: &str, opts: &Options) -> Result<Uuid> {
+    use wardside_domain::Validate;
+    let name = wardside_domain::Team {
+        name: name.trim().to_owned(),
+    };
+    name.validate()
+        .map_err(|e| SyncError::Refused(e.to_string()))?;
+    let (t, mut state) = admin(store, opts)?;
+    let org = state.org_id;
+    let me = t.device();
+    let team = Uuid::new_v4();
+    let key = TeamKey::generate(KeyId {
+        team_id: team,
+        epoch: 1,
+    })
+    .map_err(|e| SyncError::Crypto(e.to_string()))?;
+    trust::append(
+        store,
+        &t,
+        &mut state,
+        Body::TeamEpoch {
+            team,
+            epoch: 1,
+            key_id: key_id(org, &key),
+        },
+    )?;
+    let mut teams = state.teams_of(me);
+    teams.push(team);
+    let is_admin = state.is_admin(me);
+    trust::append(
+        store,
+        &t,
+        &mut state,
+        Body::Update {
+            device: me,
+            admin: is_admin,
+            teams,
+            cutoffs: BTreeMap::new(),
+        },
+    )?;
+    let mine = state
+        .devices
+        .get(&me)
+        .ok_or_else(|| SyncError::Refused("this admin is not in the trust log".into()))?
+        .keys
+        .box_key;
+    post_grants(
+        &t,
+        vec![
+            grant(org, &key, me, &mine, &t)?,
+            grant(org, &key, org, &state.recovery_key, &t)?,
+        ],
+    )?;
+    store.add_team_key(team, 1, key.expose_secret())?;
+    let mut config = store.sync_config()?.ok_or(SyncError::NotEnrolled)?;
+    config.teams = identity::in_joined_order(&config.teams, state.teams_of(me));
+    store.set_sync_config(&config)?;
+    store.write(|w| w.name_sync_team(wardside_domain::TeamId(team), &name))?;
+    Ok(team)
+}
+
+/// Organisation admin: make a device the admin of exactly these teams (none: of no team). A
+/// team's admin approves, moves and revokes devices within its teams and grants their keys.
+pub fn set_team_admins(
+    store: &mut Store,
+    device: Uuid,
+    teams: &[Uuid],
+    opts: &Options,
+) -> Result<()> {
+    let (t, mut state) = admin(store, opts)?;
+    trust::append(
+        store,
+        &t,
+        &mut state,
+        Body::TeamAdmins {
+            device,
+            teams: teams.to_vec(),
+        },
+    )
+}
+
+/// Put a device in exactly these teams (an admin's decision, signed into the trust log). A team
+/// it leaves keeps what it sent there up to now; it is granted the keys of the teams it joins.
+pub fn set_device_teams(
+    store: &mut Store,
+    device: Uuid,
+    teams: &[Uuid],
+    opts: &Options,
+) -> Result<()> {
+    crate::engine::sync_now(store, opts)?;
+    let (t, mut state) = admin(store, opts)?;
+    let Some(d) = state.devices.get(&device).filter(|d| !d.revoked) else {
+        return Err(SyncError::Refused(
+            "no admin has approved that device".into(),
+        ));
+    };
+    let admin = d.admin;
+    let chains = store.peer_chains()?;
+    let own = t.device() == device;
+    let mut cutoffs = BTreeMap::new();
+    for team in state.teams_of(device) {
+        if !teams.contains(&team) {
+            let at = if own {
+                store.own_chain_tip(team)?.0
+            } else {
+                chains.get(&(device, team)).map_or(0, |c| c.0)
+            };
+            cutoffs.insert(team, at);
+        }
+    }
+    trust::append(
+        store,
+        &t,
+        &mut state,
+        Body::Update {
+            device,
+            admin,
+            teams: teams.to_vec(),
+            cutoffs,
+        },
+    )?;
+    share_keys(store, &t, &state, device)
 }
 
 /// Sign and publish any statement as this admin device (what the other functions here do for

@@ -26,13 +26,14 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wardside_store::Store;
 use wardside_store::sync::{
-    ChainInfo, HeldOp, HeldReason, IncomingOp, OutgoingOp, OwnSeen, ReceivedPage, Seal,
+    ChainInfo, HeldOp, HeldReason, IncomingOp, OutgoingOp, OwnSeen, PeerSeal, ReceivedPage, Seal,
     SyncProblem, readable,
 };
 use wardside_sync::envelope::{ChainLink, Envelope, Routing, new_nonce};
 use wardside_sync::keys::{KeyId, TeamKey};
 use wardside_sync::protocol::{
-    Heads, MAX_BODY_BYTES, PullResponse, PushRequest, PushResponse, PushStatus, Rejection, StoredOp,
+    Heads, MAX_BODY_BYTES, MAX_PUSH_OPS, PullResponse, PushRequest, PushResponse, PushStatus,
+    Rejection, StoredOp,
 };
 use wardside_sync::trust::{Sender, TrustState};
 
@@ -54,6 +55,11 @@ pub struct SyncReport {
     pub refills: usize,
     /// This device's changes the service had acknowledged and lost, sent again.
     pub resent: usize,
+    /// The service was found restored from an older backup in this sync (said once; `sync
+    /// status` keeps what was found and done: [`Store::last_service_restore`]).
+    pub service_restored: bool,
+    /// Other devices' changes the service had lost, given back by this device.
+    pub given_back: usize,
     /// What is wrong and a person must know (by device and sequence): non-empty means the sync
     /// did not end clean.
     pub problems: Vec<SyncProblem>,
@@ -159,8 +165,12 @@ fn run(
     if !state.is_approved(me) {
         return Err(SyncError::Pending(String::new()));
     }
-    let teams = state.teams_of(me);
-    let admin = state.is_admin(me);
+    // The device's teams in the order it joined them (the first is where changes about a
+    // person with no team go), by the trust log.
+    let teams = crate::identity::in_joined_order(&config.teams, state.teams_of(me));
+    // An admin of the organisation or of some of its teams (the app shows admin work to both;
+    // the log decides what each may sign).
+    let admin = state.is_any_admin(me);
     if config.status != "approved" || config.teams != teams || config.admin != admin {
         config.status = "approved".into();
         config.teams = teams.clone();
@@ -190,6 +200,8 @@ fn run(
     }
     let mut s = Session {
         me,
+        my_key: t.key().public_key(),
+        copied: false,
         org: config.org_id,
         team: *teams
             .first()
@@ -200,29 +212,39 @@ fn run(
         server_time_ms: None,
         push_problem: None,
     };
-    // The service counting fewer of this device's ops than it handed back before: some were
-    // lost since. Their confirmations are forgotten and the log is read from its start (one
-    // transaction: a sync cut short from here on reads from the start next time); reading it
-    // finds which are gone, and they are sent again.
+    // A service restored from an older backup (a new storage generation, a cursor behind what
+    // was read here, or fewer of this device's ops than it handed back): every confirmation is
+    // forgotten and the log is read from its start (one transaction: a sync cut short from here
+    // on carries on next time); reading it finds which ops are gone, from this device and from
+    // others, and they are given back.
     let mut read_all = false;
-    for team in &teams {
-        let counted = heads
-            .heads
-            .iter()
-            .find(|h| h.device_id == me && h.team_id == *team)
-            .map_or(0, |h| h.ops);
-        if counted < store.own_confirmed(*team)? {
-            store.unconfirm_own(*team)?;
-            read_all = true;
-        }
-    }
-    if read_all {
+    if let Some(why) = restored(store, &heads, me, &teams)? {
+        tracing::warn!(
+            why,
+            "the sync service was restored from an older backup; reading its log again and giving back what it lost"
+        );
+        store.begin_service_restore(heads.service.map(|m| m.generation), why)?;
+        s.report.service_restored = true;
         s.report.refills += 1;
-        tracing::warn!("the service counts fewer of this laptop's ops; reading the log again");
+        read_all = true;
+    } else if let Some(mark) = heads.service
+        && store.service_generation()? != Some(mark.generation)
+    {
+        store.set_service_generation(mark.generation)?;
     }
+    read_all |= store.restore_pending()?;
     s.retry_held(store)?;
     s.push(store, &t, opts, progress)?;
+    if s.copied {
+        // Read the whole log first: ops this store made that the other copy already sent are
+        // taken as sent (they are the same ops), so only what was made here since goes under
+        // the new identity.
+        store.reset_sync_cursor()?;
+    }
     s.pull(store, &t, opts, &heads, progress)?;
+    if s.copied {
+        return copied_store(store);
+    }
     // A gap in any device's chain, or the service having said (in the heads read before the
     // pull, all of which the pull reads past) that it holds more than arrived: read the log
     // again (ops already here are skipped).
@@ -272,7 +294,17 @@ fn run(
             "the service lost changes it had acknowledged; sending them again"
         );
         s.report.resent += lost.resent;
+        store.note_resent_after_restore(lost.resent as u64)?;
         s.push(store, &t, opts, progress)?;
+    }
+    // After a restore, read to the end: other devices' ops the service did not hand out again
+    // are given back, as their authors signed them.
+    if store.restore_pending()? {
+        s.give_back(store, &t, opts)?;
+        if s.trust.is_any_admin(me) {
+            crate::admin::grant_again(store, &t, &s.trust)?;
+        }
+        store.finish_service_restore()?;
     }
     if let Some(p) = s.push_problem.take() {
         found.push(p);
@@ -282,6 +314,19 @@ fn run(
     s.report.unsynced = store.unpushed_count()?;
     s.report.problems = problems;
     Ok(s.report)
+}
+
+/// Another copy of this laptop's store uses its identity (a copy, or this laptop restored from
+/// an older backup of itself): the service holds ops under it that this store did not make, or
+/// other content where this store's ops go. Nothing more is sent under it; everything made
+/// here is kept, and goes under a new identity once the laptop is enrolled again (what the
+/// other copy sent arrives then as another device's).
+fn copied_store(store: &mut Store) -> Result<SyncReport> {
+    if let Some(mut c) = store.sync_config()? {
+        c.status = "re-enrol".into();
+        store.set_sync_config(&c)?;
+    }
+    Err(SyncError::ReEnrol)
 }
 
 /// Where the service says it holds more of some other device's chain than has arrived here
@@ -303,6 +348,46 @@ fn behind<'h>(
                         .map_or(0, |(_, max_seen)| *max_seen)
         })
         .collect())
+}
+
+/// Why this device believes the service was restored from an older backup, if it does: its
+/// storage generation changed, its high-water cursor is behind what was read here already, or it
+/// counts fewer of this device's ops than it handed back. Hints all (a service that lies about
+/// them costs a re-read, never a note); what was lost is proved by the ops themselves.
+fn restored(
+    store: &Store,
+    heads: &Heads,
+    me: Uuid,
+    teams: &[Uuid],
+) -> Result<Option<&'static str>> {
+    if let Some(mark) = heads.service {
+        if store
+            .service_generation()?
+            .is_some_and(|g| g != mark.generation)
+        {
+            return Ok(Some(
+                "the sync service was restored from a backup (its storage changed since the last sync)",
+            ));
+        }
+        if mark.high_water < store.sync_cursor()? {
+            return Ok(Some(
+                "the sync service holds fewer changes than this laptop had already received: it was restored from an older backup",
+            ));
+        }
+    }
+    for team in teams {
+        let counted = heads
+            .heads
+            .iter()
+            .find(|h| h.device_id == me && h.team_id == *team)
+            .map_or(0, |h| h.ops);
+        if counted < store.own_confirmed(*team)? {
+            return Ok(Some(
+                "the sync service no longer holds changes from this laptop that it had handed back: it lost them (a restore from an older backup?)",
+            ));
+        }
+    }
+    Ok(None)
 }
 
 /// Sign a batch of sealed ops, spread over the machine's cores (an Ed25519 signature is most of
@@ -327,12 +412,19 @@ fn sign_all(envelopes: &mut [Envelope], key: &wardside_sync::keys::DeviceSigning
 enum Stop {
     ReEnrol,
     Restamp(i64),
+    /// The service lost ops of this device it had acknowledged (it expects an earlier one):
+    /// send them again from there (by device sequence, or by chain place in a team).
+    Resend(u64, Option<(Uuid, u64)>),
     /// The service will not take the ops as they are: they stay here, and the sync goes on.
     Blocked(String),
 }
 
 struct Session {
     me: Uuid,
+    /// This device's public signing key.
+    my_key: [u8; 32],
+    /// Another copy of this laptop's store was found using its identity (it must enrol again).
+    copied: bool,
     org: Uuid,
     team: Uuid,
     keys: HashMap<KeyId, TeamKey>,
@@ -407,8 +499,9 @@ impl Session {
 
     /// Seal a batch: ops sealed before exactly as before; new ones under the team's current
     /// epoch (by the trust log), each linked to the one before, their seals kept before they
-    /// are sent. `None` if the current epoch's key is not here yet (nothing is sealed under an
-    /// older key once an admin has announced a newer one).
+    /// are sent. `None` if the first op's team's current key is not here yet (nothing is sealed
+    /// under an older key once an admin has announced a newer one), or this device is not (or
+    /// no longer) a member of that team.
     fn seal_batch(
         &self,
         store: &mut Store,
@@ -417,27 +510,33 @@ impl Session {
     ) -> Result<Option<Vec<Envelope>>> {
         let mut out = Vec::with_capacity(ops.len());
         let mut fresh = Vec::new();
-        let mut tip: Option<(u64, [u8; 32])> = None;
+        // The last link of this device's chain in each team, as this batch extends it.
+        let mut tips: HashMap<Uuid, (u64, [u8; 32])> = HashMap::new();
         let mut bytes = 0usize;
         for op in ops {
             let env = match op.seal {
                 Some(seal) => self.seal(op, &seal)?,
                 None => {
-                    let Some((epoch, _)) = self.trust.current_epoch(self.team) else {
-                        return Ok(None);
+                    // The team of the person it is about (chosen when it was written), or this
+                    // device's own. Sent in order: an op that cannot go yet holds back the rest.
+                    let team = op.team.unwrap_or(self.team);
+                    let Some((epoch, _)) = self.trust.current_epoch(team) else {
+                        break;
                     };
-                    if !self.keys.contains_key(&KeyId {
-                        team_id: self.team,
-                        epoch,
-                    }) {
-                        return Ok(None);
+                    if !self.trust.teams_of(self.me).contains(&team)
+                        || !self.keys.contains_key(&KeyId {
+                            team_id: team,
+                            epoch,
+                        })
+                    {
+                        break;
                     }
-                    let (seq, prev) = match tip {
-                        Some(t) => t,
-                        None => store.own_chain_tip(self.team)?,
+                    let (seq, prev) = match tips.get(&team) {
+                        Some(t) => *t,
+                        None => store.own_chain_tip(team)?,
                     };
                     let mut seal = Seal {
-                        team_id: self.team,
+                        team_id: team,
                         epoch,
                         chain_seq: seq + 1,
                         prev,
@@ -448,7 +547,7 @@ impl Session {
                     seal.content_hash = env.hash32().ok_or_else(|| {
                         SyncError::Crypto("a content hash is not 32 bytes".into())
                     })?;
-                    tip = Some((seal.chain_seq, seal.content_hash));
+                    tips.insert(team, (seal.chain_seq, seal.content_hash));
                     fresh.push((op.op_id, seal));
                     env
                 }
@@ -461,6 +560,9 @@ impl Session {
                 break;
             }
             out.push(env);
+        }
+        if out.is_empty() {
+            return Ok(None);
         }
         sign_all(&mut out, t.key());
         store.save_seals(&fresh)?;
@@ -477,6 +579,7 @@ impl Session {
         let total = store.unpushed_count()?;
         let mut batch_limit = opts.push_batch.max(1);
         let mut restamped = false;
+        let mut resent_from_gap = false;
         loop {
             opts.cancel.check()?;
             let ops = store.unpushed(batch_limit)?;
@@ -486,7 +589,7 @@ impl Session {
             let Some(envelopes) = self.seal_batch(store, &ops, t)? else {
                 self.push_problem = Some(SyncProblem::new(
                     "waiting-for-key",
-                    "this laptop does not have its team's newest key yet (an admin grants it): its changes are kept and go once it arrives",
+                    "this laptop does not have the newest key of a team its changes go to (an admin grants it), or is no longer a member of that team: its changes are kept and go once it can send them",
                 ));
                 return Ok(());
             };
@@ -517,8 +620,23 @@ impl Session {
                         stop = Some(Stop::Restamp(*server_time_ms));
                         break;
                     }
+                    (_, Some(Rejection::Gap { expected }), _) if !resent_from_gap => {
+                        stop = Some(Stop::Resend(*expected, None));
+                        break;
+                    }
+                    (_, Some(Rejection::BadChain { expected }), _) if !resent_from_gap => {
+                        let team = ops
+                            .iter()
+                            .find(|o| o.op_id == r.op_id)
+                            .and_then(|o| o.seal.map(|s| s.team_id))
+                            .unwrap_or(self.team);
+                        stop = Some(Stop::Resend(u64::MAX, Some((team, *expected))));
+                        break;
+                    }
                     (_, rejection, _) => {
-                        stop = Some(Stop::Blocked(format!("{rejection:?}")));
+                        stop = Some(Stop::Blocked(crate::error::rejection_words(
+                            rejection.as_ref(),
+                        )));
                         break;
                     }
                 }
@@ -535,11 +653,38 @@ impl Session {
             match stop {
                 None => {}
                 Some(Stop::ReEnrol) => {
-                    if let Some(mut c) = store.sync_config()? {
-                        c.status = "re-enrol".into();
-                        store.set_sync_config(&c)?;
+                    // The service holds other content under this identity: another copy of
+                    // this store. Nothing more is sent; the log is read (see `run`).
+                    self.copied = true;
+                    return Ok(());
+                }
+                Some(Stop::Resend(seq, chain)) => {
+                    // Once a sync (a service that keeps saying so is only sent the ops again
+                    // once): the ops it acknowledged from there on go again, in order. None to
+                    // send means the gap is not one this device can fill: reported.
+                    resent_from_gap = true;
+                    let n = store.requeue_own_from(seq, chain)?;
+                    if n == 0 {
+                        self.push_problem = Some(SyncProblem::new(
+                            "push-refused",
+                            "the sync service asks for changes this laptop does not have; its changes are kept here and sent again at the next sync",
+                        ));
+                        return Ok(());
                     }
-                    return Err(SyncError::ReEnrol);
+                    tracing::warn!(
+                        resent = n,
+                        "the service lost changes it had acknowledged; sending them again"
+                    );
+                    if !store.restore_pending()? {
+                        store.begin_service_restore(
+                            None,
+                            "the sync service asked again for changes it had already acknowledged: it lost them (a restore from an older backup?)",
+                        )?;
+                        self.report.service_restored = true;
+                        store.requeue_own_from(seq, chain)?;
+                    }
+                    self.report.resent += n as usize;
+                    store.note_resent_after_restore(n)?;
                 }
                 Some(Stop::Restamp(server)) => {
                     // Our clock is more than a day ahead of the service's: re-stamp the ops it
@@ -560,15 +705,145 @@ impl Session {
         }
     }
 
+    /// Another device's op sealed again exactly as its author sealed it (same key, nonce and
+    /// content give the same bytes), with its author's signature: `None` if its key is not
+    /// here or the result is not what was received (its content hash says).
+    fn seal_again(&self, op: &wardside_store::sync::LostPeerOp) -> Option<Envelope> {
+        let kid = KeyId {
+            team_id: op.team_id,
+            epoch: op.sealed.epoch,
+        };
+        let key = self.keys.get(&kid)?;
+        let routing = Routing {
+            org_id: op.sealed.org_id,
+            team_id: op.team_id,
+            case_id: op.sealed.case_id,
+            entity: op.entity.clone(),
+            entity_id: op.entity_id,
+            op_id: op.op_id,
+            device_id: op.device_id,
+            device_seq: op.device_seq,
+            hlc: op.hlc.clone(),
+            kid,
+            schema_v: op.schema_v,
+            chain: Some(ChainLink {
+                seq: op.chain_seq,
+                prev: op.chain_prev,
+            }),
+        };
+        let mut env = Envelope::seal_unsigned(routing, &op.content, key, op.sealed.nonce).ok()?;
+        if env.hash32() != Some(op.content_hash) {
+            return None;
+        }
+        env.signature = op.sealed.signature.clone();
+        Some(env)
+    }
+
+    /// Give back to a restored service the other devices' ops it lost (held here as their
+    /// authors sealed and signed them), a batch at a time in each chain's order. Ops it takes or
+    /// already has are done; ops it refuses (a chain it cannot place: a link before them lost
+    /// everywhere) are not offered again in this recovery, and are reported.
+    fn give_back(&mut self, store: &mut Store, t: &Transport, opts: &Options) -> Result<()> {
+        let mut refused = 0usize;
+        loop {
+            opts.cancel.check()?;
+            let lost = store.lost_peer_ops(opts.push_batch.clamp(1, MAX_PUSH_OPS))?;
+            if lost.is_empty() {
+                break;
+            }
+            let mut envelopes = Vec::with_capacity(lost.len());
+            let mut unreadable = Vec::new();
+            for op in &lost {
+                match self.seal_again(op) {
+                    Some(env) => envelopes.push(env),
+                    None => unreadable.push(op.op_id),
+                }
+            }
+            if !unreadable.is_empty() {
+                refused += unreadable.len();
+                store.give_up_giving_back(&unreadable)?;
+            }
+            if envelopes.is_empty() {
+                continue;
+            }
+            let body = serde_json::to_vec(&PushRequest { ops: envelopes })
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            let reply = t.post("/v1/ops/push", body)?;
+            let resp: PushResponse = match reply.status {
+                200 | 409 => reply.json()?,
+                _ => return Err(reply.into_error()),
+            };
+            let mut taken = Vec::new();
+            let mut given = 0u64;
+            let mut not_taken = Vec::new();
+            for op in &lost {
+                match resp.results.iter().find(|r| r.op_id == op.op_id) {
+                    Some(r) if r.server_seq.is_some() && r.status == PushStatus::Accepted => {
+                        given += 1;
+                        taken.push(op.op_id);
+                    }
+                    Some(r) if r.server_seq.is_some() && r.status == PushStatus::Duplicate => {
+                        taken.push(op.op_id);
+                    }
+                    _ if unreadable.contains(&op.op_id) => {}
+                    _ => not_taken.push(op.op_id),
+                }
+            }
+            store.mark_given_back(&taken, given)?;
+            self.report.given_back += given as usize;
+            if !not_taken.is_empty() {
+                refused += not_taken.len();
+                store.give_up_giving_back(&not_taken)?;
+            }
+        }
+        if refused > 0 {
+            tracing::warn!(
+                refused,
+                "the service would not take back some of the other laptops' changes it lost"
+            );
+            self.push_problem.get_or_insert(SyncProblem::new(
+                "give-back-refused",
+                format!("the sync service lost {refused} change(s) from other laptops and would not take them back from this one; they are kept here, and their authors' laptops can still send them"),
+            ));
+        }
+        if self.report.given_back > 0 {
+            tracing::warn!(
+                given_back = self.report.given_back,
+                "gave back other laptops' changes the service had lost"
+            );
+        }
+        Ok(())
+    }
+
     /// What can be decided about an op before its signature: our own, another organisation's,
     /// a sender the trust log does not allow (held as evidence, unproved), or the key to check
     /// its signature with.
     fn before(&self, server_seq: i64, env: &Envelope) -> Result<Before> {
         let r = &env.routing;
         if r.device_id == self.me {
+            // Its seal is kept only if this identity's key signed it (see `OwnSeen`).
+            let seal = match (
+                r.chain,
+                env.hash32(),
+                <[u8; 12]>::try_from(env.nonce.as_slice()),
+            ) {
+                (Some(link), Some(content_hash), Ok(nonce)) if env.verify(&self.my_key).is_ok() => {
+                    Some(Seal {
+                        team_id: r.team_id,
+                        epoch: r.kid.epoch,
+                        chain_seq: link.seq,
+                        prev: link.prev,
+                        nonce,
+                        content_hash,
+                    })
+                }
+                _ => None,
+            };
             return Ok(Before::Done(Opened::Own(OwnSeen {
                 op_id: r.op_id,
                 hash: env.hash32().unwrap_or([0; 32]),
+                server_seq,
+                seal,
             })));
         }
         if r.org_id != self.org {
@@ -626,6 +901,17 @@ impl Session {
             content,
             chain,
             envelope: serde_json::to_string(env).map_err(|e| SyncError::Protocol(e.to_string()))?,
+            sealed: PeerSeal {
+                org_id: r.org_id,
+                case_id: r.case_id,
+                epoch: r.kid.epoch,
+                nonce: env
+                    .nonce
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| SyncError::Protocol("an op's nonce is malformed".into()))?,
+                signature: env.signature.clone(),
+            },
         })))
     }
 
@@ -768,7 +1054,7 @@ impl Session {
     /// Pages fetched ahead of the one being applied, at most.
     const GROUP_PAGES: usize = 16;
     /// Ops applied in one transaction, at most (plus one page).
-    const GROUP_OPS: usize = 16_000;
+    const GROUP_OPS: usize = 4_000;
 
     fn pull_pages(
         &mut self,
@@ -807,6 +1093,7 @@ impl Session {
                 }
             });
             let mut done = 0u64;
+            let mut copied = false;
             let mut report = SyncReport::default();
             let mut server_time = None;
             let result = (|| {
@@ -850,6 +1137,7 @@ impl Session {
                         }
                     }
                     let out = store.receive(received)?;
+                    copied |= out.own_unknown > 0;
                     report.pulled += out.applied;
                     report.held += out.held;
                     report.conflicts += out.effects.conflicts + out.effects.inbox;
@@ -864,9 +1152,10 @@ impl Session {
             })();
             // On an error the fetcher's next send fails and it stops.
             drop(rx);
-            (result, report, server_time)
+            (result, report, server_time, copied)
         });
-        let (result, report, server_time) = outcome;
+        let (result, report, server_time, copied) = outcome;
+        self.copied |= copied;
         self.report.pulled += report.pulled;
         self.report.held += report.held;
         self.report.rejected += report.rejected;

@@ -18,19 +18,22 @@ use wardside_sync::keys::{DeviceSigningKey, KeyId, TeamKey};
 use wardside_sync::protocol::{
     DeviceList, EnrollRequest, EnrollResponse, EnrolledStatus, KeyGrants, enroll_proof,
 };
+use wardside_sync::recovery::RecoverySecret;
 use wardside_sync::trust::{
     Body, DeviceKeys, KeyGrant, MAX_NAME_CHARS, Statement, TrustState, key_id,
 };
 use wardside_sync::wrap::{BoxSecret, WrappedKey, unwrap, wrap};
 use zeroize::Zeroizing;
 
-const SIGN_SECRET: &str = "device_sign_pkcs8";
-const BOX_SECRET: &str = "device_box_secret";
-const RECOVERY_PUBLIC: &str = "recovery_public";
+pub(crate) const SIGN_SECRET: &str = "device_sign_pkcs8";
+pub(crate) const BOX_SECRET: &str = "device_box_secret";
+pub(crate) const RECOVERY_PUBLIC: &str = "recovery_public";
 
 /// The organisation's recovery key, shown once to the first admin: 24 words that open every
-/// team key ever wrapped to it. Whoever holds them can read the organisation's records.
-pub struct RecoveryKey(BoxSecret);
+/// team key ever wrapped to it, and (through the signing key derived from them, see
+/// [`wardside_sync::recovery`]) make a new admin laptop when every admin laptop is lost
+/// ([`crate::recover()`]). Whoever holds them can read the organisation's records.
+pub struct RecoveryKey(RecoverySecret);
 
 impl std::fmt::Debug for RecoveryKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,9 +44,8 @@ impl std::fmt::Debug for RecoveryKey {
 impl RecoveryKey {
     /// The 24 words (BIP-39 English list; the last word carries a checksum).
     pub fn words(&self) -> Zeroizing<String> {
-        let bytes = Zeroizing::new(self.0.to_bytes());
         Zeroizing::new(
-            bip39::Mnemonic::from_entropy(bytes.as_ref())
+            bip39::Mnemonic::from_entropy(self.0.expose_secret())
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
         )
@@ -59,16 +61,21 @@ impl RecoveryKey {
             .as_slice()
             .try_into()
             .map_err(|_| SyncError::RecoveryWords("24 words are needed".into()))?;
-        Ok(RecoveryKey(BoxSecret::from_bytes(bytes)))
+        Ok(RecoveryKey(RecoverySecret::from_bytes(bytes)))
     }
 
+    /// The X25519 key team keys are wrapped to (what the genesis names).
     pub fn public_key(&self) -> [u8; 32] {
-        self.0.public_key()
+        self.0.box_public()
     }
 
     /// Open a team key wrapped to the organisation's recovery key.
     pub fn open(&self, wrapped: &WrappedKey, org_id: Uuid) -> Result<TeamKey> {
-        unwrap(wrapped, org_id, &self.0).map_err(|e| SyncError::Crypto(e.to_string()))
+        unwrap(wrapped, org_id, &self.0.box_secret()).map_err(|e| SyncError::Crypto(e.to_string()))
+    }
+
+    pub(crate) fn secret(&self) -> &RecoverySecret {
+        &self.0
     }
 }
 
@@ -276,7 +283,7 @@ fn found_organisation(
 ) -> Result<RecoveryKey> {
     let me = t.device();
     let org = config.org_id;
-    let recovery = RecoveryKey(BoxSecret::generate().map_err(crypto)?);
+    let recovery = RecoveryKey(RecoverySecret::generate().map_err(crypto)?);
     store.set_sync_secret(RECOVERY_PUBLIC, &recovery.public_key())?;
     let keys: Vec<TeamKey> = config
         .teams
@@ -327,6 +334,23 @@ fn found_organisation(
             .map_err(|e| SyncError::Trust(e.to_string()))?;
         log.push(s);
     }
+    // The recovery key's signing key, endorsing this root: what lets the words make a new admin
+    // laptop if every admin laptop is lost.
+    let signer = recovery.secret().endorse(org, &t.key().public_key());
+    let s = state
+        .next(
+            me,
+            store.clock().now_ms(),
+            Body::RecoverySigner {
+                sign_key: signer.sign_key,
+                endorsement: signer.endorsement,
+            },
+        )
+        .sign(t.key());
+    state
+        .apply(&s)
+        .map_err(|e| SyncError::Trust(e.to_string()))?;
+    log.push(s);
     // Kept here before anything is published: if publishing fails half way, the next sync
     // gives the service what it lacks.
     for k in &keys {
@@ -466,6 +490,15 @@ pub(crate) fn team_keys(store: &Store) -> Result<Vec<TeamKey>> {
         .collect()
 }
 
+/// `now` (a device's teams by the trust log, in id order) in the order `before` had them, teams
+/// joined since at the end: the first stays the device's own team (where changes about a person
+/// with no team of their own go) however the ids sort.
+pub(crate) fn in_joined_order(before: &[Uuid], now: Vec<Uuid>) -> Vec<Uuid> {
+    let mut out: Vec<Uuid> = before.iter().filter(|t| now.contains(t)).copied().collect();
+    out.extend(now.into_iter().filter(|t| !before.contains(t)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -473,7 +506,7 @@ mod tests {
 
     #[test]
     fn the_recovery_words_reopen_a_team_key_and_a_typo_is_caught() {
-        let recovery = RecoveryKey(BoxSecret::generate().unwrap());
+        let recovery = RecoveryKey(RecoverySecret::generate().unwrap());
         let words = recovery.words();
         assert_eq!(words.split_whitespace().count(), 24);
         let org = Uuid::new_v4();

@@ -10,13 +10,16 @@ mod admin;
 mod engine;
 mod error;
 mod identity;
+mod recover;
 mod transport;
 mod trust;
 
 pub use admin::{
-    Revoked, approve, devices, invite, make_statement, revoke, rotate_team_keys, share_keys_with,
+    Revoked, approve, create_team, devices, invite, make_statement, revoke, rotate_team_keys,
+    set_device_teams, set_team_admins, share_keys_with,
 };
 pub use engine::{Phase, Progress, SyncReport, fetch_only, sync_now, sync_with_progress};
-pub use error::{Result, SyncError};
+pub use error::{Result, SyncError, rejection_words};
 pub use identity::{Enrolled, RecoveryKey, enroll, org_fingerprint_of};
+pub use recover::{Recovered, enable_recovery, recover};
 pub use transport::{Cancel, Options, Retry, check_address, remote_text};

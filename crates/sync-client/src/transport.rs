@@ -108,11 +108,12 @@ impl Reply {
             .map_err(|_| SyncError::Protocol("a reply was not in the expected form".into()))
     }
 
-    /// The service's error text, made safe to show ([`remote_text`]).
+    /// The service's error text, made safe to show ([`remote_text`]); empty when the body is
+    /// not the service's error form.
     fn error_text(&self) -> String {
         serde_json::from_slice::<ErrorBody>(&self.body)
             .map(|e| remote_text(&e.error))
-            .unwrap_or_else(|_| format!("HTTP {}", self.status))
+            .unwrap_or_default()
     }
 
     /// A 2xx, or the error it stands for.
@@ -123,15 +124,76 @@ impl Reply {
         }
     }
 
+    /// The refusal a status stands for, in plain words: what happened and what to do, from
+    /// the status alone (the service is untrusted, so it never writes the message); its own
+    /// text is quoted after, only when it is short plain words ([`service_said`]).
     pub fn into_error(self) -> SyncError {
         let text = self.error_text();
         match self.status {
             // Only a claim: the sync checks the trust log before believing it.
             401 if text == REVOKED => SyncError::RevokedClaim,
             401 if text == NOT_APPROVED => SyncError::Pending(String::new()),
-            _ => SyncError::Refused(text),
+            status => SyncError::Refused(refusal_words(status, service_said(&text).as_deref())),
         }
     }
+}
+
+/// What a refusal with this status means for the person at the laptop, and what to do.
+pub(crate) fn refusal_words(status: u16, said: Option<&str>) -> String {
+    let what = match status {
+        400 => {
+            "it could not take a request from this laptop (HTTP 400). Check that this laptop runs a Wardside version the service supports, then sync again; if it keeps happening, tell your organisation's admin"
+        }
+        401 => {
+            "it did not recognise this laptop (HTTP 401). Check that this laptop's date and time are right and sync again; if it keeps happening, ask an admin to enrol this laptop again with a new code"
+        }
+        403 => {
+            "this laptop is not allowed to do that (HTTP 403). Ask an admin of your organisation"
+        }
+        404 => {
+            "it does not know what this laptop asked for (HTTP 404). Check the service address; if it is right, tell your organisation's admin"
+        }
+        409 => {
+            "it already holds something that conflicts with this (HTTP 409). Sync again; if it keeps happening, ask an admin"
+        }
+        413 => {
+            "a request from this laptop was larger than it accepts (HTTP 413); nothing was lost. Sync again; if it keeps happening, ask whoever runs the service to raise its size limit"
+        }
+        429 => {
+            "it is busy and asked this laptop to slow down (HTTP 429); nothing was lost. Sync again in a few minutes"
+        }
+        500..=599 => {
+            "it failed while answering (a server error); nothing was lost. Sync again later; if it keeps happening, tell whoever runs the service"
+        }
+        _ => {
+            "it answered in a way this laptop does not expect; nothing from that answer was used. Check the service address, then sync again; if it keeps happening, tell your organisation's admin"
+        }
+    };
+    match said {
+        Some(said) => format!("{what}. The service said: \u{201c}{said}\u{201d}"),
+        None => what.to_owned(),
+    }
+}
+
+/// The longest error text from the service ever quoted.
+const MAX_SAID: usize = 160;
+
+/// The service's own error text, quoted beside our words only when it reads as a short line of
+/// plain words: control characters removed and the length capped ([`remote_text`]), and none
+/// of the marks of program text (braces, brackets, angle brackets, `::`, backquotes, `Some(`),
+/// which a service's internals or a hostile service would put there.
+pub(crate) fn service_said(text: &str) -> Option<String> {
+    let t = remote_text(text);
+    let t = t.trim();
+    let programmish = t.contains(['{', '}', '[', ']', '<', '>', '`', '\\', '"'])
+        || t.contains("::")
+        || ["Some(", "None", "Ok(", "Err("]
+            .iter()
+            .any(|w| t.contains(w));
+    if t.is_empty() || programmish || t.chars().count() > MAX_SAID {
+        return None;
+    }
+    Some(t.to_owned())
 }
 
 /// The longest text from the service ever shown.
@@ -195,7 +257,9 @@ fn shared_client() -> Result<reqwest::blocking::Client> {
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("wardside/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        .map_err(|_| {
+            SyncError::Unreachable("this laptop could not set up secure connections".into())
+        })?;
     Ok(CLIENT.get_or_init(|| c).clone())
 }
 
@@ -358,7 +422,7 @@ impl Transport {
             }
             let reply = Reply { status, body };
             match status {
-                408 | 429 | 500..=599 => Err(Failure::Retry(format!("HTTP {status}"))),
+                408 | 429 | 500..=599 => Err(Failure::Retry(busy_words(status).into())),
                 // Our clock was too far out for the first request: the Date header has put it right.
                 401 if reply.error_text().contains("window") => {
                     Err(Failure::Retry("clock corrected".into()))
@@ -403,17 +467,52 @@ impl Transport {
     }
 }
 
-/// A reqwest error in a few words, without the URL's query.
+/// Why a status worth retrying failed, in a few words (the last one is what a person sees).
+fn busy_words(status: u16) -> &'static str {
+    match status {
+        408 => "it took too long to answer",
+        429 => "it is busy and asked this laptop to slow down",
+        503 => "it is unavailable for now",
+        _ => "it failed while answering",
+    }
+}
+
+/// A reqwest error in a few words, without the URL's query or the library's own text.
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        "timed out".into()
+        "it did not answer in time".into()
+    } else if is_tls(e) {
+        "a secure connection could not be set up with it: check that the address is right, and that this laptop trusts the service's certificate".into()
     } else if e.is_connect() {
-        "could not connect".into()
+        "this laptop could not connect to it".into()
     } else if e.is_body() || e.is_decode() {
-        "the reply was cut off".into()
+        "its reply was cut off".into()
     } else {
-        "the connection failed".into()
+        "the connection to it failed".into()
     }
+}
+
+/// Whether a TLS handshake or certificate check failed somewhere under a reqwest error (rustls
+/// reports through `io::Error`s whose text names it; the text only decides, never shown).
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        let text = s.to_string().to_ascii_lowercase();
+        if [
+            "certificate",
+            "tls",
+            "handshake",
+            "corrupt message",
+            "invalidcontenttype",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An HTTP date (`Wed, 25 Nov 2026 12:00:00 GMT`, RFC 2822's form) as Unix milliseconds.

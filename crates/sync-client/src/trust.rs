@@ -53,7 +53,7 @@ pub(crate) struct Refreshed {
 /// Bring this device's log up to date from the service: every new statement checked before it
 /// is kept; a fork, an altered or invalid statement, or a log that went backwards is reported
 /// and nothing after it used. Statements this device made that the service no longer has (a
-/// restore from backup) are given back to it.
+/// restore from backup) are given back to it, whoever made them.
 pub(crate) fn refresh(store: &mut Store, t: &Transport, config: &SyncConfig) -> Result<Refreshed> {
     let root = pinned_root(config)?;
     let mut state = load(store, config)?;
@@ -94,14 +94,16 @@ pub(crate) fn refresh(store: &mut Store, t: &Transport, config: &SyncConfig) -> 
                         return Ok(Refreshed { state, problems });
                     }
                 }
-                let me = t.device();
+                // Any device gives back what it holds (each statement is an admin's, signed:
+                // the service checks it as it did the first time), in order, until one is not
+                // taken.
                 let mut given = 0;
                 for json in kept.iter().skip(theirs as usize) {
                     let s = parse(json)?;
-                    if s.statement.author != me {
+                    if let Err(e) = post(t, &s) {
+                        tracing::warn!(seq = s.statement.seq, error = %e, "the service would not take back a trust statement it lost");
                         break;
                     }
-                    post(t, &s)?;
                     given += 1;
                 }
                 if theirs + given < ours {
@@ -196,7 +198,7 @@ pub(crate) fn as_admin(store: &mut Store, t: &Transport) -> Result<TrustState> {
     let state = refresh(store, t, &config)?
         .state
         .ok_or(SyncError::NotAdmin)?;
-    if !state.is_admin(t.device()) {
+    if !state.is_any_admin(t.device()) {
         return Err(SyncError::NotAdmin);
     }
     Ok(state)

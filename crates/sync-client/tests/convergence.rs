@@ -175,6 +175,88 @@ fn run_cases(part: u64, parts: u64) {
     }
 }
 
+/// The same property with a fault on top: at a random step the service's storage is backed up,
+/// and at a later random step it is replaced by that backup (with or without the operator's
+/// restore command marking a new generation), on both backends. Every op made and every note
+/// version saved still ends on every device.
+fn run_restore_cases(backend: &str, cases: u64) {
+    let mut server = TestServer::start_own(backend);
+    for seed in 0..cases {
+        let mut rng = ChaCha8Rng::seed_from_u64(10_000 + seed);
+        let n = rng.random_range(2..=4);
+        let (admin, others, _) = org(&server, n - 1);
+        let mut devs = vec![admin];
+        devs.extend(others);
+        let mut w = World::default();
+        let steps = rng.random_range(12..30);
+        let backup_at = rng.random_range(0..steps / 2);
+        let restore_at = rng.random_range(backup_at + 1..steps);
+        let marked = rng.random_bool(0.5);
+        let mut backup = None;
+        for i in 0..steps {
+            if i == backup_at {
+                backup = Some(server.snapshot());
+            }
+            if i == restore_at {
+                server.restore(backup.as_ref().unwrap(), marked);
+            }
+            step(&mut rng, &server, &mut devs, &mut w);
+        }
+        server.calm();
+        for _ in 0..3 {
+            for d in devs.iter_mut() {
+                d.try_sync()
+                    .unwrap_or_else(|e| panic!("{backend} seed {seed}: final sync failed: {e}"));
+            }
+        }
+        let refs: Vec<&Dev> = devs.iter().collect();
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assert_converged(&refs)));
+        assert!(result.is_ok(), "{backend} seed {seed} did not converge");
+        let made: usize = devs
+            .iter()
+            .map(|d| {
+                let me = d.store.device_id().to_owned();
+                d.store
+                    .ops_after(0, usize::MAX >> 1)
+                    .unwrap()
+                    .iter()
+                    .filter(|o| o.device_id == me)
+                    .count()
+            })
+            .sum();
+        assert_eq!(
+            devs[0].store.op_ids().unwrap().len(),
+            made,
+            "{backend} seed {seed}: every op made is on every device"
+        );
+        assert_eq!(
+            devs[0].store.note_version_ids().unwrap().len(),
+            w.versions,
+            "{backend} seed {seed}: every note version on every device"
+        );
+        for d in &devs {
+            let p = d.store.sync_problems().unwrap();
+            assert!(
+                p.is_empty(),
+                "{backend} seed {seed}: {} reports {p:?}",
+                d.name
+            );
+        }
+    }
+}
+
+#[test]
+fn convergence_with_the_service_restored_from_a_backup() {
+    for b in backends() {
+        let cases = match b {
+            "postgres" => cases() / 25,
+            _ => cases() / 5,
+        };
+        run_restore_cases(b, cases.max(1));
+    }
+}
+
 #[test]
 fn convergence_part_0() {
     run_cases(0, 4);

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod envelope;
 pub mod keys;
 pub mod protocol;
+pub mod recovery;
 pub mod trust;
 pub mod wrap;
 

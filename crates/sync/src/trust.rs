@@ -22,7 +22,7 @@ use crate::codes::sha256;
 use crate::keys::{DeviceSigningKey, KeyId, TeamKey, verify};
 use crate::wrap::WrappedKey;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 pub type Hash = [u8; 32];
@@ -93,6 +93,29 @@ pub enum Body {
         #[serde(with = "crate::b64::arr32")]
         key_id: Hash,
     },
+    /// An admin names the recovery key's signing key, with the recovery key's endorsement of
+    /// the root ([`crate::recovery`]): from then on the recovery words can make a new admin
+    /// ([`Body::Recover`]). The first admin says it right after the genesis; an organisation
+    /// founded before recovery existed has an admin type the words once to say it.
+    RecoverySigner {
+        #[serde(with = "crate::b64::arr32")]
+        sign_key: [u8; 32],
+        #[serde(with = "crate::b64::vec")]
+        endorsement: Vec<u8>,
+    },
+    /// An organisation admin makes `device` the admin of exactly these teams (none: of no team
+    /// any more). A team's admin approves devices into it, changes their teams within the teams
+    /// it administers, revokes devices that are only in those teams, starts new key epochs for
+    /// them and grants their keys; it cannot make organisation admins or touch other teams.
+    TeamAdmins { device: Uuid, teams: Vec<Uuid> },
+    /// Made with the recovery words when every admin laptop is lost: this new device is an
+    /// admin, in the given teams. Signed by the recovery key's signing key (the statement's
+    /// author is the organisation's id), not by a device.
+    Recover {
+        device: DeviceKeys,
+        name: String,
+        teams: Vec<Uuid>,
+    },
 }
 
 impl Body {
@@ -103,6 +126,9 @@ impl Body {
             Body::Update { .. } => "update",
             Body::Revoke { .. } => "revoke",
             Body::TeamEpoch { .. } => "team-epoch",
+            Body::RecoverySigner { .. } => "recovery-signer",
+            Body::Recover { .. } => "recover",
+            Body::TeamAdmins { .. } => "team-admins",
         }
     }
 }
@@ -228,6 +254,22 @@ impl Statement {
                     .u64(19, u64::from(*epoch))
                     .field(20, key_id);
             }
+            Body::RecoverySigner {
+                sign_key,
+                endorsement,
+            } => {
+                e.field(21, sign_key).field(22, endorsement);
+            }
+            Body::TeamAdmins { device, teams } => {
+                e.uuid(10, device).uuids(23, teams);
+            }
+            Body::Recover {
+                device,
+                name,
+                teams,
+            } => {
+                e.keys(device).field(13, name.as_bytes()).uuids(15, teams);
+            }
         }
         e.0
     }
@@ -247,7 +289,7 @@ impl Statement {
     }
 }
 
-fn signed_message(hash: &Hash) -> Vec<u8> {
+pub(crate) fn signed_message(hash: &Hash) -> Vec<u8> {
     [STATEMENT_SIG_TAG, &hash[..]].concat()
 }
 
@@ -354,6 +396,10 @@ pub struct TrustedDevice {
     pub teams: BTreeMap<Uuid, Membership>,
     /// The statement that approved it.
     pub approved_in: u64,
+    /// The teams it administers without being an organisation admin ([`Body::TeamAdmins`]).
+    pub admin_of: BTreeSet<Uuid>,
+    /// Ever administered a team: key grants it signed for that team stay valid.
+    pub ever_admin_of: BTreeSet<Uuid>,
 }
 
 /// What the log says about the sender of an op.
@@ -377,6 +423,8 @@ pub struct TrustState {
     pub root: DeviceKeys,
     pub org_name: String,
     pub recovery_key: [u8; 32],
+    /// The recovery key's signing key, once an admin named it ([`Body::RecoverySigner`]).
+    pub recovery_signer: Option<[u8; 32]>,
     /// The last statement applied, and its hash.
     pub seq: u64,
     pub head: Hash,
@@ -464,12 +512,15 @@ impl TrustState {
             revoked: false,
             teams: teams.iter().map(|t| (*t, Membership::Active)).collect(),
             approved_in: 1,
+            admin_of: BTreeSet::new(),
+            ever_admin_of: BTreeSet::new(),
         };
         Ok(TrustState {
             org_id,
             root: admin.clone(),
             org_name: name.clone(),
             recovery_key: *recovery_key,
+            recovery_signer: None,
             seq: 1,
             head: s.hash(),
             devices: BTreeMap::from([(admin.device_id, device)]),
@@ -521,19 +572,38 @@ impl TrustState {
         if s.prev != self.head {
             return Err(TrustError::BrokenLink { seq });
         }
-        let author = self
-            .devices
-            .get(&s.author)
-            .filter(|d| d.admin && !d.revoked)
-            .ok_or(TrustError::NotAdmin { seq })?;
-        if !verify(
-            &author.keys.sign_key,
-            &signed_message(&s.hash()),
-            &signed.signature,
-        ) {
+        // A recovery is signed by the recovery key (its author is the organisation); anything
+        // else by an admin device.
+        let signer_key = if matches!(s.body, Body::Recover { .. }) {
+            if s.author != self.org_id {
+                return Err(TrustError::Refused {
+                    seq,
+                    why: "a recovery is made by the organisation's recovery key",
+                });
+            }
+            self.recovery_signer.ok_or(TrustError::Refused {
+                seq,
+                why: "no admin has named the recovery key's signing key yet",
+            })?
+        } else {
+            self.devices
+                .get(&s.author)
+                .filter(|d| (d.admin || !d.admin_of.is_empty()) && !d.revoked)
+                .ok_or(TrustError::NotAdmin { seq })?
+                .keys
+                .sign_key
+        };
+        if !verify(&signer_key, &signed_message(&s.hash()), &signed.signature) {
             return Err(TrustError::BadSignature { seq });
         }
         let refuse = |why| Err(TrustError::Refused { seq, why });
+        // An admin of some teams only: each statement within those teams.
+        if !matches!(s.body, Body::Recover { .. })
+            && !self.is_admin(s.author)
+            && let Err(why) = self.within_teams(s.author, &s.body)
+        {
+            return refuse(why);
+        }
         let mut next = self.clone();
         match &s.body {
             Body::Genesis { .. } => return refuse("an organisation is founded only once"),
@@ -543,21 +613,7 @@ impl TrustState {
                 admin,
                 teams,
             } => {
-                check_name(seq, name)?;
-                check_teams(seq, teams)?;
-                if self.devices.contains_key(&device.device_id) {
-                    return refuse("this device was approved before; enrol it again instead");
-                }
-                if self
-                    .devices
-                    .values()
-                    .any(|d| d.keys.sign_key == device.sign_key)
-                {
-                    return refuse("another device already has this signing key");
-                }
-                if teams.iter().any(|t| !self.epochs.contains_key(t)) {
-                    return refuse("a device can only join teams that have a key");
-                }
+                self.check_new_device(seq, device, name, teams)?;
                 next.devices.insert(
                     device.device_id,
                     TrustedDevice {
@@ -568,6 +624,8 @@ impl TrustState {
                         revoked: false,
                         teams: teams.iter().map(|t| (*t, Membership::Active)).collect(),
                         approved_in: seq,
+                        admin_of: BTreeSet::new(),
+                        ever_admin_of: BTreeSet::new(),
                     },
                 );
             }
@@ -604,6 +662,7 @@ impl TrustState {
                 };
                 d.revoked = true;
                 d.admin = false;
+                d.admin_of.clear();
                 for (team, m) in d.teams.iter_mut() {
                     if *m == Membership::Active {
                         *m = Membership::Ended {
@@ -629,6 +688,54 @@ impl TrustState {
                     .or_default()
                     .insert(*epoch, *key_id);
             }
+            Body::RecoverySigner {
+                sign_key,
+                endorsement,
+            } => {
+                if self.recovery_signer.is_some() {
+                    return refuse("the recovery key's signing key was named before");
+                }
+                let signer = crate::recovery::RecoverySigner {
+                    sign_key: *sign_key,
+                    endorsement: endorsement.clone(),
+                };
+                if !signer.endorses(self.org_id, &self.root.sign_key, &self.recovery_key) {
+                    return refuse("the recovery key did not endorse this organisation's root");
+                }
+                next.recovery_signer = Some(*sign_key);
+            }
+            Body::TeamAdmins { device, teams } => {
+                check_teams(seq, teams)?;
+                if teams.iter().any(|t| !self.epochs.contains_key(t)) {
+                    return refuse("a device can only administer teams that have a key");
+                }
+                let Some(d) = next.devices.get_mut(device).filter(|d| !d.revoked) else {
+                    return refuse("no such approved device");
+                };
+                d.admin_of = teams.iter().copied().collect();
+                d.ever_admin_of.extend(teams.iter().copied());
+            }
+            Body::Recover {
+                device,
+                name,
+                teams,
+            } => {
+                self.check_new_device(seq, device, name, teams)?;
+                next.devices.insert(
+                    device.device_id,
+                    TrustedDevice {
+                        keys: device.clone(),
+                        name: name.clone(),
+                        admin: true,
+                        ever_admin: true,
+                        revoked: false,
+                        teams: teams.iter().map(|t| (*t, Membership::Active)).collect(),
+                        approved_in: seq,
+                        admin_of: BTreeSet::new(),
+                        ever_admin_of: BTreeSet::new(),
+                    },
+                );
+            }
         }
         if !next.devices.values().any(|d| d.admin && !d.revoked) {
             return refuse("the organisation would be left without an admin");
@@ -637,6 +744,39 @@ impl TrustState {
         next.head = s.hash();
         *self = next;
         Ok(())
+    }
+
+    /// What an approval or a recovery must say of the device it adds: a valid name and teams
+    /// that have keys, and a device (and signing key) the log does not know yet.
+    fn check_new_device(
+        &self,
+        seq: u64,
+        device: &DeviceKeys,
+        name: &str,
+        teams: &[Uuid],
+    ) -> Result<(), TrustError> {
+        let refuse = |why| Err(TrustError::Refused { seq, why });
+        check_name(seq, name)?;
+        check_teams(seq, teams)?;
+        if self.devices.contains_key(&device.device_id) || device.device_id == self.org_id {
+            return refuse("this device was approved before; enrol it again instead");
+        }
+        if self
+            .devices
+            .values()
+            .any(|d| d.keys.sign_key == device.sign_key)
+        {
+            return refuse("another device already has this signing key");
+        }
+        if teams.iter().any(|t| !self.epochs.contains_key(t)) {
+            return refuse("a device can only join teams that have a key");
+        }
+        Ok(())
+    }
+
+    /// Every team that has a key: the teams a recovered admin joins.
+    pub fn teams(&self) -> Vec<Uuid> {
+        self.epochs.keys().copied().collect()
     }
 
     /// The epoch to seal a team's new ops with (the newest the log announced) and its key id.
@@ -657,6 +797,82 @@ impl TrustState {
         self.devices
             .get(&device)
             .is_some_and(|d| d.admin && !d.revoked)
+    }
+
+    /// The teams a device administers: every team of the organisation for an organisation
+    /// admin, the teams named for it by [`Body::TeamAdmins`] otherwise.
+    pub fn admin_teams(&self, device: Uuid) -> Vec<Uuid> {
+        match self.devices.get(&device).filter(|d| !d.revoked) {
+            Some(d) if d.admin => self.epochs.keys().copied().collect(),
+            Some(d) => d.admin_of.iter().copied().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether a device may act as an admin at all (of the organisation or of some teams).
+    pub fn is_any_admin(&self, device: Uuid) -> bool {
+        self.devices
+            .get(&device)
+            .is_some_and(|d| !d.revoked && (d.admin || !d.admin_of.is_empty()))
+    }
+
+    /// Why a statement by an admin of some teams only goes beyond them, if it does.
+    fn within_teams(&self, author: Uuid, body: &Body) -> Result<(), &'static str> {
+        let mine: BTreeSet<Uuid> = self
+            .devices
+            .get(&author)
+            .map(|d| d.admin_of.clone())
+            .unwrap_or_default();
+        let active =
+            |device: &Uuid| -> BTreeSet<Uuid> { self.teams_of(*device).into_iter().collect() };
+        let org_admin = |device: &Uuid| self.devices.get(device).is_some_and(|d| d.admin);
+        match body {
+            Body::Approve { admin, teams, .. } => {
+                if *admin {
+                    return Err("only an organisation admin makes organisation admins");
+                }
+                if !teams.iter().all(|t| mine.contains(t)) {
+                    return Err("a team's admin approves devices into its own teams only");
+                }
+            }
+            Body::Update {
+                device,
+                admin,
+                teams,
+                ..
+            } => {
+                if *admin || org_admin(device) {
+                    return Err("only an organisation admin changes an organisation admin");
+                }
+                let new: BTreeSet<Uuid> = teams.iter().copied().collect();
+                if !active(device)
+                    .symmetric_difference(&new)
+                    .all(|t| mine.contains(t))
+                {
+                    return Err("a team's admin changes membership of its own teams only");
+                }
+            }
+            Body::Revoke { device, .. } => {
+                if org_admin(device) {
+                    return Err("only an organisation admin revokes an organisation admin");
+                }
+                if !active(device).iter().all(|t| mine.contains(t)) {
+                    return Err("a team's admin revokes only devices that are in its teams alone");
+                }
+            }
+            Body::TeamEpoch { team, .. } => {
+                if !mine.contains(team) {
+                    return Err("a team's admin starts key epochs of its own teams only");
+                }
+            }
+            Body::Genesis { .. }
+            | Body::RecoverySigner { .. }
+            | Body::TeamAdmins { .. }
+            | Body::Recover { .. } => {
+                return Err("only an organisation admin may say this");
+            }
+        }
+        Ok(())
     }
 
     /// Whether the log has approved this device and not revoked it.
@@ -716,7 +932,7 @@ impl TrustState {
         let signer = self
             .devices
             .get(&g.signer)
-            .filter(|d| d.ever_admin)
+            .filter(|d| d.ever_admin || d.ever_admin_of.contains(&g.wrap.kid.team_id))
             .ok_or(TrustError::BadGrant("it was not made by an admin"))?;
         if !verify(
             &signer.keys.sign_key,

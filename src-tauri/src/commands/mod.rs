@@ -8,8 +8,10 @@ pub mod cases;
 pub mod clients;
 pub mod corrections;
 pub mod export;
+pub mod recover;
 pub mod sync;
 pub mod tasks;
+pub mod teams;
 
 /// Today in the UK: what legal deadlines and "opened on" defaults are measured from. The same
 /// clock as the store's ([`wardside_store::clock::CLOCK_ENV`], checked when the app starts).

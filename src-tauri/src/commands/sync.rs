@@ -25,8 +25,9 @@ pub struct SyncView {
     pub org_fingerprint: Option<String>,
 }
 
+/// Read on the person's handle: the counts show while a sync runs on its own.
 pub fn view(session: &Session) -> Result<SyncView> {
-    session.with_store_sync(false, |s| {
+    session.with_store_quiet(|s| {
         let config = s.sync_config()?;
         Ok(SyncView {
             summary: s.sync_summary()?,
@@ -44,7 +45,7 @@ pub fn sync_status(session: State<'_, Session>) -> Result<SyncView> {
 
 /// Network calls run on a blocking thread of their own: the sync client's HTTP is blocking, and
 /// must not block (or run inside) the async runtime's workers.
-async fn off_runtime<R: Runtime, T: Send + 'static>(
+pub(crate) async fn off_runtime<R: Runtime, T: Send + 'static>(
     app: AppHandle<R>,
     f: impl FnOnce(&AppHandle<R>, &Session) -> Result<T> + Send + 'static,
 ) -> Result<T> {
@@ -98,6 +99,8 @@ pub async fn sync_enroll<R: Runtime>(
     .await
 }
 
+/// What a running sync is doing, for every screen's sync line: `starting`, `sending`,
+/// `receiving`, then `done` (with or without an error) when it ends.
 #[derive(Debug, Clone, Copy, Serialize)]
 struct ProgressView {
     phase: &'static str,
@@ -105,28 +108,43 @@ struct ProgressView {
     total: u64,
 }
 
+fn emit_phase<R: Runtime>(app: &AppHandle<R>, phase: &'static str, done: u64, total: u64) {
+    let _ = app.emit(PROGRESS_EVENT, ProgressView { phase, done, total });
+}
+
 fn emit_progress<R: Runtime>(app: &AppHandle<R>, p: Progress) {
     let phase = match p.phase {
         sync::Phase::Pushing => "sending",
         sync::Phase::Pulling => "receiving",
     };
-    let _ = app.emit(
-        PROGRESS_EVENT,
-        ProgressView {
-            phase,
-            done: p.done,
-            total: p.total,
-        },
-    );
+    emit_phase(app, phase, p.done, p.total);
+}
+
+/// One sync on the sync's own handle, telling every screen as it starts, moves and ends (the
+/// counts after it too).
+fn sync_and_tell<R: Runtime>(
+    app: &AppHandle<R>,
+    session: &Session,
+    by_person: bool,
+    opts: &Options,
+) -> Result<sync::SyncReport> {
+    let out = session.with_store_sync(by_person, |s| {
+        // Only once it runs: a sync waiting for another must not hide that one's progress.
+        emit_phase(app, "starting", 0, 0);
+        sync::sync_with_progress(s, opts, &mut |p| emit_progress(app, p))
+    });
+    emit_phase(app, "done", 0, 0);
+    if let Ok(v) = view(session) {
+        let _ = app.emit(STATUS_EVENT, v);
+    }
+    out
 }
 
 #[tauri::command]
 pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Result<sync::SyncReport> {
     off_runtime(app, |app, session| {
         let opts = session.sync_options(Options::default());
-        session.with_store_sync(true, |s| {
-            sync::sync_with_progress(s, &opts, &mut |p| emit_progress(app, p))
-        })
+        sync_and_tell(app, session, true, &opts)
     })
     .await
 }
@@ -227,7 +245,7 @@ pub fn spawn_background_sync<R: Runtime>(app: AppHandle<R>) {
                     continue;
                 }
                 let enrolled = session
-                    .with_store_sync(false, |s| Ok(s.sync_config()?))
+                    .with_store_quiet(|s| Ok(s.sync_config()?))
                     .ok()
                     .flatten()
                     .is_some_and(|c| c.status == "approved" || c.status == "pending");
@@ -235,12 +253,7 @@ pub fn spawn_background_sync<R: Runtime>(app: AppHandle<R>) {
                     continue;
                 }
                 let opts = session.sync_options(opts.clone());
-                let _ = session.with_store_sync(false, |s| {
-                    sync::sync_with_progress(s, &opts, &mut |p| emit_progress(&app, p))
-                });
-                if let Ok(v) = view(&session) {
-                    let _ = app.emit(STATUS_EVENT, v);
-                }
+                let _ = sync_and_tell(&app, &session, false, &opts);
             }
         });
 }

@@ -85,6 +85,9 @@ export const api = {
   syncStatus: () => call<T.SyncView>("sync_status"),
   syncEnroll: (server: string, code: string, name: string) =>
     call<T.EnrolView>("sync_enroll", { server, code, name }),
+  /** The words go to Rust and nowhere else: never into a draft, a log or the page's storage. */
+  syncRecover: (server: string, words: string, name: string) =>
+    call<T.RecoverView>("sync_recover", { server, words, name }),
   syncNow: () => call<T.SyncReport>("sync_now"),
   syncInbox: () => call<T.InboxView>("sync_inbox"),
   resolveConflict: (activity: T.Id, text: string) => call<void>("resolve_conflict", { activity, text }),
@@ -93,6 +96,10 @@ export const api = {
   syncInvite: () => call<string>("sync_invite"),
   syncApprove: (device: T.Id, fingerprint: string) => call<void>("sync_approve", { device, fingerprint }),
   syncRevoke: (device: T.Id) => call<void>("sync_revoke", { device }),
+  syncTeams: () => call<T.SyncTeam[]>("sync_teams"),
+  moveClient: (id: T.Id, to: T.Id) => call<number>("move_client", { id, to }),
+  createTeam: (name: string) => call<T.Id>("create_team", { name }),
+  setDeviceTeams: (device: T.Id, teams: T.Id[]) => call<void>("set_device_teams", { device, teams }),
   exportDocument: (kind: T.ExportKind, client: T.Id, caseId: T.Id, includeName: boolean) =>
     call<T.Exported | null>("export_document", { kind, client, case: caseId, includeName }),
   exportFileNames: (client: T.Id, caseId: T.Id, includeName: boolean) =>

@@ -1,7 +1,7 @@
 // App-wide state: which screen is showing, the coded lists, and what must happen before a lock.
 // Locking resets all of it (see App.svelte): no screen keeps data across a lock.
 import { api } from "./api";
-import type { Id, SyncView, Vocabulary } from "./types";
+import type { Id, SyncProgress, SyncView, Vocabulary } from "./types";
 
 export type View =
   | { name: "caseload" }
@@ -19,6 +19,8 @@ export const ui = $state({
   generation: 0,
   /** Sync's counts for the header; refreshed after every sync and every save. */
   sync: null as SyncView | null,
+  /** What a running sync is doing, for every screen (the sync runs beside them); null when none runs. */
+  syncing: null as SyncProgress | null,
   /** The form open on the case screen ("safeguarding", "outcome:<issue id>"...), so that after
    * a lock the person comes back to it (its draft is restored from the encrypted store). */
   openForm: null as string | null,

@@ -5,6 +5,7 @@ import {
   opsLabel,
   problemLine,
   problemTitle,
+  progressText,
   reportSummary,
   sentence,
   statusLine,
@@ -144,5 +145,32 @@ describe("sync errors", () => {
       title: null,
       text: "That code is mistyped (its check letter does not match); check it with the admin who made it.",
     });
+  });
+});
+
+describe("a sync that is running", () => {
+  it("says what it is doing in words, with counts once it knows them", () => {
+    expect(progressText(null)).toBe("");
+    expect(progressText({ phase: "done", done: 0, total: 0 })).toBe("");
+    expect(progressText({ phase: "starting", done: 0, total: 0 })).toBe("Syncing…");
+    expect(progressText({ phase: "receiving", done: 16000, total: 200000 })).toBe("Receiving 16,000 of 200,000 changes");
+    expect(progressText({ phase: "sending", done: 1, total: 1 })).toBe("Sending 1 of 1 change");
+    expect(progressText({ phase: "receiving", done: 5, total: 0 })).toBe("Syncing…");
+  });
+  it("leads the header's line while it runs, and leaves it when it ends", () => {
+    const running = { phase: "receiving" as const, done: 32000, total: 200000 };
+    expect(statusLine(summary({ unsynced: 1 }), running).map((p) => p.text)).toEqual([
+      "Receiving 32,000 of 200,000 changes",
+      "1 change not yet synced",
+    ]);
+    expect(statusLine(summary(), { phase: "done", done: 0, total: 0 }).map((p) => p.text)).toEqual(["All changes synced"]);
+  });
+});
+
+describe("a refusal from the sync service", () => {
+  it("gets a heading and the backend's words as a sentence", () => {
+    const shown = syncError({ code: "sync-refused", message: "the sync service refused: this laptop is not allowed to do that (HTTP 403). Ask an admin of your organisation" });
+    expect(shown.title).toBe("The sync service refused");
+    expect(shown.text).toBe("The sync service refused: this laptop is not allowed to do that (HTTP 403). Ask an admin of your organisation.");
   });
 });

@@ -1,7 +1,7 @@
 // Sync's words: the header's status line, a sync's result, the problems a sync found, and what a
 // sync error means for the person at the laptop. No network and no store here: screens pass in
 // what api.ts gave them and show what comes back.
-import type { AppError, DeviceInfo, SyncProblem, SyncReport, SyncSummary } from "./types";
+import type { AppError, DeviceInfo, SyncProblem, SyncProgress, SyncReport, SyncSummary } from "./types";
 import { plural } from "./format";
 
 /** A piece of the header's sync line; `problem` pieces are shown as a warning. */
@@ -21,12 +21,27 @@ const STANDING: Record<string, string> = {
 };
 
 /**
- * "2 changes not yet synced · 1 to look at · 2 sync problems" as parts, or "Sync not set up";
- * led by the laptop's standing when it is not approved ("Waiting for approval").
+ * What a running sync is doing, in words: "Syncing…", "Receiving 16,000 of 200,000 changes";
+ * "" when none runs.
  */
-export function statusLine(s: SyncSummary | null | undefined): LinePart[] {
+export function progressText(p: SyncProgress | null | undefined): string {
+  if (!p || p.phase === "done") return "";
+  if (p.phase === "starting" || p.total <= 0) return "Syncing…";
+  const n = (x: number) => x.toLocaleString("en-GB");
+  const verb = p.phase === "sending" ? "Sending" : "Receiving";
+  return `${verb} ${n(Math.min(p.done, p.total))} of ${n(p.total)} ${p.total === 1 ? "change" : "changes"}`;
+}
+
+/**
+ * "2 changes not yet synced · 1 to look at · 2 sync problems" as parts, or "Sync not set up";
+ * led by the laptop's standing when it is not approved ("Waiting for approval"), and by what a
+ * running sync is doing ("Receiving 16,000 of 200,000 changes").
+ */
+export function statusLine(s: SyncSummary | null | undefined, running?: SyncProgress | null): LinePart[] {
   if (!s || !s.enrolled) return [{ text: "Sync not set up", tone: "plain" }];
   const parts: LinePart[] = [];
+  const doing = progressText(running);
+  if (doing) parts.push({ text: doing, tone: "plain" });
   const standing = STANDING[s.status ?? ""];
   if (standing) parts.push({ text: standing, tone: "attention" });
   parts.push({
@@ -177,6 +192,7 @@ const ERROR_TITLES: Record<string, string> = {
   "sync-re-enrol": "Connect this laptop again",
   "sync-no-key": "Waiting for a team key",
   "fingerprint-mismatch": "The fingerprints do not match",
+  "sync-refused": "The sync service refused",
 };
 
 /** A sync error as the screen shows it: a heading for the ones that need one, and the message. */

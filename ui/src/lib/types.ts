@@ -120,6 +120,8 @@ export interface Client {
   interpreter_needed: boolean;
   objects_to_relative_being_informed: boolean;
   equality: Equality;
+  /** The organisation's team that keeps this person's record (absent: the laptop's first team). */
+  team?: string | null;
 }
 
 export type Instruction =
@@ -420,6 +422,15 @@ export interface EnrolView {
   recovery_words: string | null;
 }
 
+/** A laptop recovered with the organisation's recovery words: its admin device now. */
+export interface RecoverView {
+  device_id: Id;
+  fingerprint: string;
+  org_fingerprint: string;
+  /** Team keys opened with the words (every epoch of every team). */
+  team_keys: number;
+}
+
 export interface SyncReport {
   pushed: number;
   pulled: number;
@@ -436,8 +447,9 @@ export interface SyncReport {
   problems: SyncProblem[];
 }
 
+/** What a running sync is doing ("done" when it has ended, with or without an error). */
 export interface SyncProgress {
-  phase: "sending" | "receiving";
+  phase: "starting" | "sending" | "receiving" | "done";
   done: number;
   total: number;
 }
@@ -470,6 +482,12 @@ export interface InboxItem {
 export interface InboxView {
   conflicts: NoteConflict[];
   items: InboxItem[];
+}
+
+/** One of the organisation's teams this laptop is in; the first team has no name. */
+export interface SyncTeam {
+  id: Id;
+  name: string | null;
 }
 
 export interface DeviceInfo {

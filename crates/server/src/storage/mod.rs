@@ -1,7 +1,10 @@
 //! Storage behind one trait, so the SQLite and PostgreSQL backends answer the same test suite.
 //! The op log and the trust log are append-only: `push` and `append_statement` only insert (the
 //! latter also records what the statement does to the device table, in the same transaction).
+//! The one value ever replaced is the storage's generation ([`Storage::new_generation`]), and
+//! only by the operator after a restore from backup.
 
+pub mod backup;
 pub mod postgres;
 pub mod sqlite;
 
@@ -10,7 +13,8 @@ use uuid::Uuid;
 use wardside_sync::Envelope;
 use wardside_sync::envelope::parse_hlc;
 use wardside_sync::protocol::{
-    DeviceHead, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection, StoredOp,
+    DeviceHead, MAX_CLOCK_AHEAD_MS, PullResponse, PushResult, PushStatus, Rejection, ServiceMark,
+    StoredOp,
 };
 use wardside_sync::trust::KeyGrant;
 
@@ -118,10 +122,12 @@ pub(crate) fn key32(bytes: Vec<u8>) -> Result<[u8; 32]> {
 /// reads, the teams it may see): authorisation is decided before storage is asked.
 pub trait Storage: Send + Sync + 'static {
     /// Store a batch in one transaction, in order, and say what happened to each op. Ops from
-    /// one device must arrive in sequence: see [`decide`].
+    /// one device must arrive in sequence: see [`decide`]. `pusher` is the device sending them:
+    /// an op of another device's is one it gives back after this service lost it.
     fn push(
         &self,
         org_id: Uuid,
+        pusher: Uuid,
         ops: Vec<Envelope>,
         now_ms: i64,
     ) -> impl Future<Output = Result<Vec<PushResult>>> + Send;
@@ -177,6 +183,10 @@ pub trait Storage: Send + Sync + 'static {
 
     fn create_org(&self, id: Uuid, name: String) -> impl Future<Output = Result<()>> + Send;
 
+    /// Every organisation this service holds, oldest first (a recovery finds its organisation
+    /// among them by the recovery key its genesis names).
+    fn organisations(&self) -> impl Future<Output = Result<Vec<Uuid>>> + Send;
+
     fn add_device(&self, device: Device) -> impl Future<Output = Result<()>> + Send;
 
     fn device(&self, id: Uuid) -> impl Future<Output = Result<Option<Device>>> + Send;
@@ -208,6 +218,18 @@ pub trait Storage: Send + Sync + 'static {
         org_id: Uuid,
         recipient: Uuid,
     ) -> impl Future<Output = Result<Vec<KeyGrant>>> + Send;
+
+    /// Which copy of the storage this is (its generation) and the highest cursor of the
+    /// organisation's op log (0 for none): what every push, pull and heads reply carries.
+    fn service_mark(&self, org_id: Uuid) -> impl Future<Output = Result<ServiceMark>> + Send;
+
+    /// The storage's generation alone (also the readiness check's query).
+    fn generation(&self) -> impl Future<Output = Result<Uuid>> + Send;
+
+    /// Replace the generation with a fresh random one, kept, and return it: the operator's step
+    /// after restoring the storage from a backup, so devices learn that it went back in time.
+    /// The single exception to "nothing stored is ever changed".
+    fn new_generation(&self) -> impl Future<Output = Result<Uuid>> + Send;
 }
 
 /// What to do with one pushed op, given what is stored for its device: the rule every backend
@@ -236,13 +258,16 @@ pub struct ChainTip {
 /// - An op must carry a chain link that follows the tip (the next sequence, naming the tip's
 ///   hash). An op at or below the tip that is not stored is a device giving back an op this
 ///   service lost (a restore from backup): taken, and the devices check its links.
-/// - Sequences: the next one, or one this service lost (below the highest, not stored).
+/// - Sequences: the next one, or one this service lost (below the highest, not stored). An op
+///   `given_back` by a device other than its author skips this rule: that device holds only its
+///   teams' share of the author's sequence; the chain of the op's team still orders it.
 pub fn decide(
     env: &Envelope,
     stored: Option<(i64, &[u8])>,
     last_seq: u64,
     tip: &ChainTip,
     now_ms: i64,
+    given_back: bool,
 ) -> Decision {
     if !env.routing.hlc_is_exact() {
         return Decision::Reject(Rejection::BadEnvelope);
@@ -263,7 +288,7 @@ pub fn decide(
         None => {}
     }
     let seq = env.routing.device_seq;
-    if seq == 0 || seq > last_seq + 1 {
+    if seq == 0 || (seq > last_seq + 1 && !given_back) {
         return Decision::Reject(Rejection::Gap {
             expected: last_seq + 1,
         });
@@ -312,6 +337,7 @@ pub fn page(mut ops: Vec<StoredOp>, limit: usize, after: i64, now_ms: i64) -> Pu
         next_after,
         has_more,
         server_time_ms: now_ms,
+        // The HTTP layer adds the mark, read after the page.
         service: None,
     }
 }

@@ -13,7 +13,9 @@ use super::{
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use uuid::Uuid;
 use wardside_sync::Envelope;
-use wardside_sync::protocol::{DeviceHead, PullResponse, PushResult, Rejection, StoredOp};
+use wardside_sync::protocol::{
+    DeviceHead, PullResponse, PushResult, Rejection, ServiceMark, StoredOp,
+};
 use wardside_sync::trust::KeyGrant;
 
 mod embedded {
@@ -63,7 +65,11 @@ impl PostgresStorage {
         embedded::migrations::runner()
             .run_async(client)
             .await
-            .map_err(backend)?;
+            .map_err(|e| match e.kind() {
+                // A migration applied that this build does not have: a newer server's.
+                refinery::error::Kind::MissingVersion(_) => StorageError::NewerSchema,
+                _ => backend(e),
+            })?;
         Ok(PostgresStorage {
             pool,
             nonce_calls: Default::default(),
@@ -72,7 +78,13 @@ impl PostgresStorage {
 }
 
 impl Storage for PostgresStorage {
-    async fn push(&self, org_id: Uuid, ops: Vec<Envelope>, now_ms: i64) -> Result<Vec<PushResult>> {
+    async fn push(
+        &self,
+        org_id: Uuid,
+        pusher: Uuid,
+        ops: Vec<Envelope>,
+        now_ms: i64,
+    ) -> Result<Vec<PushResult>> {
         let mut client = self.pool.get().await.map_err(backend)?;
         let tx = client.transaction().await.map_err(backend)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&org_lock_key(org_id)])
@@ -116,6 +128,7 @@ impl Storage for PostgresStorage {
                 u64::try_from(last_seq).unwrap_or(0),
                 &tip,
                 now_ms,
+                env.routing.device_id != pusher,
             );
             if decision == Decision::Insert
                 && tx
@@ -340,6 +353,15 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
+    async fn organisations(&self) -> Result<Vec<Uuid>> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let rows = client
+            .query("SELECT id FROM org ORDER BY created_at, id", &[])
+            .await
+            .map_err(backend)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn add_device(&self, d: Device) -> Result<()> {
         let client = self.pool.get().await.map_err(backend)?;
         client
@@ -453,6 +475,46 @@ impl Storage for PostgresStorage {
         rows.iter()
             .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(backend))
             .collect()
+    }
+
+    async fn service_mark(&self, org_id: Uuid) -> Result<ServiceMark> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT generation FROM service WHERE id = 1),
+                        (SELECT coalesce(max(server_seq), 0)::BIGINT FROM op WHERE org_id = $1)",
+                &[&org_id],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(ServiceMark {
+            generation: row
+                .try_get(0)
+                .map_err(|_| backend("the service table has no generation"))?,
+            high_water: row.get(1),
+        })
+    }
+
+    async fn generation(&self) -> Result<Uuid> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let row = client
+            .query_one("SELECT generation FROM service WHERE id = 1", &[])
+            .await
+            .map_err(backend)?;
+        Ok(row.get(0))
+    }
+
+    async fn new_generation(&self) -> Result<Uuid> {
+        let client = self.pool.get().await.map_err(backend)?;
+        let fresh = Uuid::new_v4();
+        client
+            .execute(
+                "UPDATE service SET generation = $1, changed_at = now() WHERE id = 1",
+                &[&fresh],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(fresh)
     }
 }
 

@@ -12,7 +12,9 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 use wardside_sync::Envelope;
-use wardside_sync::protocol::{DeviceHead, PullResponse, PushResult, Rejection, StoredOp};
+use wardside_sync::protocol::{
+    DeviceHead, PullResponse, PushResult, Rejection, ServiceMark, StoredOp,
+};
 use wardside_sync::trust::KeyGrant;
 
 static SQL: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/server/sqlite");
@@ -30,6 +32,14 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             .collect(),
     )
 });
+
+/// The schema version this build brings a database to (SQLite's `user_version` after the
+/// migrations: one per file).
+pub fn known_schema_version() -> i64 {
+    SQL.files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .count() as i64
+}
 
 fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
@@ -90,7 +100,13 @@ fn team_list(teams: &[Uuid]) -> String {
 }
 
 impl Storage for SqliteStorage {
-    async fn push(&self, org_id: Uuid, ops: Vec<Envelope>, now_ms: i64) -> Result<Vec<PushResult>> {
+    async fn push(
+        &self,
+        org_id: Uuid,
+        pusher: Uuid,
+        ops: Vec<Envelope>,
+        now_ms: i64,
+    ) -> Result<Vec<PushResult>> {
         self.run(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -139,6 +155,7 @@ impl Storage for SqliteStorage {
                     u64::try_from(last_seq).unwrap_or(0),
                     &tip,
                     now_ms,
+                    env.routing.device_id != pusher,
                 );
                 // The op id is unique too: the same id under another key is a conflict.
                 if decision == Decision::Insert {
@@ -407,6 +424,21 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn organisations(&self) -> Result<Vec<Uuid>> {
+        self.run(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT id FROM org ORDER BY created_at, id")
+                .map_err(backend)?;
+            let ids = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(backend)?
+                .map(|r| r.map_err(backend)?.parse().map_err(backend))
+                .collect::<Result<Vec<Uuid>>>()?;
+            Ok(ids)
+        })
+        .await
+    }
+
     async fn add_device(&self, d: Device) -> Result<()> {
         self.run(move |conn| {
             conn.execute(
@@ -540,6 +572,46 @@ impl Storage for SqliteStorage {
         })
         .await
     }
+
+    async fn service_mark(&self, org_id: Uuid) -> Result<ServiceMark> {
+        self.run(move |conn| {
+            let generation = generation_of(conn)?;
+            let high_water = conn
+                .prepare_cached("SELECT coalesce(max(server_seq), 0) FROM op WHERE org_id = ?1")
+                .and_then(|mut s| s.query_row([org_id.to_string()], |r| r.get::<_, i64>(0)))
+                .map_err(backend)?;
+            Ok(ServiceMark {
+                generation,
+                high_water,
+            })
+        })
+        .await
+    }
+
+    async fn generation(&self) -> Result<Uuid> {
+        self.run(|conn| generation_of(conn)).await
+    }
+
+    async fn new_generation(&self) -> Result<Uuid> {
+        self.run(|conn| {
+            let fresh = Uuid::new_v4();
+            conn.execute(
+                "UPDATE service SET generation = ?1, changed_at = ?2 WHERE id = 1",
+                params![fresh.to_string(), chrono::Utc::now().to_rfc3339()],
+            )
+            .map_err(backend)?;
+            Ok(fresh)
+        })
+        .await
+    }
+}
+
+fn generation_of(conn: &Connection) -> Result<Uuid> {
+    conn.prepare_cached("SELECT generation FROM service WHERE id = 1")
+        .and_then(|mut s| s.query_row([], |r| r.get::<_, String>(0)))
+        .map_err(backend)?
+        .parse()
+        .map_err(backend)
 }
 
 fn devices_where(conn: &rusqlite::Connection, filter: &str, value: &str) -> Result<Vec<Device>> {

@@ -11,14 +11,16 @@
 mod outbox;
 mod problems;
 mod receive;
+mod restore;
 mod trust;
 
 pub use outbox::{LostOwn, OutgoingOp, Seal};
 pub use problems::SyncProblem;
 pub use receive::{
     ChainGap, ChainInfo, HeldOp, HeldReason, IncomingOp, MAX_UNPROVED_HELD,
-    MAX_UNPROVED_HELD_BYTES, OwnSeen, PageOutcome, ReceivedPage,
+    MAX_UNPROVED_HELD_BYTES, OwnSeen, PageOutcome, PeerSeal, ReceivedPage,
 };
+pub use restore::{LostPeerOp, ServiceRestore};
 
 use crate::error::{Result, StoreError};
 use crate::open::Store;
@@ -313,12 +315,12 @@ impl Store {
              DELETE FROM note_version; DELETE FROM activity; DELETE FROM amendment; DELETE FROM safeguarding; DELETE FROM task_update; DELETE FROM task; DELETE FROM issue;
              DELETE FROM kase; DELETE FROM referral; DELETE FROM consent; DELETE FROM relative;
              DELETE FROM legal_event; DELETE FROM client; DELETE FROM advocate; DELETE FROM team;
-             DELETE FROM op_held; DELETE FROM field_clock;
+             DELETE FROM op_held; DELETE FROM op_envelope; DELETE FROM op_via_transfer; DELETE FROM field_clock;
              DELETE FROM note_conflict; DELETE FROM sync_inbox;
              DELETE FROM team_key; DELETE FROM sync_secret;
              DELETE FROM trust_statement; DELETE FROM own_seal; DELETE FROM own_tally; DELETE FROM peer_chain;
              DELETE FROM chain_pending; DELETE FROM chain_break; DELETE FROM sync_problem;
-             DELETE FROM meta WHERE key IN ('sync_cursor', 'sync_last', 'hlc', 'held_not_kept', 'own_still_lost', 'trust_problem');",
+             DELETE FROM meta WHERE key IN ('sync_cursor', 'sync_last', 'hlc', 'held_not_kept', 'own_still_lost', 'trust_problem', 'service_generation', 'restore_pending', 'service_restored');",
         )?;
         tx.execute(
             "DELETE FROM op WHERE NOT (device_id = ?1 AND server_seq IS NULL)",
@@ -634,5 +636,30 @@ mod tests {
         }));
         assert!(panicked.is_err());
         assert_eq!(synchronous(&conn), 2);
+    }
+}
+
+/// One of the organisation's teams this device is in, by its trust log, with the name its
+/// members were sent (none for the organisation's first team, named by nobody).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncTeam {
+    pub id: Uuid,
+    pub name: Option<String>,
+}
+
+impl Store {
+    /// The teams this device is in (none before it is enrolled), first its own first team.
+    pub fn sync_teams(&self) -> Result<Vec<SyncTeam>> {
+        let Some(config) = self.sync_config()? else {
+            return Ok(Vec::new());
+        };
+        config
+            .teams
+            .iter()
+            .map(|id| {
+                let name = self.get::<wardside_domain::Team>(*id).ok().map(|t| t.name);
+                Ok(SyncTeam { id: *id, name })
+            })
+            .collect()
     }
 }

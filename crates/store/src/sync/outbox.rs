@@ -35,6 +35,8 @@ pub struct OutgoingOp {
     pub content: Vec<u8>,
     /// How it was sealed before, if it was.
     pub seal: Option<Seal>,
+    /// The team it goes to (`None`: this device's first team).
+    pub team: Option<Uuid>,
 }
 
 /// Own ops the service acknowledged but did not hand back.
@@ -57,7 +59,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.op_id, o.device_seq, o.hlc, o.entity, o.entity_id, o.schema_v, o.kind, o.field, o.payload,
                     coalesce((SELECT actor FROM audit a WHERE a.op_id = o.op_id), ''),
-                    s.team_id, s.epoch, s.chain_seq, s.prev, s.nonce, s.content_hash
+                    s.team_id, s.epoch, s.chain_seq, s.prev, s.nonce, s.content_hash, o.team_id
              FROM op o LEFT JOIN own_seal s ON s.op_id = o.op_id AND s.device_id = o.device_id
              WHERE o.device_id = ?1 AND o.server_seq IS NULL ORDER BY o.device_seq LIMIT ?2",
         )?;
@@ -89,6 +91,7 @@ impl Store {
                     r.get::<_, String>(9)?,
                 ),
                 seal,
+                r.get::<_, Option<String>>(16)?,
             ))
         })?;
         rows.map(|row| {
@@ -96,6 +99,7 @@ impl Store {
                 (op_id, seq, hlc, entity, entity_id, schema_v),
                 (kind, field, payload, actor),
                 seal,
+                team,
             ) = row?;
             let content = OpContent {
                 kind,
@@ -124,6 +128,7 @@ impl Store {
                 schema_v: u32::try_from(schema_v).unwrap_or(0),
                 content: serde_json::to_vec(&content)?,
                 seal,
+                team: team.as_deref().map(parse_uuid).transpose()?,
             })
         })
         .collect()
@@ -423,6 +428,17 @@ impl Store {
             )?;
         }
         restamp(&tx, &old, &new, None, &now)?;
+        // The old identity's ops the service holds (the other copy's, or this laptop's own
+        // from after the copy it was restored from) now arrive as another device's: its chain
+        // in each team is complete here up to the last op the service acknowledged.
+        tx.execute(
+            "INSERT INTO peer_chain (device_id, team_id, contiguous, hash, max_seq)
+             SELECT s.device_id, s.team_id, s.chain_seq, s.content_hash, s.chain_seq FROM own_seal s
+             WHERE s.device_id = ?1 AND s.chain_seq = (SELECT max(t.chain_seq) FROM own_seal t
+                                                       WHERE t.device_id = s.device_id AND t.team_id = s.team_id)
+             ON CONFLICT (device_id, team_id) DO NOTHING",
+            [&old],
+        )?;
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'device_id'", [&new])?;
         let hlc: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0))

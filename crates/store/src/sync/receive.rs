@@ -53,6 +53,19 @@ pub struct IncomingOp {
     /// The envelope as JSON, kept if the op has to be held after all (a fork, a broken chain,
     /// content the merge refuses).
     pub envelope: String,
+    /// What of its envelope is kept once it is applied, to give it back to a service that
+    /// loses it ([`Store::lost_peer_ops`]).
+    pub sealed: PeerSeal,
+}
+
+/// The parts of a received op's envelope that its own fields and content cannot give again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSeal {
+    pub org_id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub epoch: u32,
+    pub nonce: [u8; 12],
+    pub signature: Vec<u8>,
 }
 
 /// An op received but not applied, kept sealed as it came, with why.
@@ -143,6 +156,11 @@ pub const MAX_UNPROVED_HELD_BYTES: i64 = 64 * 1024 * 1024;
 pub struct OwnSeen {
     pub op_id: Uuid,
     pub hash: [u8; 32],
+    pub server_seq: i64,
+    /// How it was sealed, when its signature checked with this device's own key: an op this
+    /// identity made that this store never saw acknowledged (another copy of the store sent
+    /// it) is taken as sent, sealed as the service holds it.
+    pub seal: Option<super::outbox::Seal>,
 }
 
 /// One page (or a few) from the service, applied in one transaction.
@@ -168,6 +186,10 @@ pub struct PageOutcome {
     pub not_kept: usize,
     /// Own ops the service handed back altered.
     pub own_altered: usize,
+    /// Ops under this device's id that it never made (not in its log): another copy of this
+    /// laptop's store (a copy, or this laptop restored from an older backup of itself) made
+    /// them. This store must take a new identity ([`Store::change_device_id`]).
+    pub own_unknown: usize,
     pub effects: Effects,
 }
 
@@ -369,8 +391,17 @@ impl Store {
         let any_held = tx
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM op_held)")?
             .query_row([], |r| r.get::<_, bool>(0))?;
+        // After a restore of the service was found, every op it hands out again is marked seen:
+        // what is left unseen once its log is read to the end, it lost ([`Store::lost_peer_ops`]).
+        let restoring = super::restore::pending(&tx)?;
         for op in &page.ops {
             let id = op.op_id.to_string();
+            if restoring {
+                tx.prepare_cached(
+                    "UPDATE op_envelope SET reseen = 1 WHERE op_id = ?1 AND reseen = 0",
+                )?
+                .execute([&id])?;
+            }
             let released = page.released.contains(&op.op_id);
             if !released {
                 let known = tx
@@ -383,6 +414,14 @@ impl Store {
                             )?
                             .exists([&id])?);
                 if known {
+                    // Carried here by a move first: now it takes its place in its author's chain.
+                    let carried = tx
+                        .prepare_cached("DELETE FROM op_via_transfer WHERE op_id = ?1")?
+                        .execute([&id])?
+                        > 0;
+                    if carried {
+                        let _ = chains.place(op.device_id, &op.chain)?;
+                    }
                     out.duplicates += 1;
                     continue;
                 }
@@ -420,6 +459,24 @@ impl Store {
             if let Some(h) = Hlc::decode(&op.hlc) {
                 newest = newest.max(h);
             }
+            // Kept as sealed and signed, to give back to a service that loses it.
+            tx.prepare_cached(
+                "INSERT INTO op_envelope (op_id, device_id, team_id, chain_seq, chain_prev, org_id, case_id, epoch, nonce, content_hash, signature)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (op_id) DO NOTHING",
+            )?
+            .execute(params![
+                id,
+                op.device_id.to_string(),
+                op.chain.team_id.to_string(),
+                op.chain.seq as i64,
+                op.chain.prev.as_slice(),
+                op.sealed.org_id.to_string(),
+                op.sealed.case_id.map(|c| c.to_string()),
+                op.sealed.epoch,
+                op.sealed.nonce.as_slice(),
+                op.chain.hash.as_slice(),
+                op.sealed.signature
+            ])?;
             if any_held {
                 tx.prepare_cached("DELETE FROM op_held WHERE op_id = ?1")?
                     .execute([&id])?;
@@ -488,17 +545,36 @@ impl Store {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .optional()?;
+            let id = own.op_id.to_string();
             match sealed {
                 Some((h, device, team)) if h.as_slice() == own.hash => {
                     let n = tx
                         .prepare_cached(
                             "UPDATE own_seal SET confirmed = 1 WHERE op_id = ?1 AND confirmed = 0",
                         )?
-                        .execute([own.op_id.to_string()])?;
+                        .execute([&id])?;
                     *tally.entry((device, team)).or_default() += n as i64;
                 }
-                Some(_) => out.own_altered += 1,
-                None => {}
+                _ => {
+                    // Never acknowledged here: (`None` if this store has no such op at all).
+                    let unacknowledged: Option<bool> = tx
+                        .prepare_cached("SELECT server_seq IS NULL FROM op WHERE op_id = ?1")?
+                        .query_row([&id], |r| r.get(0))
+                        .optional()?;
+                    match (unacknowledged, own.seal, sealed.is_some()) {
+                        // Another copy of this store sent it, sealed its own way: it is on the
+                        // service, so it is sent; kept as the service holds it.
+                        (Some(true), Some(seal), _) => {
+                            adopt_seal(&tx, &this_device, own, &seal)?;
+                            *tally
+                                .entry((this_device.clone(), seal.team_id.to_string()))
+                                .or_default() += 1;
+                        }
+                        (Some(_), _, true) => out.own_altered += 1,
+                        (None, Some(_), _) => out.own_unknown += 1,
+                        _ => {}
+                    }
+                }
             }
         }
         for ((device, team), n) in tally {
@@ -712,19 +788,102 @@ fn keep_held(tx: &Transaction<'_>, h: &HeldOp, taken: &mut (i64, i64)) -> Result
 }
 
 /// Apply one received op: its row in the log, the merge, its audit entry.
+/// Take one of this identity's ops as sent, sealed as the service holds it (see [`OwnSeen`]).
+fn adopt_seal(
+    tx: &rusqlite::Transaction<'_>,
+    device: &str,
+    own: &OwnSeen,
+    seal: &super::outbox::Seal,
+) -> Result<()> {
+    let id = own.op_id.to_string();
+    // A seal this store made for another op at that place was refused (the place is taken):
+    // void; that op is sealed afresh when it is sent.
+    tx.execute(
+        "DELETE FROM own_seal WHERE device_id = ?1 AND team_id = ?2 AND chain_seq = ?3 AND op_id <> ?4",
+        params![device, seal.team_id.to_string(), seal.chain_seq as i64, id],
+    )?;
+    tx.execute(
+        "INSERT INTO own_seal (op_id, device_id, team_id, epoch, chain_seq, prev, nonce, content_hash, confirmed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
+         ON CONFLICT (op_id) DO UPDATE SET team_id = excluded.team_id, epoch = excluded.epoch,
+           chain_seq = excluded.chain_seq, prev = excluded.prev, nonce = excluded.nonce,
+           content_hash = excluded.content_hash, confirmed = 1",
+        params![
+            id,
+            device,
+            seal.team_id.to_string(),
+            seal.epoch,
+            seal.chain_seq as i64,
+            seal.prev.as_slice(),
+            seal.nonce.as_slice(),
+            seal.content_hash.as_slice()
+        ],
+    )?;
+    tx.execute(
+        "UPDATE op SET server_seq = ?2 WHERE op_id = ?1",
+        params![id, own.server_seq],
+    )?;
+    Ok(())
+}
+
 fn apply_one(
     tx: &Transaction<'_>,
     op: &IncomingOp,
     this_device: &str,
     now: &str,
 ) -> Result<Effects> {
-    let id = op.op_id.to_string();
     let content: OpContent = serde_json::from_slice(&op.content)?;
     let entity = Entity::parse(&op.entity)
         .ok_or_else(|| StoreError::Corrupt("an op names an unknown entity".into()))?;
     let kind = OpKind::parse(&content.kind)
         .ok_or_else(|| StoreError::Corrupt("an op has an unknown kind".into()))?;
-    let device = op.device_id.to_string();
+    let mut fx = apply_parts(
+        tx,
+        Parts {
+            op_id: op.op_id,
+            device_id: op.device_id,
+            device_seq: op.device_seq,
+            hlc: &op.hlc,
+            entity,
+            entity_id: op.entity_id,
+            schema_v: i64::from(op.schema_v),
+            server_seq: op.server_seq,
+            kind,
+            content: &content,
+        },
+        this_device,
+        now,
+    )?;
+    if kind == OpKind::Transfer {
+        fx += apply_transfer(tx, &content.payload, op.server_seq, this_device, now)?;
+    }
+    Ok(fx)
+}
+
+/// One op to keep and apply: received from its author, or carried by a move.
+struct Parts<'a> {
+    op_id: Uuid,
+    device_id: Uuid,
+    device_seq: u64,
+    hlc: &'a str,
+    entity: Entity,
+    entity_id: Uuid,
+    schema_v: i64,
+    server_seq: i64,
+    kind: OpKind,
+    content: &'a OpContent,
+}
+
+/// Keep an op in the log, apply it, and audit it (as its author's).
+fn apply_parts(
+    tx: &Transaction<'_>,
+    p: Parts<'_>,
+    this_device: &str,
+    now: &str,
+) -> Result<Effects> {
+    let id = p.op_id.to_string();
+    let device = p.device_id.to_string();
+    let content = p.content;
     tx.prepare_cached(
         "INSERT INTO op (op_id, device_id, device_seq, hlc, entity, entity_id, kind, field, payload, schema_v, server_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -732,40 +891,41 @@ fn apply_one(
     .execute(params![
         id,
         device,
-        op.device_seq as i64,
-        op.hlc,
-        entity.name(),
-        op.entity_id.to_string(),
-        kind.name(),
+        p.device_seq as i64,
+        p.hlc,
+        p.entity.name(),
+        p.entity_id.to_string(),
+        p.kind.name(),
         content.field,
         serde_json::to_string(&content.payload)?,
-        op.schema_v,
-        op.server_seq
+        p.schema_v,
+        p.server_seq
     ])?;
-    let action = match kind {
+    let action = match p.kind {
         OpKind::Set => "update",
         OpKind::NoteVersion if content.payload.get("reason").is_some() => "amend",
         OpKind::NoteVersion => "create",
+        OpKind::Transfer => "move",
         other => other.name(),
     };
     let m = OpMeta {
         op_id: &id,
-        hlc: &op.hlc,
+        hlc: p.hlc,
         device_id: &device,
         local: false,
-        server_seq: Some(op.server_seq),
+        server_seq: Some(p.server_seq),
         this_device,
         now,
     };
     let applied = Op {
-        entity,
-        entity_id: op.entity_id,
-        kind,
-        field: content.field,
-        payload: content.payload,
+        entity: p.entity,
+        entity_id: p.entity_id,
+        kind: p.kind,
+        field: content.field.clone(),
+        payload: content.payload.clone(),
     };
     let fx = merge::apply(tx, &applied, m)?;
-    let (client, case) = scope_of(tx, entity, op.entity_id)?;
+    let (client, case) = scope_of(tx, p.entity, p.entity_id)?;
     tx.prepare_cached(
         "INSERT INTO audit (at, device_id, actor, action, entity, entity_id, client_id, case_id, op_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -775,12 +935,66 @@ fn apply_one(
         device,
         content.actor,
         action,
-        entity.name(),
-        op.entity_id.to_string(),
+        p.entity.name(),
+        p.entity_id.to_string(),
         client,
         case,
         id
     ])?;
+    Ok(fx)
+}
+
+/// A person's record moved to a team of this device's: apply the history it carries, op by op,
+/// as their authors made them (ops held here already are skipped; ops this build cannot read
+/// are left for the next version, as from their authors). Each is marked as carried, so that it
+/// takes its place in its author's chain if it ever arrives from there too.
+fn apply_transfer(
+    tx: &Transaction<'_>,
+    payload: &serde_json::Value,
+    server_seq: i64,
+    this_device: &str,
+    now: &str,
+) -> Result<Effects> {
+    let moved: crate::write::TransferPayload = serde_json::from_value(payload.clone())?;
+    let mut fx = Effects::default();
+    for t in moved.ops {
+        let known = tx
+            .prepare_cached("SELECT 1 FROM op WHERE op_id = ?1")?
+            .exists([t.op_id.to_string()])?;
+        let (Some(entity), Some(kind)) = (Entity::parse(&t.entity), OpKind::parse(&t.kind)) else {
+            continue;
+        };
+        if known || kind == OpKind::Transfer || t.schema_v > crate::write::OP_SCHEMA_VERSION {
+            continue;
+        }
+        let content = OpContent {
+            kind: t.kind.clone(),
+            field: t.field.clone(),
+            payload: t.payload.clone(),
+            actor: t.actor.clone(),
+        };
+        fx += apply_parts(
+            tx,
+            Parts {
+                op_id: t.op_id,
+                device_id: t.device_id,
+                device_seq: t.device_seq,
+                hlc: &t.hlc,
+                entity,
+                entity_id: t.entity_id,
+                schema_v: t.schema_v,
+                server_seq,
+                kind,
+                content: &content,
+            },
+            this_device,
+            now,
+        )?;
+        tx.prepare_cached(
+            "INSERT INTO op_via_transfer (op_id) VALUES (?1) ON CONFLICT DO NOTHING",
+        )?
+        .execute([t.op_id.to_string()])?;
+    }
     Ok(fx)
 }
 

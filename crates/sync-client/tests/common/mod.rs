@@ -303,6 +303,8 @@ pub struct TestServer {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database this service has to itself ([`TestServer::start_own`]).
+    own_database: Option<String>,
 }
 
 /// Which backends to run a scenario on: SQLite always; PostgreSQL when
@@ -347,6 +349,7 @@ impl TestServer {
             stop: None,
             task: None,
             dir,
+            own_database: None,
         };
         s.serve(listener);
         s
@@ -504,6 +507,16 @@ impl TestServer {
         }
     }
 
+    /// How many trust statements the service holds (over every organisation).
+    pub fn trust_len(&self) -> u64 {
+        let conn = rusqlite::Connection::open(self.dir.path().join("server.db")).unwrap();
+        conn.query_row("SELECT count(*) FROM trust_statement", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+        .unsigned_abs()
+    }
+
     pub fn grants_for(&self, org: Uuid, device: Uuid) -> Vec<wardside_sync::trust::KeyGrant> {
         self.storage(
             |s| self.rt.block_on(s.key_grants_for(org, device)),
@@ -604,8 +617,8 @@ impl TestServer {
         let e2 = env.clone();
         let r = self
             .storage(
-                |s| self.rt.block_on(s.push(config.org_id, vec![env], now)),
-                |s| self.rt.block_on(s.push(config.org_id, vec![e2], now)),
+                |s| self.rt.block_on(s.push(config.org_id, id, vec![env], now)),
+                |s| self.rt.block_on(s.push(config.org_id, id, vec![e2], now)),
             )
             .unwrap();
         assert_eq!(r[0].status, wardside_sync::protocol::PushStatus::Accepted);
@@ -622,10 +635,191 @@ impl TestServer {
     }
 }
 
+/// A copy of the service's storage as a backup would hold it.
+pub enum Snapshot {
+    /// A consistent copy of the SQLite file.
+    Sqlite(PathBuf),
+    /// `pg_dump --format=custom` of the service's own database.
+    Postgres(Vec<u8>),
+}
+
+/// `postgres://…/DB` with another database name.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{db}")
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl TestServer {
+    /// A service with storage of its own (on PostgreSQL, a database of its own, dropped at the
+    /// end), so that it can be restored from a backup without touching other tests' data.
+    pub fn start_own(backend: &str) -> TestServer {
+        if backend != "postgres" {
+            return TestServer::start(backend);
+        }
+        let shared = std::env::var("WARDSIDE_TEST_POSTGRES").unwrap();
+        let db = format!("wardside_restore_{}", Uuid::new_v4().simple());
+        psql(&shared, &format!("CREATE DATABASE {db}"));
+        let own = with_database(&shared, &db);
+        let mut s = {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let backend = Backend::Postgres(rt.block_on(PostgresStorage::open(&own)).unwrap());
+            let listener = rt
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut s = TestServer {
+                url: format!("http://{addr}"),
+                addr,
+                backend,
+                faults: Arc::new(Mutex::new(FaultPlan::default())),
+                rt,
+                stop: None,
+                task: None,
+                dir: tempfile::tempdir().unwrap(),
+                own_database: None,
+            };
+            s.serve(listener);
+            s
+        };
+        s.own_database = Some(own);
+        s
+    }
+
+    /// A backup of the service's storage, taken while it serves.
+    pub fn snapshot(&self) -> Snapshot {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let to = self
+                    .dir
+                    .path()
+                    .join(format!("backup-{}.db", Uuid::new_v4().simple()));
+                let conn = rusqlite::Connection::open(self.dir.path().join("server.db")).unwrap();
+                conn.busy_timeout(Duration::from_secs(5)).unwrap();
+                conn.execute("VACUUM INTO ?1", [to.to_str().unwrap()])
+                    .unwrap();
+                Snapshot::Sqlite(to)
+            }
+            Backend::Postgres(_) => {
+                let url = self
+                    .own_database
+                    .as_deref()
+                    .expect("start_own for a restore");
+                let out = std::process::Command::new("pg_dump")
+                    .args(["--format=custom", "--dbname", url])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "pg_dump failed");
+                Snapshot::Postgres(out.stdout)
+            }
+        }
+    }
+
+    /// Replace the service's storage with a backup, as an operator restoring it would (the
+    /// service stopped, the storage replaced, the service started again on the same address).
+    /// `new_generation`: the operator ran the restore command (which marks a new generation);
+    /// without it the restore was done by hand.
+    pub fn restore(&mut self, snapshot: &Snapshot, new_generation: bool) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            self.rt.block_on(task).unwrap();
+        }
+        let placeholder = Backend::Sqlite(
+            SqliteStorage::open(
+                &self
+                    .dir
+                    .path()
+                    .join(format!("placeholder-{}.db", Uuid::new_v4().simple())),
+            )
+            .unwrap(),
+        );
+        drop(std::mem::replace(&mut self.backend, placeholder));
+        self.backend = match snapshot {
+            Snapshot::Sqlite(from) => {
+                let db = self.dir.path().join("server.db");
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+                }
+                std::fs::copy(from, &db).unwrap();
+                Backend::Sqlite(SqliteStorage::open(&db).unwrap())
+            }
+            Snapshot::Postgres(dump) => {
+                let own = self.own_database.clone().unwrap();
+                let shared = std::env::var("WARDSIDE_TEST_POSTGRES").unwrap();
+                let db = own.rsplit_once('/').unwrap().1.to_owned();
+                psql(&shared, &format!("DROP DATABASE {db} WITH (FORCE)"));
+                psql(&shared, &format!("CREATE DATABASE {db}"));
+                let mut child = std::process::Command::new("pg_restore")
+                    .args(["--no-owner", "--exit-on-error", "--dbname", &own])
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                std::io::Write::write_all(child.stdin.as_mut().unwrap(), dump).unwrap();
+                drop(child.stdin.take());
+                assert!(child.wait().unwrap().success(), "pg_restore failed");
+                Backend::Postgres(self.rt.block_on(PostgresStorage::open(&own)).unwrap())
+            }
+        };
+        if new_generation {
+            self.storage(
+                |s| self.rt.block_on(s.new_generation()),
+                |s| self.rt.block_on(s.new_generation()),
+            )
+            .unwrap();
+        }
+        let listener = self.rt.block_on(async {
+            loop {
+                match tokio::net::TcpListener::bind(self.addr).await {
+                    Ok(l) => break l,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        });
+        self.serve(listener);
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(own) = self.own_database.take() {
+            if let Some(task) = self.task.take() {
+                let _ = self.rt.block_on(task);
+            }
+            let placeholder = Backend::Sqlite(
+                SqliteStorage::open(&self.dir.path().join("placeholder-end.db")).unwrap(),
+            );
+            drop(std::mem::replace(&mut self.backend, placeholder));
+            if let Ok(shared) = std::env::var("WARDSIDE_TEST_POSTGRES") {
+                let db = own.rsplit_once('/').unwrap().1.to_owned();
+                let _ = std::process::Command::new("psql")
+                    .args([
+                        "-q",
+                        &shared,
+                        "-c",
+                        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                    ])
+                    .output();
+            }
         }
     }
 }

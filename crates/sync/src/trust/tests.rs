@@ -375,3 +375,365 @@ fn the_signed_encoding_is_pinned() {
         "3d93eaf1065ed883bcb433f61197c0d3e626b87b42d121951814d88c048b0add"
     );
 }
+
+/// An organisation whose genesis names this recovery secret's X25519 key.
+fn org_with_recovery(secret: &crate::recovery::RecoverySecret) -> Org {
+    let root = Dev::new(1);
+    let genesis = Statement {
+        org_id: ORG,
+        seq: 1,
+        prev: [0; 32],
+        author: root.id,
+        at_ms: 0,
+        body: Body::Genesis {
+            admin: root.keys(),
+            name: "Riverside IMHA".into(),
+            recovery_key: secret.box_public(),
+            teams: vec![TEAM],
+        },
+    }
+    .sign(&root.sign);
+    let state = TrustState::genesis(&genesis, ORG, &root.sign.public_key()).unwrap();
+    let key = TeamKey::generate(KeyId {
+        team_id: TEAM,
+        epoch: 1,
+    })
+    .unwrap();
+    let mut org = Org {
+        root,
+        log: vec![genesis],
+        state,
+        key,
+    };
+    let key_id = key_id(ORG, &org.key);
+    org.say_as_root(Body::TeamEpoch {
+        team: TEAM,
+        epoch: 1,
+        key_id,
+    })
+    .unwrap();
+    org
+}
+
+fn signer_body(secret: &crate::recovery::RecoverySecret, root: &[u8; 32]) -> Body {
+    let s = secret.endorse(ORG, root);
+    Body::RecoverySigner {
+        sign_key: s.sign_key,
+        endorsement: s.endorsement,
+    }
+}
+
+fn recover_body(d: &Dev) -> Body {
+    Body::Recover {
+        device: d.keys(),
+        name: "new laptop".into(),
+        teams: vec![TEAM],
+    }
+}
+
+#[test]
+fn the_recovery_words_make_a_new_admin_once_an_admin_named_their_signing_key() {
+    use crate::recovery::RecoverySecret;
+    let secret = RecoverySecret::generate().unwrap();
+    let mut org = org_with_recovery(&secret);
+    let root_pub = org.root.sign.public_key();
+    let laptop = Dev::new(20);
+
+    // Before an admin names the recovery signing key, the words make nobody an admin.
+    let early = org
+        .state
+        .next(ORG, 0, recover_body(&laptop))
+        .sign_as_recovery(&secret);
+    assert!(matches!(
+        org.state.clone().apply(&early),
+        Err(TrustError::Refused { seq: 3, .. })
+    ));
+
+    // A non-admin cannot name it; an endorsement by other words, or of another root, is refused.
+    let b = Dev::new(2);
+    org.approve(&b, false);
+    let s = org.statement(&b, signer_body(&secret, &root_pub));
+    assert_eq!(
+        org.state.clone().apply(&s),
+        Err(TrustError::NotAdmin { seq: 4 })
+    );
+    let other = RecoverySecret::generate().unwrap();
+    for body in [
+        signer_body(&other, &root_pub),
+        signer_body(&secret, &b.sign.public_key()),
+    ] {
+        let s = org.statement(&org.root, body);
+        assert!(matches!(
+            org.state.clone().apply(&s),
+            Err(TrustError::Refused { seq: 4, .. })
+        ));
+    }
+    org.say_as_root(signer_body(&secret, &root_pub)).unwrap();
+    assert_eq!(org.state.recovery_signer, Some(secret.sign_public()));
+    // Named once only.
+    let again = org.statement(&org.root, signer_body(&secret, &root_pub));
+    assert!(matches!(
+        org.state.clone().apply(&again),
+        Err(TrustError::Refused { seq: 5, .. })
+    ));
+
+    // Other words, a device's own key, or an author other than the organisation: refused.
+    let wrong = org
+        .state
+        .next(ORG, 0, recover_body(&laptop))
+        .sign_as_recovery(&other);
+    assert_eq!(
+        org.state.clone().apply(&wrong),
+        Err(TrustError::BadSignature { seq: 5 })
+    );
+    let by_device = org.statement(&laptop, recover_body(&laptop));
+    assert!(matches!(
+        org.state.clone().apply(&by_device),
+        Err(TrustError::Refused { seq: 5, .. })
+    ));
+    let as_root = org
+        .state
+        .next(org.root.id, 0, recover_body(&laptop))
+        .sign_as_recovery(&secret);
+    assert!(matches!(
+        org.state.clone().apply(&as_root),
+        Err(TrustError::Refused { seq: 5, .. })
+    ));
+    // A recovery that reuses a known device or signing key, or names a team with no key.
+    for body in [
+        recover_body(&b),
+        Body::Recover {
+            device: DeviceKeys {
+                device_id: id(21),
+                ..b.keys()
+            },
+            name: "copy".into(),
+            teams: vec![TEAM],
+        },
+        Body::Recover {
+            device: laptop.keys(),
+            name: "new laptop".into(),
+            teams: vec![id(404)],
+        },
+    ] {
+        let s = org.state.next(ORG, 0, body).sign_as_recovery(&secret);
+        assert!(matches!(
+            org.state.clone().apply(&s),
+            Err(TrustError::Refused { seq: 5, .. })
+        ));
+    }
+
+    // The words make the new laptop an admin in every team.
+    let recover = org
+        .state
+        .next(ORG, 0, recover_body(&laptop))
+        .sign_as_recovery(&secret);
+    org.state.apply(&recover).unwrap();
+    org.log.push(recover.clone());
+    assert!(org.state.is_admin(laptop.id));
+    assert_eq!(org.state.teams_of(laptop.id), vec![TEAM]);
+    assert_eq!(org.state.teams(), vec![TEAM]);
+    // The same statement cannot be replayed later in the log.
+    assert!(matches!(
+        org.state.clone().apply(&recover),
+        Err(TrustError::OutOfOrder { .. })
+    ));
+
+    // The recovered admin acts as any admin: approves a device, revokes the lost root.
+    let c = Dev::new(3);
+    org.say(
+        &laptop,
+        Body::Approve {
+            device: c.keys(),
+            name: "third".into(),
+            admin: false,
+            teams: vec![TEAM],
+        },
+    )
+    .unwrap();
+    org.say(
+        &laptop,
+        Body::Revoke {
+            device: org.root.id,
+            cutoffs: BTreeMap::new(),
+        },
+    )
+    .unwrap();
+    assert!(org.state.is_approved(c.id) && org.state.is_revoked(org.root.id));
+
+    // Every device folds the same log (JSON round trip) to the same state.
+    let json = serde_json::to_string(&org.log).unwrap();
+    let back: Vec<SignedStatement> = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        TrustState::from_log(&back, ORG, &root_pub).unwrap(),
+        org.state
+    );
+}
+
+#[test]
+fn the_recovery_statements_encoding_is_pinned_and_older_statements_keep_theirs() {
+    let at = |body| Statement {
+        org_id: id(1),
+        seq: 2,
+        prev: [3; 32],
+        author: id(1),
+        at_ms: 5,
+        body,
+    };
+    let hex = |h: Hash| -> String { h.iter().map(|b| format!("{b:02x}")).collect() };
+    let signer = at(Body::RecoverySigner {
+        sign_key: [6; 32],
+        endorsement: vec![7; 64],
+    });
+    let recover = at(Body::Recover {
+        device: DeviceKeys {
+            device_id: id(8),
+            sign_key: [9; 32],
+            box_key: [10; 32],
+        },
+        name: "new laptop".into(),
+        teams: vec![id(11)],
+    });
+    assert_eq!(hex(signer.hash()), PINNED_SIGNER);
+    assert_eq!(hex(recover.hash()), PINNED_RECOVER);
+    // The JSON names the kinds.
+    assert!(
+        serde_json::to_string(&recover)
+            .unwrap()
+            .contains(r#""kind":"recover""#)
+    );
+    assert!(
+        serde_json::to_string(&signer)
+            .unwrap()
+            .contains(r#""kind":"recovery-signer""#)
+    );
+}
+
+const PINNED_SIGNER: &str = "4609ea7dc8d133299d039f559d3eed1edc2c0c541d6817a092ab500d8a0abf2b";
+const PINNED_RECOVER: &str = "7805f9c4f3827ff5fe1a157475b70f96b3e603f9e9ec770fb6ec93e6c934eec4";
+
+/// A team's admin (named by an organisation admin) acts within its teams only; every device
+/// folds the log the same way, and a statement beyond the teams is refused.
+#[test]
+fn a_teams_admin_acts_within_its_teams_only() {
+    let mut org = Org::new();
+    let other = id(0x0b);
+    let other_key = TeamKey::generate(KeyId {
+        team_id: other,
+        epoch: 1,
+    })
+    .unwrap();
+    org.say_as_root(Body::TeamEpoch {
+        team: other,
+        epoch: 1,
+        key_id: key_id(ORG, &other_key),
+    })
+    .unwrap();
+    let lead = Dev::new(2);
+    org.approve(&lead, false);
+    let elsewhere = Dev::new(3);
+    org.say_as_root(Body::Approve {
+        device: elsewhere.keys(),
+        name: "Elsewhere".into(),
+        admin: false,
+        teams: vec![other],
+    })
+    .unwrap();
+    // Not an admin yet: nothing.
+    let newcomer = Dev::new(4);
+    let approve = |teams: Vec<Uuid>, admin: bool| Body::Approve {
+        device: newcomer.keys(),
+        name: "Newcomer".into(),
+        admin,
+        teams,
+    };
+    assert!(matches!(
+        org.say(&lead, approve(vec![TEAM], false)),
+        Err(TrustError::NotAdmin { .. })
+    ));
+    // Only an organisation admin names team admins.
+    let by_lead = Body::TeamAdmins {
+        device: lead.id,
+        teams: vec![TEAM],
+    };
+    assert!(org.say(&lead, by_lead.clone()).is_err());
+    org.say_as_root(by_lead).unwrap();
+    assert_eq!(org.state.admin_teams(lead.id), vec![TEAM]);
+    assert!(!org.state.is_admin(lead.id) && org.state.is_any_admin(lead.id));
+    // Beyond its team: refused, each for its reason.
+    for (body, why) in [
+        (approve(vec![other], false), "its own teams only"),
+        (approve(vec![TEAM], true), "organisation admins"),
+        (
+            Body::Revoke {
+                device: elsewhere.id,
+                cutoffs: BTreeMap::new(),
+            },
+            "in its teams alone",
+        ),
+        (
+            Body::TeamEpoch {
+                team: other,
+                epoch: 2,
+                key_id: [7; 32],
+            },
+            "key epochs of its own teams",
+        ),
+        (
+            Body::TeamAdmins {
+                device: lead.id,
+                teams: vec![TEAM, other],
+            },
+            "organisation admin",
+        ),
+    ] {
+        match org.say(&lead, body) {
+            Err(TrustError::Refused { why: w, .. }) => assert!(w.contains(why), "{w}"),
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    // Within it: approve, start a key epoch, revoke.
+    org.say(&lead, approve(vec![TEAM], false)).unwrap();
+    let next = TeamKey::generate(KeyId {
+        team_id: TEAM,
+        epoch: 2,
+    })
+    .unwrap();
+    org.say(
+        &lead,
+        Body::TeamEpoch {
+            team: TEAM,
+            epoch: 2,
+            key_id: key_id(ORG, &next),
+        },
+    )
+    .unwrap();
+    org.say(
+        &lead,
+        Body::Revoke {
+            device: newcomer.id,
+            cutoffs: BTreeMap::new(),
+        },
+    )
+    .unwrap();
+    // Every device folds the same log to the same state.
+    let folded = TrustState::from_log(&org.log, ORG, &org.root.sign.public_key()).unwrap();
+    assert_eq!(folded, org.state);
+    // Its grants count for its team only.
+    let g = KeyGrant::sign(
+        ORG,
+        wrap(&next, newcomer.id, &newcomer.boxs.public_key()).unwrap(),
+        &next,
+        lead.id,
+        &lead.sign,
+    );
+    assert!(org.state.check_grant(&g, newcomer.id).is_ok());
+    let g = KeyGrant::sign(
+        ORG,
+        wrap(&other_key, newcomer.id, &newcomer.boxs.public_key()).unwrap(),
+        &other_key,
+        lead.id,
+        &lead.sign,
+    );
+    assert!(org.state.check_grant(&g, newcomer.id).is_err());
+}
