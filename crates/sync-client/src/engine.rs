@@ -667,7 +667,7 @@ impl Session {
                     if n == 0 {
                         self.push_problem = Some(SyncProblem::new(
                             "push-refused",
-                            "the sync service asks for changes this laptop does not have; its changes are kept here and sent again at the next sync",
+                            "the sync service asks for changes this laptop no longer has; its changes are kept here and sent again at the next sync. If this goes on, tell whoever runs your sync service",
                         ));
                         return Ok(());
                     }

@@ -23,6 +23,8 @@ pub struct SyncView {
     pub problems: Vec<SyncProblem>,
     /// The organisation's fingerprint, from the root key pinned at enrolment.
     pub org_fingerprint: Option<String>,
+    /// The last restore of the sync service this laptop found, and what it did.
+    pub service_restored: Option<wardside_store::sync::ServiceRestore>,
 }
 
 /// Read on the person's handle: the counts show while a sync runs on its own.
@@ -34,6 +36,7 @@ pub fn view(session: &Session) -> Result<SyncView> {
             org_fingerprint: config.as_ref().and_then(sync::org_fingerprint_of),
             config,
             problems: s.sync_problems()?,
+            service_restored: s.last_service_restore()?,
         })
     })
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  restoreLine,
   deviceLabel,
   keptBack,
   opsLabel,
@@ -30,7 +31,7 @@ function problem(over: Partial<SyncProblem> = {}): SyncProblem {
 }
 
 function report(over: Partial<SyncReport> = {}): SyncReport {
-  return { pushed: 2, pulled: 5, conflicts: 0, unsynced: 0, held: 0, rejected: 0, refills: 0, resent: 0, problems: [], ...over };
+  return { pushed: 2, pulled: 5, conflicts: 0, unsynced: 0, held: 0, rejected: 0, refills: 0, resent: 0, service_restored: false, given_back: 0, problems: [], ...over };
 }
 
 describe("the header's sync line", () => {
@@ -172,5 +173,32 @@ describe("a refusal from the sync service", () => {
     const shown = syncError({ code: "sync-refused", message: "the sync service refused: this laptop is not allowed to do that (HTTP 403). Ask an admin of your organisation" });
     expect(shown.title).toBe("The sync service refused");
     expect(shown.text).toBe("The sync service refused: this laptop is not allowed to do that (HTTP 403). Ask an admin of your organisation.");
+  });
+});
+
+describe("a restored sync service", () => {
+  it("is said once, in the report of the sync that found it, with what was given back", () => {
+    const r = reportSummary(report({ service_restored: true, resent: 2, given_back: 5 }));
+    expect(r.text).toMatch(/^The sync service was restored from an older backup\./);
+    expect(r.text).toContain("5 from other laptops given back");
+    expect(r.text).toContain("nothing was lost");
+    expect(r.clean).toBe(true);
+    expect(reportSummary(report()).text).not.toContain("restored");
+  });
+
+  it("stays in the status list in plain words", () => {
+    const done = restoreLine({
+      found_at: "2026-11-30T09:15:00+00:00",
+      why: "the sync service was restored from a backup (its storage changed since the last sync)",
+      pending: false,
+      resent: 1,
+      given_back: 12,
+    });
+    expect(done).toBe(
+      "Found on 2026-11-30: the sync service was restored from a backup (its storage changed since the last sync). This laptop sent 1 of its own changes again and gave back 12 changes from other laptops.",
+    );
+    expect(restoreLine({ found_at: "2026-11-30T09:15:00+00:00", why: "x", pending: true, resent: 0, given_back: 0 })).toContain(
+      "still giving back",
+    );
   });
 });

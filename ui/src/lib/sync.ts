@@ -1,7 +1,7 @@
 // Sync's words: the header's status line, a sync's result, the problems a sync found, and what a
 // sync error means for the person at the laptop. No network and no store here: screens pass in
 // what api.ts gave them and show what comes back.
-import type { AppError, DeviceInfo, SyncProblem, SyncProgress, SyncReport, SyncSummary } from "./types";
+import type { AppError, DeviceInfo, ServiceRestore, SyncProblem, SyncProgress, SyncReport, SyncSummary } from "./types";
 import { plural } from "./format";
 
 /** A piece of the header's sync line; `problem` pieces are shown as a warning. */
@@ -160,6 +160,15 @@ export function keptBack(held: number, problems: readonly SyncProblem[]): string
   return parts.join("; ");
 }
 
+/** The last restore of the sync service this laptop found, in a sentence for the status list. */
+export function restoreLine(r: ServiceRestore): string {
+  const day = r.found_at.slice(0, 10);
+  if (r.pending) {
+    return `Found on ${day}: ${r.why}. This laptop is still giving back what the service lost; it finishes at the next sync.`;
+  }
+  return `Found on ${day}: ${r.why}. This laptop sent ${r.resent} of its own changes again and gave back ${plural(r.given_back, "change", "changes")} from other laptops.`;
+}
+
 /** What to do about the problems listed. */
 export function problemAdvice(admin: boolean): string {
   return admin
@@ -176,7 +185,13 @@ export function reportSummary(r: SyncReport): { text: string; clean: boolean } {
   // report counts them again when a gap makes the sync read the log twice.
   const waiting = Math.max(0, r.held - r.rejected);
   if (waiting) parts.push(`${waiting} kept until this laptop can read ${waiting === 1 ? "it" : "them"}`);
+  if (r.given_back) parts.push(`${r.given_back} from other laptops given back to the sync service`);
   let text = `Synced: ${parts.join(", ")}.`;
+  if (r.service_restored) {
+    text =
+      "The sync service was restored from an older backup. This laptop read everything again and gave back what the service had lost; nothing was lost. " +
+      text;
+  }
   const n = r.problems.length;
   if (n > 0) text += ` Found ${plural(n, "sync problem")}: listed below.`;
   return { text, clean: n === 0 };

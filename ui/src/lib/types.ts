@@ -409,6 +409,8 @@ export interface SyncView {
   problems: SyncProblem[];
   /** The organisation's fingerprint, from the root key pinned at enrolment (null before). */
   org_fingerprint: string | null;
+  /** The last restore of the sync service this laptop found (null: never). */
+  service_restored: ServiceRestore | null;
 }
 
 export interface EnrolView {
@@ -443,8 +445,24 @@ export interface SyncReport {
   refills: number;
   /** This laptop's changes the service had acknowledged and lost, sent again. */
   resent: number;
+  /** The service was found restored from an older backup in this sync (said once). */
+  service_restored: boolean;
+  /** Other laptops' changes the service had lost, given back by this laptop. */
+  given_back: number;
   /** Non-empty: the sync did not end clean. */
   problems: SyncProblem[];
+}
+
+/** The last restore of the sync service this laptop found, and what it did about it. */
+export interface ServiceRestore {
+  /** When this laptop found it (RFC 3339). */
+  found_at: string;
+  /** Why it concluded the service was restored, in plain words. */
+  why: string;
+  /** Still giving back (the next sync finishes it). */
+  pending: boolean;
+  resent: number;
+  given_back: number;
 }
 
 /** What a running sync is doing ("done" when it has ended, with or without an error). */

@@ -293,7 +293,10 @@ impl Store {
         let offset = bounded_offset(server_time_ms.saturating_sub(now.timestamp_millis()));
         let offset = if offset.abs() < TRUSTED_MS { 0 } else { offset };
         relaxed(&self.conn, || {
-            let tx = self.conn.unchecked_transaction()?;
+            let tx = rusqlite::Transaction::new_unchecked(
+                &self.conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
             sync_meta_set(&tx, "clock_offset_ms", &offset.to_string())?;
             sync_meta_set(&tx, "sync_last", &now.to_rfc3339())?;
             tx.commit()?;
@@ -309,7 +312,9 @@ impl Store {
     /// again (they are then sent) or the store is deleted. Returns how many unsent ops were kept.
     pub fn wipe_organisation_data(&mut self) -> Result<u64> {
         let me = self.device_id.clone();
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(
             "INSERT INTO note_fts (note_fts) VALUES ('delete-all');
              DELETE FROM note_version; DELETE FROM activity; DELETE FROM amendment; DELETE FROM safeguarding; DELETE FROM task_update; DELETE FROM task; DELETE FROM issue;

@@ -160,7 +160,9 @@ impl Store {
     /// Keep how these ops were sealed, before they are sent: from now on they are sent exactly
     /// so.
     pub fn save_seals(&mut self, seals: &[(Uuid, Seal)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO own_seal (op_id, device_id, team_id, epoch, chain_seq, prev, nonce, content_hash)
@@ -187,7 +189,10 @@ impl Store {
     /// Sent again, byte for byte, if a power cut undoes this (see `relaxed`).
     pub fn mark_pushed(&mut self, acks: &[(Uuid, i64)]) -> Result<()> {
         super::relaxed(&self.conn, || {
-            let tx = self.conn.unchecked_transaction()?;
+            let tx = rusqlite::Transaction::new_unchecked(
+                &self.conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
             {
                 let mut stmt = tx.prepare_cached(
                     "UPDATE op SET server_seq = ?2 WHERE op_id = ?1 AND server_seq IS NULL",
@@ -221,7 +226,9 @@ impl Store {
     /// are gone ([`Store::requeue_lost`]). Both at once: a sync cut short after this reads from
     /// the start next time, rather than taking every op it no longer sees confirmed for lost.
     pub fn unconfirm_own(&mut self, team: Uuid) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         sync_meta_set(&tx, "sync_cursor", "0")?;
         tx.prepare_cached(
             "UPDATE own_seal SET confirmed = 0 WHERE device_id = ?1 AND team_id = ?2",

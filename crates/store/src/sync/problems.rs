@@ -180,7 +180,9 @@ impl Store {
         if self.sync_problems()? == out {
             return Ok(out);
         }
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM sync_problem", [])?;
         {
             let mut stmt = tx.prepare_cached(

@@ -207,7 +207,9 @@ impl Store {
     /// The service took these ops back (or said it has them): they are not lost any more.
     /// `given_back` counts the ones it did not have.
     pub fn mark_given_back(&mut self, ids: &[Uuid], given_back: u64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for id in ids {
             tx.prepare_cached("UPDATE op_envelope SET reseen = 1 WHERE op_id = ?1")?
                 .execute([id.to_string()])?;
@@ -220,7 +222,9 @@ impl Store {
     /// Ops the service would not take back (its rules refuse them now): not tried again in this
     /// recovery; they stay here, applied, and are counted in `sync status`.
     pub fn give_up_giving_back(&mut self, ids: &[Uuid]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for id in ids {
             tx.prepare_cached("UPDATE op_envelope SET reseen = 2 WHERE op_id = ?1")?
                 .execute([id.to_string()])?;
@@ -234,7 +238,9 @@ impl Store {
         if resent == 0 || !self.restore_pending()? {
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         bump_notice(&tx, resent, 0)?;
         tx.commit()?;
         Ok(())
@@ -243,7 +249,9 @@ impl Store {
     /// The service's log was read to its end and everything lost was offered back: the
     /// recovery is over (ops given up on are marked seen again for the next one).
     pub fn finish_service_restore(&mut self) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("UPDATE op_envelope SET reseen = 1 WHERE reseen <> 1", [])?;
         tx.execute("DELETE FROM meta WHERE key = 'restore_pending'", [])?;
         if let Some(mut n) = notice(&tx)? {
@@ -264,7 +272,9 @@ impl Store {
     /// had acknowledged from there on are marked to be sent again, in order. Returns how many.
     pub fn requeue_own_from(&mut self, device_seq: u64, chain: Option<(Uuid, u64)>) -> Result<u64> {
         let me = self.device_id.clone();
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let n = match chain {
             None => tx.execute(
                 "UPDATE op SET server_seq = NULL WHERE device_id = ?1 AND device_seq >= ?2

@@ -19,7 +19,9 @@ impl Store {
     /// Keep statements that follow those kept (numbered from `first_seq`), already verified by
     /// the caller. A number already kept is refused: the log never changes behind a device.
     pub fn add_trust_statements(&mut self, first_seq: u64, statements: &[String]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let have: i64 = tx.query_row(
             "SELECT coalesce(max(seq), 0) FROM trust_statement",
             [],
