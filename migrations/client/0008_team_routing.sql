@@ -11,3 +11,10 @@ ALTER TABLE op ADD COLUMN team_id TEXT;
 CREATE TABLE op_via_transfer (
     op_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+
+-- Ops received through one team about a person whose record another team now holds (written on
+-- a laptop of the old team before it heard of the move), already carried on to that team by this
+-- laptop (a laptop in both teams carries them, so the new team's members get them too).
+CREATE TABLE op_forwarded (
+    op_id TEXT PRIMARY KEY
+) WITHOUT ROWID;

@@ -221,7 +221,7 @@ fn restore_words(r: Option<&wardside_store::sync::ServiceRestore>) -> String {
         )
     } else {
         format!(
-            "Found on {found}: {}. This laptop sent {} of its own changes again and gave back {} from other laptops; nothing it holds was lost.",
+            "Found on {found}: {}. This laptop queued {} of its own changes to send again and gave back {} from other laptops; nothing it holds was lost.",
             r.why, r.resent, r.given_back
         )
     }

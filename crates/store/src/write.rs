@@ -304,6 +304,13 @@ impl Writer<'_> {
                 .flatten(),
             None => None,
         };
+        // A person whose record names no team (made before teams, or on a laptop in one team)
+        // stays with the team its record was first sent to, whatever this laptop's teams are now.
+        let team = match (team, scope.client) {
+            (Some(t), _) => Some(t),
+            (None, Some(client)) => self.first_sent_to(client)?,
+            (None, None) => None,
+        };
         let Some(team) = team else {
             return Ok(None);
         };
@@ -316,6 +323,22 @@ impl Writer<'_> {
             )),
             _ => Ok(Some(team)),
         }
+    }
+
+    /// The team a person's record was first sent to: the team its creating op was sealed for
+    /// (by this laptop, or by the laptop it came from), if it was sent yet.
+    fn first_sent_to(&self, client: Uuid) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT coalesce((SELECT s.team_id FROM own_seal s WHERE s.op_id = o.op_id),
+                                 (SELECT e.team_id FROM op_envelope e WHERE e.op_id = o.op_id),
+                                 o.team_id)
+                 FROM op o WHERE o.entity = 'client' AND o.entity_id = ?1 AND o.kind = 'create'",
+            )?
+            .query_row([client.to_string()], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
     }
 
     pub(crate) fn commit(&mut self, op: Op, action: &str, scope: Scope) -> Result<()> {
@@ -517,11 +540,11 @@ impl Writer<'_> {
         }
         let id = Uuid::new_v4();
         client.validate()?;
-        // A laptop in several teams names the team of every new person (its first, unless the
-        // record names another), so where the record goes never depends on the order of teams.
+        // An enrolled laptop names the team of every new person (its first, unless the record
+        // names another), so where the record goes never depends on this laptop's teams later.
         let mut client = client.clone();
         if client.team.is_none()
-            && let Some(teams) = self.teams.as_ref().filter(|t| t.len() > 1)
+            && let Some(teams) = self.teams.as_ref()
         {
             client.team = teams.first().copied().map(TeamId);
         }
@@ -596,63 +619,67 @@ impl Writer<'_> {
         client.team = Some(to);
         self.update(id.0, &client, scope)?;
         // The whole history, oldest first, in parts, for the new team.
-        let ops: Vec<TransferredOp> = {
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT o.op_id, o.device_id, o.device_seq, o.hlc, o.entity, o.entity_id, o.schema_v, o.kind, o.field, o.payload,
-                        coalesce(a.actor, '')
-                 FROM op o JOIN audit a ON a.op_id = o.op_id
-                 WHERE a.client_id = ?1 AND o.kind <> 'transfer' ORDER BY o.hlc, o.op_id",
-            )?;
-            let rows = stmt.query_map([id.0.to_string()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, String>(9)?,
-                    r.get::<_, String>(10)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (
-                    op_id,
-                    device,
-                    seq,
-                    hlc,
-                    entity,
-                    entity_id,
-                    schema_v,
-                    kind,
-                    field,
-                    payload,
-                    actor,
-                ) = row?;
-                let uuid = |s: &str| {
-                    s.parse::<Uuid>().map_err(|_| {
-                        StoreError::Corrupt("an id in the op log is not a UUID".into())
-                    })
-                };
-                out.push(TransferredOp {
-                    op_id: uuid(&op_id)?,
-                    device_id: uuid(&device)?,
-                    device_seq: seq.unsigned_abs(),
-                    hlc,
-                    entity,
-                    entity_id: uuid(&entity_id)?,
-                    schema_v,
-                    kind,
-                    field,
-                    payload: serde_json::from_str(&payload)?,
-                    actor,
-                });
+        let ops = self.history_of(id, None)?;
+        self.carry(id, to, ops)
+    }
+
+    /// Ops of a person's history as their authors made them, oldest first: all of them, or only
+    /// those named.
+    fn history_of(&self, id: ClientId, only: Option<&[String]>) -> Result<Vec<TransferredOp>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT o.op_id, o.device_id, o.device_seq, o.hlc, o.entity, o.entity_id, o.schema_v, o.kind, o.field, o.payload,
+                    coalesce(a.actor, '')
+             FROM op o JOIN audit a ON a.op_id = o.op_id
+             WHERE a.client_id = ?1 AND o.kind <> 'transfer' ORDER BY o.hlc, o.op_id",
+        )?;
+        let rows = stmt.query_map([id.0.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(10)?,
+            ))
+        })?;
+        let uuid = |s: &str| {
+            s.parse::<Uuid>()
+                .map_err(|_| StoreError::Corrupt("an id in the op log is not a UUID".into()))
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (op_id, device, seq, hlc, entity, entity_id, schema_v, kind, field, payload, actor) =
+                row?;
+            if only.is_some_and(|ids| !ids.contains(&op_id)) {
+                continue;
             }
-            out
+            out.push(TransferredOp {
+                op_id: uuid(&op_id)?,
+                device_id: uuid(&device)?,
+                device_seq: seq.unsigned_abs(),
+                hlc,
+                entity,
+                entity_id: uuid(&entity_id)?,
+                schema_v,
+                kind,
+                field,
+                payload: serde_json::from_str(&payload)?,
+                actor,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Carry ops of a person's history to a team, in `transfer` ops of a bounded size.
+    fn carry(&mut self, id: ClientId, to: TeamId, ops: Vec<TransferredOp>) -> Result<usize> {
+        let scope = Scope {
+            client: Some(id.0),
+            case: None,
         };
         let carried = ops.len();
         let mut part: Vec<TransferredOp> = Vec::new();
@@ -684,6 +711,52 @@ impl Writer<'_> {
             }
         }
         self.route_to = None;
+        Ok(carried)
+    }
+
+    /// Carry on to the team that now holds each person the ops received through another team
+    /// about them: written on a laptop of the old team before it heard of the move. A laptop in
+    /// both teams does this at every sync (each op once), so the new team's members get them
+    /// too. Returns how many ops were carried.
+    pub fn forward_moved(&mut self) -> Result<usize> {
+        let Some(mine) = self.teams.clone() else {
+            return Ok(0);
+        };
+        let late: Vec<(String, String, String)> = self
+            .tx
+            .prepare(
+                "SELECT e.op_id, a.client_id, c.data ->> '$.team' FROM op_envelope e
+                 JOIN audit a ON a.op_id = e.op_id JOIN client c ON c.id = a.client_id
+                 WHERE c.data ->> '$.team' IS NOT NULL AND c.data ->> '$.team' <> e.team_id
+                   AND e.op_id NOT IN (SELECT op_id FROM op_forwarded)",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut by_person: std::collections::BTreeMap<(String, String), Vec<String>> =
+            std::collections::BTreeMap::new();
+        for (op, client, team) in late {
+            by_person.entry((client, team)).or_default().push(op);
+        }
+        let mut carried = 0;
+        for ((client, team), ops) in by_person {
+            for op in &ops {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO op_forwarded (op_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                    )?
+                    .execute([op])?;
+            }
+            let (Ok(client), Ok(team)) = (client.parse::<Uuid>(), team.parse::<Uuid>()) else {
+                continue;
+            };
+            if !mine.contains(&team) {
+                continue;
+            }
+            let history = self.history_of(ClientId(client), Some(&ops))?;
+            if !history.is_empty() {
+                carried += self.carry(ClientId(client), TeamId(team), history)?;
+            }
+        }
         Ok(carried)
     }
 

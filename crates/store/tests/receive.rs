@@ -337,3 +337,166 @@ fn the_services_word_on_the_time_is_bounded() {
     let wall: i64 = hlc[..16].parse().unwrap();
     assert!(wall > now + 2 * 86_400_000, "{hlc}");
 }
+
+/// A `transfer` op (a person's record moved to a team) is vouched for by the laptop that moved
+/// it, within bounds: only ops about the person it moves, none newer than the move, none in this
+/// laptop's own name or at a place of an author's sequence already held, only into the team the
+/// op came in. A member of a team who forges one cannot rewrite another person's record here,
+/// win every later edit, or wedge this laptop's own sequence.
+#[test]
+fn a_forged_move_cannot_rewrite_other_records_or_this_laptops_own_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let me: Uuid = s.device_id().parse().unwrap();
+    // A person this laptop holds, and the person the forger claims to move.
+    let held = s
+        .write(|w| w.add_client(&Client::named("Held Person")))
+        .unwrap();
+    let mallory = Uuid::new_v4();
+    let bea = Uuid::new_v4();
+    let moved = Uuid::new_v4();
+    let hlc = |ms: u64, dev: &Uuid| format!("{ms:016}-0000-{}", &dev.simple().to_string()[..16]);
+    let inner = |op_id: Uuid,
+                 device: Uuid,
+                 seq: u64,
+                 at: u64,
+                 entity: &str,
+                 id: Uuid,
+                 kind: &str,
+                 field: Option<&str>,
+                 payload: serde_json::Value| {
+        serde_json::json!({
+            "op_id": op_id, "device_id": device, "device_seq": seq, "hlc": hlc(at, &device),
+            "entity": entity, "entity_id": id, "schema_v": 1, "kind": kind,
+            "field": field, "payload": payload, "actor": "Someone"
+        })
+    };
+    let now = 1_764_064_800_000u64;
+    let ops = vec![
+        // The person it moves, created before the move: kept.
+        inner(
+            Uuid::now_v7(),
+            bea,
+            1,
+            now - 10,
+            "client",
+            moved,
+            "create",
+            None,
+            serde_json::to_value(Client::named("Moved Person")).unwrap(),
+        ),
+        // Another person's record, in Bea's name: refused.
+        inner(
+            Uuid::now_v7(),
+            bea,
+            2,
+            now - 5,
+            "client",
+            held.0,
+            "set",
+            Some("ward"),
+            serde_json::json!("FORGED"),
+        ),
+        // From the future, about the person moved: refused.
+        inner(
+            Uuid::now_v7(),
+            bea,
+            3,
+            4_070_908_800_000,
+            "client",
+            moved,
+            "set",
+            Some("ward"),
+            serde_json::json!("FUTURE"),
+        ),
+        // In this laptop's own name, far along its sequence: refused.
+        inner(
+            Uuid::now_v7(),
+            me,
+            1_000_000,
+            now - 3,
+            "client",
+            moved,
+            "set",
+            Some("ward"),
+            serde_json::json!("MINE"),
+        ),
+    ];
+    let content = serde_json::json!({
+        "kind": "transfer",
+        "payload": { "to": TEAM, "ops": ops },
+        "actor": "Mallory",
+    });
+    let transfer = IncomingOp {
+        op_id: Uuid::now_v7(),
+        device_id: mallory,
+        device_seq: 1,
+        hlc: hlc(now, &mallory),
+        entity: "client".into(),
+        entity_id: moved,
+        schema_v: 1,
+        server_seq: 1,
+        content: serde_json::to_vec(&content).unwrap(),
+        chain: ChainInfo {
+            team_id: TEAM,
+            seq: 1,
+            prev: [0; 32],
+            hash: hash(1),
+        },
+        envelope: "{}".into(),
+        sealed: wardside_store::sync::PeerSeal {
+            org_id: Uuid::nil(),
+            case_id: None,
+            epoch: 1,
+            nonce: [0; 12],
+            signature: Vec::new(),
+        },
+    };
+    s.receive(page(vec![transfer])).unwrap();
+    let kept: Client = s.get(held.0).unwrap();
+    assert_eq!(kept.ward, None, "another person's record is not rewritten");
+    let m: Client = s.get(moved).unwrap();
+    assert_eq!(m.name, "Moved Person");
+    assert_eq!(
+        m.ward, None,
+        "nothing from the future, nothing in this laptop's name"
+    );
+    // This laptop's own sequence goes on from where it was.
+    s.write(|w| w.add_client(&Client::named("Next"))).unwrap();
+    let mine: Vec<_> = s
+        .ops_after(0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == me.to_string())
+        .map(|o| o.device_seq)
+        .collect();
+    assert!(mine.iter().all(|n| *n < 100), "{mine:?}");
+}
+
+/// A move that names another team than the one whose chain it came in applies nothing.
+#[test]
+fn a_move_into_another_team_than_it_came_in_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let sender = Uuid::new_v4();
+    let moved = Uuid::new_v4();
+    let now = 1_764_064_800_000u64;
+    let hlc = |ms: u64, dev: &Uuid| format!("{ms:016}-0000-{}", &dev.simple().to_string()[..16]);
+    let content = serde_json::json!({
+        "kind": "transfer",
+        "payload": { "to": Uuid::from_u128(0x99), "ops": [serde_json::json!({
+            "op_id": Uuid::now_v7(), "device_id": sender, "device_seq": 1, "hlc": hlc(now - 1, &sender),
+            "entity": "client", "entity_id": moved, "schema_v": 1, "kind": "create",
+            "payload": serde_json::to_value(Client::named("Elsewhere")).unwrap(), "actor": "Someone"
+        })] },
+        "actor": "Someone",
+    });
+    let mut t = op(sender, 2, "unused");
+    t.entity_id = moved;
+    t.hlc = hlc(now, &sender);
+    t.content = serde_json::to_vec(&content).unwrap();
+    t.chain.seq = 1;
+    t.chain.prev = [0; 32];
+    s.receive(page(vec![t])).unwrap();
+    assert!(s.get::<Client>(moved).is_err());
+}

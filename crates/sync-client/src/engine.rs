@@ -284,6 +284,16 @@ fn run(
             });
         }
     }
+    // Written on a laptop of a person's old team before it heard the person moved: carried on
+    // to the team that holds the person now (this laptop is in both), then sent.
+    let forwarded = store.write(|w| w.forward_moved())?;
+    if forwarded > 0 {
+        tracing::info!(
+            forwarded,
+            "carried changes made in a person's old team to their new one"
+        );
+        s.push(store, &t, opts, progress)?;
+    }
     // Work kept through a revocation is shown again once the laptop is enrolled again.
     store.reapply_kept()?;
     // Own ops the service acknowledged but never handed back were lost: send them again.

@@ -308,3 +308,103 @@ fn a_teams_admin_approves_and_revokes_for_that_team_only() {
         assert_eq!(epochs(&t.cal, t.second), 1, "{b}");
     });
 }
+
+/// A person's record made before its laptop was enrolled names no team: it stays with the team it
+/// was first sent to. When the laptop later leaves that team, changes to the person are refused
+/// there (never sent to the laptop's new team, whose members must not read them).
+#[test]
+fn a_record_that_names_no_team_stays_with_the_team_it_was_first_sent_to() {
+    each_backend(|b| {
+        let server = TestServer::start(b);
+        let (mut alice, _, _) = org(&server, 0);
+        let first = alice.store.sync_config().unwrap().unwrap().teams[0];
+        let second =
+            wardside_sync_client::create_team(&mut alice.store, "North Hospital", &opts()).unwrap();
+        // Bea writes before she is enrolled: the person names no team.
+        let mut bea = Dev::new("Bea");
+        let (person, case) = bea.client_with_case("Ed Unteamed");
+        let before = bea.note(case, "Written before enrolment.");
+        let c: Client = bea.store.get(person.0).unwrap();
+        assert_eq!(c.team, None);
+        let code = wardside_sync_client::invite(&mut alice.store, &opts()).unwrap();
+        let e = wardside_sync_client::enroll(&mut bea.store, &server.url, &code, "Bea", &opts())
+            .unwrap();
+        wardside_sync_client::approve(&mut alice.store, e.device_id, &e.fingerprint, &opts())
+            .unwrap();
+        wardside_sync_client::set_device_teams(&mut alice.store, bea.id(), &[first], &opts())
+            .unwrap();
+        bea.sync();
+        let mut cal = join(&server, &mut alice, "Cal");
+        wardside_sync_client::set_device_teams(&mut alice.store, cal.id(), &[second], &opts())
+            .unwrap();
+        cal.sync();
+        alice.sync();
+        assert_eq!(alice.text(before), "Written before enrolment.", "{b}");
+        // Bea moves to the second team.
+        wardside_sync_client::set_device_teams(&mut alice.store, bea.id(), &[second], &opts())
+            .unwrap();
+        bea.sync();
+        assert_eq!(
+            bea.store.sync_config().unwrap().unwrap().teams,
+            vec![second]
+        );
+        let refused = bea.store.write(|w| {
+            w.add_activity(
+                &Activity {
+                    case_id: case,
+                    at: chrono::NaiveDateTime::parse_from_str("2026-11-05T10:00", "%Y-%m-%dT%H:%M")
+                        .unwrap(),
+                    duration_minutes: None,
+                    kind: ActivityKind::PrivateInterview { wishes: None },
+                    withheld: None,
+                },
+                "Would go to the wrong team.",
+            )
+        });
+        assert!(
+            refused.unwrap_err().to_string().contains("another team"),
+            "{b}"
+        );
+        bea.sync();
+        cal.sync();
+        assert!(
+            !holds(&cal, person),
+            "{b}: the second team never sees the first team's person"
+        );
+    });
+}
+
+/// A note written offline on a laptop of the person's old team, before it heard of the move,
+/// reaches the new team: a laptop in both teams carries it on.
+#[test]
+fn a_note_written_in_the_old_team_during_a_move_reaches_the_new_team() {
+    each_backend(|b| {
+        let mut t = two_teams(b);
+        let (person, case) = person_in(&mut t.alice, "Flo Moving", t.first);
+        t.alice.sync();
+        t.bea.sync();
+        let late = t.bea.note(
+            case,
+            "Bea's note, written offline before she heard of the move.",
+        );
+        t.alice
+            .store
+            .write(|w| w.move_client(person, TeamId(t.second)))
+            .unwrap();
+        t.alice.sync();
+        t.cal.sync();
+        t.bea.sync();
+        for _ in 0..2 {
+            for d in [&mut t.alice, &mut t.cal, &mut t.bea] {
+                let r = d.sync();
+                assert!(r.problems.is_empty(), "{b}: {}: {r:?}", d.name);
+            }
+        }
+        assert_eq!(
+            t.cal.text(late),
+            "Bea's note, written offline before she heard of the move.",
+            "{b}"
+        );
+        no_problems(&[&t.alice, &t.bea, &t.cal]);
+    });
+}

@@ -856,6 +856,14 @@ impl TrustState {
                 if org_admin(device) {
                     return Err("only an organisation admin revokes an organisation admin");
                 }
+                let administers = self
+                    .devices
+                    .get(device)
+                    .map(|d| d.admin_of.clone())
+                    .unwrap_or_default();
+                if !administers.iter().all(|t| mine.contains(t)) {
+                    return Err("a team's admin revokes only devices that are in its teams alone");
+                }
                 if !active(device).iter().all(|t| mine.contains(t)) {
                     return Err("a team's admin revokes only devices that are in its teams alone");
                 }

@@ -195,7 +195,7 @@ describe("a restored sync service", () => {
       given_back: 12,
     });
     expect(done).toBe(
-      "Found on 2026-11-30: the sync service was restored from a backup (its storage changed since the last sync). This laptop sent 1 of its own changes again and gave back 12 changes from other laptops.",
+      "Found on 2026-11-30: the sync service was restored from a backup (its storage changed since the last sync). This laptop queued 1 of its own changes to send again and gave back 12 changes from other laptops.",
     );
     expect(restoreLine({ found_at: "2026-11-30T09:15:00+00:00", why: "x", pending: true, resent: 0, given_back: 0 })).toContain(
       "still giving back",

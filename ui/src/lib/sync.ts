@@ -166,7 +166,7 @@ export function restoreLine(r: ServiceRestore): string {
   if (r.pending) {
     return `Found on ${day}: ${r.why}. This laptop is still giving back what the service lost; it finishes at the next sync.`;
   }
-  return `Found on ${day}: ${r.why}. This laptop sent ${r.resent} of its own changes again and gave back ${plural(r.given_back, "change", "changes")} from other laptops.`;
+  return `Found on ${day}: ${r.why}. This laptop queued ${r.resent} of its own changes to send again and gave back ${plural(r.given_back, "change", "changes")} from other laptops.`;
 }
 
 /** What to do about the problems listed. */

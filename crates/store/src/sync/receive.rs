@@ -855,7 +855,13 @@ fn apply_one(
         now,
     )?;
     if kind == OpKind::Transfer {
-        fx += apply_transfer(tx, &content.payload, op.server_seq, this_device, now)?;
+        let sent = Sent {
+            client: op.entity_id,
+            team: op.chain.team_id,
+            hlc: &op.hlc,
+            server_seq: op.server_seq,
+        };
+        fx += apply_transfer(tx, &content.payload, &sent, this_device, now)?;
     }
     Ok(fx)
 }
@@ -944,27 +950,59 @@ fn apply_parts(
     Ok(fx)
 }
 
+/// Where and by what a `transfer` op came: the person it moves, the team whose chain it came in,
+/// its clock and cursor.
+struct Sent<'a> {
+    client: Uuid,
+    team: Uuid,
+    hlc: &'a str,
+    server_seq: i64,
+}
+
 /// A person's record moved to a team of this device's: apply the history it carries, op by op,
-/// as their authors made them (ops held here already are skipped; ops this build cannot read
-/// are left for the next version, as from their authors). Each is marked as carried, so that it
-/// takes its place in its author's chain if it ever arrives from there too.
+/// as their authors made them. The laptop that moved it vouches for that history (it is a
+/// member of the team the move came in, its own signature and chain checked), so what it may
+/// carry is bounded: only ops about the person it moves, none newer than the move itself (a
+/// carried op cannot win every later edit), none in this device's own name or at a place of an
+/// author's sequence already held here, and only into the team the move names. Ops held here
+/// already are skipped; ops this build cannot read are left (their authors' chains bring them).
+/// Each is marked as carried, so that it takes its place in its author's chain if it ever
+/// arrives from there too.
 fn apply_transfer(
     tx: &Transaction<'_>,
     payload: &serde_json::Value,
-    server_seq: i64,
+    sent: &Sent<'_>,
     this_device: &str,
     now: &str,
 ) -> Result<Effects> {
     let moved: crate::write::TransferPayload = serde_json::from_value(payload.clone())?;
     let mut fx = Effects::default();
+    if moved.to != sent.team {
+        return Ok(fx);
+    }
+    let person = sent.client.to_string();
     for t in moved.ops {
-        let known = tx
-            .prepare_cached("SELECT 1 FROM op WHERE op_id = ?1")?
-            .exists([t.op_id.to_string()])?;
         let (Some(entity), Some(kind)) = (Entity::parse(&t.entity), OpKind::parse(&t.kind)) else {
             continue;
         };
-        if known || kind == OpKind::Transfer || t.schema_v > crate::write::OP_SCHEMA_VERSION {
+        if kind == OpKind::Transfer
+            || t.schema_v > crate::write::OP_SCHEMA_VERSION
+            || t.device_id.to_string() == this_device
+            || t.hlc.as_str() > sent.hlc
+            || Hlc::decode(&t.hlc).is_none()
+        {
+            continue;
+        }
+        let known = tx
+            .prepare_cached(
+                "SELECT 1 FROM op WHERE op_id = ?1 OR (device_id = ?2 AND device_seq = ?3)",
+            )?
+            .exists(params![
+                t.op_id.to_string(),
+                t.device_id.to_string(),
+                t.device_seq as i64
+            ])?;
+        if known {
             continue;
         }
         let content = OpContent {
@@ -973,7 +1011,9 @@ fn apply_transfer(
             payload: t.payload.clone(),
             actor: t.actor.clone(),
         };
-        fx += apply_parts(
+        // Applied in a savepoint, then kept only if it is about the person moved.
+        tx.execute_batch("SAVEPOINT carried")?;
+        let applied = apply_parts(
             tx,
             Parts {
                 op_id: t.op_id,
@@ -983,13 +1023,23 @@ fn apply_transfer(
                 entity,
                 entity_id: t.entity_id,
                 schema_v: t.schema_v,
-                server_seq,
+                server_seq: sent.server_seq,
                 kind,
                 content: &content,
             },
             this_device,
             now,
-        )?;
+        );
+        let about_person = match &applied {
+            Ok(_) => scope_of(tx, entity, t.entity_id)?.0.as_deref() == Some(person.as_str()),
+            Err(_) => false,
+        };
+        if !about_person {
+            tx.execute_batch("ROLLBACK TO carried; RELEASE carried")?;
+            continue;
+        }
+        tx.execute_batch("RELEASE carried")?;
+        fx += applied?;
         tx.prepare_cached(
             "INSERT INTO op_via_transfer (op_id) VALUES (?1) ON CONFLICT DO NOTHING",
         )?

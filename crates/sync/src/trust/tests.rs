@@ -692,6 +692,26 @@ fn a_teams_admin_acts_within_its_teams_only() {
             other => panic!("{why}: {other:?}"),
         }
     }
+    // A member of its team who administers another team is not its to revoke.
+    let other_lead = Dev::new(5);
+    org.approve(&other_lead, false);
+    org.say_as_root(Body::TeamAdmins {
+        device: other_lead.id,
+        teams: vec![other],
+    })
+    .unwrap();
+    match org.say(
+        &lead,
+        Body::Revoke {
+            device: other_lead.id,
+            cutoffs: BTreeMap::new(),
+        },
+    ) {
+        Err(TrustError::Refused { why, .. }) => {
+            assert!(why.contains("in its teams alone"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
     // Within it: approve, start a key epoch, revoke.
     org.say(&lead, approve(vec![TEAM], false)).unwrap();
     let next = TeamKey::generate(KeyId {
