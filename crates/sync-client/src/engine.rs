@@ -286,7 +286,11 @@ fn run(
     }
     // Written on a laptop of a person's old team before it heard the person moved: carried on
     // to the team that holds the person now (this laptop is in both), then sent.
-    let forwarded = store.write(|w| w.forward_moved())?;
+    let forwarded = if teams.len() > 1 {
+        store.write(|w| w.forward_moved())?
+    } else {
+        0
+    };
     if forwarded > 0 {
         tracing::info!(
             forwarded,
@@ -1064,7 +1068,7 @@ impl Session {
     /// Pages fetched ahead of the one being applied, at most.
     const GROUP_PAGES: usize = 16;
     /// Ops applied in one transaction, at most (plus one page).
-    const GROUP_OPS: usize = 4_000;
+    const GROUP_OPS: usize = 16_000;
 
     fn pull_pages(
         &mut self,
