@@ -435,24 +435,31 @@ impl PgDatabase {
 
     /// Drop it (a lost database) and make it again, empty.
     pub fn recreate_empty(&self) {
-        psql(
-            &self.admin,
-            &format!("DROP DATABASE {} WITH (FORCE)", self.name),
-        );
+        assert!(self.drop_database(), "could not drop {}", self.name);
         psql(&self.admin, &format!("CREATE DATABASE {}", self.name));
+    }
+
+    /// Plain `DROP DATABASE` (PostgreSQL stops an autovacuum worker on it by itself; `WITH
+    /// (FORCE)` would try to terminate it and is refused to a role that is not a superuser),
+    /// tried again while closed connections are still going away.
+    fn drop_database(&self) -> bool {
+        for _ in 0..100 {
+            let ok = Command::new("psql")
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &self.admin, "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS {}", self.name))
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ok {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                &self.admin,
-                "-c",
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            ])
-            .output();
+        self.drop_database();
     }
 }

@@ -661,6 +661,26 @@ fn psql(url: &str, sql: &str) {
     );
 }
 
+/// Drop a test database. Plain `DROP DATABASE` (PostgreSQL stops an autovacuum worker on it by
+/// itself; `WITH (FORCE)` would try to terminate it and is refused to a role that is not a
+/// superuser), tried again while this process's own closed connections are still going away.
+fn drop_database(shared: &str, db: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        let out = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", shared, "-c"])
+            .arg(format!("DROP DATABASE IF EXISTS {db}"))
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("could not drop the test database {db}: {last}");
+}
+
 impl TestServer {
     /// A service with storage of its own (on PostgreSQL, a database of its own, dropped at the
     /// end), so that it can be restored from a backup without touching other tests' data.
@@ -764,7 +784,7 @@ impl TestServer {
                 let own = self.own_database.clone().unwrap();
                 let shared = std::env::var("WARDSIDE_TEST_POSTGRES").unwrap();
                 let db = own.rsplit_once('/').unwrap().1.to_owned();
-                psql(&shared, &format!("DROP DATABASE {db} WITH (FORCE)"));
+                drop_database(&shared, &db);
                 psql(&shared, &format!("CREATE DATABASE {db}"));
                 let mut child = std::process::Command::new("pg_restore")
                     .args(["--no-owner", "--exit-on-error", "--dbname", &own])
@@ -811,14 +831,7 @@ impl Drop for TestServer {
             drop(std::mem::replace(&mut self.backend, placeholder));
             if let Ok(shared) = std::env::var("WARDSIDE_TEST_POSTGRES") {
                 let db = own.rsplit_once('/').unwrap().1.to_owned();
-                let _ = std::process::Command::new("psql")
-                    .args([
-                        "-q",
-                        &shared,
-                        "-c",
-                        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                    ])
-                    .output();
+                let _ = std::panic::catch_unwind(|| drop_database(&shared, &db));
             }
         }
     }
