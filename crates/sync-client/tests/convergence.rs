@@ -128,6 +128,42 @@ fn step(rng: &mut ChaCha8Rng, server: &TestServer, devs: &mut [Dev], w: &mut Wor
     }
 }
 
+/// A final full sync (`rounds` times round every device), then the property: every device has
+/// the same state, the union of every op made, and every note version saved.
+fn settle_and_check(devs: &mut [Dev], w: &World, rounds: usize, case: &str) {
+    for _ in 0..rounds {
+        for d in devs.iter_mut() {
+            d.try_sync()
+                .unwrap_or_else(|e| panic!("{case}: final sync failed: {e}"));
+        }
+    }
+    let refs: Vec<&Dev> = devs.iter().collect();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assert_converged(&refs)));
+    assert!(result.is_ok(), "{case} did not converge");
+    let made: usize = devs
+        .iter()
+        .map(|d| {
+            let me = d.store.device_id().to_owned();
+            d.store
+                .ops_after(0, usize::MAX >> 1)
+                .unwrap()
+                .iter()
+                .filter(|o| o.device_id == me)
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        devs[0].store.op_ids().unwrap().len(),
+        made,
+        "{case}: every op made is on every device"
+    );
+    assert_eq!(
+        devs[0].store.note_version_ids().unwrap().len(),
+        w.versions,
+        "{case}: every note version on every device"
+    );
+}
+
 fn run_cases(part: u64, parts: u64) {
     let server = TestServer::start("sqlite");
     let total = cases();
@@ -143,35 +179,7 @@ fn run_cases(part: u64, parts: u64) {
             step(&mut rng, &server, &mut devs, &mut w);
         }
         server.calm();
-        for _ in 0..2 {
-            for d in devs.iter_mut() {
-                d.try_sync()
-                    .unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
-            }
-        }
-        let refs: Vec<&Dev> = devs.iter().collect();
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assert_converged(&refs)));
-        assert!(result.is_ok(), "seed {seed} did not converge");
-        // The union of every op made is everywhere, and every version saved.
-        let made: usize = devs
-            .iter()
-            .map(|d| {
-                let me = d.store.device_id().to_owned();
-                d.store
-                    .ops_after(0, usize::MAX >> 1)
-                    .unwrap()
-                    .iter()
-                    .filter(|o| o.device_id == me)
-                    .count()
-            })
-            .sum();
-        assert_eq!(devs[0].store.op_ids().unwrap().len(), made, "seed {seed}");
-        assert_eq!(
-            devs[0].store.note_version_ids().unwrap().len(),
-            w.versions,
-            "seed {seed}: every note version on every device"
-        );
+        settle_and_check(&mut devs, &w, 2, &format!("seed {seed}"));
     }
 }
 
@@ -203,38 +211,7 @@ fn run_restore_cases(backend: &str, cases: u64) {
             step(&mut rng, &server, &mut devs, &mut w);
         }
         server.calm();
-        for _ in 0..3 {
-            for d in devs.iter_mut() {
-                d.try_sync()
-                    .unwrap_or_else(|e| panic!("{backend} seed {seed}: final sync failed: {e}"));
-            }
-        }
-        let refs: Vec<&Dev> = devs.iter().collect();
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assert_converged(&refs)));
-        assert!(result.is_ok(), "{backend} seed {seed} did not converge");
-        let made: usize = devs
-            .iter()
-            .map(|d| {
-                let me = d.store.device_id().to_owned();
-                d.store
-                    .ops_after(0, usize::MAX >> 1)
-                    .unwrap()
-                    .iter()
-                    .filter(|o| o.device_id == me)
-                    .count()
-            })
-            .sum();
-        assert_eq!(
-            devs[0].store.op_ids().unwrap().len(),
-            made,
-            "{backend} seed {seed}: every op made is on every device"
-        );
-        assert_eq!(
-            devs[0].store.note_version_ids().unwrap().len(),
-            w.versions,
-            "{backend} seed {seed}: every note version on every device"
-        );
+        settle_and_check(&mut devs, &w, 3, &format!("{backend} seed {seed}"));
         for d in &devs {
             let p = d.store.sync_problems().unwrap();
             assert!(
