@@ -95,13 +95,29 @@ pub(crate) fn key_connection(
     key: &DatabaseKey,
     flags: OpenFlags,
 ) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher sets up its crypto provider (the vendored OpenSSL 3) as a connection is keyed
     // and first read; several of those at once on different threads (the store's tests open
     // stores in parallel) once failed with "An error occurred with PRAGMA key". Keying is made
     // one connection at a time: a raw key needs no key derivation, so this costs a page read.
     let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
-    conn.execute_batch(&key.pragma())?;
+    // Even so, one CI run in several hundred saw that error once on a new, empty file while
+    // other threads were writing pages. SQLCipher leaves a connection whose keying failed in an
+    // error state, so it is dropped and keying tried again on a fresh one: the error is
+    // SQLCipher's own (a context allocation or random draw), never a wrong key, which is only
+    // noticed by the first read below.
+    let mut attempt = 0;
+    let conn = loop {
+        let conn = Connection::open_with_flags(path, flags)?;
+        match conn.execute_batch(&key.pragma()) {
+            Ok(()) => break conn,
+            Err(_) if attempt < 2 => {
+                attempt += 1;
+                drop(conn);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     // HMAC-SHA256 per page instead of SQLCipher 4's default SHA512: processors with SHA
     // extensions verify a page several times faster, which is most of SQLCipher's cost on a
     // page-cache miss (docs/PERFORMANCE.md). Part of the file format: set before every open.
