@@ -1057,6 +1057,97 @@ fn rules_renewals_give_expiry_renewal_and_reference_dates() {
     );
 }
 
+/// Issue 15: a CTO's six-month reference counts from the original admission (s. 68(5)(c)),
+/// which `--admitted` gives; an informal out-patient in Wales does not qualify (s. 130J).
+#[test]
+fn rules_take_the_original_admission_and_whether_an_informal_patient_is_an_in_patient() {
+    let without = rules_json(
+        &[
+            "rules",
+            "renewals",
+            "--status",
+            "s17a",
+            "--start",
+            "2026-05-01",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        without["references_note"]
+            .as_str()
+            .unwrap()
+            .contains("s. 68(5)(c)")
+    );
+    let with = rules_json(
+        &[
+            "rules",
+            "renewals",
+            "--status",
+            "s17a",
+            "--start",
+            "2026-05-01",
+            "--admitted",
+            "2026-01-05",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(with["references"][0]["due"], "2026-07-05");
+    let text = rules_cmd(
+        &[
+            "rules",
+            "renewals",
+            "--status",
+            "s17a",
+            "--start",
+            "2026-05-01",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&text.stdout).contains("--admitted"));
+    let out = rules_json(
+        &[
+            "rules",
+            "eligibility",
+            "--status",
+            "informal",
+            "--jurisdiction",
+            "wales",
+            "--out-patient",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out["eligible"], false);
+    assert!(out["source"].as_str().unwrap().contains("130J(2)"));
+    let both = rules_cmd(
+        &[
+            "rules",
+            "eligibility",
+            "--status",
+            "informal",
+            "--in-patient",
+            "--out-patient",
+        ],
+        None,
+    );
+    assert!(!both.status.success());
+    let s70 = rules_json(
+        &[
+            "rules",
+            "tribunal",
+            "--status",
+            "s37-41",
+            "--start",
+            "2026-08-31",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(s70["windows"][0]["closes"], "2027-08-30", "s. 70(a)");
+}
+
 #[test]
 fn an_organisation_rules_file_commences_the_2025_act_without_a_new_build() {
     let dir = tempfile::tempdir().unwrap();

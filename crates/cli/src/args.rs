@@ -459,6 +459,12 @@ pub struct ReferralArgs {
     /// Record the referral as ineligible for this reason instead of the rules engine's answer.
     #[arg(long)]
     pub ineligible_reason: Option<String>,
+    /// An informal patient who is an in-patient (Wales: s. 130J).
+    #[arg(long, conflicts_with = "out_patient")]
+    pub in_patient: bool,
+    /// An informal patient who is not an in-patient: in Wales they do not qualify (s. 130J).
+    #[arg(long)]
+    pub out_patient: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -477,6 +483,12 @@ pub enum RulesCmd {
         considering: Option<Treatment>,
         #[arg(long, value_parser = code::<Jurisdiction>)]
         jurisdiction: Option<Jurisdiction>,
+        /// An informal patient who is an in-patient (Wales: s. 130J).
+        #[arg(long, conflicts_with = "out_patient")]
+        in_patient: bool,
+        /// An informal patient who is not an in-patient: in Wales they do not qualify (s. 130J).
+        #[arg(long)]
+        out_patient: bool,
     },
     /// Tribunal application windows opening within three years of the start.
     Tribunal {
@@ -497,6 +509,11 @@ pub enum RulesCmd {
         status: StatusCode,
         #[arg(long, value_parser = date)]
         start: NaiveDate,
+        /// For a CTO (or a s. 3 that followed a s. 2): the day of the original admission for
+        /// assessment or treatment, which the managers' six-month reference counts from
+        /// (s. 68(5)).
+        #[arg(long, value_parser = date)]
+        admitted: Option<NaiveDate>,
         /// The patient's age (references come sooner for under-18s).
         #[arg(long, value_parser = age)]
         age: Option<u32>,

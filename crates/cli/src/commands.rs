@@ -104,12 +104,15 @@ fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
             age,
             considering,
             jurisdiction,
+            in_patient,
+            out_patient,
         } => out.eligibility(&rules.eligibility(&EligibilityQuery {
             status,
             on: on.unwrap_or_else(today),
             age,
             considering,
             jurisdiction: j(jurisdiction),
+            inpatient: in_patient.then_some(true).or(out_patient.then_some(false)),
         })?),
         RulesCmd::Tribunal {
             status,
@@ -124,9 +127,12 @@ fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
         RulesCmd::Renewals {
             status,
             start,
+            admitted,
             age,
             jurisdiction,
-        } => out.renewals(&rules.renewals(status, start, age, j(jurisdiction))?),
+        } => {
+            out.renewals(&rules.renewals_admitted(status, start, admitted, age, j(jurisdiction))?)
+        }
         RulesCmd::Provisions => out.provisions(&rules.provisions()),
     }
 }
@@ -236,6 +242,9 @@ fn run_unlocked(
                         a.client,
                         referral.received_on,
                         a.considering,
+                        a.in_patient
+                            .then_some(true)
+                            .or(a.out_patient.then_some(false)),
                         &rules,
                         j,
                     )?;
@@ -543,6 +552,15 @@ fn legal_kind(a: &LegalArgs) -> Result<LegalEventKind, Error> {
         LegalEventKindCode::Reference => LegalEventKind::Reference,
         LegalEventKindCode::Recalled => LegalEventKind::Recalled,
         LegalEventKindCode::BarringReport => LegalEventKind::BarringReport,
+        LegalEventKindCode::CtoRevoked => LegalEventKind::CtoRevoked {
+            status: a.status.ok_or_else(|| {
+                Error::Usage(
+                    "cto-revoked needs --status CODE: the section the CTO was made under (usually s3)"
+                        .into(),
+                )
+            })?,
+        },
+        LegalEventKindCode::NearestRelativeDisplaced => LegalEventKind::NearestRelativeDisplaced,
         LegalEventKindCode::Ended => LegalEventKind::Ended,
     })
 }

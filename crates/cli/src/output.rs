@@ -268,6 +268,9 @@ impl Out {
                 x.source
             );
         }
+        if let Some(n) = &r.references_note {
+            println!("{n}");
+        }
         if let Some(i) = &r.inform {
             println!(
                 "Must tell the patient about IMHA: {} ({}).",

@@ -76,6 +76,7 @@ coded_enum! {
         S135 => "s135", "Section 135 (warrant to search for and remove)";
         S136 => "s136", "Section 136 (removal to a place of safety)";
         ConditionalDischarge => "conditional-discharge", "Conditionally discharged restricted patient";
+        ConditionalDischargeDol => "conditional-discharge-dol", "Conditionally discharged, with conditions amounting to a deprivation of liberty (s42(2A), s73(5A))";
         Informal => "informal", "Informal (not under a section)";
     }
 }
@@ -92,6 +93,8 @@ coded_enum! {
         Reference => "reference", "Reference to the tribunal (managers or Secretary of State)";
         Recalled => "recalled", "Recalled to hospital";
         BarringReport => "barring-report", "Nearest relative told of a barring report (s25)";
+        CtoRevoked => "cto-revoked", "Community treatment order revoked (s17F): detained again";
+        NearestRelativeDisplaced => "nearest-relative-displaced", "Nearest relative displaced by a county court order (s29, ground (c) or (d))";
         Ended => "ended", "Legal status ended (discharge, expiry, regrading)";
     }
 }
@@ -131,8 +134,28 @@ pub enum LegalEventKind {
     /// The nearest relative was told that the responsible clinician barred their order for
     /// discharge (s. 25): their 28 days to apply to the tribunal start.
     BarringReport,
+    /// The responsible clinician revoked the community treatment order (s. 17F): the patient
+    /// is detained again under `status`, the authority the CTO was made under (s. 3, or s. 37,
+    /// s. 47 or s. 48 without restrictions), for a new period beginning with this day (s. 17G).
+    CtoRevoked {
+        status: StatusCode,
+    },
+    /// A county court order under s. 29 displaced the nearest relative on the ground in
+    /// s. 29(3)(c) or (d): the displaced relative may apply to the tribunal in the 12 months
+    /// beginning with the order and each 12 months after while it is in force (s. 66(1)(h),
+    /// (2)(g)).
+    NearestRelativeDisplaced,
     Ended,
 }
+
+/// The statuses a community treatment order can be made under (s. 17A(1); Sch. 1 Pt. 1 for
+/// hospital orders and unrestricted transfers): what a revoked CTO returns the patient to.
+pub const CTO_UNDERLYING: &[StatusCode] = &[
+    StatusCode::S3,
+    StatusCode::S37,
+    StatusCode::S47,
+    StatusCode::S48,
+];
 
 impl LegalEventKind {
     pub fn code(&self) -> LegalEventKindCode {
@@ -146,6 +169,10 @@ impl LegalEventKind {
             LegalEventKind::Reference => LegalEventKindCode::Reference,
             LegalEventKind::Recalled => LegalEventKindCode::Recalled,
             LegalEventKind::BarringReport => LegalEventKindCode::BarringReport,
+            LegalEventKind::CtoRevoked { .. } => LegalEventKindCode::CtoRevoked,
+            LegalEventKind::NearestRelativeDisplaced => {
+                LegalEventKindCode::NearestRelativeDisplaced
+            }
             LegalEventKind::Ended => LegalEventKindCode::Ended,
         }
     }
@@ -166,6 +193,17 @@ impl Validate for LegalEvent {
     }
 
     fn validate(&self) -> Result<(), ValidationError> {
+        if let LegalEventKind::CtoRevoked { status } = &self.kind
+            && !CTO_UNDERLYING.contains(status)
+        {
+            return Err(ValidationError::Invalid {
+                field: "the status the patient returns to",
+                reason: format!(
+                    "a community treatment order is made under section 3, 37, 47 or 48 (without restrictions), so revoking one cannot return the patient to {}",
+                    status.label()
+                ),
+            });
+        }
         optional_text(&self.note, "note", "legal status event")
     }
 }
@@ -178,7 +216,9 @@ pub fn status_on(history: &[LegalEvent], on: NaiveDate) -> Option<(StatusCode, N
     let mut current = None;
     for e in events {
         match &e.kind {
-            LegalEventKind::StatusStarted { status } => current = Some((*status, e.on)),
+            LegalEventKind::StatusStarted { status } | LegalEventKind::CtoRevoked { status } => {
+                current = Some((*status, e.on))
+            }
             LegalEventKind::Ended => current = None,
             _ => {}
         }
@@ -264,13 +304,13 @@ mod tests {
 
     #[test]
     fn every_status_code_the_cli_accepts_parses_and_round_trips() {
-        let codes = "s2 s3 s4 s5-2 s5-4 s7 s17a s35 s36 s37 s37-41 s37-guardianship s38 s45a s47 s47-49 s48 s48-49 s135 s136 conditional-discharge informal";
+        let codes = "s2 s3 s4 s5-2 s5-4 s7 s17a s35 s36 s37 s37-41 s37-guardianship s38 s45a s47 s47-49 s48 s48-49 s135 s136 conditional-discharge conditional-discharge-dol informal";
         for code in codes.split(' ') {
             let s: StatusCode = code.parse().unwrap();
             assert_eq!(s.code(), code);
             assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(code));
         }
-        assert_eq!(StatusCode::ALL.len(), 22);
+        assert_eq!(StatusCode::ALL.len(), 23);
     }
 
     #[test]

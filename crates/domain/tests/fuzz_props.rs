@@ -304,7 +304,7 @@ fn ask(rules: &Rules, q: &Question, extra_dates: &[NaiveDate]) {
         note: None,
     }];
     for (offset, k) in &q.events {
-        let kind = match k % 7 {
+        let kind = match k % 10 {
             0 => LegalEventKind::Renewed,
             1 => LegalEventKind::TribunalApplication {
                 applicant: Applicant::Patient,
@@ -315,6 +315,11 @@ fn ask(rules: &Rules, q: &Question, extra_dates: &[NaiveDate]) {
             3 => LegalEventKind::TribunalHearing { outcome: None },
             4 => LegalEventKind::ManagersHearing { outcome: None },
             5 => LegalEventKind::BarringReport,
+            6 => LegalEventKind::CtoRevoked {
+                status: StatusCode::S3,
+            },
+            7 => LegalEventKind::NearestRelativeDisplaced,
+            8 => LegalEventKind::Recalled,
             _ => LegalEventKind::Reference,
         };
         history.push(LegalEvent {
@@ -332,6 +337,7 @@ fn ask(rules: &Rules, q: &Question, extra_dates: &[NaiveDate]) {
                 age: q.age,
                 considering,
                 jurisdiction: j,
+                inpatient: None,
             });
         }
         let _ = rules.tribunal_windows(status, started, j);

@@ -155,6 +155,13 @@ pub fn legal_event_for_person(e: &LegalEvent) -> String {
              discharging you"
                 .into()
         }
+        LegalEventKind::CtoRevoked { status } => format!(
+            "Your community treatment order was cancelled and you were kept in hospital again under {}",
+            status.label()
+        ),
+        LegalEventKind::NearestRelativeDisplaced => {
+            "A court order replaced your nearest relative".into()
+        }
         LegalEventKind::Ended => "Your section ended".into(),
     };
     match &e.note {

@@ -31,6 +31,10 @@ pub struct IntakeReferral {
     pub source: ReferralSource,
     #[serde(default)]
     pub referrer: Option<String>,
+    /// For an informal patient: whether they are an in-patient (in Wales only an in-patient
+    /// qualifies, s. 130J(2)(a)). Not given: not known.
+    #[serde(default)]
+    pub inpatient: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +142,7 @@ impl Store {
                                 .and_then(|d| wardside_domain::client::age_on(d, r.received_on)),
                             considering: None,
                             jurisdiction,
+                            inpatient: r.inpatient,
                         })?,
                     );
                     Some(w.add_referral(&referral)?)

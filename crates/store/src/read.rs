@@ -189,6 +189,7 @@ fn eligibility_from(
     on: NaiveDate,
     considering: Option<Treatment>,
     jurisdiction: Jurisdiction,
+    inpatient: Option<bool>,
 ) -> Result<Eligibility> {
     let status = wardside_domain::legal::status_on(events, on)
         .map(|(s, _)| s)
@@ -201,6 +202,7 @@ fn eligibility_from(
             .and_then(|dob| wardside_domain::client::age_on(dob, on)),
         considering,
         jurisdiction,
+        inpatient,
     })?)
 }
 
@@ -222,7 +224,7 @@ impl CaseView {
             .dob
             .and_then(|dob| wardside_domain::client::age_on(dob, today));
         Ok(Guidance {
-            eligibility: eligibility_from(rules, client, &events, today, None, jurisdiction)?,
+            eligibility: eligibility_from(rules, client, &events, today, None, jurisdiction, None)?,
             reminders: rules.reminders(&events, today, age, jurisdiction),
         })
     }
@@ -309,7 +311,7 @@ impl Store {
              FROM client c CROSS JOIN kase k ON k.client_id = c.id
              LEFT JOIN legal_event s ON s.rowid = (
                  SELECT le.rowid FROM legal_event le
-                 WHERE le.client_id = c.id AND le.event IN ('status-started', 'ended')
+                 WHERE le.client_id = c.id AND le.event IN ('status-started', 'cto-revoked', 'ended')
                  ORDER BY le.on_date DESC, le.rowid DESC LIMIT 1)
              WHERE (?1 OR k.closed_on IS NULL)
                AND (?2 IS NULL OR c.hospital = ?2)
@@ -562,6 +564,7 @@ impl Store {
         client: ClientId,
         on: NaiveDate,
         considering: Option<Treatment>,
+        inpatient: Option<bool>,
         rules: &Rules,
         jurisdiction: Jurisdiction,
     ) -> Result<Eligibility> {
@@ -571,7 +574,15 @@ impl Store {
             .into_iter()
             .map(|s| s.record)
             .collect();
-        eligibility_from(rules, &record, &events, on, considering, jurisdiction)
+        eligibility_from(
+            rules,
+            &record,
+            &events,
+            on,
+            considering,
+            jurisdiction,
+            inpatient,
+        )
     }
 
     /// Everything on a case, with an audit entry for the view.

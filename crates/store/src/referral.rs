@@ -45,6 +45,7 @@ impl Store {
                     .and_then(|d| wardside_domain::client::age_on(d, referral.received_on)),
                 considering: None,
                 jurisdiction,
+                inpatient: referral.inpatient,
             })?,
         );
         self.write(|w| {

@@ -349,7 +349,7 @@ export interface Intake {
   client: Client;
   status: string;
   status_since: string;
-  referral: { received_on: string; source: string; referrer?: string } | null;
+  referral: { received_on: string; source: string; referrer?: string; inpatient?: boolean } | null;
   case: { opened_on: string; instruction: Instruction; responsible_authority?: string } | null;
 }
 

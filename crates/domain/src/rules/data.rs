@@ -40,6 +40,10 @@ pub(crate) struct InForce {
     /// The key of a provision that commences by regulations.
     #[serde(default)]
     pub commencement: Option<String>,
+    /// The key of a provision whose commencement ends this rule (the 2025 Act rule replacing
+    /// it is in force from the same day).
+    #[serde(default)]
+    pub effective_to_provision: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +80,8 @@ pub(crate) enum EligibilityRule {
     },
     InformalInpatient {
         reason: String,
+        /// The answer for an informal patient known not to be an in-patient.
+        out_patient_reason: String,
         #[serde(flatten)]
         when: InForce,
     },
@@ -131,6 +137,11 @@ pub(crate) struct TribunalRule {
     pub periods_months: Vec<u32>,
     #[serde(default)]
     pub follow_duration: bool,
+    /// Every period is measured from the start (s. 70: "the expiration of 12 months beginning
+    /// with the date of the relevant hospital order"), not chained from the previous period's
+    /// end: the k-th period ends where the months so far, counted from the start, end.
+    #[serde(default)]
+    pub from_start: bool,
     #[serde(default)]
     pub skip: usize,
     #[serde(flatten)]
@@ -147,10 +158,25 @@ pub(crate) struct ReferenceRule {
     pub no_hearing_months: Option<u32>,
     #[serde(default)]
     pub under_18_months: Option<u32>,
+    /// The age below which `under_18_months` applies (16 before 3 November 2008).
+    #[serde(default = "eighteen")]
+    pub under_age: u32,
     #[serde(default)]
     pub on_renewal: bool,
+    /// A reference on expiry of each period (the last length repeating), measured from the
+    /// applicable day, unless an application, reference or hearing fell in that period.
+    #[serde(default)]
+    pub periods_months: Vec<u32>,
+    /// Periods count from the day the status began (a CTO's: new s. 68(5)(c)), not from the
+    /// applicable day of the original admission.
+    #[serde(default)]
+    pub from_status_start: bool,
     #[serde(flatten)]
     pub when: InForce,
+}
+
+fn eighteen() -> u32 {
+    18
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,10 +197,22 @@ pub(crate) struct EventRule {
     pub applicant: Option<ApplicantRole>,
     #[serde(default)]
     pub by: Option<String>,
+    /// How reminders name the applicant (default: the nearest relative, or the nominated
+    /// person once that commences; "The patient" for the patient's own window).
+    #[serde(default)]
+    pub who: Option<String>,
     #[serde(default)]
     pub days: Option<u32>,
     #[serde(default)]
     pub months: Option<u32>,
+    /// "and in any subsequent period of N months": the window comes round again, each one
+    /// measured from the day of the event (s. 66(2)(g)).
+    #[serde(default)]
+    pub repeat: bool,
+    /// "as soon as possible after" the event: due that day, and shown until a reference is
+    /// recorded on or after it (s. 68(7)).
+    #[serde(default)]
+    pub asap: bool,
     #[serde(flatten)]
     pub when: InForce,
 }
@@ -321,6 +359,14 @@ impl Rules {
             .chain(file.inform.iter().map(|r| &r.when))
             .chain(file.event.iter().map(|r| &r.when));
         for when in whens {
+            if let Some(key) = &when.effective_to_provision
+                && !known.contains(key.as_str())
+            {
+                return Err(RulesError::File {
+                    file: "rules file",
+                    reason: format!("a rule names the unknown provision '{key}'"),
+                });
+            }
             match (&when.commencement, when.effective_from) {
                 (Some(key), _) if !known.contains(key.as_str()) => {
                     return Err(RulesError::File {
@@ -346,7 +392,8 @@ impl Rules {
             .duration
             .iter()
             .map(|r| (&r.when, &r.periods_months))
-            .chain(file.tribunal.iter().map(|r| (&r.when, &r.periods_months)));
+            .chain(file.tribunal.iter().map(|r| (&r.when, &r.periods_months)))
+            .chain(file.reference.iter().map(|r| (&r.when, &r.periods_months)));
         for (when, months) in lengths {
             if months.contains(&0) {
                 return Err(RulesError::File {
@@ -449,7 +496,11 @@ impl Rules {
             Some(key) => *self.commencement.get(key)?,
             None => when.effective_from?,
         };
-        let before_end = when.effective_to.is_none_or(|to| on < to);
+        let before_end = when.effective_to.is_none_or(|to| on < to)
+            && when
+                .effective_to_provision
+                .as_ref()
+                .is_none_or(|key| !self.provision_in_force(key, on));
         (from <= on && before_end).then_some(from)
     }
 

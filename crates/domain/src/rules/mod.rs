@@ -50,6 +50,9 @@ pub struct EligibilityQuery {
     pub age: Option<u32>,
     pub considering: Option<Treatment>,
     pub jurisdiction: Jurisdiction,
+    /// Whether an informal patient is an in-patient (s. 130J(2)(a) in Wales). `None`: not
+    /// known; the answer then says it holds for an in-patient only.
+    pub inpatient: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,6 +99,13 @@ pub struct ReferenceDue {
     pub due: NaiveDate,
     pub condition: String,
     pub source: String,
+    /// For a reference due on expiry of a period unless an application, reference or
+    /// hearing fell in it: the period's first day (its last is the day before `due`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unless_in_period_from: Option<NaiveDate>,
+    /// Counted from the applicable day (the original admission), not the status's start.
+    #[serde(skip)]
+    pub from_admission: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,6 +129,9 @@ pub struct Renewals {
     pub source: Option<String>,
     pub managers_hearing_on_renewal: Option<String>,
     pub references: Vec<ReferenceDue>,
+    /// What the references above leave out, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub references_note: Option<String>,
     pub inform: Option<Inform>,
     pub guidance: &'static str,
 }
@@ -131,6 +144,7 @@ fn liable_to_be_detained(s: StatusCode) -> bool {
             | StatusCode::S37Guardianship
             | StatusCode::S17A
             | StatusCode::ConditionalDischarge
+            | StatusCode::ConditionalDischargeDol
             | StatusCode::Informal
     )
 }
@@ -217,8 +231,26 @@ impl Rules {
         }
         if q.status == StatusCode::Informal {
             for rule in &in_force {
-                if let EligibilityRule::InformalInpatient { reason, when } = rule {
-                    return Ok(yes(reason, &when.source));
+                if let EligibilityRule::InformalInpatient {
+                    reason,
+                    out_patient_reason,
+                    when,
+                } = rule
+                {
+                    return Ok(match q.inpatient {
+                        Some(true) => yes(reason, &when.source),
+                        None => yes(
+                            &format!(
+                                "{reason} (If the person is not an in-patient, they do not qualify this way: record them as an out-patient.)"
+                            ),
+                            &when.source,
+                        ),
+                        Some(false) => Eligibility {
+                            eligible: false,
+                            reason: out_patient_reason.clone(),
+                            source: when.source.clone(),
+                        },
+                    });
                 }
             }
         }
@@ -287,6 +319,32 @@ impl Rules {
         out
     }
 
+    /// As [`Rules::month_periods`], but each period's end is measured from `start`: the k-th
+    /// period ends on the last day of the months so far beginning with `start`, and the next
+    /// begins the day after. Where a month-end is clamped (a start on the 29th-31st), a chained
+    /// count would carry the clamp forward; this one never does.
+    fn periods_from_start(start: NaiveDate, lengths: &[u32], until: NaiveDate) -> Vec<Period> {
+        let mut out = Vec::new();
+        let Some(&last) = lengths.last() else {
+            return out;
+        };
+        let (mut from, mut months) = (start, 0u32);
+        while from <= until {
+            months = months.saturating_add(lengths.get(out.len()).copied().unwrap_or(last));
+            let to = months_beginning_with(start, months);
+            out.push(Period {
+                number: out.len() + 1,
+                from,
+                to,
+            });
+            match to.succ_opt() {
+                Some(next) if to < NaiveDate::MAX => from = next,
+                _ => break,
+            }
+        }
+        out
+    }
+
     /// Every tribunal application window that opens within three years of `start`, in date
     /// order, for the patient and (where the Act gives one) the nearest relative. The rules in
     /// force on `start` decide.
@@ -349,10 +407,12 @@ impl Rules {
             } else {
                 rule.periods_months.clone()
             };
-            for p in Self::month_periods(start, &lengths, horizon)
-                .into_iter()
-                .skip(rule.skip)
-            {
+            let periods = if rule.from_start {
+                Self::periods_from_start(start, &lengths, horizon)
+            } else {
+                Self::month_periods(start, &lengths, horizon)
+            };
+            for p in periods.into_iter().skip(rule.skip) {
                 out.push(TribunalWindow {
                     applicant,
                     opens: p.from,
@@ -375,13 +435,40 @@ impl Rules {
         age: Option<u32>,
         j: Jurisdiction,
     ) -> Result<Renewals, RulesError> {
-        self.renewals_until(
+        self.renewals_admitted(status, start, None, age, j)
+    }
+
+    /// As [`Rules::renewals`], with the day of the original admission for assessment or
+    /// treatment (`admitted`): the managers' six-month reference for a community patient, or a
+    /// s. 3 that followed a s. 2, counts from it (s. 68(5)), not from `start`.
+    pub fn renewals_admitted(
+        &self,
+        status: StatusCode,
+        start: NaiveDate,
+        admitted: Option<NaiveDate>,
+        age: Option<u32>,
+        j: Jurisdiction,
+    ) -> Result<Renewals, RulesError> {
+        let mut r = self.renewals_until(
             status,
             start,
             age,
             j,
             months_beginning_with(start, HORIZON_MONTHS),
-        )
+        )?;
+        let applicable_day = admitted.unwrap_or(start);
+        r.references = self.references(status, start, applicable_day, None, age, j, &r.periods);
+        if status == StatusCode::S17A && admitted.is_none() {
+            // Counting from the CTO would be wrong: leave the date out and say what is needed.
+            let before = r.references.len();
+            r.references.retain(|x| !x.from_admission);
+            if r.references.len() != before {
+                r.references_note = Some(
+                    "The managers' six-month reference for a community patient counts from the original admission for assessment or treatment, not the day the CTO was made (s. 68(5)(c)): give that day (--admitted) to see it.".into(),
+                );
+            }
+        }
+        Ok(r)
     }
 
     /// As [`Rules::renewals`], listing the periods that begin on or before `horizon`.
@@ -491,6 +578,7 @@ impl Rules {
             source: rule.map(|r| r.when.source.clone()),
             managers_hearing_on_renewal,
             references,
+            references_note: None,
             inform,
             guidance: GUIDANCE,
         })
@@ -514,32 +602,62 @@ impl Rules {
             if !r.statuses.contains(&status) || self.in_force(&r.when, j, start).is_none() {
                 continue;
             }
+            let by = r.by.clone();
+            let source = r.when.source.clone();
+            // The 2025 Act counts a community patient's references from the day the CTO was
+            // made (new s. 68(5)(c)); everything else from the applicable day.
+            let applicable_day = if r.from_status_start {
+                start
+            } else {
+                applicable_day
+            };
             if let Some(m) = r.first_months {
                 let end = months_beginning_with(applicable_day, m);
                 out.push(ReferenceDue {
-                    by: r.by.clone(),
+                    by: by.clone(),
                     due: end.succ_opt().unwrap_or(end),
                     condition: format!(
                         "if no tribunal application or reference has been made in the {m} months beginning with {}",
                         show_date(applicable_day)
                     ),
-                    source: r.when.source.clone(),
+                    source: source.clone(),
+                    unless_in_period_from: Some(applicable_day),
+                    from_admission: !r.from_status_start,
                 });
+            }
+            if !r.periods_months.is_empty() {
+                let horizon = months_beginning_with(applicable_day, HORIZON_MONTHS.max(60));
+                for p in Self::periods_from_start(applicable_day, &r.periods_months, horizon) {
+                    out.push(ReferenceDue {
+                        by: by.clone(),
+                        due: p.to.succ_opt().unwrap_or(p.to),
+                        condition: format!(
+                            "unless an application, reference or hearing falls between {} and {}",
+                            show_date(p.from),
+                            show_date(p.to)
+                        ),
+                        source: source.clone(),
+                        unless_in_period_from: Some(p.from),
+                        from_admission: !r.from_status_start,
+                    });
+                }
             }
             if let Some(m) = r.no_hearing_months {
                 let m = match (age, r.under_18_months) {
-                    (Some(a), Some(u)) if a < 18 => u,
+                    (Some(a), Some(u)) if a < r.under_age => u,
                     _ => m,
                 };
                 let since = last_hearing.unwrap_or(applicable_day);
                 let limit = months_beginning_with(since, m);
                 let due = if r.on_renewal {
-                    // The first renewal after the limit has passed.
+                    // Before 3 November 2008: the first renewal after the limit has passed.
                     periods
                         .iter()
                         .filter_map(|p| p.to.succ_opt())
                         .find(|renewal| *renewal > limit)
                 } else {
+                    // "More than" that long since the tribunal last considered the case: the
+                    // duty arises the day after the period ends, whatever the renewal dates.
                     limit.succ_opt()
                 };
                 if let Some(due) = due {
@@ -549,18 +667,21 @@ impl Rules {
                         count(m, "month", "months")
                     };
                     out.push(ReferenceDue {
-                        by: r.by.clone(),
+                        by,
                         due,
                         condition: match last_hearing {
-                            Some(h) => {
-                                format!("no tribunal hearing in the {years} since {}", show_date(h))
-                            }
+                            Some(h) => format!(
+                                "the tribunal last considered the case on {}: more than {years} will have passed",
+                                show_date(h)
+                            ),
                             None => format!(
-                                "if there is no tribunal hearing in the {years} beginning with {}",
+                                "if the tribunal has not considered the case in the {years} beginning with {}",
                                 show_date(since)
                             ),
                         },
-                        source: r.when.source.clone(),
+                        source,
+                        unless_in_period_from: None,
+                        from_admission: last_hearing.is_none(),
                     });
                 }
             }
@@ -600,5 +721,7 @@ fn describe_lengths(lengths: &[u32]) -> String {
     }
 }
 
+#[cfg(test)]
+mod statute_tests;
 #[cfg(test)]
 mod tests;

@@ -69,11 +69,19 @@ impl Rules {
         events.sort_by_key(|e| e.on);
         let start = admission_day(&events, status, since);
         let horizon = super::period::months_beginning_with(today, LOOK_AHEAD_MONTHS);
-        let windows: Vec<_> = self
+        // The status's own windows, and any an event opened for the patient (six months
+        // after a CTO is revoked, s. 66(1)(cb)).
+        let mut windows: Vec<_> = self
             .windows_until(status, start, j, horizon)
             .into_iter()
+            .chain(
+                self.event_windows(&events, status, today, j)
+                    .into_iter()
+                    .map(|e| e.window),
+            )
             .filter(|w| w.applicant == WindowApplicant::Patient)
             .collect();
+        windows.sort_by_key(|w| (w.opens, std::cmp::Reverse(w.closes)));
         let with = |standing, text: String, w: &super::TribunalWindow| TribunalPosition {
             standing,
             text,

@@ -1,6 +1,7 @@
 //! Reminders on a case, recomputed from the legal-status history every time it is shown.
 
-use super::{GUIDANCE, Jurisdiction, Rules, WindowApplicant};
+use super::data::{ApplicantRole, EventRule};
+use super::{GUIDANCE, Jurisdiction, Rules, TribunalWindow, WindowApplicant};
 use crate::StatusCode;
 use crate::legal::{Applicant, LegalEvent, LegalEventKind, status_on};
 use chrono::NaiveDate;
@@ -97,19 +98,29 @@ impl Rules {
             .into_iter()
             .filter(|w| w.applicant == WindowApplicant::Patient)
             .collect();
+        // A window an event opened for the patient (a revoked CTO's six months) is reminded
+        // of with its own source: the status's window that ends the same day is not repeated.
+        let by_event: Vec<NaiveDate> = self
+            .event_windows(&events, status, today, j)
+            .into_iter()
+            .filter(|e| e.window.applicant == WindowApplicant::Patient)
+            .map(|e| e.window.closes)
+            .collect();
         if let Some(w) = windows
             .iter()
             .find(|w| w.opens <= today && today <= w.closes)
         {
             let days = (w.closes - today).num_days();
             match standing_application(&events, w.opens, w.closes) {
+                None if by_event.contains(&w.closes) => {}
                 None if days <= SOON_DAYS || status == StatusCode::S2 => remind(
                     ReminderKind::TribunalWindowCloses,
                     w.closes,
                     format!(
-                        "{label}: the tribunal application window closes {} ({})",
+                        "{label}: the tribunal application window closes {} ({}){}",
                         in_days(days),
-                        super::show_date(w.closes)
+                        super::show_date(w.closes),
+                        self.closed_day_note(w)
                     ),
                     &w.source,
                 ),
@@ -215,14 +226,20 @@ impl Rules {
                 &r.periods,
             ) {
                 let days = (due.due - today).num_days();
-                let first_period = due.condition.starts_with("if no tribunal application");
-                if first_period {
+                if let Some(from) = due.unless_in_period_from {
                     let end = due.due.pred_opt().unwrap_or(due.due);
-                    let applied = standing_application(&events, applicable_day, end).is_some()
+                    // s. 68(3): an application made while detained for assessment (s. 66(1)(a))
+                    // does not count; one after, by the patient or the nearest relative, does.
+                    let counts_from = from.max(assessment_ends(&events, applicable_day, since));
+                    let applied = any_application(&events, counts_from, end)
                         || events.iter().any(|e| {
-                            e.on >= applicable_day
+                            e.on >= from
                                 && e.on <= end
-                                && matches!(e.kind, LegalEventKind::Reference)
+                                && matches!(
+                                    e.kind,
+                                    LegalEventKind::Reference
+                                        | LegalEventKind::TribunalHearing { .. }
+                                )
                         });
                     if applied || days < 0 {
                         continue;
@@ -256,16 +273,18 @@ impl Rules {
         out
     }
 
-    /// Deadlines started by an event in the history: the nearest relative's 28 days after a
-    /// barring report, the Secretary of State's month after a recall.
-    fn event_deadlines(
+    /// Tribunal windows that an event in the history opens for the status in force: the
+    /// nearest relative's 28 days after a barring report (s. 66(1)(g)), the patient's six months
+    /// after a CTO is revoked (s. 66(1)(cb)), the displaced nearest relative's 12-month periods
+    /// (s. 66(1)(h)). For a repeating window, the one open on `today` or the next.
+    pub(super) fn event_windows(
         &self,
         events: &[&LegalEvent],
         status: StatusCode,
         today: NaiveDate,
         j: Jurisdiction,
-        out: &mut Vec<Reminder>,
-    ) {
+    ) -> Vec<EventWindow> {
+        let mut out = Vec::new();
         for e in events {
             for rule in &self.file.event {
                 if rule.event != e.kind.code()
@@ -274,44 +293,139 @@ impl Rules {
                 {
                     continue;
                 }
-                let due = match (rule.days, rule.months) {
-                    (Some(n), _) => super::period::days_beginning_with(e.on, n),
-                    (None, Some(n)) => super::period::months_beginning_with(e.on, n),
-                    (None, None) => continue,
+                let Some(role) = rule.applicant else {
+                    continue;
                 };
-                let days = (due - today).num_days();
-                if days < 0 {
+                let Some((opens, closes)) = event_period(rule, e.on, today) else {
+                    continue;
+                };
+                let applicant = match role {
+                    ApplicantRole::Patient => WindowApplicant::Patient,
+                    ApplicantRole::NearestRelative
+                        if self.provision_in_force("mha2025-nominated-person", e.on) =>
+                    {
+                        WindowApplicant::NominatedPerson
+                    }
+                    ApplicantRole::NearestRelative => WindowApplicant::NearestRelative,
+                };
+                let who = match (&rule.who, applicant) {
+                    (Some(w), _) => w.clone(),
+                    (None, WindowApplicant::Patient) => "The patient".into(),
+                    (None, WindowApplicant::NominatedPerson) => "The nominated person".into(),
+                    (None, WindowApplicant::NearestRelative) => "The nearest relative".into(),
+                };
+                out.push(EventWindow {
+                    window: TribunalWindow {
+                        applicant,
+                        opens,
+                        closes,
+                        extended: false,
+                        source: rule.when.source.clone(),
+                    },
+                    who,
+                    after: rule.after.clone(),
+                    event_on: e.on,
+                    repeat: rule.repeat,
+                });
+            }
+        }
+        out
+    }
+
+    /// Deadlines started by an event in the history: the windows above, and references that
+    /// fall due after an event (the Secretary of State's month after a recall, s. 75(1)(a); the
+    /// managers' reference as soon as possible after a CTO is revoked, s. 68(7)).
+    fn event_deadlines(
+        &self,
+        events: &[&LegalEvent],
+        status: StatusCode,
+        today: NaiveDate,
+        j: Jurisdiction,
+        out: &mut Vec<Reminder>,
+    ) {
+        for w in self.event_windows(events, status, today, j) {
+            let days = (w.window.closes - today).num_days();
+            if days < 0 || w.window.opens > today {
+                continue;
+            }
+            if w.window.applicant == WindowApplicant::Patient
+                && standing_application(events, w.window.opens, w.window.closes).is_some()
+            {
+                continue;
+            }
+            // A window that comes round every year is mentioned near its end.
+            if w.repeat && days > SOON_DAYS {
+                continue;
+            }
+            let mut text = format!(
+                "{} can apply to the tribunal until {} ({}), after {} on {}",
+                w.who,
+                super::show_date(w.window.closes),
+                in_days(days),
+                w.after,
+                super::show_date(w.event_on)
+            );
+            text.push_str(&self.closed_day_note(&w.window));
+            out.push(Reminder {
+                kind: ReminderKind::TribunalWindowCloses,
+                due: w.window.closes,
+                days_left: days,
+                text,
+                source: w.window.source.clone(),
+                guidance: GUIDANCE,
+            });
+        }
+        for e in events {
+            for rule in &self.file.event {
+                if rule.event != e.kind.code()
+                    || rule.applicant.is_some()
+                    || !rule.statuses.contains(&status)
+                    || self.in_force(&rule.when, j, e.on).is_none()
+                {
                     continue;
                 }
-                let (kind, what) = match (&rule.applicant, &rule.by) {
-                    (Some(_), _) => {
-                        let who = if self.provision_in_force("mha2025-nominated-person", e.on) {
-                            "The nominated person"
-                        } else {
-                            "The nearest relative"
-                        };
-                        (
-                            ReminderKind::TribunalWindowCloses,
-                            format!("{who} can apply to the tribunal until"),
-                        )
-                    }
-                    (None, Some(by)) => (
-                        ReminderKind::ReferenceDue,
-                        format!("{by} must refer the case to the tribunal by"),
-                    ),
-                    (None, None) => continue,
+                let Some(by) = &rule.by else {
+                    continue;
                 };
-                let text = format!(
-                    "{what} {} ({}), after {} on {}",
-                    super::show_date(due),
-                    in_days(days),
-                    rule.after,
-                    super::show_date(e.on)
-                );
+                let referred = |since: NaiveDate| {
+                    events
+                        .iter()
+                        .any(|r| r.on >= since && matches!(r.kind, LegalEventKind::Reference))
+                };
+                let (due, text) = if rule.asap {
+                    if referred(e.on) {
+                        continue;
+                    }
+                    (
+                        e.on,
+                        format!(
+                            "{by} must refer the case to the tribunal as soon as possible after {} on {} (no reference recorded since)",
+                            rule.after,
+                            super::show_date(e.on)
+                        ),
+                    )
+                } else {
+                    let Some((_, due)) = event_period(rule, e.on, e.on) else {
+                        continue;
+                    };
+                    if due < today {
+                        continue;
+                    }
+                    (
+                        due,
+                        format!(
+                            "{by} must refer the case to the tribunal by {} ({}), after {} on {}",
+                            super::show_date(due),
+                            in_days((due - today).num_days()),
+                            rule.after,
+                            super::show_date(e.on)
+                        ),
+                    )
+                };
                 out.push(Reminder {
-                    kind,
+                    kind: ReminderKind::ReferenceDue,
                     due,
-                    days_left: days,
+                    days_left: (due - today).num_days(),
                     text,
                     source: rule.when.source.clone(),
                     guidance: GUIDANCE,
@@ -319,6 +433,101 @@ impl Rules {
             }
         }
     }
+
+    /// What a reminder adds when a window's last day is a day the tribunal office is closed
+    /// and the rules do not move it: the Court of Appeal moved the s. 2 deadline to the next
+    /// working day (Modaresi); for other windows the law is unsettled, so the advocate is told
+    /// both days and never given the later one as the deadline.
+    pub(super) fn closed_day_note(&self, w: &TribunalWindow) -> String {
+        if w.extended || !self.calendar.is_closed(w.closes) {
+            return String::new();
+        }
+        let mut before = w.closes;
+        while self.calendar.is_closed(before) && before > w.opens {
+            before = before.pred_opt().unwrap_or(before);
+        }
+        let day = if self.calendar.is_bank_holiday(w.closes) {
+            "a bank holiday"
+        } else {
+            "a weekend day"
+        };
+        format!(
+            ". The last day, {}, is {day}: whether an application the next working day is in time is unsettled outside sections 2 and 4 (R (Modaresi) v SSH [2011] EWCA Civ 1359 decided s. 66(2)(a) only), so apply by {} if you can",
+            super::show_date(w.closes),
+            super::show_date(before)
+        )
+    }
+}
+
+/// A tribunal window opened by an event, with how reminders name it.
+#[derive(Debug, Clone)]
+pub(super) struct EventWindow {
+    pub window: TribunalWindow,
+    pub who: String,
+    pub after: String,
+    pub event_on: NaiveDate,
+    pub repeat: bool,
+}
+
+/// The period an event rule gives, beginning with the day of the event `on`: for a repeating
+/// rule, the one containing `today` (or the first, before it), each measured from `on`.
+fn event_period(
+    rule: &EventRule,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    match (rule.days, rule.months) {
+        (Some(n), _) => Some((on, super::period::days_beginning_with(on, n))),
+        (None, Some(n)) if rule.repeat && n > 0 => {
+            let mut opens = on;
+            let mut k = 1u32;
+            loop {
+                let closes = super::period::months_beginning_with(on, n.saturating_mul(k));
+                if closes >= today || closes == NaiveDate::MAX || k > 2000 {
+                    return Some((opens, closes));
+                }
+                opens = closes.succ_opt()?;
+                k += 1;
+            }
+        }
+        (None, Some(n)) => Some((on, super::period::months_beginning_with(on, n))),
+        (None, None) => None,
+    }
+}
+
+/// Whether an application by anyone (the patient, the nearest relative or the nominated
+/// person) still stands that was made in `[from, to]`; a withdrawn one counts as never made
+/// (s. 68(4), s. 77(2)).
+fn any_application(history: &[&LegalEvent], from: NaiveDate, to: NaiveDate) -> bool {
+    let mut standing = false;
+    for e in history.iter().filter(|e| e.on >= from && e.on <= to) {
+        match &e.kind {
+            LegalEventKind::TribunalApplication { .. } => standing = true,
+            LegalEventKind::ApplicationWithdrawn => standing = false,
+            _ => {}
+        }
+    }
+    standing
+}
+
+/// The first day after detention for assessment (s. 2 or s. 4) in the run of statuses that
+/// began on `applicable_day`: applications before it were under s. 66(1)(a).
+fn assessment_ends(
+    events: &[&LegalEvent],
+    applicable_day: NaiveDate,
+    since: NaiveDate,
+) -> NaiveDate {
+    events
+        .iter()
+        .filter(|e| e.on > applicable_day && e.on <= since)
+        .find(|e| match &e.kind {
+            LegalEventKind::StatusStarted { status } | LegalEventKind::CtoRevoked { status } => {
+                !matches!(status, StatusCode::S2 | StatusCode::S4)
+            }
+            _ => false,
+        })
+        .map(|e| e.on)
+        .unwrap_or(since)
 }
 
 /// A s. 2 that directly followed a s. 4 runs from the s. 4 admission (s. 4(4)): its 28 days
@@ -358,32 +567,43 @@ pub(super) fn admission_day(
     }
 }
 
-/// The day detention began for s. 68: walk back through statuses that followed each other
-/// without a gap from an assessment section.
+/// The applicable day for s. 68 (s. 68(5)): walk back through the statuses that followed each
+/// other without a gap. A s. 3 that followed a s. 2 counts from the s. 2 admission
+/// (s. 68(5)(b)(ii)); a community patient, and a patient whose CTO was revoked, count from that
+/// same admission (s. 68(5)(c)), not from the day the CTO was made or revoked.
 fn first_day_of_detention(
     events: &[&LegalEvent],
     status: StatusCode,
     since: NaiveDate,
 ) -> NaiveDate {
+    use StatusCode as S;
     let mut day = since;
     let mut current = status;
-    for e in events.iter().rev().filter(|e| e.on < since) {
-        match &e.kind {
-            LegalEventKind::Ended => break,
-            LegalEventKind::StatusStarted { status: earlier }
-                if matches!(
-                    earlier,
-                    StatusCode::S2 | StatusCode::S4 | StatusCode::S5_2 | StatusCode::S5_4
-                ) && matches!(current, StatusCode::S2 | StatusCode::S3) =>
-            {
-                if matches!(earlier, StatusCode::S2) {
-                    day = e.on;
-                }
-                current = *earlier;
-            }
-            LegalEventKind::StatusStarted { .. } => break,
-            _ => {}
+    for e in events.iter().rev().filter(|e| e.on <= since) {
+        if e.on == since {
+            continue;
         }
+        let earlier = match &e.kind {
+            LegalEventKind::Ended => break,
+            LegalEventKind::StatusStarted { status } | LegalEventKind::CtoRevoked { status } => {
+                *status
+            }
+            _ => continue,
+        };
+        let follows = match (earlier, current) {
+            // Assessment and holding powers before a s. 2 or s. 3.
+            (S::S2 | S::S4 | S::S5_2 | S::S5_4, S::S2 | S::S3) => true,
+            // A CTO made from a s. 3, and the s. 3 a revoked CTO returns to.
+            (S::S3, S::S17A) | (S::S17A, S::S3) => true,
+            _ => false,
+        };
+        if !follows {
+            break;
+        }
+        if matches!(earlier, S::S2 | S::S3) {
+            day = e.on;
+        }
+        current = earlier;
     }
     day
 }

@@ -1,0 +1,653 @@
+//! Issue 15: the corrections an independent review of the rules found, each test written from
+//! the statute's own words with its citation (shared text in docs/RULES.md).
+#![allow(clippy::unwrap_used)]
+
+use super::period::months_beginning_with;
+use super::*;
+use crate::ClientId;
+use crate::legal::{Applicant, LegalEvent, LegalEventKind};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn rules() -> Rules {
+    Rules::shipped().unwrap()
+}
+
+fn commenced(keys: &[(&str, &str)]) -> Rules {
+    let body: String = keys
+        .iter()
+        .map(|(k, v)| format!("\"{k}\" = {v}\n"))
+        .collect();
+    rules()
+        .with_organisation_file(&format!("[commencement]\n{body}"))
+        .unwrap()
+}
+
+const E: Jurisdiction = Jurisdiction::England;
+const W: Jurisdiction = Jurisdiction::Wales;
+
+fn patient_windows(r: &Rules, status: StatusCode, start: &str) -> Vec<(NaiveDate, NaiveDate)> {
+    r.tribunal_windows(status, d(start), E)
+        .into_iter()
+        .filter(|w| w.applicant == WindowApplicant::Patient)
+        .map(|w| (w.opens, w.closes))
+        .collect()
+}
+
+fn ev(on: &str, kind: LegalEventKind) -> LegalEvent {
+    LegalEvent {
+        client_id: ClientId(uuid::Uuid::nil()),
+        on: d(on),
+        kind,
+        note: None,
+    }
+}
+
+fn started(on: &str, status: StatusCode) -> LegalEvent {
+    ev(on, LegalEventKind::StatusStarted { status })
+}
+
+// ---- 1. Restricted patients: s. 70 counts every period from the order ----
+
+/// s. 70(a): "in the period between the expiration of six months and the expiration of 12
+/// months beginning with the date of the relevant hospital order"; (b) "in any subsequent
+/// period of 12 months". An order made on 31 August: six months end on 28 February (no 31st),
+/// twelve months on 30 August, not on 31 August as a chained count from 1 March would say.
+#[test]
+fn s70_an_order_at_a_month_end_closes_the_first_window_twelve_months_from_the_order() {
+    let w = patient_windows(&rules(), StatusCode::S37_41, "2026-08-31");
+    assert_eq!(w[0], (d("2027-03-01"), d("2027-08-30")));
+    assert_eq!(w[1], (d("2027-08-31"), d("2028-08-30")));
+    // 30 August: the six months still end on 28 February; the twelve on 29 August.
+    let w = patient_windows(&rules(), StatusCode::S37_41, "2026-08-30");
+    assert_eq!(w[0], (d("2027-03-01"), d("2027-08-29")));
+    assert_eq!(w[1], (d("2027-08-30"), d("2028-08-29")));
+    // A transfer direction with restrictions: s. 69(2)(b) for the first six months, then s. 70
+    // measured from the direction.
+    let w = patient_windows(&rules(), StatusCode::S47_49, "2026-08-31");
+    assert_eq!(w[0], (d("2026-08-31"), d("2027-02-28")));
+    assert_eq!(w[1], (d("2027-03-01"), d("2027-08-30")));
+}
+
+/// s. 75(2): "between the expiration of 12 months and the expiration of two years beginning
+/// with the date on which he was conditionally discharged; and (b) in any subsequent period of
+/// two years". A discharge on 29 February 2028: the windows end on 28 February 2030 and 2032
+/// (the day before the corresponding date, 29 February 2032 existing).
+#[test]
+fn s75_conditional_discharge_windows_are_measured_from_the_discharge() {
+    let w = patient_windows(&rules(), StatusCode::ConditionalDischarge, "2028-02-29");
+    assert_eq!(w[0], (d("2029-03-01"), d("2030-02-28")));
+    assert_eq!(w[1], (d("2030-03-01"), d("2032-02-28")));
+}
+
+/// The property the review asked for: for every status and every start day 2020-2034, each
+/// applicant's windows follow one another without a gap or overlap, and every window of a
+/// restricted patient (s. 70) or a conditionally discharged one (s. 75(2)) ends on a date
+/// measured from the start, never chained from a clamped month end.
+#[test]
+fn chained_windows_follow_on_and_s70_periods_are_measured_from_the_order_for_every_start_day() {
+    let r = rules();
+    let mut start = d("2020-01-01");
+    while start <= d("2034-12-31") {
+        for &status in StatusCode::ALL {
+            let ws = r.tribunal_windows(status, start, E);
+            for applicant in [WindowApplicant::Patient, WindowApplicant::NearestRelative] {
+                let mine: Vec<_> = ws.iter().filter(|w| w.applicant == applicant).collect();
+                for pair in mine.windows(2) {
+                    assert_eq!(
+                        pair[0].closes.succ_opt(),
+                        Some(pair[1].opens),
+                        "{status} {start} {applicant:?}: {pair:?}"
+                    );
+                }
+            }
+            let patient: Vec<_> = ws
+                .iter()
+                .filter(|w| w.applicant == WindowApplicant::Patient)
+                .collect();
+            let (first, every) = match status {
+                StatusCode::S37_41 | StatusCode::S45A => (12, 12),
+                StatusCode::S47_49 | StatusCode::S48_49 => (6, 6),
+                StatusCode::ConditionalDischarge => (24, 24),
+                _ => continue,
+            };
+            for (k, w) in patient.iter().enumerate() {
+                let months = match (status, k) {
+                    (StatusCode::S47_49 | StatusCode::S48_49, 0) => 6,
+                    (StatusCode::S47_49 | StatusCode::S48_49, k) => 12 * k as u32,
+                    (_, k) => first + every * k as u32,
+                };
+                assert_eq!(
+                    w.closes,
+                    months_beginning_with(start, months),
+                    "{status} {start}: window {k} must end {months} months from the order"
+                );
+            }
+            if matches!(status, StatusCode::S37_41 | StatusCode::S45A) {
+                assert_eq!(
+                    Some(patient[0].opens),
+                    months_beginning_with(start, 6).succ_opt(),
+                    "{status} {start}: s. 70(a) opens when six months have expired"
+                );
+            }
+        }
+        start = start.succ_opt().unwrap();
+    }
+}
+
+// ---- 2. s. 45A: no first-six-months right since 3 November 2008 ----
+
+/// MHA 2007 Sch. 3 para 20(b) removed s. 45B(2) from s. 69(2)(b) from 3 November 2008; Sch. 10
+/// para 9(2) keeps the right for a hospital direction dated before then.
+#[test]
+fn s45a_has_only_s70_windows_unless_the_direction_is_dated_before_3_november_2008() {
+    let w = patient_windows(&rules(), StatusCode::S45A, "2026-01-15");
+    assert_eq!(w[0], (d("2026-07-15"), d("2027-01-14")), "s. 70(a) only");
+    let w = patient_windows(&rules(), StatusCode::S45A, "2008-11-03");
+    assert_eq!(w[0].0, d("2009-05-03"), "the repeal's first day");
+    let w = patient_windows(&rules(), StatusCode::S45A, "2008-06-01");
+    assert_eq!(
+        w[0],
+        (d("2008-06-01"), d("2008-11-30")),
+        "Sch. 10 para 9(2)"
+    );
+    assert_eq!(w[1], (d("2008-12-01"), d("2009-05-31")), "then s. 70(a)");
+    let src = &rules().tribunal_windows(StatusCode::S45A, d("2026-01-15"), E)[0].source;
+    assert!(
+        src.contains("s. 70(a)") && src.contains("Sch. 3 para 20(b)"),
+        "{src}"
+    );
+}
+
+// ---- 3. Managers' references: s. 68(5) and s. 68(6) ----
+
+/// s. 68(5)(c): for a community patient "the applicable day" is that of the original
+/// admission for treatment, or the s. 2 admission it followed, not the day the CTO was made.
+#[test]
+fn a_community_patients_six_month_reference_counts_from_the_original_admission() {
+    let h = [
+        started("2026-01-05", StatusCode::S2),
+        started("2026-01-20", StatusCode::S3),
+        started("2026-04-01", StatusCode::S17A),
+    ];
+    let reminders = rules().reminders(&h, d("2026-06-20"), None, E);
+    let r = reminders
+        .iter()
+        .find(|r| r.kind == ReminderKind::ReferenceDue && r.source.contains("68(2)"))
+        .expect("the six-month reference is due");
+    assert_eq!(
+        r.due,
+        d("2026-07-05"),
+        "six months beginning with 5 January"
+    );
+    // An application during the s. 2 (s. 66(1)(a)) does not stop it (s. 68(3)(a))...
+    let mut applied = h.to_vec();
+    applied.push(ev(
+        "2026-01-10",
+        LegalEventKind::TribunalApplication {
+            applicant: Applicant::Patient,
+        },
+    ));
+    let still = rules().reminders(&applied, d("2026-06-20"), None, E);
+    assert!(still.iter().any(|r| r.source.contains("68(2)")));
+    // ...one made on the CTO (s. 66(1)(ca)) does.
+    applied.push(ev(
+        "2026-05-01",
+        LegalEventKind::TribunalApplication {
+            applicant: Applicant::Patient,
+        },
+    ));
+    let stopped = rules().reminders(&applied, d("2026-06-20"), None, E);
+    assert!(!stopped.iter().any(|r| r.source.contains("68(2)")));
+}
+
+/// s. 68(6): the managers refer "if a period of more than three years (or, if the patient has
+/// not attained the age of 18 years, one year) has elapsed since his case was last considered
+/// by such a tribunal" - at any time, not only on renewal (the wording before 3 November 2008).
+/// A hearing part-way through a renewal period restarts the three years from its day.
+#[test]
+fn s68_6_falls_due_three_years_after_the_last_hearing_whatever_the_renewal_dates() {
+    let h = [
+        started("2026-01-10", StatusCode::S3),
+        ev(
+            "2027-05-20",
+            LegalEventKind::TribunalHearing { outcome: None },
+        ),
+    ];
+    let reminders = rules().reminders(&h, d("2030-04-25"), Some(40), E);
+    let r = reminders
+        .iter()
+        .find(|r| r.kind == ReminderKind::ReferenceDue && r.source.contains("68(6)"))
+        .expect("the three-year reference");
+    assert_eq!(r.due, d("2030-05-20"), "not the renewal on 10 January 2031");
+    assert!(r.text.contains("20 May 2027"), "{}", r.text);
+    // Under 18: one year.
+    let young = rules().reminders(&h, d("2028-05-01"), Some(16), E);
+    let r = young.iter().find(|r| r.source.contains("68(6)")).unwrap();
+    assert_eq!(r.due, d("2028-05-20"));
+    // Before 3 November 2008 the old s. 68(2) waited for a renewal (under 16: one year).
+    let old = rules()
+        .renewals(StatusCode::S3, d("2004-01-10"), Some(40), E)
+        .unwrap();
+    let r = old
+        .references
+        .iter()
+        .find(|r| r.source.contains("as enacted"))
+        .unwrap();
+    // Three years from 10 January 2004 have passed by the renewal on 10 January 2007.
+    assert_eq!(r.due, d("2007-01-10"), "the renewal after three years");
+}
+
+/// `wardside rules renewals --admitted` gives the applicable day; the library call is the same.
+#[test]
+fn renewals_for_a_cto_count_the_reference_from_the_admission_given() {
+    let r = rules()
+        .renewals_admitted(
+            StatusCode::S17A,
+            d("2026-05-01"),
+            Some(d("2026-01-05")),
+            None,
+            E,
+        )
+        .unwrap();
+    let six = r
+        .references
+        .iter()
+        .find(|r| r.source.contains("68(2)"))
+        .unwrap();
+    assert_eq!(six.due, d("2026-07-05"));
+    assert!(r.references_note.is_none());
+}
+
+// ---- 4. Citations ----
+
+/// s. 130D(2): (a) the managers, (b) the responsible clinician for a conditionally discharged
+/// patient, (c) the local social services authority for guardianship, (d) the managers of the
+/// responsible hospital for a CTO, (e) the doctor or approved clinician for s. 57 / s. 58A.
+#[test]
+fn who_must_inform_cites_the_right_paragraph_of_s130d_2() {
+    let inform = |s: StatusCode, j| {
+        rules()
+            .renewals(s, d("2026-03-01"), None, j)
+            .unwrap()
+            .inform
+            .unwrap()
+    };
+    assert!(inform(StatusCode::S3, E).source.contains("(2)(a)"));
+    let cd = inform(StatusCode::ConditionalDischarge, E);
+    assert!(
+        cd.source.contains("(2)(b)") && cd.who.contains("responsible clinician"),
+        "{cd:?}"
+    );
+    let g = inform(StatusCode::S7, E);
+    assert!(
+        g.source.contains("(2)(c)") && g.who.contains("local social services"),
+        "{g:?}"
+    );
+    let cto = inform(StatusCode::S17A, E);
+    assert!(
+        cto.source.contains("(2)(d)") && cto.who.contains("responsible hospital"),
+        "{cto:?}"
+    );
+    assert!(inform(StatusCode::Informal, E).source.contains("(2)(e)"));
+    // Wales: s. 130K, the same lettering.
+    assert!(
+        inform(StatusCode::ConditionalDischarge, W)
+            .source
+            .contains("130K(1), (2)(b)")
+    );
+    assert!(inform(StatusCode::Informal, W).source.contains("130L"));
+}
+
+/// Eligibility sources: the conditional-discharge answer cites s. 130D(2)(b); the under-18
+/// s. 58A route is s. 130C(3)(b); Wales cites ss. 130I and 130J, never s. 130C.
+#[test]
+fn eligibility_cites_the_provisions_that_make_the_patient_qualify() {
+    let q = |status: StatusCode, j, considering, age| {
+        rules()
+            .eligibility(&EligibilityQuery {
+                status,
+                on: d("2026-11-25"),
+                age,
+                considering,
+                jurisdiction: j,
+                inpatient: None,
+            })
+            .unwrap()
+    };
+    let cd = q(StatusCode::ConditionalDischarge, E, None, None);
+    assert!(cd.eligible && cd.source.contains("130D(2)(b)"), "{cd:?}");
+    let ect = q(StatusCode::Informal, E, Some(Treatment::S58a), Some(15));
+    assert!(ect.source.contains("130C(3)(b)"), "{ect:?}");
+    for status in [
+        StatusCode::ConditionalDischarge,
+        StatusCode::S7,
+        StatusCode::S17A,
+        StatusCode::S3,
+        StatusCode::S4,
+    ] {
+        let e = q(status, W, None, None);
+        assert!(e.eligible, "{status}");
+        assert!(
+            e.source.contains("130I") && !e.source.contains("130C"),
+            "{status}: {e:?}"
+        );
+    }
+    let s57 = q(StatusCode::S136, W, Some(Treatment::S57), None);
+    assert!(s57.eligible && s57.source.contains("130I(3)(a)"), "{s57:?}");
+}
+
+// ---- 5. Wales: s. 130J requires an in-patient ----
+
+#[test]
+fn an_informal_out_patient_in_wales_is_not_eligible_and_unknown_says_so() {
+    let q = |inpatient| {
+        rules()
+            .eligibility(&EligibilityQuery {
+                status: StatusCode::Informal,
+                on: d("2026-11-25"),
+                age: Some(40),
+                considering: None,
+                jurisdiction: W,
+                inpatient,
+            })
+            .unwrap()
+    };
+    let out = q(Some(false));
+    assert!(!out.eligible, "{out:?}");
+    assert!(out.source.contains("130J(2)") && out.reason.contains("in-patient"));
+    let inp = q(Some(true));
+    assert!(inp.eligible && inp.source.contains("130J(2)"));
+    let unknown = q(None);
+    assert!(
+        unknown.eligible && unknown.reason.contains("not an in-patient"),
+        "{unknown:?}"
+    );
+}
+
+// ---- Missing today: the displaced nearest relative and CTO revocation ----
+
+/// s. 66(1)(h), (2)(g): after a s. 29 order on ground (c) or (d), the displaced nearest
+/// relative may apply "12 months beginning with the date of the order, and in any subsequent
+/// period of 12 months during which the order continues in force".
+#[test]
+fn a_displaced_nearest_relative_can_apply_in_each_12_months_from_the_order() {
+    let h = [
+        started("2026-01-05", StatusCode::S3),
+        ev("2027-01-10", LegalEventKind::NearestRelativeDisplaced),
+    ];
+    let near_end = rules().reminders(&h, d("2027-12-20"), None, E);
+    let r = near_end
+        .iter()
+        .find(|r| r.source.contains("66(1)(h)"))
+        .expect("the displaced relative's window");
+    assert_eq!(r.due, d("2028-01-09"));
+    assert!(
+        r.text
+            .starts_with("The displaced nearest relative can apply"),
+        "{}",
+        r.text
+    );
+    let next = rules().reminders(&h, d("2028-12-20"), None, E);
+    let r = next.iter().find(|r| r.source.contains("66(1)(h)")).unwrap();
+    assert_eq!(r.due, d("2029-01-09"), "the next 12 months, from the order");
+    // Once the detention ends, so does the order (s. 30(4)): no window.
+    let mut ended = h.to_vec();
+    ended.push(ev("2027-06-01", LegalEventKind::Ended));
+    assert!(
+        rules()
+            .reminders(&ended, d("2027-12-20"), None, E)
+            .is_empty()
+    );
+}
+
+/// s. 17F/17G: revoking a CTO returns the patient to the detention it was made under, for a
+/// new period beginning that day; s. 66(1)(cb), (2)(cb): the patient may apply within six
+/// months beginning with it; s. 68(7): the managers refer "as soon as possible after".
+#[test]
+fn a_revoked_cto_detains_again_with_its_own_window_and_an_immediate_reference() {
+    let mut h = vec![
+        started("2026-01-05", StatusCode::S3),
+        started("2026-04-01", StatusCode::S17A),
+        ev(
+            "2026-10-01",
+            LegalEventKind::CtoRevoked {
+                status: StatusCode::S3,
+            },
+        ),
+    ];
+    assert_eq!(
+        crate::legal::status_on(&h, d("2026-10-02")),
+        Some((StatusCode::S3, d("2026-10-01")))
+    );
+    let r = rules().reminders(&h, d("2026-10-02"), None, E);
+    let asap = r
+        .iter()
+        .find(|r| r.source.contains("68(7)"))
+        .expect("the s. 68(7) reference");
+    assert_eq!(asap.due, d("2026-10-01"));
+    assert!(asap.text.contains("as soon as possible"), "{}", asap.text);
+    let window = r
+        .iter()
+        .find(|r| r.source.contains("66(1)(cb)"))
+        .expect("the (cb) window");
+    assert_eq!(window.due, d("2027-03-31"));
+    assert_eq!(
+        r.iter()
+            .filter(|r| r.kind == ReminderKind::TribunalWindowCloses)
+            .count(),
+        1,
+        "the s. 3 window ending the same day is not repeated: {r:?}"
+    );
+    // The six-month reference counted from the January admission is long past.
+    assert!(!r.iter().any(|r| r.source.contains("68(2)")));
+    // The renewal periods restart from the revocation.
+    let p = rules().tribunal_position(&h, d("2026-10-02"), E);
+    assert_eq!(p.closes, Some(d("2027-03-31")));
+    // Once the managers have referred, the reminder goes.
+    h.push(ev("2026-10-05", LegalEventKind::Reference));
+    let r = rules().reminders(&h, d("2026-10-06"), None, E);
+    assert!(!r.iter().any(|r| r.source.contains("68(7)")));
+}
+
+#[test]
+fn a_cto_is_revoked_only_to_the_section_it_was_made_under() {
+    use crate::Validate;
+    let bad = ev(
+        "2026-10-01",
+        LegalEventKind::CtoRevoked {
+            status: StatusCode::S2,
+        },
+    );
+    let err = bad.validate().unwrap_err().to_string();
+    assert!(err.contains("section 3, 37, 47 or 48"), "{err}");
+    assert!(
+        ev(
+            "2026-10-01",
+            LegalEventKind::CtoRevoked {
+                status: StatusCode::S37
+            }
+        )
+        .validate()
+        .is_ok()
+    );
+}
+
+// ---- The 2025 Act: in force only by its date ----
+
+/// MHA 2025 s. 30(2), s. 32 (in force 18 February 2026 by s. 56(1)): a conditionally
+/// discharged patient subject to conditions amounting to a deprivation of liberty may apply
+/// between 6 and 12 months from the day those conditions were last imposed, then every two
+/// years (new s. 75(2A)); the Secretary of State refers at 12 months, then every two years,
+/// unless the tribunal considered the case in the period (s. 75(2C), (2D)).
+#[test]
+fn conditions_amounting_to_a_deprivation_of_liberty_have_their_own_windows_and_references() {
+    let w = patient_windows(&rules(), StatusCode::ConditionalDischargeDol, "2026-03-01");
+    assert_eq!(w[0], (d("2026-09-01"), d("2027-02-28")));
+    assert_eq!(w[1], (d("2027-03-01"), d("2029-02-28")));
+    let r = rules()
+        .renewals(
+            StatusCode::ConditionalDischargeDol,
+            d("2026-03-01"),
+            None,
+            E,
+        )
+        .unwrap();
+    let refs: Vec<_> = r
+        .references
+        .iter()
+        .filter(|r| r.source.contains("75(2C)"))
+        .map(|r| r.due)
+        .collect();
+    assert_eq!(&refs[..2], [d("2027-03-01"), d("2029-03-01")]);
+    // Not before the provision existed.
+    assert!(
+        patient_windows(&rules(), StatusCode::ConditionalDischargeDol, "2026-01-10").is_empty()
+    );
+    // A hearing in the first 12 months means no reference for that period.
+    let h = [
+        started("2026-03-01", StatusCode::ConditionalDischargeDol),
+        ev(
+            "2026-11-10",
+            LegalEventKind::TribunalHearing { outcome: None },
+        ),
+    ];
+    let reminders = rules().reminders(&h, d("2027-02-10"), None, E);
+    assert!(
+        !reminders.iter().any(|r| r.source.contains("75(2C)")),
+        "{reminders:?}"
+    );
+}
+
+/// The other 2025 Act changes stay out of force until an organisation's file gives their date:
+/// s. 30(1)(a) (21 days for s. 2), s. 31 (new s. 68 periods, replacing the three-year rule and
+/// s. 68(7)), s. 33 (s. 71(2) after 12 months).
+#[test]
+fn the_2025_acts_tribunal_and_reference_changes_apply_only_from_their_commencement() {
+    let shipped = rules();
+    assert_eq!(
+        shipped.tribunal_windows(StatusCode::S2, d("2027-06-07"), E)[0].closes,
+        d("2027-06-21"),
+        "14 days"
+    );
+    let r = commenced(&[
+        ("mha2025-tribunal-periods", "2027-06-01"),
+        ("mha2025-managers-references", "2027-06-01"),
+        ("mha2025-restricted-references", "2027-06-01"),
+    ]);
+    let s2 = r.tribunal_windows(StatusCode::S2, d("2027-06-07"), E);
+    assert_eq!(s2.len(), 1);
+    assert_eq!(
+        s2[0].closes,
+        d("2027-06-28"),
+        "21 days beginning with admission"
+    );
+    assert!(s2[0].source.contains("2025 s. 30(1)(a)"));
+    // Admitted before commencement: the 14 days still apply.
+    assert_eq!(
+        r.tribunal_windows(StatusCode::S2, d("2027-05-20"), E)[0].closes,
+        d("2027-06-02")
+    );
+    // s. 3 references: at 3 months, then 12, then yearly; the 12-month backstop replaces the
+    // three-year one.
+    let s3 = r
+        .renewals(StatusCode::S3, d("2027-07-01"), None, E)
+        .unwrap();
+    let dues: Vec<_> = s3
+        .references
+        .iter()
+        .filter(|x| x.source.contains("(4A)(b)"))
+        .map(|x| x.due)
+        .collect();
+    assert_eq!(
+        &dues[..3],
+        [d("2027-10-01"), d("2028-07-01"), d("2029-07-01")]
+    );
+    assert!(
+        s3.references
+            .iter()
+            .any(|x| x.source.contains("2025 s. 31") && x.condition.contains("1 year"))
+    );
+    assert!(
+        !s3.references
+            .iter()
+            .any(|x| x.source.contains("three years"))
+    );
+    // CTO: counted from the day the CTO was made (new s. 68(5)(c)).
+    let cto = r
+        .renewals(StatusCode::S17A, d("2027-07-01"), None, E)
+        .unwrap();
+    assert!(
+        cto.references
+            .iter()
+            .any(|x| x.due == d("2028-01-01") && x.source.contains("(4A)(c)"))
+    );
+    // s. 71(2): 12 months for a detained restricted patient.
+    let restricted = r
+        .renewals(StatusCode::S37_41, d("2027-07-01"), None, E)
+        .unwrap();
+    assert_eq!(restricted.references.len(), 1);
+    assert_eq!(restricted.references[0].due, d("2028-07-01"));
+    // s. 68(7) goes with the new s. 68: no "as soon as possible" reference after commencement.
+    let h = [
+        started("2027-01-05", StatusCode::S3),
+        started("2027-04-01", StatusCode::S17A),
+        ev(
+            "2027-08-01",
+            LegalEventKind::CtoRevoked {
+                status: StatusCode::S3,
+            },
+        ),
+    ];
+    assert!(
+        !r.reminders(&h, d("2027-08-02"), None, E)
+            .iter()
+            .any(|x| x.source.contains("68(7)"))
+    );
+    assert!(
+        shipped
+            .reminders(&h, d("2027-08-02"), None, E)
+            .iter()
+            .any(|x| x.source.contains("68(7)"))
+    );
+}
+
+// ---- Modaresi beyond s. 2 ----
+
+/// R (Modaresi) v SSH [2011] EWCA Civ 1359 moved the s. 66(2)(a) deadline to the next working
+/// day; whether that extends to other windows is unsettled. A s. 3 window whose last day is a
+/// Saturday is not extended, and the reminder says so and gives the last working day.
+#[test]
+fn a_window_ending_on_a_closed_day_is_never_silently_extended_outside_section_2() {
+    // Admitted under s. 3 on 6 June 2026: six months end on Saturday 5 December 2026.
+    let h = [started("2026-06-06", StatusCode::S3)];
+    let w = &rules().tribunal_windows(StatusCode::S3, d("2026-06-06"), E)[0];
+    assert_eq!((w.closes, w.extended), (d("2026-12-05"), false));
+    let r = rules().reminders(&h, d("2026-11-20"), None, E);
+    let closes = r
+        .iter()
+        .find(|r| r.kind == ReminderKind::TribunalWindowCloses)
+        .unwrap();
+    assert_eq!(closes.due, d("2026-12-05"));
+    assert!(
+        closes.text.contains("5 Dec 2026, is a weekend day"),
+        "{}",
+        closes.text
+    );
+    assert!(
+        closes.text.contains("apply by 4 Dec 2026"),
+        "{}",
+        closes.text
+    );
+    assert!(closes.text.contains("unsettled"), "{}", closes.text);
+    // On an open day nothing is added.
+    let plain = rules().reminders(
+        &[started("2026-06-08", StatusCode::S3)],
+        d("2026-11-20"),
+        None,
+        E,
+    );
+    assert!(!plain.iter().any(|r| r.text.contains("unsettled")));
+}
