@@ -254,6 +254,7 @@ fn a_person_already_known_gets_a_new_referral_and_case_once_the_last_is_closed()
         received_on: d("2026-03-10"),
         source: ReferralSource::WardStaff,
         referrer: None,
+        inpatient: None,
     };
     let new_case = intake::IntakeCase {
         opened_on: d("2026-03-10"),
@@ -327,4 +328,39 @@ fn drafts_waiting_after_a_crash_say_whose_they_are_and_where() {
             ("safeguarding", Some(case), Some("Dafydd Rhys")),
         ]
     );
+}
+
+/// Issue 15: in Wales an informal patient qualifies for an IMHA only as an in-patient
+/// (MHA 1983 s. 130J(2)(a)). The new-person form says whether they are one, and the referral
+/// records the answer with its source, on the real encrypted store.
+#[test]
+fn a_welsh_informal_out_patient_is_recorded_as_not_eligible_and_an_in_patient_as_eligible() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _, _) = store_with_case(dir.path());
+    let rules = wardside_store::config::load_rules(None).unwrap();
+    let mut recorded = Vec::new();
+    for (name, inpatient) in [("Gwen Out", Some(false)), ("Gwen In", Some(true))] {
+        let intake: intake::Intake = serde_json::from_value(serde_json::json!({
+            "client": Client::named(name),
+            "status": "informal",
+            "status_since": "2026-03-01",
+            "referral": {"received_on": "2026-03-10", "source": "ward-staff", "inpatient": inpatient},
+            "case": null,
+        }))
+        .unwrap();
+        let made = store
+            .intake(&intake, &rules, wardside_domain::rules::Jurisdiction::Wales)
+            .unwrap();
+        let referral: Referral = store.get(made.referral_id.unwrap().0).unwrap();
+        recorded.push(referral);
+    }
+    assert_eq!(recorded[0].eligible, Some(false));
+    assert!(
+        recorded[0]
+            .eligibility_source
+            .as_deref()
+            .unwrap()
+            .contains("130J(2)")
+    );
+    assert_eq!(recorded[1].eligible, Some(true));
 }
