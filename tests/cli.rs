@@ -1146,6 +1146,101 @@ fn rules_take_the_original_admission_and_whether_an_informal_patient_is_an_in_pa
         None,
     );
     assert_eq!(s70["windows"][0]["closes"], "2027-08-30", "s. 70(a)");
+    // Bad input: a clear one-line error each, never a silent wrong answer.
+    for (args, expect) in [
+        (
+            &[
+                "rules",
+                "renewals",
+                "--status",
+                "s17a",
+                "--start",
+                "2026-05-01",
+                "--admitted",
+                "2026-07-05",
+            ][..],
+            "after --start",
+        ),
+        (
+            &[
+                "rules",
+                "renewals",
+                "--status",
+                "s37-41",
+                "--start",
+                "2026-05-01",
+                "--admitted",
+                "2026-01-05",
+            ][..],
+            "does not apply to s37-41",
+        ),
+        (
+            &["rules", "eligibility", "--status", "s3", "--out-patient"][..],
+            "not informal",
+        ),
+        (
+            &[
+                "rules",
+                "tribunal",
+                "--status",
+                "s3",
+                "--start",
+                "9999-12-31",
+            ][..],
+            "outside 1983-2200",
+        ),
+    ] {
+        let out = rules_cmd(args, None);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    // A CTO recorded before CTOs existed: said so, not "no right".
+    let early = rules_json(
+        &[
+            "rules",
+            "tribunal",
+            "--status",
+            "s17a",
+            "--start",
+            "2008-10-01",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        early["note"].as_str().unwrap().contains("3 Nov 2008"),
+        "{early}"
+    );
+}
+
+/// Output piped into a reader that stops early (`| head -1`) ends quietly, not with an
+/// "internal error".
+#[test]
+fn output_closed_early_ends_quietly() {
+    let config = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardside"))
+        .args([
+            "rules",
+            "tribunal",
+            "--status",
+            "s37",
+            "--start",
+            "2026-01-15",
+        ])
+        .env("WARDSIDE_NOW", NOW)
+        .env("XDG_CONFIG_HOME", config.path())
+        .env("HOME", config.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the command writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("internal error"), "{err}");
 }
 
 #[test]

@@ -95,8 +95,34 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// A start date the rules can answer for: the Act is of 1983, and dates far ahead are typing
+/// mistakes.
+fn check_rules_date(what: &str, d: NaiveDate) -> Result<NaiveDate, Error> {
+    use chrono::Datelike;
+    if !(1983..=2200).contains(&d.year()) {
+        return Err(Error::Usage(format!(
+            "{what} {d} is outside 1983-2200; give the date the status began as YYYY-MM-DD"
+        )));
+    }
+    Ok(d)
+}
+
 fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
     let j = |given: Option<Jurisdiction>| given.unwrap_or(rules.jurisdiction());
+    if let RulesCmd::Eligibility {
+        status,
+        in_patient,
+        out_patient,
+        ..
+    } = &cmd
+        && (*in_patient || *out_patient)
+        && *status != StatusCode::Informal
+    {
+        return Err(Error::Usage(format!(
+            "--in-patient and --out-patient are for an informal patient (s. 130J); {} is not informal",
+            status.code()
+        )));
+    }
     match cmd {
         RulesCmd::Eligibility {
             status,
@@ -119,11 +145,17 @@ fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
             start,
             on,
             jurisdiction,
-        } => out.windows(
-            status,
-            &rules.tribunal_windows(status, start, j(jurisdiction)),
-            on.unwrap_or_else(today),
-        ),
+        } => {
+            let start = check_rules_date("--start", start)?;
+            let windows = rules.tribunal_windows(status, start, j(jurisdiction));
+            let later = rules.tribunal_rules_from(status, j(jurisdiction));
+            out.windows(
+                status,
+                &windows,
+                on.unwrap_or_else(today),
+                later.filter(|from| windows.is_empty() && *from > start),
+            )
+        }
         RulesCmd::Renewals {
             status,
             start,
@@ -131,6 +163,20 @@ fn rules(cmd: RulesCmd, rules: &Rules, out: &Out) -> Result<(), Error> {
             age,
             jurisdiction,
         } => {
+            let start = check_rules_date("--start", start)?;
+            if let Some(a) = admitted {
+                if !matches!(status, StatusCode::S17A | StatusCode::S3) {
+                    return Err(Error::Usage(format!(
+                        "--admitted is the original admission for a CTO (s17a) or a s3 that followed a s2 or s4 (s. 68(5)); it does not apply to {}",
+                        status.code()
+                    )));
+                }
+                if a > start {
+                    return Err(Error::Usage(format!(
+                        "--admitted {a} is after --start {start}: the admission for assessment or treatment comes first"
+                    )));
+                }
+            }
             out.renewals(&rules.renewals_admitted(status, start, admitted, age, j(jurisdiction))?)
         }
         RulesCmd::Provisions => out.provisions(&rules.provisions()),
@@ -228,6 +274,10 @@ fn run_unlocked(
                 eligible: None,
                 eligibility_reason: None,
                 eligibility_source: None,
+                inpatient: a
+                    .in_patient
+                    .then_some(true)
+                    .or(a.out_patient.then_some(false)),
             };
             match a.ineligible_reason {
                 Some(reason) => {

@@ -14,7 +14,18 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // A panic must not print a backtrace or a payload that might hold a record's content.
-    std::panic::set_hook(Box::new(|_| {
+    std::panic::set_hook(Box::new(|info| {
+        // Output piped into `head` and closed early: stop quietly, as other Unix tools do
+        // (the workspace forbids the unsafe code that would restore SIGPIPE's default).
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         eprintln!(
             "wardside: error: internal error (details withheld to protect confidential data); please report it with the command you ran"
         );

@@ -198,7 +198,19 @@ impl Out {
         status: StatusCode,
         w: &[TribunalWindow],
         on: NaiveDate,
+        not_yet_in_force: Option<NaiveDate>,
     ) -> Result<(), Error> {
+        let none = match not_yet_in_force {
+            Some(from) => format!(
+                "{}: no tribunal application rule was in force for a status beginning then; the rules for it begin on {}.",
+                status.label(),
+                uk(from)
+            ),
+            None => format!(
+                "{}: the Act gives no tribunal application right for this status.",
+                status.label()
+            ),
+        };
         if self.json {
             let windows: Vec<_> = w
                 .iter()
@@ -208,15 +220,16 @@ impl Out {
                     v
                 })
                 .collect();
-            return print_json(&serde_json::json!({
+            let mut v = serde_json::json!({
                 "status": status, "windows": windows, "guidance": GUIDANCE
-            }));
+            });
+            if w.is_empty() {
+                v["note"] = none.into();
+            }
+            return print_json(&v);
         }
         if w.is_empty() {
-            println!(
-                "{}: the Act gives no tribunal application right for this status.",
-                status.label()
-            );
+            println!("{none}");
         }
         for w in w {
             let who = match w.applicant {
@@ -240,6 +253,9 @@ impl Out {
                     ""
                 }
             );
+            if let Some(n) = &w.note {
+                println!("{:<17} {n}", "");
+            }
         }
         if let Some(first) = w.first() {
             println!("Source: {}", first.source);

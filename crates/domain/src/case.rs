@@ -45,6 +45,10 @@ pub struct Referral {
     pub eligibility_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligibility_source: Option<String>,
+    /// For an informal patient: whether they were an in-patient when referred (in Wales only
+    /// an in-patient qualifies, s. 130J(2)(a)). Not known: absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inpatient: Option<bool>,
 }
 
 impl Referral {
@@ -447,6 +451,7 @@ mod tests {
             eligible: Some(false),
             eligibility_reason: None,
             eligibility_source: None,
+            inpatient: None,
         };
         assert!(
             r.validate()

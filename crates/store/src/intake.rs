@@ -126,6 +126,7 @@ impl Store {
                         eligible: None,
                         eligibility_reason: None,
                         eligibility_source: None,
+                        inpatient: r.inpatient,
                     };
                     let status = if r.received_on >= intake.status_since {
                         intake.status

@@ -142,6 +142,10 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEntry>,
     /// The person is under 18 today (s131A, s58A).
     pub under_18: bool,
+    /// What the case's referral recorded on whether an informal patient is an in-patient
+    /// (s. 130J): the case's eligibility answer uses it.
+    #[serde(skip)]
+    pub inpatient: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -224,7 +228,15 @@ impl CaseView {
             .dob
             .and_then(|dob| wardside_domain::client::age_on(dob, today));
         Ok(Guidance {
-            eligibility: eligibility_from(rules, client, &events, today, None, jurisdiction, None)?,
+            eligibility: eligibility_from(
+                rules,
+                client,
+                &events,
+                today,
+                None,
+                jurisdiction,
+                self.inpatient,
+            )?,
             reminders: rules.reminders(&events, today, age, jurisdiction),
         })
     }
@@ -610,7 +622,12 @@ impl Store {
             None => None,
         };
         let client: Client = self.get(case.client_id.0)?;
+        let inpatient = match case.referral_id {
+            Some(r) => self.get::<Referral>(r.0).ok().and_then(|r| r.inpatient),
+            None => None,
+        };
         Ok(CaseView {
+            inpatient,
             under_18: client.is_under_18_on(self.clock.today()),
             client: Stored {
                 id: case.client_id,

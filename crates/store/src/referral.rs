@@ -35,6 +35,7 @@ impl Store {
             eligible: None,
             eligibility_reason: None,
             eligibility_source: None,
+            inpatient: referral.inpatient,
         };
         record.record_eligibility(
             &rules.eligibility(&EligibilityQuery {

@@ -345,13 +345,24 @@ fn a_welsh_informal_out_patient_is_recorded_as_not_eligible_and_an_in_patient_as
             "status": "informal",
             "status_since": "2026-03-01",
             "referral": {"received_on": "2026-03-10", "source": "ward-staff", "inpatient": inpatient},
-            "case": null,
+            "case": {"opened_on": "2026-03-10", "instruction": {"mode": "instructed"}},
         }))
         .unwrap();
         let made = store
             .intake(&intake, &rules, wardside_domain::rules::Jurisdiction::Wales)
             .unwrap();
         let referral: Referral = store.get(made.referral_id.unwrap().0).unwrap();
+        // The case's own answer, recomputed every time it is shown, agrees with the referral.
+        let view = store.case_view(made.case_id.unwrap()).unwrap();
+        let now = view
+            .guidance(
+                &rules,
+                d("2026-03-10"),
+                wardside_domain::rules::Jurisdiction::Wales,
+            )
+            .unwrap()
+            .eligibility;
+        assert_eq!(Some(now.eligible), referral.eligible, "{name}");
         recorded.push(referral);
     }
     assert_eq!(recorded[0].eligible, Some(false));

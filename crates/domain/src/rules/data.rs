@@ -44,6 +44,10 @@ pub(crate) struct InForce {
     /// it is in force from the same day).
     #[serde(default)]
     pub effective_to_provision: Option<String>,
+    /// Also applies to a status that began before the rule came into force (a transitional
+    /// provision says so): the status's start date does not keep it out.
+    #[serde(default)]
+    pub applies_to_existing: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,8 +175,20 @@ pub(crate) struct ReferenceRule {
     /// applicable day of the original admission.
     #[serde(default)]
     pub from_status_start: bool,
+    /// What excuses a periodic reference: an application or reference made in the period
+    /// (s. 68(3)), or the tribunal having considered the case in it (s. 75(2D)).
+    #[serde(default)]
+    pub unless: Unless,
     #[serde(flatten)]
     pub when: InForce,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Unless {
+    #[default]
+    Applied,
+    Considered,
 }
 
 fn eighteen() -> u32 {
@@ -501,7 +517,7 @@ impl Rules {
                 .effective_to_provision
                 .as_ref()
                 .is_none_or(|key| !self.provision_in_force(key, on));
-        (from <= on && before_end).then_some(from)
+        ((from <= on || when.applies_to_existing) && before_end).then_some(from)
     }
 
     /// Of the rules for `status` in force on `on`, the one that came into force last.

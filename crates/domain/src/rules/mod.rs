@@ -82,6 +82,10 @@ pub struct TribunalWindow {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub extended: bool,
     pub source: String,
+    /// When the last day is one the tribunal office is closed: what that means (moved to the
+    /// next working day for s. 2 and s. 4; unsettled for every other window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One period of detention, guardianship or a CTO (or a court remand).
@@ -106,6 +110,9 @@ pub struct ReferenceDue {
     /// Counted from the applicable day (the original admission), not the status's start.
     #[serde(skip)]
     pub from_admission: bool,
+    /// Excused by a hearing in the period (s. 75(2D)) rather than an application or reference.
+    #[serde(skip)]
+    pub unless_considered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,7 +181,7 @@ impl Rules {
                     q.jurisdiction.label(),
                     show_date(q.on)
                 ),
-                source: "MHA 1983 ss. 130A-130D (England, from 1 April 2009); ss. 130E-130L (Wales, from 2012)".into(),
+                source: "MHA 1983 ss. 130A-130D (England, from 1 April 2009; Wales, from 3 November 2008); ss. 130E-130L (Wales, from 3 January 2012)".into(),
             });
         }
         let yes = |reason: &str, source: &str| Eligibility {
@@ -241,7 +248,7 @@ impl Rules {
                         Some(true) => yes(reason, &when.source),
                         None => yes(
                             &format!(
-                                "{reason} (If the person is not an in-patient, they do not qualify this way: record them as an out-patient.)"
+                                "{reason} (If the person is not an in-patient, they do not qualify this way: say so on the referral.)"
                             ),
                             &when.source,
                         ),
@@ -254,13 +261,24 @@ impl Rules {
                 }
             }
         }
+        // Wales's own provisions (ss. 130E-130L) are in force on that day: the answer cites them.
+        let welsh = q.jurisdiction == Jurisdiction::Wales
+            && in_force
+                .iter()
+                .any(|r| r.when().source.contains("130I") || r.when().source.contains("130J"));
         Ok(excluded.unwrap_or_else(|| Eligibility {
             eligible: false,
-            reason: match q.considering {
-                Some(Treatment::S58a) => "Not a qualifying patient: s. 58A treatment makes an informal patient eligible only under the age of 18.".into(),
-                _ => "Not a qualifying patient: an informal patient qualifies only while s. 57 treatment (or, under 18, s. 58A treatment such as ECT) is being considered.".into(),
+            reason: match (q.considering, welsh) {
+                (Some(Treatment::S58a), false) => "Not a qualifying patient: s. 58A treatment makes an informal patient eligible only under the age of 18.".into(),
+                (Some(Treatment::S58a), true) => "Not a Welsh qualifying patient: s. 58A treatment makes a patient eligible only under the age of 18, and an informal patient otherwise qualifies only as an in-patient (s. 130J).".into(),
+                (_, false) => "Not a qualifying patient: an informal patient qualifies only while s. 57 treatment (or, under 18, s. 58A treatment such as ECT) is being discussed.".into(),
+                (_, true) => "Not a Welsh qualifying patient: an informal patient qualifies as an in-patient (s. 130J), or while s. 57 treatment (or, under 18, s. 58A treatment) is being discussed (s. 130I(3)).".into(),
             },
-            source: "MHA 1983 s. 130C(2)-(4)".into(),
+            source: if welsh {
+                "MHA 1983 ss. 130I(3), 130J".into()
+            } else {
+                "MHA 1983 s. 130C(2)-(4)".into()
+            },
         }))
     }
 
@@ -345,6 +363,20 @@ impl Rules {
         out
     }
 
+    /// The earliest day any tribunal rule for `status` comes into force in `j` (a status
+    /// recorded as beginning before then, such as a CTO before 3 November 2008, has none).
+    pub fn tribunal_rules_from(&self, status: StatusCode, j: Jurisdiction) -> Option<NaiveDate> {
+        self.file
+            .tribunal
+            .iter()
+            .filter(|r| r.statuses.contains(&status) && r.when.jurisdictions.contains(&j))
+            .filter_map(|r| match &r.when.commencement {
+                Some(key) => self.commencement.get(key).copied(),
+                None => r.when.effective_from,
+            })
+            .min()
+    }
+
     /// Every tribunal application window that opens within three years of `start`, in date
     /// order, for the patient and (where the Act gives one) the nearest relative. The rules in
     /// force on `start` decide.
@@ -397,6 +429,7 @@ impl Rules {
                     closes,
                     extended: closes != last,
                     source: rule.when.source.clone(),
+                    note: self.closed_day_note(start, closes, closes != last),
                 });
                 continue;
             }
@@ -419,6 +452,7 @@ impl Rules {
                     closes: p.to,
                     extended: false,
                     source: rule.when.source.clone(),
+                    note: self.closed_day_note(p.from, p.to, false),
                 });
             }
         }
@@ -461,7 +495,8 @@ impl Rules {
         if status == StatusCode::S17A && admitted.is_none() {
             // Counting from the CTO would be wrong: leave the date out and say what is needed.
             let before = r.references.len();
-            r.references.retain(|x| !x.from_admission);
+            r.references
+                .retain(|x| !(x.from_admission && x.unless_in_period_from.is_some()));
             if r.references.len() != before {
                 r.references_note = Some(
                     "The managers' six-month reference for a community patient counts from the original admission for assessment or treatment, not the day the CTO was made (s. 68(5)(c)): give that day (--admitted) to see it.".into(),
@@ -617,12 +652,13 @@ impl Rules {
                     by: by.clone(),
                     due: end.succ_opt().unwrap_or(end),
                     condition: format!(
-                        "if no tribunal application or reference has been made in the {m} months beginning with {}",
+                        "unless, in the {m} months beginning with {}, the patient or nearest relative applied (other than during detention for assessment) or the case was referred (s. 68(3))",
                         show_date(applicable_day)
                     ),
                     source: source.clone(),
                     unless_in_period_from: Some(applicable_day),
                     from_admission: !r.from_status_start,
+                    unless_considered: r.unless == data::Unless::Considered,
                 });
             }
             if !r.periods_months.is_empty() {
@@ -631,14 +667,22 @@ impl Rules {
                     out.push(ReferenceDue {
                         by: by.clone(),
                         due: p.to.succ_opt().unwrap_or(p.to),
-                        condition: format!(
-                            "unless an application, reference or hearing falls between {} and {}",
-                            show_date(p.from),
-                            show_date(p.to)
-                        ),
+                        condition: match r.unless {
+                            data::Unless::Applied => format!(
+                                "unless an application or reference is made between {} and {}",
+                                show_date(p.from),
+                                show_date(p.to)
+                            ),
+                            data::Unless::Considered => format!(
+                                "unless the tribunal considers the case between {} and {}",
+                                show_date(p.from),
+                                show_date(p.to)
+                            ),
+                        },
                         source: source.clone(),
                         unless_in_period_from: Some(p.from),
                         from_admission: !r.from_status_start,
+                        unless_considered: r.unless == data::Unless::Considered,
                     });
                 }
             }
@@ -682,6 +726,7 @@ impl Rules {
                         source,
                         unless_in_period_from: None,
                         from_admission: last_hearing.is_none(),
+                        unless_considered: false,
                     });
                 }
             }

@@ -3,8 +3,8 @@
 //! legal-status history with the same windows as the reminders, so the line and the reminders
 //! never disagree.
 
-use super::reminders::{admission_day, standing_application};
-use super::{Jurisdiction, Rules, WindowApplicant, show_date};
+use super::reminders::standing_application;
+use super::{Jurisdiction, Rules, show_date};
 use crate::legal::{LegalEvent, status_on};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -67,19 +67,13 @@ impl Rules {
         };
         let mut events: Vec<&LegalEvent> = history.iter().filter(|e| e.on <= today).collect();
         events.sort_by_key(|e| e.on);
-        let start = admission_day(&events, status, since);
         let horizon = super::period::months_beginning_with(today, LOOK_AHEAD_MONTHS);
         // The status's own windows, and any an event opened for the patient (six months
         // after a CTO is revoked, s. 66(1)(cb)).
-        let mut windows: Vec<_> = self
-            .windows_until(status, start, j, horizon)
+        let (own, by_event) = self.patient_windows(&events, status, since, today, j, horizon);
+        let mut windows: Vec<_> = own
             .into_iter()
-            .chain(
-                self.event_windows(&events, status, today, j)
-                    .into_iter()
-                    .map(|e| e.window),
-            )
-            .filter(|w| w.applicant == WindowApplicant::Patient)
+            .chain(by_event.into_iter().map(|e| e.window))
             .collect();
         windows.sort_by_key(|w| (w.opens, std::cmp::Reverse(w.closes)));
         let with = |standing, text: String, w: &super::TribunalWindow| TribunalPosition {
@@ -145,6 +139,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::legal::{Applicant, LegalEventKind};
+    use crate::rules::WindowApplicant;
     use crate::{ClientId, StatusCode};
 
     fn d(s: &str) -> NaiveDate {

@@ -1,6 +1,7 @@
 //! Reminders on a case, recomputed from the legal-status history every time it is shown.
 
 use super::data::{ApplicantRole, EventRule};
+use super::period::months_beginning_with;
 use super::{GUIDANCE, Jurisdiction, Rules, TribunalWindow, WindowApplicant};
 use crate::StatusCode;
 use crate::legal::{Applicant, LegalEvent, LegalEventKind, status_on};
@@ -93,19 +94,10 @@ impl Rules {
         let horizon = super::period::months_beginning_with(today, 12);
 
         // Tribunal: the patient's window open today, or the next one.
-        let windows: Vec<_> = self
-            .windows_until(status, start, j, horizon)
-            .into_iter()
-            .filter(|w| w.applicant == WindowApplicant::Patient)
-            .collect();
+        let (windows, by_event) = self.patient_windows(&events, status, since, today, j, horizon);
         // A window an event opened for the patient (a revoked CTO's six months) is reminded
         // of with its own source: the status's window that ends the same day is not repeated.
-        let by_event: Vec<NaiveDate> = self
-            .event_windows(&events, status, today, j)
-            .into_iter()
-            .filter(|e| e.window.applicant == WindowApplicant::Patient)
-            .map(|e| e.window.closes)
-            .collect();
+        let by_event: Vec<NaiveDate> = by_event.iter().map(|e| e.window.closes).collect();
         if let Some(w) = windows
             .iter()
             .find(|w| w.opens <= today && today <= w.closes)
@@ -120,7 +112,10 @@ impl Rules {
                         "{label}: the tribunal application window closes {} ({}){}",
                         in_days(days),
                         super::show_date(w.closes),
-                        self.closed_day_note(w)
+                        w.note
+                            .as_deref()
+                            .map(|n| format!(". {n}"))
+                            .unwrap_or_default()
                     ),
                     &w.source,
                 ),
@@ -146,9 +141,23 @@ impl Rules {
         if let Ok(r) = self.renewals_until(status, start, age, j, horizon) {
             let source = r.source.clone().unwrap_or_default();
             // A status that cannot still be in force: the history needs its next entry.
+            // s. 29(4): a s. 2 lasts while an application to displace the nearest relative on
+            // ground (c) or (d) is pending, and seven days after the order.
+            let displaced = (status == StatusCode::S2)
+                .then(|| {
+                    events.iter().find(|e| {
+                        e.on >= since && matches!(e.kind, LegalEventKind::NearestRelativeDisplaced)
+                    })
+                })
+                .flatten()
+                .and_then(|e| e.on.checked_add_days(chrono::Days::new(7)));
             let lapsed = match (r.periods.last(), r.hours) {
                 (Some(last), _) if last.to < today && r.longest_to == Some(last.to) => {
-                    Some(last.to)
+                    match displaced {
+                        Some(extended) if extended >= today => None,
+                        Some(extended) => Some(extended),
+                        None => Some(last.to),
+                    }
                 }
                 (_, Some(hours)) => start
                     .checked_add_days(chrono::Days::new(u64::from(hours.div_ceil(24))))
@@ -160,8 +169,13 @@ impl Rules {
                     ReminderKind::StatusLapsed,
                     ended,
                     format!(
-                        "{label} cannot have lasted beyond {}: record the patient's current legal status",
-                        super::show_date(ended)
+                        "{label} cannot have lasted beyond {}{}: record the patient's current legal status",
+                        super::show_date(ended),
+                        if status == StatusCode::S2 && displaced.is_none() {
+                            " unless an application to displace the nearest relative is pending (s. 29(4))"
+                        } else {
+                            ""
+                        }
                     ),
                     &source,
                 );
@@ -210,13 +224,19 @@ impl Rules {
 
             // References: s. 68 counts from the first day of detention, including a s. 2 (or
             // s. 4) that became s. 3; withdrawn applications count as never made.
-            let applicable_day = first_day_of_detention(&events, status, since);
+            let applicable = first_day_of_detention(&events, status, since);
+            let applicable_day = applicable.unwrap_or(since);
             let last_hearing = events
                 .iter()
                 .filter(|e| matches!(e.kind, LegalEventKind::TribunalHearing { .. }))
                 .map(|e| e.on)
                 .next_back();
-            for due in self.references(
+            let referred_in = |from: NaiveDate, to: NaiveDate| {
+                events.iter().any(|e| {
+                    e.on >= from && e.on <= to && matches!(e.kind, LegalEventKind::Reference)
+                })
+            };
+            for mut due in self.references(
                 status,
                 since,
                 applicable_day,
@@ -225,25 +245,67 @@ impl Rules {
                 j,
                 &r.periods,
             ) {
-                let days = (due.due - today).num_days();
+                // A CTO made under a hospital order (Sch. 1 Pt. 1 para 10), or one whose
+                // admission is not in the history: no applicable day to count from.
+                if due.from_admission && due.unless_in_period_from.is_some() && applicable.is_none()
+                {
+                    continue;
+                }
+                let mut late_withdrawal = false;
                 if let Some(from) = due.unless_in_period_from {
                     let end = due.due.pred_opt().unwrap_or(due.due);
-                    // s. 68(3): an application made while detained for assessment (s. 66(1)(a))
-                    // does not count; one after, by the patient or the nearest relative, does.
-                    let counts_from = from.max(assessment_ends(&events, applicable_day, since));
-                    let applied = any_application(&events, counts_from, end)
-                        || events.iter().any(|e| {
+                    if due.unless_considered {
+                        // s. 75(2D): excused only if the tribunal considered the case.
+                        let considered = events.iter().any(|e| {
                             e.on >= from
                                 && e.on <= end
-                                && matches!(
-                                    e.kind,
-                                    LegalEventKind::Reference
-                                        | LegalEventKind::TribunalHearing { .. }
-                                )
+                                && matches!(e.kind, LegalEventKind::TribunalHearing { .. })
                         });
-                    if applied || days < 0 {
+                        if considered {
+                            continue;
+                        }
+                    } else {
+                        // s. 68(3): an application made while detained for assessment
+                        // (s. 66(1)(a)) or a reference made then does not count; one after, by
+                        // the patient or the nearest relative, does.
+                        let counts_from = from.max(assessment_ends(&events, applicable_day, since));
+                        match application_in(&events, counts_from, end) {
+                            InPeriod::Standing => continue,
+                            InPeriod::WithdrawnAfter(withdrawn) => {
+                                // s. 68(4): withdrawn after the period ended: refer as soon as
+                                // possible after the withdrawal.
+                                if referred_in(withdrawn, today) {
+                                    continue;
+                                }
+                                due.due = withdrawn;
+                                due.condition = format!(
+                                    "as soon as possible: the application made in the period ending {} was withdrawn on {} (s. 68(4))",
+                                    super::show_date(end),
+                                    super::show_date(withdrawn)
+                                );
+                                late_withdrawal = true;
+                            }
+                            InPeriod::None => {
+                                if referred_in(counts_from, end) {
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    // "Since the case was last considered": a reference made, or an
+                    // application standing, since then will bring it before the tribunal.
+                    let after = last_hearing.unwrap_or(applicable_day);
+                    let pending = after.succ_opt().is_some_and(|next| {
+                        referred_in(next, today) || any_application(&events, next, today)
+                    });
+                    if pending {
                         continue;
                     }
+                }
+                let days = (due.due - today).num_days();
+                if due.unless_in_period_from.is_some() && days < 0 && !late_withdrawal {
+                    continue;
                 }
                 if days <= SOON_DAYS * 2 {
                     remind(
@@ -285,7 +347,7 @@ impl Rules {
         j: Jurisdiction,
     ) -> Vec<EventWindow> {
         let mut out = Vec::new();
-        for e in events {
+        for e in episode(events) {
             for rule in &self.file.event {
                 if rule.event != e.kind.code()
                     || !rule.statuses.contains(&status)
@@ -296,9 +358,32 @@ impl Rules {
                 let Some(role) = rule.applicant else {
                     continue;
                 };
-                let Some((opens, closes)) = event_period(rule, e.on, today) else {
+                let Some((mut opens, closes)) = event_period(rule, e.on, today) else {
                     continue;
                 };
+                // s. 69(4): a hospital order patient's (ca)/(cb) right is exercisable only once
+                // six months from the order have passed.
+                if let LegalEventKind::CtoRevoked {
+                    status: StatusCode::S37,
+                } = e.kind
+                    && let Some(order) =
+                        events
+                            .iter()
+                            .rev()
+                            .filter(|o| o.on < e.on)
+                            .find_map(|o| match o.kind {
+                                LegalEventKind::StatusStarted {
+                                    status: StatusCode::S37,
+                                } => Some(o.on),
+                                _ => None,
+                            })
+                    && let Some(after) = months_beginning_with(order, 6).succ_opt()
+                {
+                    opens = opens.max(after);
+                    if opens > closes {
+                        continue;
+                    }
+                }
                 let applicant = match role {
                     ApplicantRole::Patient => WindowApplicant::Patient,
                     ApplicantRole::NearestRelative
@@ -309,6 +394,9 @@ impl Rules {
                     ApplicantRole::NearestRelative => WindowApplicant::NearestRelative,
                 };
                 let who = match (&rule.who, applicant) {
+                    (Some(w), WindowApplicant::NominatedPerson) => {
+                        w.replace("nearest relative", "nominated person")
+                    }
                     (Some(w), _) => w.clone(),
                     (None, WindowApplicant::Patient) => "The patient".into(),
                     (None, WindowApplicant::NominatedPerson) => "The nominated person".into(),
@@ -321,6 +409,7 @@ impl Rules {
                         closes,
                         extended: false,
                         source: rule.when.source.clone(),
+                        note: self.closed_day_note(opens, closes, false),
                     },
                     who,
                     after: rule.after.clone(),
@@ -344,6 +433,7 @@ impl Rules {
         out: &mut Vec<Reminder>,
     ) {
         for w in self.event_windows(events, status, today, j) {
+            let note = w.window.note.clone();
             let days = (w.window.closes - today).num_days();
             if days < 0 || w.window.opens > today {
                 continue;
@@ -365,7 +455,10 @@ impl Rules {
                 w.after,
                 super::show_date(w.event_on)
             );
-            text.push_str(&self.closed_day_note(&w.window));
+            if let Some(n) = note {
+                text.push_str(". ");
+                text.push_str(&n);
+            }
             out.push(Reminder {
                 kind: ReminderKind::TribunalWindowCloses,
                 due: w.window.closes,
@@ -375,7 +468,7 @@ impl Rules {
                 guidance: GUIDANCE,
             });
         }
-        for e in events {
+        for e in episode(events) {
             for rule in &self.file.event {
                 if rule.event != e.kind.code()
                     || rule.applicant.is_some()
@@ -434,28 +527,79 @@ impl Rules {
         }
     }
 
-    /// What a reminder adds when a window's last day is a day the tribunal office is closed
-    /// and the rules do not move it: the Court of Appeal moved the s. 2 deadline to the next
-    /// working day (Modaresi); for other windows the law is unsettled, so the advocate is told
+    /// What a window says when its last day is a day the tribunal office is closed. The s. 2
+    /// (and s. 4) window was moved to the next working day (`extended`: R (Modaresi) v SSH
+    /// [2011] EWCA Civ 1359); for other windows the law is unsettled, so the advocate is told
     /// both days and never given the later one as the deadline.
-    pub(super) fn closed_day_note(&self, w: &TribunalWindow) -> String {
-        if w.extended || !self.calendar.is_closed(w.closes) {
-            return String::new();
-        }
-        let mut before = w.closes;
-        while self.calendar.is_closed(before) && before > w.opens {
-            before = before.pred_opt().unwrap_or(before);
-        }
-        let day = if self.calendar.is_bank_holiday(w.closes) {
-            "a bank holiday"
-        } else {
-            "a weekend day"
+    pub(super) fn closed_day_note(
+        &self,
+        opens: NaiveDate,
+        closes: NaiveDate,
+        extended: bool,
+    ) -> Option<String> {
+        let kind = |day: NaiveDate| {
+            if self.calendar.is_bank_holiday(day) {
+                "a bank holiday"
+            } else {
+                "a weekend day"
+            }
         };
-        format!(
-            ". The last day, {}, is {day}: whether an application the next working day is in time is unsettled outside sections 2 and 4 (R (Modaresi) v SSH [2011] EWCA Civ 1359 decided s. 66(2)(a) only), so apply by {} if you can",
-            super::show_date(w.closes),
+        if extended {
+            let mut last = closes.pred_opt()?;
+            while self.calendar.is_closed(last.pred_opt()?) && last > opens {
+                last = last.pred_opt()?;
+            }
+            return Some(format!(
+                "The last day counted, {}, is {} when the tribunal office is closed: the window runs to the next working day, {} (R (Modaresi) v SSH [2011] EWCA Civ 1359)",
+                super::show_date(last),
+                kind(last),
+                super::show_date(closes)
+            ));
+        }
+        if !self.calendar.is_closed(closes) {
+            return None;
+        }
+        let mut before = closes;
+        while self.calendar.is_closed(before) && before > opens {
+            before = before.pred_opt()?;
+        }
+        Some(format!(
+            "The last day, {}, is {}: whether an application the next working day is in time is unsettled outside sections 2 and 4 (R (Modaresi) v SSH [2011] EWCA Civ 1359 decided s. 66(2)(a) only), so apply by {} if you can",
+            super::show_date(closes),
+            kind(closes),
             super::show_date(before)
-        )
+        ))
+    }
+
+    /// The patient's windows for the status in force (restricted patients recalled from a
+    /// conditional discharge lose the first six months: s. 75(1)(b) applies s. 70 only), and
+    /// those events in the current episode opened for them.
+    pub(super) fn patient_windows(
+        &self,
+        events: &[&LegalEvent],
+        status: StatusCode,
+        since: NaiveDate,
+        today: NaiveDate,
+        j: Jurisdiction,
+        horizon: NaiveDate,
+    ) -> (Vec<TribunalWindow>, Vec<EventWindow>) {
+        let start = admission_day(events, status, since);
+        let recalled = returned_on_recall(events, since);
+        let mut windows: Vec<_> = self
+            .windows_until(status, start, j, horizon)
+            .into_iter()
+            .filter(|w| w.applicant == WindowApplicant::Patient)
+            .collect();
+        if recalled && matches!(status, StatusCode::S47_49 | StatusCode::S48_49) {
+            let six = months_beginning_with(start, 6);
+            windows.retain(|w| w.closes > six);
+        }
+        let by_event: Vec<_> = self
+            .event_windows(events, status, today, j)
+            .into_iter()
+            .filter(|e| e.window.applicant == WindowApplicant::Patient)
+            .collect();
+        (windows, by_event)
     }
 }
 
@@ -493,6 +637,73 @@ fn event_period(
         (None, Some(n)) => Some((on, super::period::months_beginning_with(on, n))),
         (None, None) => None,
     }
+}
+
+/// The events of the current episode: those after the last `Ended` (a s. 29 order, a revoked
+/// CTO's window and the managers' reference all end with the detention they belonged to).
+pub(super) fn episode<'e>(events: &[&'e LegalEvent]) -> Vec<&'e LegalEvent> {
+    let from = events
+        .iter()
+        .rposition(|e| matches!(e.kind, LegalEventKind::Ended))
+        .map_or(0, |i| i + 1);
+    events[from..].to_vec()
+}
+
+/// Whether the status in force since `since` began with the patient's return to hospital on
+/// recall from a conditional discharge.
+fn returned_on_recall(events: &[&LegalEvent], since: NaiveDate) -> bool {
+    let earlier = events.iter().rev().filter(|e| e.on <= since).find(|e| {
+        e.on < since
+            && matches!(
+                e.kind,
+                LegalEventKind::StatusStarted { .. } | LegalEventKind::Ended
+            )
+    });
+    let recall_since_then = events.iter().any(|e| {
+        matches!(e.kind, LegalEventKind::Recalled)
+            && e.on <= since
+            && earlier.is_none_or(|x| e.on >= x.on)
+    });
+    recall_since_then
+        || matches!(
+            earlier.map(|e| &e.kind),
+            Some(LegalEventKind::StatusStarted {
+                status: StatusCode::ConditionalDischarge | StatusCode::ConditionalDischargeDol
+            })
+        )
+}
+
+/// What became of the applications made in `[from, to]`.
+enum InPeriod {
+    None,
+    /// One still stands (or was withdrawn after `to` and then made again).
+    Standing,
+    /// Every one made in the period was withdrawn, the last after the period ended.
+    WithdrawnAfter(NaiveDate),
+}
+
+fn application_in(history: &[&LegalEvent], from: NaiveDate, to: NaiveDate) -> InPeriod {
+    if any_application(history, from, to) {
+        // Standing at the end of the period: was it withdrawn later?
+        let withdrawn = history
+            .iter()
+            .filter(|e| e.on > to)
+            .find(|e| {
+                matches!(
+                    e.kind,
+                    LegalEventKind::ApplicationWithdrawn | LegalEventKind::TribunalHearing { .. }
+                )
+            })
+            .and_then(|e| match e.kind {
+                LegalEventKind::ApplicationWithdrawn => Some(e.on),
+                _ => None,
+            });
+        return match withdrawn {
+            Some(on) => InPeriod::WithdrawnAfter(on),
+            None => InPeriod::Standing,
+        };
+    }
+    InPeriod::None
 }
 
 /// Whether an application by anyone (the patient, the nearest relative or the nominated
@@ -568,17 +779,21 @@ pub(super) fn admission_day(
 }
 
 /// The applicable day for s. 68 (s. 68(5)): walk back through the statuses that followed each
-/// other without a gap. A s. 3 that followed a s. 2 counts from the s. 2 admission
-/// (s. 68(5)(b)(ii)); a community patient, and a patient whose CTO was revoked, count from that
-/// same admission (s. 68(5)(c)), not from the day the CTO was made or revoked.
+/// other without a gap. A s. 3 that followed a s. 2 (or a s. 4, also an application for
+/// admission for assessment) counts from that admission (s. 68(5)(a), (b)(ii)); a community
+/// patient, and a patient whose CTO was revoked, count from that same admission (s. 68(5)(c)),
+/// not from the day the CTO was made or revoked. `None` for a CTO made under a hospital order
+/// or transfer direction (Sch. 1 Pt. 1 para 10: no six-month reference), or one whose
+/// admission is not in the history.
 fn first_day_of_detention(
     events: &[&LegalEvent],
     status: StatusCode,
     since: NaiveDate,
-) -> NaiveDate {
+) -> Option<NaiveDate> {
     use StatusCode as S;
     let mut day = since;
     let mut current = status;
+    let mut admitted = !matches!(status, S::S17A);
     for e in events.iter().rev().filter(|e| e.on <= since) {
         if e.on == since {
             continue;
@@ -595,15 +810,18 @@ fn first_day_of_detention(
             (S::S2 | S::S4 | S::S5_2 | S::S5_4, S::S2 | S::S3) => true,
             // A CTO made from a s. 3, and the s. 3 a revoked CTO returns to.
             (S::S3, S::S17A) | (S::S17A, S::S3) => true,
+            // A CTO made under a hospital order or an unrestricted transfer.
+            (S::S37 | S::S47 | S::S48, S::S17A) => return None,
             _ => false,
         };
         if !follows {
             break;
         }
-        if matches!(earlier, S::S2 | S::S3) {
+        if matches!(earlier, S::S2 | S::S3 | S::S4) {
             day = e.on;
+            admitted = true;
         }
         current = earlier;
     }
-    day
+    admitted.then_some(day)
 }

@@ -227,17 +227,20 @@ fn s68_6_falls_due_three_years_after_the_last_hearing_whatever_the_renewal_dates
     let young = rules().reminders(&h, d("2028-05-01"), Some(16), E);
     let r = young.iter().find(|r| r.source.contains("68(6)")).unwrap();
     assert_eq!(r.due, d("2028-05-20"));
-    // Before 3 November 2008 the old s. 68(2) waited for a renewal (under 16: one year).
-    let old = rules()
-        .renewals(StatusCode::S3, d("2004-01-10"), Some(40), E)
-        .unwrap();
-    let r = old
-        .references
-        .iter()
-        .find(|r| r.source.contains("as enacted"))
-        .unwrap();
-    // Three years from 10 January 2004 have passed by the renewal on 10 January 2007.
-    assert_eq!(r.due, d("2007-01-10"), "the renewal after three years");
+    // A patient detained since before 3 November 2008 is under the new s. 68 too (MHA 2007
+    // Sch. 10 para 9(1)), and has had s. 66(1)(b), (f) windows since 1983.
+    let h = [
+        started("2005-03-10", StatusCode::S3),
+        ev(
+            "2024-02-01",
+            LegalEventKind::TribunalHearing { outcome: None },
+        ),
+    ];
+    let r = rules().reminders(&h, d("2027-01-20"), Some(40), E);
+    let three = r.iter().find(|r| r.source.contains("68(6)")).unwrap();
+    assert_eq!(three.due, d("2027-02-01"));
+    let p = rules().tribunal_position(&h, d("2027-01-20"), E);
+    assert_eq!(p.standing, TribunalStanding::CanApplyNow, "{p:?}");
 }
 
 /// `wardside rules renewals --admitted` gives the applicable day; the library call is the same.
@@ -502,9 +505,11 @@ fn conditions_amounting_to_a_deprivation_of_liberty_have_their_own_windows_and_r
         .map(|r| r.due)
         .collect();
     assert_eq!(&refs[..2], [d("2027-03-01"), d("2029-03-01")]);
-    // Not before the provision existed.
-    assert!(
-        patient_windows(&rules(), StatusCode::ConditionalDischargeDol, "2026-01-10").is_empty()
+    // MHA 2025 s. 32(5): the new rules apply to restricted patients "whenever they became
+    // such", so a start recorded before 18 February 2026 is not left without them.
+    assert_eq!(
+        patient_windows(&rules(), StatusCode::ConditionalDischargeDol, "2026-01-10")[0].0,
+        d("2026-07-10")
     );
     // A hearing in the first 12 months means no reference for that period.
     let h = [
@@ -650,4 +655,300 @@ fn a_window_ending_on_a_closed_day_is_never_silently_extended_outside_section_2(
         E,
     );
     assert!(!plain.iter().any(|r| r.text.contains("unsettled")));
+}
+
+// ---- Found by a second, hostile review ----
+
+fn applied_on(on: &str, applicant: Applicant) -> LegalEvent {
+    ev(on, LegalEventKind::TribunalApplication { applicant })
+}
+
+fn has(reminders: &[Reminder], source: &str) -> Option<Reminder> {
+    reminders
+        .iter()
+        .find(|r| r.source.contains(source))
+        .cloned()
+}
+
+/// s. 68(3): only an application under s. 66(1)(b), (ca), (cb), (e), (g) or (h), a s. 67
+/// reference not made during the assessment, or a s. 68(7) reference stops the six-month
+/// reference. A s. 2 application, its hearing and a reference made during the s. 2 do not.
+#[test]
+fn a_section_2_application_hearing_or_reference_does_not_stop_the_six_month_reference() {
+    let base = vec![
+        started("2026-01-05", StatusCode::S2),
+        applied_on("2026-01-08", Applicant::Patient),
+        ev(
+            "2026-01-20",
+            LegalEventKind::TribunalHearing { outcome: None },
+        ),
+        started("2026-01-30", StatusCode::S3),
+    ];
+    let r = rules().reminders(&base, d("2026-06-20"), None, E);
+    assert_eq!(has(&r, "68(2)").expect("still due").due, d("2026-07-05"));
+    let mut referred = base.clone();
+    referred.push(ev("2026-01-12", LegalEventKind::Reference));
+    let r = rules().reminders(&referred, d("2026-06-20"), None, E);
+    assert!(
+        has(&r, "68(2)").is_some(),
+        "a reference during the s. 2 does not count"
+    );
+    // The nearest relative's application under s. 66(1)(g) does.
+    let mut nr = base.clone();
+    nr.push(applied_on("2026-03-01", Applicant::NearestRelative));
+    assert!(has(&rules().reminders(&nr, d("2026-06-20"), None, E), "68(2)").is_none());
+}
+
+/// s. 68(5)(a): a s. 4 emergency application is an application for admission for assessment,
+/// so a s. 4 that became s. 2 then s. 3 counts from the s. 4 admission.
+#[test]
+fn a_section_4_admission_is_the_applicable_day() {
+    let h = [
+        started("2026-01-03", StatusCode::S4),
+        started("2026-01-05", StatusCode::S2),
+        started("2026-01-30", StatusCode::S3),
+    ];
+    let r = rules().reminders(&h, d("2026-06-20"), None, E);
+    assert_eq!(has(&r, "68(2)").unwrap().due, d("2026-07-03"));
+}
+
+/// Sch. 1 Pt. 1 para 10: s. 68(2)-(5) apply to a hospital order patient only within
+/// s. 68(1)(e), so a CTO made under a s. 37 has no six-month reference at all.
+#[test]
+fn a_cto_made_under_a_hospital_order_has_no_six_month_reference() {
+    let h = [
+        started("2026-01-05", StatusCode::S37),
+        started("2026-04-01", StatusCode::S17A),
+    ];
+    let r = rules().reminders(&h, d("2026-09-20"), None, E);
+    assert!(has(&r, "68(2)").is_none(), "{r:?}");
+}
+
+/// s. 68(4): an application withdrawn after the six months ended is treated as never made,
+/// and the managers refer "as soon as possible after that date".
+#[test]
+fn an_application_withdrawn_after_the_six_months_means_a_reference_as_soon_as_possible() {
+    let mut h = vec![
+        started("2026-01-05", StatusCode::S3),
+        applied_on("2026-03-01", Applicant::Patient),
+        ev("2026-08-01", LegalEventKind::ApplicationWithdrawn),
+    ];
+    let r = rules().reminders(&h, d("2026-08-03"), None, E);
+    let due = has(&r, "68(2)").expect("s. 68(4)");
+    assert_eq!(due.due, d("2026-08-01"));
+    assert!(due.text.contains("68(4)"), "{}", due.text);
+    h.push(ev("2026-08-04", LegalEventKind::Reference));
+    assert!(has(&rules().reminders(&h, d("2026-08-05"), None, E), "68(2)").is_none());
+}
+
+/// A recorded reference (or a standing application) since the tribunal last considered the
+/// case means it will be considered: the s. 68(6) reminder is not left overdue.
+#[test]
+fn a_reference_made_clears_the_three_year_reminder() {
+    let mut h = vec![started("2020-01-05", StatusCode::S3)];
+    assert!(
+        has(
+            &rules().reminders(&h, d("2023-01-10"), Some(40), E),
+            "68(6)"
+        )
+        .is_some()
+    );
+    h.push(ev("2023-01-10", LegalEventKind::Reference));
+    assert!(
+        has(
+            &rules().reminders(&h, d("2026-12-02"), Some(40), E),
+            "68(6)"
+        )
+        .is_none()
+    );
+}
+
+/// A s. 29 order, a revoked CTO's window and the s. 68(7) duty belong to the detention they
+/// were made in (s. 30(4)(a)): after `ended` and a new status, none of them comes back.
+#[test]
+fn events_of_an_ended_detention_do_not_carry_into_the_next() {
+    let h = [
+        started("2025-06-01", StatusCode::S3),
+        started("2025-10-01", StatusCode::S17A),
+        ev(
+            "2026-02-02",
+            LegalEventKind::CtoRevoked {
+                status: StatusCode::S3,
+            },
+        ),
+        ev("2026-02-10", LegalEventKind::NearestRelativeDisplaced),
+        ev("2026-02-12", LegalEventKind::BarringReport),
+        ev("2026-03-02", LegalEventKind::Ended),
+        started("2026-04-01", StatusCode::S3),
+    ];
+    let r = rules().reminders(&h, d("2026-04-10"), None, E);
+    for old in ["68(7)", "66(1)(cb)", "66(1)(h)", "66(1)(g)"] {
+        assert!(has(&r, old).is_none(), "{old}: {r:?}");
+    }
+    let p = rules().tribunal_position(&h, d("2026-04-10"), E);
+    assert_eq!(p.closes, Some(d("2026-09-30")), "the new s. 3's own window");
+}
+
+/// s. 75(1)(b): on recall, s. 70 applies as if the direction were made on the day of return;
+/// s. 69(2)(b)'s first six months come from the direction, not the recall.
+#[test]
+fn a_recalled_transfer_patient_has_only_the_s70_windows() {
+    let h = [
+        started("2024-01-10", StatusCode::S47_49),
+        started("2025-03-01", StatusCode::ConditionalDischarge),
+        ev("2026-10-01", LegalEventKind::Recalled),
+        started("2026-10-01", StatusCode::S47_49),
+    ];
+    let p = rules().tribunal_position(&h, d("2026-10-02"), E);
+    assert_eq!(p.standing, TribunalStanding::NextWindow, "{p:?}");
+    assert_eq!(p.opens, Some(d("2027-04-01")));
+}
+
+/// s. 69(4): after a hospital order patient's CTO is revoked, the (cb) right is exercisable only
+/// once six months from the hospital order have passed.
+#[test]
+fn a_hospital_order_patients_revocation_window_waits_for_six_months_from_the_order() {
+    let h = [
+        started("2026-01-05", StatusCode::S37),
+        started("2026-03-01", StatusCode::S17A),
+        ev(
+            "2026-05-01",
+            LegalEventKind::CtoRevoked {
+                status: StatusCode::S37,
+            },
+        ),
+    ];
+    let p = rules().tribunal_position(&h, d("2026-05-02"), E);
+    assert_ne!(p.standing, TribunalStanding::CanApplyNow, "{p:?}");
+    let p = rules().tribunal_position(&h, d("2026-07-06"), E);
+    assert_eq!(p.standing, TribunalStanding::CanApplyNow, "{p:?}");
+    assert_eq!(p.closes, Some(d("2026-10-31")));
+}
+
+/// s. 29(4): a s. 2 continues while an application to displace the nearest relative is
+/// pending, and for seven days after the order: no "must have ended" until then.
+#[test]
+fn a_section_2_extended_by_a_displacement_application_is_not_reported_as_lapsed() {
+    let h = [
+        started("2026-01-05", StatusCode::S2),
+        ev("2026-02-20", LegalEventKind::NearestRelativeDisplaced),
+    ];
+    let r = rules().reminders(&h, d("2026-02-22"), None, E);
+    assert!(
+        !r.iter().any(|r| r.kind == ReminderKind::StatusLapsed),
+        "{r:?}"
+    );
+    let later = rules().reminders(&h, d("2026-03-01"), None, E);
+    let lapsed = later
+        .iter()
+        .find(|r| r.kind == ReminderKind::StatusLapsed)
+        .unwrap();
+    assert_eq!(lapsed.due, d("2026-02-27"));
+    // Without an order, the lapse says a pending application would extend it.
+    let plain = rules().reminders(
+        &[started("2026-01-05", StatusCode::S2)],
+        d("2026-02-10"),
+        None,
+        E,
+    );
+    let lapsed = plain
+        .iter()
+        .find(|r| r.kind == ReminderKind::StatusLapsed)
+        .unwrap();
+    assert!(lapsed.text.contains("s. 29(4)"), "{}", lapsed.text);
+}
+
+/// s. 75(2D): the Secretary of State is excused only if the tribunal considered the case in
+/// the period; an application not yet heard does not excuse the reference.
+#[test]
+fn a_pending_application_does_not_excuse_the_secretary_of_states_dol_reference() {
+    let h = [
+        started("2026-03-01", StatusCode::ConditionalDischargeDol),
+        applied_on("2026-10-01", Applicant::Patient),
+    ];
+    let r = rules().reminders(&h, d("2027-02-10"), None, E);
+    assert_eq!(has(&r, "75(2C)").expect("still due").due, d("2027-03-01"));
+}
+
+/// Commencing the 2025 Act's s. 31 replaces the old s. 68(2), (6) and (7) altogether.
+#[test]
+fn the_new_managers_references_replace_the_old_six_month_reference() {
+    let r = commenced(&[("mha2025-managers-references", "2027-01-01")]);
+    let s3 = r
+        .renewals(StatusCode::S3, d("2027-03-10"), None, E)
+        .unwrap();
+    assert!(
+        !s3.references
+            .iter()
+            .any(|x| x.source.starts_with("MHA 1983 s. 68(2)-(5)")),
+        "{:?}",
+        s3.references
+    );
+    let cto = r
+        .renewals(StatusCode::S17A, d("2027-03-10"), None, E)
+        .unwrap();
+    assert!(cto.references_note.is_none());
+}
+
+/// s. 48(3): an unrestricted s. 48 has the effect of a hospital order, so it is renewed under
+/// s. 20 (Sch. 1 Pt. 1) with the managers considering each renewal, like s. 47.
+#[test]
+fn an_unrestricted_transfer_is_renewed_like_a_hospital_order() {
+    for s in [StatusCode::S47, StatusCode::S48] {
+        let r = rules().renewals(s, d("2026-01-10"), None, E).unwrap();
+        assert_eq!(r.expires, Some(d("2026-07-09")), "{s}");
+        assert!(r.managers_hearing_on_renewal.is_some(), "{s}");
+    }
+}
+
+/// A window's note says why its last day moved (s. 2: Modaresi) or why it did not.
+#[test]
+fn every_window_explains_a_closed_last_day() {
+    let w = &rules().tribunal_windows(StatusCode::S2, d("2026-12-12"), E)[0];
+    let note = w.note.as_deref().unwrap();
+    assert!(
+        note.contains("25 Dec 2025") || note.contains("25 Dec 2026"),
+        "{note}"
+    );
+    assert!(
+        note.contains("Modaresi") && note.contains("29 Dec 2026"),
+        "{note}"
+    );
+    let s3 = &rules().tribunal_windows(StatusCode::S3, d("2026-06-06"), E)[0];
+    assert!(s3.note.as_deref().unwrap().contains("unsettled"));
+    let open = &rules().tribunal_windows(StatusCode::S3, d("2026-06-08"), E)[0];
+    assert!(open.note.is_none());
+}
+
+/// Wales: ss. 130A-130D applied from 3 November 2008 until ss. 130E-130L on 3 January 2012; an
+/// informal patient who does not qualify is told so in Welsh terms (s. 130I(3), s. 130J).
+#[test]
+fn welsh_answers_before_and_after_the_measure_cite_the_provisions_then_in_force() {
+    let q = |status: StatusCode, on: &str| {
+        rules()
+            .eligibility(&EligibilityQuery {
+                status,
+                on: d(on),
+                age: Some(40),
+                considering: None,
+                jurisdiction: W,
+                inpatient: Some(false),
+            })
+            .unwrap()
+    };
+    let before = q(StatusCode::S3, "2011-12-01");
+    assert!(
+        before.eligible && before.source.contains("130C(2)(a), in Wales"),
+        "{before:?}"
+    );
+    assert!(
+        !q(StatusCode::S4, "2011-12-01").eligible,
+        "s. 4 excluded before the Measure"
+    );
+    assert!(
+        q(StatusCode::S4, "2012-01-03").eligible,
+        "and qualifying after it"
+    );
+    let out = q(StatusCode::Informal, "2012-03-01");
+    assert!(!out.eligible && out.source.contains("130I(3)"), "{out:?}");
 }
