@@ -125,7 +125,7 @@ pub const FIELD_KEYS: &[(&str, &str)] = &[
     ("the reason for snoozing", "snooze_reason"),
     ("hospital number", "hospital_number"),
     ("note", "note"),
-    ("the status the patient returns to", "status"),
+    ("detained again under", "status"),
     // About the whole form rather than one box: shown in the summary only.
     ("case", "form"),
     ("the activity", "form"),

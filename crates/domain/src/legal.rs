@@ -197,7 +197,7 @@ impl Validate for LegalEvent {
             && !CTO_UNDERLYING.contains(status)
         {
             return Err(ValidationError::Invalid {
-                field: "the status the patient returns to",
+                field: "detained again under",
                 reason: format!(
                     "a community treatment order is made under section 3, 37, 47 or 48 (without restrictions), so revoking one cannot return the patient to {}",
                     status.label()

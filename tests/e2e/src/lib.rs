@@ -447,3 +447,64 @@ pub async fn click_button(c: &Client, words: &str) {
         .await
         .unwrap_or_else(|e| panic!("clicking {words:?}: {e}"));
 }
+
+/// Type the passphrase on the lock screen and press Enter.
+pub async fn unlock(c: &Client, pass: &str) {
+    type_into(c, "#passphrase", pass).await;
+    press(c, &char::from(fantoccini::key::Key::Enter).to_string()).await;
+}
+
+/// Fill a coded-list select (the forms' `Choices`), scrolled to the middle first (the header is
+/// sticky, and WebKitWebDriver refuses an option of a select it cannot see whole).
+pub async fn choose(c: &Client, css: &str, code: &str) {
+    let select = find(c, css).await.unwrap_or_else(|e| panic!("{e}"));
+    c.execute(
+        "arguments[0].scrollIntoView({ block: 'center' }); return null;",
+        vec![serde_json::to_value(&select).unwrap_or_default()],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("scrolling to {css}: {e}"));
+    select
+        .select_by_value(code)
+        .await
+        .unwrap_or_else(|e| panic!("choosing {code} in {css}: {e}"));
+}
+
+/// Press New client's save button (scrolled to the middle first: the header is sticky).
+pub async fn save_client(c: &Client) {
+    js(
+        c,
+        "document.querySelector('form.form button[type=submit]').scrollIntoView({ block: 'center' }); return null;",
+    )
+    .await;
+    click(c, "form.form button[type=submit]").await;
+}
+
+/// A screenshot to look at, once the page has settled: `<name>.png` in the folder
+/// `$WARDSIDE_SCREENSHOTS` names (else `wardside-e2e-shots` in the temporary directory).
+/// Returns where it was written.
+pub async fn screenshot(c: &Client, name: &str) -> PathBuf {
+    let dir = std::env::var_os("WARDSIDE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("wardside-e2e-shots"));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    // WebKitWebDriver takes the picture at the page's next paint: on a page where nothing moves
+    // (no caret blinking) that can be minutes away, so something invisible is painted shortly.
+    js(
+        c,
+        "const d = document.createElement('div');
+         d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none';
+         document.body.appendChild(d);
+         setTimeout(() => d.remove(), 800);
+         return null;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let png = c
+        .screenshot()
+        .await
+        .unwrap_or_else(|e| panic!("taking a screenshot: {e}"));
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    path
+}

@@ -15,11 +15,6 @@ use wardside_e2e::*;
 const PASS: &str = "kettle orbit marmalade lantern";
 const CANARY: &str = "zebracanary7319";
 
-async fn unlock(c: &Client, pass: &str) {
-    type_into(c, "#passphrase", pass).await;
-    press(c, &char::from(Key::Enter).to_string()).await;
-}
-
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
 async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_plaintext() {
@@ -229,16 +224,6 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
         "serious or critical accessibility violations:\n{}",
         a11y.join("\n")
     );
-}
-
-/// Fill a coded-list select (the forms' `Choices`).
-async fn choose(c: &Client, css: &str, code: &str) {
-    find(c, css)
-        .await
-        .unwrap()
-        .select_by_value(code)
-        .await
-        .unwrap_or_else(|e| panic!("choosing {code} in {css}: {e}"));
 }
 
 /// Launch the app on no store and create one: the caseload shows.

@@ -24,16 +24,6 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(format!("/tmp/wardside-find-{name}.png"), png).unwrap();
 }
 
-/// Press New client's save button (scrolled to the middle first: the header is sticky).
-async fn save_client(c: &Client) {
-    js(
-        c,
-        "document.querySelector('form.form button[type=submit]').scrollIntoView({ block: 'center' }); return null;",
-    )
-    .await;
-    click(c, "form.form button[type=submit]").await;
-}
-
 /// The text of every case row on the caseload.
 async fn case_rows(c: &Client) -> Vec<String> {
     let v = js(

@@ -4,18 +4,17 @@
 
 use fantoccini::Client;
 use fantoccini::key::Key;
-use std::path::PathBuf;
 use wardside_e2e::*;
 use wardside_store::{Passphrase, Store};
 
 const PASS: &str = "demo store passphrase";
 
 async fn shot(c: &Client, name: &str) {
-    let dir = PathBuf::from(std::env::var("WARDSIDE_SCREENSHOTS").expect("WARDSIDE_SCREENSHOTS"));
-    std::fs::create_dir_all(&dir).unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    assert!(
+        std::env::var_os("WARDSIDE_SCREENSHOTS").is_some(),
+        "WARDSIDE_SCREENSHOTS names the folder for the screenshots"
+    );
+    screenshot(c, name).await;
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -277,7 +277,7 @@ impl Rules {
                                 if referred_in(withdrawn, today) {
                                     continue;
                                 }
-                                due.due = withdrawn;
+                                due.due = withdrawn.max(today);
                                 due.condition = format!(
                                     "as soon as possible: the application made in the period ending {} was withdrawn on {} (s. 68(4))",
                                     super::show_date(end),
@@ -489,8 +489,10 @@ impl Rules {
                     if referred(e.on) {
                         continue;
                     }
+                    // No fixed day: due now, every day until it is done (not "overdue" from the
+                    // day of the event).
                     (
-                        e.on,
+                        e.on.max(today),
                         format!(
                             "{by} must refer the case to the tribunal as soon as possible after {} on {} (no reference recorded since)",
                             rule.after,

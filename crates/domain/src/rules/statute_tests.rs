@@ -430,7 +430,11 @@ fn a_revoked_cto_detains_again_with_its_own_window_and_an_immediate_reference() 
         .iter()
         .find(|r| r.source.contains("68(7)"))
         .expect("the s. 68(7) reference");
-    assert_eq!(asap.due, d("2026-10-01"));
+    assert_eq!(
+        asap.due,
+        d("2026-10-02"),
+        "due now, not overdue since the revocation"
+    );
     assert!(asap.text.contains("as soon as possible"), "{}", asap.text);
     let window = r
         .iter()
@@ -735,7 +739,7 @@ fn an_application_withdrawn_after_the_six_months_means_a_reference_as_soon_as_po
     ];
     let r = rules().reminders(&h, d("2026-08-03"), None, E);
     let due = has(&r, "68(2)").expect("s. 68(4)");
-    assert_eq!(due.due, d("2026-08-01"));
+    assert_eq!(due.due, d("2026-08-03"), "as soon as possible: due now");
     assert!(due.text.contains("68(4)"), "{}", due.text);
     h.push(ev("2026-08-04", LegalEventKind::Reference));
     assert!(has(&rules().reminders(&h, d("2026-08-05"), None, E), "68(2)").is_none());
