@@ -1179,6 +1179,10 @@ fn rules_take_the_original_admission_and_whether_an_informal_patient_is_an_in_pa
             "not informal",
         ),
         (
+            &["rules", "tribunal", "--status", "s3"][..],
+            "--start <START>",
+        ),
+        (
             &[
                 "rules",
                 "tribunal",
@@ -1852,4 +1856,224 @@ fn an_export_into_a_folder_is_named_without_the_persons_name_unless_asked() {
             "{p}"
         );
     }
+}
+
+/// Issue 16: a commissioner's return from a store built through the CLI. Every number of the
+/// JSON and of each CSV is checked, suppression included, and a second run gives the same bytes.
+#[test]
+fn a_commissioners_return_counts_what_the_cli_recorded() {
+    let env = Env::new();
+    env.init();
+    let person = |name: &str, authority: Option<&str>, received: &str, contact: Option<&str>| {
+        let client = env.id(&[
+            "client",
+            "add",
+            "--name",
+            name,
+            "--status",
+            "s3",
+            "--status-since",
+            "2026-08-01",
+            "--hospital",
+            "Riverside",
+            "--json",
+        ]);
+        let referral = env.id(&[
+            "referral",
+            "--client",
+            &client,
+            "--received",
+            received,
+            "--source",
+            "ward-staff",
+            "--json",
+        ]);
+        let mut open = vec![
+            "case",
+            "open",
+            "--client",
+            &client,
+            "--on",
+            received,
+            "--referral",
+            &referral,
+            "--json",
+        ];
+        if let Some(a) = authority {
+            open.extend(["--authority", a]);
+        }
+        let case = env.id(&open);
+        if let Some(day) = contact {
+            let at = format!("{day}T10:00");
+            env.ok_json(&[
+                "activity",
+                "add",
+                "--case",
+                &case,
+                "--kind",
+                "private-interview",
+                "--at",
+                &at,
+                "--duration",
+                "60",
+                "--text",
+                "Met in private",
+                "--json",
+            ]);
+        }
+        case
+    };
+    // Nine people for Northshire, referred on Monday 3 August 2026, seen 0 to 8 working days
+    // later; one for another commissioner; one with no responsible authority.
+    let seen = [
+        "2026-08-03",
+        "2026-08-04",
+        "2026-08-05",
+        "2026-08-06",
+        "2026-08-07",
+        "2026-08-10",
+        "2026-08-11",
+        "2026-08-12",
+        "2026-08-13",
+    ];
+    for (i, day) in seen.iter().enumerate() {
+        person(
+            &format!("Person {i}"),
+            Some("Northshire County Council"),
+            "2026-08-03",
+            Some(day),
+        );
+    }
+    person("Elsewhere", Some("Southshire Council"), "2026-08-03", None);
+    let lost = person("No Authority", None, "2026-08-04", None);
+    let out_dir = env.data_dir().parent().unwrap().join("q3");
+    let out_s = out_dir.to_str().unwrap().to_owned();
+    let args = [
+        "report",
+        "return",
+        "--commissioner",
+        "northshire county council",
+        "--from",
+        "2026-07-01",
+        "--to",
+        "2026-09-30",
+        "--out",
+        &out_s,
+    ];
+    let run = env.run(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(&lost),
+        "the case with no authority is listed: {stderr}"
+    );
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("return.json")).unwrap()).unwrap();
+    assert_eq!(json["commissioner"], "Northshire County Council");
+    assert_eq!(json["from"], "2026-07-01");
+    assert_eq!(json["to"], "2026-09-30");
+    let m = &json["measures"];
+    for (key, want) in [
+        ("referrals_received", serde_json::json!(9)),
+        ("referrals_eligible", serde_json::json!(9)),
+        ("cases_opened", serde_json::json!(9)),
+        ("cases_open_at_start", serde_json::json!(0)),
+        ("cases_open_at_end", serde_json::json!(9)),
+        ("cases_closed", serde_json::json!(0)),
+        ("non_instructed_cases", serde_json::json!(0)),
+        ("first_contact_median_working_days", serde_json::json!(4)),
+        (
+            "first_contact_90th_percentile_working_days",
+            serde_json::json!(8),
+        ),
+        (
+            "first_contact_within_2_working_days_pct",
+            serde_json::json!(33.3),
+        ),
+        (
+            "first_contact_within_5_working_days_pct",
+            serde_json::json!(66.7),
+        ),
+        ("tribunals_supported", serde_json::json!(0)),
+        ("managers_hearings_supported", serde_json::json!(0)),
+        ("ward_rounds_and_cpa_attended", serde_json::json!(0)),
+        ("advocacy_hours", serde_json::json!(9.0)),
+    ] {
+        assert_eq!(m[key], want, "{key}");
+    }
+    let t = &json["tables"];
+    assert_eq!(t["referral_source"], serde_json::json!({"ward-staff": 9}));
+    assert_eq!(t["section_at_referral"], serde_json::json!({"s3": 9}));
+    assert_eq!(
+        t["ethnic_category"],
+        serde_json::json!({"99": 9}),
+        "never recorded: 99"
+    );
+    assert_eq!(t["hospital"], serde_json::json!({"Riverside": 9}));
+    assert_eq!(
+        t["activity_kind"],
+        serde_json::json!({"private-interview": 9})
+    );
+    // Every CSV says what the JSON says.
+    let measures = std::fs::read_to_string(out_dir.join("measures.csv")).unwrap();
+    let mut lines = measures.lines();
+    assert_eq!(lines.next(), Some("measure,value"));
+    let mut n = 0;
+    for line in lines {
+        let (k, v) = line.split_once(',').unwrap();
+        let want = match &m[k] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        assert_eq!(v, want, "{k}");
+        n += 1;
+    }
+    assert_eq!(n, m.as_object().unwrap().len());
+    for (table, cells) in t.as_object().unwrap() {
+        let csv = std::fs::read_to_string(out_dir.join(format!("{table}.csv"))).unwrap();
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), cells.as_object().unwrap().len(), "{table}");
+        for row in rows {
+            let (code, count) = row.rsplit_once(',').unwrap();
+            let want = match &cells[code.trim_matches('"')] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(count, want, "{table} {code}");
+        }
+    }
+    // The same data gives the same bytes; an existing file is never replaced unasked.
+    let first = std::fs::read(out_dir.join("return.json")).unwrap();
+    let again = env.run(&args);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
+    let mut with = args.to_vec();
+    with.push("--overwrite");
+    assert!(env.run(&with).status.success());
+    assert_eq!(std::fs::read(out_dir.join("return.json")).unwrap(), first);
+    // Suppression: at a threshold of 9 every count of 1 to 9 is starred.
+    let strict = env.data_dir().parent().unwrap().join("q3-strict");
+    let mut s_args = args.to_vec();
+    let strict_s = strict.to_str().unwrap().to_owned();
+    let last = s_args.len() - 1;
+    s_args[last] = &strict_s;
+    s_args.extend(["--suppress-below", "9", "--format", "json"]);
+    assert!(env.run(&s_args).status.success());
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(strict.join("return.json")).unwrap()).unwrap();
+    assert_eq!(json["measures"]["referrals_received"], "*");
+    assert_eq!(json["tables"]["ethnic_category"]["99"], "*");
+    assert!(!strict.join("measures.csv").exists(), "json only");
+    // The definitions need no store.
+    let defs = Command::new(env!("CARGO_BIN_EXE_wardside"))
+        .args(["report", "measures"])
+        .env("WARDSIDE_NOW", NOW)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&defs.stdout).contains("first_contact_median_working_days"));
 }

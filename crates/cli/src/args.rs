@@ -99,6 +99,10 @@ pub enum StoreCommand {
     /// summary. Only the named file (or folder) is written.
     #[command(subcommand)]
     Export(ExportCmd),
+    /// Commissioner returns: the quarterly report for a responsible authority, suppressed for
+    /// release, as JSON and CSV; `report measures` lists what each number counts.
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Fill a store with a synthetic caseload for demos and benchmarks.
     Demo {
         #[arg(long)]
@@ -109,6 +113,36 @@ pub enum StoreCommand {
         #[arg(long, value_parser = date)]
         as_of: Option<NaiveDate>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Write the return for a commissioner and period into a folder (docs/REPORTS.md).
+    Return {
+        /// The commissioner: the responsible authority recorded on the cases.
+        #[arg(long)]
+        commissioner: String,
+        /// The first day of the period.
+        #[arg(long, value_parser = date)]
+        from: NaiveDate,
+        /// The last day of the period.
+        #[arg(long, value_parser = date)]
+        to: NaiveDate,
+        /// The folder to write into (made, private, if it is not there).
+        #[arg(long)]
+        out: PathBuf,
+        /// Which files: json, csv, or both.
+        #[arg(long, value_delimiter = ',', default_value = "json,csv")]
+        format: Vec<wardside_export::report::ReturnFormat>,
+        /// Counts from 1 to this are shown as "*" (secondary suppression keeps them hidden).
+        #[arg(long, default_value_t = wardside_domain::report::suppress::DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u64).range(1..=50))]
+        suppress_below: u64,
+        /// Replace files already in the folder.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// What each measure and table counts.
+    Measures,
 }
 
 #[derive(Debug, Subcommand)]

@@ -85,6 +85,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Rules(cmd) => rules(cmd, &load_rules(cli.rules)?, &out),
+        // The definitions need no store.
+        Command::Store(StoreCommand::Report(ReportCmd::Measures)) => report_measures(&out),
         Command::Store(command) => {
             let db = db()?;
             let pass = passphrase::current()?;
@@ -93,6 +95,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             run_unlocked(command, &mut store, &out, cli.rules)
         }
     }
+}
+
+/// What each number in a return counts (needs no store).
+fn report_measures(out: &Out) -> Result<(), Error> {
+    out.value_or(
+        &serde_json::to_value(wardside_domain::report::MEASURES).unwrap_or_default(),
+        wardside_export::report::definitions().trim_end(),
+    )
 }
 
 /// A start date the rules can answer for: the Act is of 1983, and dates far ahead are typing
@@ -321,6 +331,47 @@ fn run_unlocked(
         StoreCommand::Search { query, limit } => out.hits(&store.search(&query, limit)?),
         StoreCommand::Sync(cmd) => crate::sync::run(cmd, store, out),
         StoreCommand::Export(cmd) => crate::export::run(cmd, store, out, &load_rules(rules_file)?),
+        // Answered before the store is unlocked (see `run`); here for completeness.
+        StoreCommand::Report(ReportCmd::Measures) => report_measures(out),
+        StoreCommand::Report(ReportCmd::Return {
+            commissioner,
+            from,
+            to,
+            out: dir,
+            format,
+            suppress_below,
+            overwrite,
+        }) => {
+            let rules = load_rules(rules_file)?;
+            let ret = store.commissioner_return(&commissioner, from, to, &rules, suppress_below)?;
+            let overwrite = if overwrite {
+                wardside_export::Overwrite::Replace
+            } else {
+                wardside_export::Overwrite::Refuse
+            };
+            let files = wardside_export::report::write_return(&dir, &ret, &format, overwrite)?;
+            if !ret.unassigned.is_empty() {
+                eprintln!(
+                    "wardside: {} referral(s) or case(s) in or before the period have no responsible authority and are in no return; fix them (ids): {}",
+                    ret.unassigned.len(),
+                    ret.unassigned
+                        .iter()
+                        .map(|u| u.case.map_or_else(
+                            || u.referral
+                                .map(|r| format!("referral {r}"))
+                                .unwrap_or_default(),
+                            |c| format!("case {c}")
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            out.value(&serde_json::json!({
+                "written": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+                "missed_first_contact_target": ret.missed_target.len(),
+                "unassigned": ret.unassigned.len(),
+            }))
+        }
         StoreCommand::Demo {
             clients,
             seed,
@@ -446,7 +497,8 @@ fn case(
             let rules = load_rules(rules_file)?;
             let view = store.case_view(id)?;
             let j = jurisdiction.unwrap_or(rules.jurisdiction());
-            out.case(&view, &view.guidance(&rules, on.unwrap_or_else(today), j)?)
+            let day = on.unwrap_or_else(today);
+            out.case(&view, &view.guidance(&rules, day, j)?, day)
         }
         CaseCmd::Close {
             id,

@@ -99,11 +99,19 @@ pub fn usage(e: clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid command line");
-            let first = first.trim_start_matches("error: ").trim_end_matches('.');
+            let mut lines = rendered.lines().map(str::trim).skip_while(|l| l.is_empty());
+            let mut first = lines
+                .next()
+                .unwrap_or("invalid command line")
+                .trim_start_matches("error: ")
+                .trim_end_matches('.')
+                .to_owned();
+            // "the following required arguments were not provided:" names them on the lines
+            // after: one line must say which.
+            if first.ends_with(':') {
+                let named: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+                first = format!("{} {}", first, named.join(", "));
+            }
             eprintln!("wardside: error: {first}; see `wardside --help`");
             ExitCode::from(2)
         }

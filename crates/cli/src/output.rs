@@ -314,7 +314,7 @@ impl Out {
         Ok(())
     }
 
-    pub fn case(&self, v: &CaseView, g: &Guidance) -> Result<(), Error> {
+    pub fn case(&self, v: &CaseView, g: &Guidance, on: NaiveDate) -> Result<(), Error> {
         if self.json {
             let mut value = serde_json::to_value(v).unwrap_or_default();
             value["eligibility"] = serde_json::to_value(&g.eligibility).unwrap_or_default();
@@ -323,8 +323,11 @@ impl Out {
         }
         let c = &v.client.record;
         println!("{}", c.name);
-        if let Some(s) = &v.current_status {
-            println!("  {} since {}", s.label, uk(s.since));
+        // The status on the day the reminders are for (`case show --on`), from the history.
+        let history: Vec<_> = v.legal_history.iter().map(|e| e.record.clone()).collect();
+        match wardside_domain::legal::status_on(&history, on) {
+            Some((status, since)) => println!("  {} since {}", status.label(), uk(since)),
+            None => println!("  No legal status recorded on {}", uk(on)),
         }
         println!(
             "  {}",
@@ -334,17 +337,10 @@ impl Out {
                 "Not eligible for an IMHA"
             }
         );
-        if !g.reminders.is_empty() {
-            println!("\nReminders ({})", GUIDANCE.trim_end_matches('.'));
-            for r in &g.reminders {
-                println!("  - {} [{}]", r.text, r.source);
-            }
+        match (c.hospital.as_deref(), c.ward.as_deref()) {
+            (None, None) => {}
+            (h, w) => println!("  {} / {}", h.unwrap_or("-"), w.unwrap_or("-")),
         }
-        println!(
-            "  {} / {}",
-            c.hospital.as_deref().unwrap_or("-"),
-            c.ward.as_deref().unwrap_or("-")
-        );
         println!(
             "  Case opened {} ({}){}",
             uk(v.case.record.opened_on),
@@ -354,6 +350,12 @@ impl Out {
                 None => String::new(),
             }
         );
+        if !g.reminders.is_empty() {
+            println!("\nReminders ({})", GUIDANCE.trim_end_matches('.'));
+            for r in &g.reminders {
+                println!("  - {} [{}]", r.text, r.source);
+            }
+        }
         if !v.issues.is_empty() {
             println!("\nIssues");
             for i in &v.issues {

@@ -247,7 +247,8 @@ pub fn check_dob(dob: NaiveDate, today: NaiveDate) -> Result<(), ValidationError
 
 coded_enum! {
     /// NHS Data Dictionary ETHNIC CATEGORY (2001 census based; 2021 categories map onto these).
-    /// "Not stated" (Z) is always allowed: nobody is made to answer.
+    /// "Not stated" (Z) is the person's answer when asked and they chose not to say: nobody is
+    /// made to answer. "Not known" (99) is the default until someone asks.
     EthnicCategory, "ethnic category code" {
         WhiteBritish => "A", "White - British";
         WhiteIrish => "B", "White - Irish";
@@ -273,8 +274,9 @@ coded_enum! {
 // The variants come from a macro, so `#[default]` cannot be placed on one.
 #[allow(clippy::derivable_impls)]
 impl Default for EthnicCategory {
+    /// Never asked: "not known" (99), kept apart from "not stated" (Z), an answer (issue 16).
     fn default() -> Self {
-        EthnicCategory::NotStated
+        EthnicCategory::NotKnown
     }
 }
 
@@ -376,7 +378,7 @@ mod tests {
         assert_eq!(EthnicCategory::CODES.len(), 18);
         assert_eq!("z".parse::<EthnicCategory>(), Ok(EthnicCategory::NotStated));
         assert_eq!("99".parse::<EthnicCategory>(), Ok(EthnicCategory::NotKnown));
-        assert_eq!(EthnicCategory::default(), EthnicCategory::NotStated);
+        assert_eq!(EthnicCategory::default(), EthnicCategory::NotKnown);
         assert!(
             "I".parse::<EthnicCategory>().is_err(),
             "I and O are not used (look like 1 and 0)"

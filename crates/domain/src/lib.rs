@@ -16,6 +16,7 @@ pub mod ids;
 pub mod legal;
 pub mod nhs;
 pub mod people;
+pub mod report;
 pub mod rules;
 pub mod safeguarding;
 pub mod tasks;

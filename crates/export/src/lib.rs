@@ -16,6 +16,7 @@ pub mod filename;
 mod hearing;
 pub mod model;
 mod plain;
+pub mod report;
 mod sar;
 mod timeline;
 mod world;

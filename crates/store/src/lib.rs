@@ -23,6 +23,7 @@ mod open;
 pub mod read;
 mod referral;
 mod rekey;
+pub mod report;
 pub mod search;
 pub mod sync;
 pub mod tasks;

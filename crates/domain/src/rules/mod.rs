@@ -261,23 +261,28 @@ impl Rules {
                 }
             }
         }
-        // Wales's own provisions (ss. 130E-130L) are in force on that day: the answer cites them.
+        // Wales's own provisions (ss. 130E-130L) are in force on that day: the answer cites them,
+        // and s. 130J only from the day it commenced.
         let welsh = q.jurisdiction == Jurisdiction::Wales
             && in_force
                 .iter()
                 .any(|r| r.when().source.contains("130I") || r.when().source.contains("130J"));
+        let informal_inpatients = in_force
+            .iter()
+            .any(|r| matches!(r, EligibilityRule::InformalInpatient { .. }));
         Ok(excluded.unwrap_or_else(|| Eligibility {
             eligible: false,
             reason: match (q.considering, welsh) {
                 (Some(Treatment::S58a), false) => "Not a qualifying patient: s. 58A treatment makes an informal patient eligible only under the age of 18.".into(),
                 (Some(Treatment::S58a), true) => "Not a Welsh qualifying patient: s. 58A treatment makes a patient eligible only under the age of 18, and an informal patient otherwise qualifies only as an in-patient (s. 130J).".into(),
                 (_, false) => "Not a qualifying patient: an informal patient qualifies only while s. 57 treatment (or, under 18, s. 58A treatment such as ECT) is being discussed.".into(),
-                (_, true) => "Not a Welsh qualifying patient: an informal patient qualifies as an in-patient (s. 130J), or while s. 57 treatment (or, under 18, s. 58A treatment) is being discussed (s. 130I(3)).".into(),
+                (_, true) if informal_inpatients => "Not a Welsh qualifying patient: an informal patient qualifies as an in-patient (s. 130J), or while s. 57 treatment (or, under 18, s. 58A treatment) is being discussed (s. 130I(3)).".into(),
+                (_, true) => "Not a Welsh qualifying patient: an informal patient qualifies only while s. 57 treatment (or, under 18, s. 58A treatment) is being discussed (s. 130I(3)); s. 130J (informal in-patients) came into force on 2 April 2012.".into(),
             },
-            source: if welsh {
-                "MHA 1983 ss. 130I(3), 130J".into()
-            } else {
-                "MHA 1983 s. 130C(2)-(4)".into()
+            source: match (welsh, informal_inpatients) {
+                (true, true) => "MHA 1983 ss. 130I(3), 130J".into(),
+                (true, false) => "MHA 1983 s. 130I(3)".into(),
+                _ => "MHA 1983 s. 130C(2)-(4)".into(),
             },
         }))
     }
@@ -445,7 +450,14 @@ impl Rules {
             } else {
                 Self::month_periods(start, &lengths, horizon)
             };
-            for p in periods.into_iter().skip(rule.skip) {
+            // A rule that reaches statuses begun before it (a transitional provision) opens no
+            // window that had closed before it was in force.
+            let in_force_from = self.in_force(&rule.when, j, start).unwrap_or(start);
+            for p in periods
+                .into_iter()
+                .skip(rule.skip)
+                .filter(|p| p.to >= in_force_from)
+            {
                 out.push(TribunalWindow {
                     applicant,
                     opens: p.from,
@@ -491,7 +503,25 @@ impl Rules {
             months_beginning_with(start, HORIZON_MONTHS),
         )?;
         let applicable_day = admitted.unwrap_or(start);
-        r.references = self.references(status, start, applicable_day, None, age, j, &r.periods);
+        r.references = self.references(
+            status,
+            &RefInputs {
+                start,
+                applicable_day,
+                detained_since: applicable_day,
+                last_hearing: None,
+                age,
+                j,
+                periods: &r.periods,
+                horizon: months_beginning_with(start, HORIZON_MONTHS),
+            },
+        );
+        // A status that cannot last until a reference falls due (a s. 2 unless extended under
+        // s. 29(4)) does not list it.
+        if let Some(end) = r.longest_to {
+            r.references
+                .retain(|x| x.due <= end.succ_opt().unwrap_or(end));
+        }
         if status == StatusCode::S17A && admitted.is_none() {
             // Counting from the CTO would be wrong: leave the date out and say what is needed.
             let before = r.references.len();
@@ -601,7 +631,7 @@ impl Rules {
                 who: r.who.clone(),
                 source: r.when.source.clone(),
             });
-        let references = self.references(status, start, start, None, age, j, &periods);
+        let references = Vec::new();
         Ok(Renewals {
             status,
             start,
@@ -619,24 +649,30 @@ impl Rules {
         })
     }
 
-    /// References that fall due. `applicable_day` is the first day of detention (a s. 2 that
-    /// became s. 3 counts from the s. 2 admission); `last_hearing` the last tribunal hearing.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn references(
-        &self,
-        status: StatusCode,
-        start: NaiveDate,
-        applicable_day: NaiveDate,
-        last_hearing: Option<NaiveDate>,
-        age: Option<u32>,
-        j: Jurisdiction,
-        periods: &[Period],
-    ) -> Vec<ReferenceDue> {
+    /// References that fall due (see [`RefInputs`]).
+    pub(crate) fn references(&self, status: StatusCode, x: &RefInputs) -> Vec<ReferenceDue> {
+        let RefInputs {
+            start,
+            applicable_day,
+            detained_since,
+            last_hearing,
+            age,
+            j,
+            periods,
+            horizon,
+        } = *x;
         let mut out = Vec::new();
         for r in &self.file.reference {
-            if !r.statuses.contains(&status) || self.in_force(&r.when, j, start).is_none() {
+            if !r.statuses.contains(&status) {
                 continue;
             }
+            let Some(in_force_from) = self.in_force(&r.when, j, start) else {
+                continue;
+            };
+            // A rule that reaches statuses begun before it (a transitional provision) cannot
+            // have made anything due before it was in force.
+            let first_due = in_force_from.max(start);
+            let before = out.len();
             let by = r.by.clone();
             let source = r.when.source.clone();
             // The 2025 Act counts a community patient's references from the day the CTO was
@@ -662,7 +698,6 @@ impl Rules {
                 });
             }
             if !r.periods_months.is_empty() {
-                let horizon = months_beginning_with(applicable_day, HORIZON_MONTHS.max(60));
                 for p in Self::periods_from_start(applicable_day, &r.periods_months, horizon) {
                     out.push(ReferenceDue {
                         by: by.clone(),
@@ -691,7 +726,7 @@ impl Rules {
                     (Some(a), Some(u)) if a < r.under_age => u,
                     _ => m,
                 };
-                let since = last_hearing.unwrap_or(applicable_day);
+                let since = last_hearing.unwrap_or(detained_since);
                 let limit = months_beginning_with(since, m);
                 let due = if r.on_renewal {
                     // Before 3 November 2008: the first renewal after the limit has passed.
@@ -715,7 +750,7 @@ impl Rules {
                         due,
                         condition: match last_hearing {
                             Some(h) => format!(
-                                "the tribunal last considered the case on {}: more than {years} will have passed",
+                                "more than {years} after the tribunal last considered the case on {}",
                                 show_date(h)
                             ),
                             None => format!(
@@ -730,10 +765,38 @@ impl Rules {
                     });
                 }
             }
+            // Nothing due before the rule (or the status) was in force.
+            if in_force_from > start {
+                let mut i = before;
+                while i < out.len() {
+                    if out[i].due < first_due {
+                        out.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
         }
         out.sort_by_key(|r| r.due);
         out
     }
+}
+
+/// What references are counted from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RefInputs<'p> {
+    /// The day the status in force began.
+    pub start: NaiveDate,
+    /// s. 68(5)'s applicable day: the original admission for assessment or treatment.
+    pub applicable_day: NaiveDate,
+    /// The day the current detention began (for a case never considered by a tribunal).
+    pub detained_since: NaiveDate,
+    pub last_hearing: Option<NaiveDate>,
+    pub age: Option<u32>,
+    pub j: Jurisdiction,
+    pub periods: &'p [Period],
+    /// Periodic references are listed up to this day.
+    pub horizon: NaiveDate,
 }
 
 /// A date as people in the UK write it: 5 Jul 2026.

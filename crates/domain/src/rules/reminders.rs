@@ -226,7 +226,20 @@ impl Rules {
             // s. 4) that became s. 3; withdrawn applications count as never made.
             let applicable = first_day_of_detention(&events, status, since);
             let applicable_day = applicable.unwrap_or(since);
-            let last_hearing = events
+            // The current detention: from the first status after the last `ended`. A hearing
+            // in an earlier one is not "the last time the tribunal considered the case" for
+            // the duties of this one.
+            let this_episode = episode(&events);
+            let detained_since = this_episode
+                .iter()
+                .find(|e| {
+                    matches!(
+                        e.kind,
+                        LegalEventKind::StatusStarted { .. } | LegalEventKind::CtoRevoked { .. }
+                    )
+                })
+                .map_or(since, |e| e.on);
+            let last_hearing = this_episode
                 .iter()
                 .filter(|e| matches!(e.kind, LegalEventKind::TribunalHearing { .. }))
                 .map(|e| e.on)
@@ -238,12 +251,16 @@ impl Rules {
             };
             for mut due in self.references(
                 status,
-                since,
-                applicable_day,
-                last_hearing,
-                age,
-                j,
-                &r.periods,
+                &super::RefInputs {
+                    start: since,
+                    applicable_day,
+                    detained_since,
+                    last_hearing,
+                    age,
+                    j,
+                    periods: &r.periods,
+                    horizon,
+                },
             ) {
                 // A CTO made under a hospital order (Sch. 1 Pt. 1 para 10), or one whose
                 // admission is not in the history: no applicable day to count from.
@@ -304,7 +321,12 @@ impl Rules {
                     }
                 }
                 let days = (due.due - today).num_days();
-                if due.unless_in_period_from.is_some() && days < 0 && !late_withdrawal {
+                // A periodic reference missed: still shown for four weeks, as overdue, unless a
+                // reference has been recorded since.
+                if due.unless_in_period_from.is_some()
+                    && !late_withdrawal
+                    && (days < -SOON_DAYS || (days < 0 && referred_in(due.due, today)))
+                {
                     continue;
                 }
                 if days <= SOON_DAYS * 2 {
@@ -595,6 +617,27 @@ impl Rules {
         if recalled && matches!(status, StatusCode::S47_49 | StatusCode::S48_49) {
             let six = months_beginning_with(start, 6);
             windows.retain(|w| w.closes > six);
+            for w in &mut windows {
+                w.source = "MHA 1983 s. 75(1)(b) with s. 70(a), (b): after a recall, s. 70 counts from the day of return as if the direction were made then (no s. 69(2)(b) first six months)".into();
+            }
+        }
+        // s. 69(4): a CTO made under a hospital order gives its (ca) right only once six months
+        // from the order have passed.
+        if status == StatusCode::S17A
+            && let Some(order) = hospital_order_before(events, since)
+            && let Some(after) = months_beginning_with(order, 6).succ_opt()
+        {
+            windows.retain(|w| w.closes >= after);
+            for w in &mut windows {
+                if w.opens < after {
+                    w.opens = after;
+                    w.source = format!(
+                        "{} (s. 69(4): not before six months from the hospital order of {})",
+                        w.source,
+                        super::show_date(order)
+                    );
+                }
+            }
         }
         let by_event: Vec<_> = self
             .event_windows(events, status, today, j)
@@ -649,6 +692,29 @@ pub(super) fn episode<'e>(events: &[&'e LegalEvent]) -> Vec<&'e LegalEvent> {
         .rposition(|e| matches!(e.kind, LegalEventKind::Ended))
         .map_or(0, |i| i + 1);
     events[from..].to_vec()
+}
+
+/// The hospital order (s. 37) a CTO beginning on `since` was made under, if the history has it
+/// directly before.
+fn hospital_order_before(events: &[&LegalEvent], since: NaiveDate) -> Option<NaiveDate> {
+    let earlier = events.iter().rev().find(|e| {
+        e.on < since
+            && matches!(
+                e.kind,
+                LegalEventKind::StatusStarted { .. }
+                    | LegalEventKind::CtoRevoked { .. }
+                    | LegalEventKind::Ended
+            )
+    })?;
+    match earlier.kind {
+        LegalEventKind::StatusStarted {
+            status: StatusCode::S37,
+        }
+        | LegalEventKind::CtoRevoked {
+            status: StatusCode::S37,
+        } => Some(earlier.on),
+        _ => None,
+    }
 }
 
 /// Whether the status in force since `since` began with the patient's return to hospital on

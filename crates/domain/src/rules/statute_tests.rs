@@ -806,6 +806,10 @@ fn a_recalled_transfer_patient_has_only_the_s70_windows() {
     let p = rules().tribunal_position(&h, d("2026-10-02"), E);
     assert_eq!(p.standing, TribunalStanding::NextWindow, "{p:?}");
     assert_eq!(p.opens, Some(d("2027-04-01")));
+    assert!(
+        p.source.unwrap().contains("s. 75(1)(b)"),
+        "cited, not s. 69(2)(b)"
+    );
 }
 
 /// s. 69(4): after a hospital order patient's CTO is revoked, the (cb) right is exercisable only
@@ -955,4 +959,138 @@ fn welsh_answers_before_and_after_the_measure_cite_the_provisions_then_in_force(
     );
     let out = q(StatusCode::Informal, "2012-03-01");
     assert!(!out.eligible && out.source.contains("130I(3)"), "{out:?}");
+}
+
+// ---- Found by a second hostile review ----
+
+/// s. 75(2C)(b): "each subsequent period of two years", without end: the reference years
+/// after the conditions began is still reminded.
+#[test]
+fn the_secretary_of_states_dol_references_go_on_every_two_years() {
+    let h = [started("2026-03-01", StatusCode::ConditionalDischargeDol)];
+    let r = rules().reminders(&h, d("2033-02-20"), None, E);
+    assert_eq!(
+        has(&r, "75(2C)").expect("the 2033 reference").due,
+        d("2033-03-01")
+    );
+}
+
+/// A transitional provision reaches statuses begun before it, but nothing can have fallen due
+/// before it was in force: s. 75(2C)-(2E) from 18 February 2026 (MHA 2025 s. 56(1), s. 32(5));
+/// the new s. 68 from 3 November 2008 (MHA 2007 Sch. 10 para 9(1)).
+#[test]
+fn nothing_falls_due_before_the_provision_that_makes_it_due() {
+    let r = rules()
+        .renewals(
+            StatusCode::ConditionalDischargeDol,
+            d("2019-06-10"),
+            None,
+            E,
+        )
+        .unwrap();
+    assert!(
+        r.references.iter().all(|x| x.due >= d("2026-02-18")),
+        "{:?}",
+        r.references
+    );
+    let w = patient_windows(&rules(), StatusCode::ConditionalDischargeDol, "2019-06-10");
+    assert!(
+        w.iter().all(|(_, closes)| *closes >= d("2026-02-18")),
+        "{w:?}"
+    );
+    let old = rules()
+        .renewals(StatusCode::S3, d("2005-01-01"), None, E)
+        .unwrap();
+    assert!(
+        old.references.iter().all(|x| x.due >= d("2008-11-03")),
+        "{:?}",
+        old.references
+    );
+}
+
+/// s. 68(6) counts from the current detention: a hearing in an earlier, ended one does not make
+/// the new one's reference overdue on its first day.
+#[test]
+fn the_three_year_reference_counts_within_the_current_detention() {
+    let h = [
+        started("2019-01-01", StatusCode::S3),
+        ev(
+            "2019-03-01",
+            LegalEventKind::TribunalHearing { outcome: None },
+        ),
+        ev("2019-06-01", LegalEventKind::Ended),
+        started("2026-01-01", StatusCode::S3),
+    ];
+    let r = rules().reminders(&h, d("2026-01-10"), Some(40), E);
+    assert!(has(&r, "68(6)").is_none(), "{r:?}");
+    let later = rules().reminders(&h, d("2028-12-20"), Some(40), E);
+    assert_eq!(has(&later, "68(6)").unwrap().due, d("2029-01-01"));
+    // A CTO made under a hospital order, never heard: three years from the order.
+    let part3 = [
+        started("2020-01-01", StatusCode::S37),
+        started("2021-01-01", StatusCode::S17A),
+    ];
+    let r = rules().reminders(&part3, d("2022-12-20"), Some(40), E);
+    assert_eq!(has(&r, "68(6)").unwrap().due, d("2023-01-01"));
+}
+
+/// s. 68(1)(a), (2), (5)(a): a s. 2 extended under s. 29(4) past six months is referred too.
+#[test]
+fn a_section_2_extended_past_six_months_is_referred() {
+    let h = [
+        started("2026-01-01", StatusCode::S2),
+        ev("2026-07-10", LegalEventKind::NearestRelativeDisplaced),
+    ];
+    let r = rules().reminders(&h, d("2026-07-02"), None, E);
+    assert_eq!(has(&r, "68(2)").expect("s. 68(2)").due, d("2026-07-01"));
+    // An ordinary s. 2 lists no such reference.
+    let plain = rules()
+        .renewals(StatusCode::S2, d("2026-01-01"), None, E)
+        .unwrap();
+    assert!(plain.references.is_empty(), "{:?}", plain.references);
+}
+
+/// s. 69(4), (5): a CTO made under a hospital order gives its (ca) window only once six months
+/// from the order have passed.
+#[test]
+fn a_cto_under_a_hospital_order_waits_for_six_months_from_the_order() {
+    let h = [
+        started("2026-01-01", StatusCode::S37),
+        started("2026-03-01", StatusCode::S17A),
+    ];
+    let p = rules().tribunal_position(&h, d("2026-06-10"), E);
+    assert_eq!(p.standing, TribunalStanding::NextWindow, "{p:?}");
+    assert_eq!(p.opens, Some(d("2026-07-01")));
+    assert!(p.source.unwrap().contains("s. 69(4)"));
+}
+
+/// A six-month reference that was due and not recorded stays, as overdue, for four weeks.
+#[test]
+fn a_missed_six_month_reference_is_shown_as_overdue() {
+    let h = [
+        started("2026-01-05", StatusCode::S2),
+        started("2026-01-30", StatusCode::S3),
+    ];
+    let r = rules().reminders(&h, d("2026-07-06"), None, E);
+    let due = has(&r, "68(2)").expect("still shown");
+    assert!(due.text.contains("was due on 5 Jul 2026"), "{}", due.text);
+    assert!(has(&rules().reminders(&h, d("2026-08-10"), None, E), "68(2)").is_none());
+}
+
+/// Wales between 3 January and 1 April 2012: s. 130J was not yet in force, so the answer does
+/// not rest on it.
+#[test]
+fn a_welsh_informal_patient_before_section_130j_is_told_without_it() {
+    let e = rules()
+        .eligibility(&EligibilityQuery {
+            status: StatusCode::Informal,
+            on: d("2012-02-01"),
+            age: Some(40),
+            considering: None,
+            jurisdiction: W,
+            inpatient: None,
+        })
+        .unwrap();
+    assert!(!e.eligible);
+    assert!(!e.source.contains("130J"), "{e:?}");
 }

@@ -1,0 +1,140 @@
+//! Small-number suppression before a return leaves the laptop.
+//!
+//! Primary: a count from 1 to the threshold (7 by default) could identify a person, so it is
+//! shown as "*". Secondary: a table whose total is published must not let one suppressed cell
+//! be worked out as the total minus the rest, so while exactly one cell of a table is
+//! suppressed, the smallest other non-zero cell is suppressed too. Zero is never suppressed (it
+//! reveals nobody). Rates computed over fewer people than the threshold are withheld as well.
+
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// Counts of 1..=this are suppressed unless a manager's view asks for exact numbers.
+pub const DEFAULT_THRESHOLD: u64 = 7;
+
+/// One published cell: a count, or "*".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Count(u64),
+    Suppressed,
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Count(n) => s.serialize_u64(*n),
+            Cell::Suppressed => s.serialize_str("*"),
+        }
+    }
+}
+
+impl Cell {
+    /// As written in a CSV or on the page.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Count(n) => n.to_string(),
+            Cell::Suppressed => "*".into(),
+        }
+    }
+}
+
+/// A published one-way table: code -> cell, in code order.
+pub type Table = BTreeMap<String, Cell>;
+
+/// Apply primary and secondary suppression to exact counts (`threshold` 0: no suppression, for
+/// the manager's own "not for release" view).
+pub fn suppress_table(counts: &BTreeMap<String, u64>, threshold: u64) -> Table {
+    let mut out: Table = counts
+        .iter()
+        .map(|(k, &n)| {
+            let cell = if n >= 1 && n <= threshold {
+                Cell::Suppressed
+            } else {
+                Cell::Count(n)
+            };
+            (k.clone(), cell)
+        })
+        .collect();
+    if threshold == 0 {
+        return out;
+    }
+    // Secondary: one suppressed cell alone is the total minus the others.
+    let suppressed = out.values().filter(|c| **c == Cell::Suppressed).count();
+    if suppressed == 1 {
+        let smallest = out
+            .iter()
+            .filter_map(|(k, c)| match c {
+                Cell::Count(n) if *n > 0 => Some((*n, k.clone())),
+                _ => None,
+            })
+            .min();
+        if let Some((_, key)) = smallest {
+            out.insert(key, Cell::Suppressed);
+        }
+    }
+    out
+}
+
+/// A single published count (a headline measure).
+pub fn suppress_count(n: u64, threshold: u64) -> Cell {
+    if n >= 1 && n <= threshold {
+        Cell::Suppressed
+    } else {
+        Cell::Count(n)
+    }
+}
+
+/// A rate or a median is withheld when fewer than `threshold + 1` people are behind it.
+pub fn rate_allowed(people: u64, threshold: u64) -> bool {
+    threshold == 0 || people > threshold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn counts_of_one_to_seven_are_starred_eight_and_zero_are_not() {
+        let t = suppress_table(
+            &table(&[("a", 7), ("b", 8), ("c", 0), ("d", 1), ("e", 20)]),
+            7,
+        );
+        assert_eq!(t["a"], Cell::Suppressed);
+        assert_eq!(t["d"], Cell::Suppressed);
+        assert_eq!(t["b"], Cell::Count(8));
+        assert_eq!(t["c"], Cell::Count(0));
+        assert_eq!(t["e"], Cell::Count(20));
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            serde_json::json!({"a": "*", "b": 8, "c": 0, "d": "*", "e": 20})
+        );
+    }
+
+    #[test]
+    fn a_lone_suppressed_cell_takes_the_smallest_other_with_it() {
+        // Total 31 is published: "a" alone would be 31 - 8 - 20 = 3.
+        let t = suppress_table(&table(&[("a", 3), ("b", 8), ("c", 20)]), 7);
+        assert_eq!(t["a"], Cell::Suppressed);
+        assert_eq!(t["b"], Cell::Suppressed, "secondary");
+        assert_eq!(t["c"], Cell::Count(20));
+        // Two already suppressed: nothing more.
+        let t = suppress_table(&table(&[("a", 3), ("b", 2), ("c", 20)]), 7);
+        assert_eq!(t["c"], Cell::Count(20));
+        // Zero cells are not used for secondary suppression: they reveal nothing.
+        let t = suppress_table(&table(&[("a", 3), ("z", 0), ("c", 20)]), 7);
+        assert_eq!((t["z"], t["c"]), (Cell::Count(0), Cell::Suppressed));
+    }
+
+    #[test]
+    fn the_managers_own_view_shows_exact_numbers() {
+        let t = suppress_table(&table(&[("a", 3), ("b", 8)]), 0);
+        assert_eq!((t["a"], t["b"]), (Cell::Count(3), Cell::Count(8)));
+        assert!(rate_allowed(3, 0));
+        assert!(!rate_allowed(7, 7));
+        assert!(rate_allowed(8, 7));
+    }
+}
