@@ -90,5 +90,26 @@ setup() {
   install_rust
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wardside/target}"
   export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+  # CI builds once per run: cargo's incremental caches would only grow the shared target dir
+  # (by gigabytes a run).
+  if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+  fi
   mkdir -p "$CARGO_TARGET_DIR"
+  free_disk
+}
+
+# The shared target dir keeps every version of every test binary and cargo's incremental
+# caches; over weeks it fills the disk, and a run that runs out of space fails for no fault of
+# the code. Below 20 GB free, clear what cargo can rebuild: the incremental caches and files not
+# touched for a day.
+free_disk() {
+  local avail
+  avail=$(df -Pk "$CARGO_TARGET_DIR" | awk 'NR==2 {print $4}')
+  if [ "${avail:-0}" -lt $((20 * 1024 * 1024)) ]; then
+    echo "==> less than 20 GB free: clearing cargo's incremental caches and files unused for a day"
+    rm -rf "$CARGO_TARGET_DIR"/debug/incremental "$CARGO_TARGET_DIR"/release/incremental
+    find "$CARGO_TARGET_DIR"/debug/deps "$CARGO_TARGET_DIR"/release/deps -maxdepth 1 -type f \
+      -atime +1 -delete 2>/dev/null || true
+  fi
 }

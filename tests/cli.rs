@@ -1985,18 +1985,18 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
         ("cases_open_at_end", serde_json::json!(9)),
         ("cases_closed", serde_json::json!(0)),
         ("non_instructed_cases", serde_json::json!(0)),
-        ("first_contact_median_working_days", serde_json::json!(4)),
+        ("first_contact_median_working_days", serde_json::json!(4.0)),
         (
             "first_contact_90th_percentile_working_days",
-            serde_json::json!(8),
+            serde_json::json!(8.0),
         ),
         (
             "first_contact_within_2_working_days_pct",
-            serde_json::json!(33.3),
+            serde_json::json!("*"),
         ),
         (
             "first_contact_within_5_working_days_pct",
-            serde_json::json!(66.7),
+            serde_json::json!("*"),
         ),
         ("tribunals_supported", serde_json::json!(0)),
         ("managers_hearings_supported", serde_json::json!(0)),
@@ -2068,6 +2068,43 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
     assert_eq!(json["measures"]["referrals_received"], "*");
     assert_eq!(json["tables"]["ethnic_category"]["99"], "*");
     assert!(!strict.join("measures.csv").exists(), "json only");
+    // A commissioner no case has is refused with the names recorded; a folder that is a
+    // symbolic link is never written through.
+    let typo = env.run(&[
+        "report",
+        "return",
+        "--commissioner",
+        "Northshire CC",
+        "--from",
+        "2026-07-01",
+        "--to",
+        "2026-09-30",
+        "--out",
+        &out_s,
+    ]);
+    assert!(!typo.status.success());
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("Northshire County Council") && err.contains("Southshire Council"),
+        "{err}"
+    );
+    let link = env.data_dir().parent().unwrap().join("q3-link");
+    std::os::unix::fs::symlink(&out_dir, &link).unwrap();
+    let linked = env.run(&[
+        "report",
+        "return",
+        "--commissioner",
+        "Northshire County Council",
+        "--from",
+        "2026-07-01",
+        "--to",
+        "2026-09-30",
+        "--out",
+        link.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    assert!(!linked.status.success());
+    assert!(String::from_utf8_lossy(&linked.stderr).contains("symbolic link"));
     // The definitions need no store.
     let defs = Command::new(env!("CARGO_BIN_EXE_wardside"))
         .args(["report", "measures"])

@@ -350,6 +350,7 @@ fn run_unlocked(
                 wardside_export::Overwrite::Refuse
             };
             let files = wardside_export::report::write_return(&dir, &ret, &format, overwrite)?;
+            store.audit_report(false)?;
             if !ret.unassigned.is_empty() {
                 eprintln!(
                     "wardside: {} referral(s) or case(s) in or before the period have no responsible authority and are in no return; fix them (ids): {}",

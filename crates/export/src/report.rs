@@ -104,6 +104,12 @@ pub fn write_return(
         files.extend(return_csvs(r)?);
     }
     // Everything is checked before anything is written, so a refusal leaves nothing half done.
+    // The folder itself is never a symbolic link: the files go where they were named.
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(ExportError::Symlink {
+            path: dir.to_path_buf(),
+        });
+    }
     for (name, _) in &files {
         crate::file::check_target(&dir.join(name), overwrite)?;
     }

@@ -168,12 +168,38 @@ impl Store {
             rules.calendar(),
             threshold,
         );
-        let action = if threshold == 0 {
+        if ret.matched_cases == 0 {
+            // A misspelt name would otherwise give a return of zeros. The authorities' names
+            // are not about anyone, so they are listed to choose from.
+            let mut known: Vec<&str> = facts
+                .cases
+                .iter()
+                .filter_map(|c| c.commissioner.as_deref().map(str::trim))
+                .filter(|s| !s.is_empty())
+                .collect();
+            known.sort_unstable_by_key(|s| s.to_lowercase());
+            known.dedup_by_key(|s| s.to_lowercase());
+            return Err(crate::error::StoreError::Refused(format!(
+                "no case has the responsible authority '{}'; the authorities recorded are: {}",
+                commissioner.trim(),
+                if known.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        Ok(ret)
+    }
+
+    /// Record that a return left the laptop (called once its files are written), or that the
+    /// manager looked at exact numbers.
+    pub fn audit_report(&mut self, exact: bool) -> Result<()> {
+        let action = if exact {
             "report-view-exact"
         } else {
             "report-return"
         };
-        self.write(|w| w.audit_read(action, Entity::Case, None, Scope::default()))?;
-        Ok(ret)
+        self.write(|w| w.audit_read(action, Entity::Case, None, Scope::default()))
     }
 }

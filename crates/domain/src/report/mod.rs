@@ -17,7 +17,9 @@ use crate::{CaseId, ClientId, ReferralId};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use suppress::{Cell, Table, rate_allowed, suppress_count, suppress_table};
+use suppress::{
+    Cell, Table, fold_rare, rate_allowed, share_allowed, suppress_count, suppress_table,
+};
 
 /// A measure's key, its title and what exactly is counted.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -289,6 +291,9 @@ pub struct Return {
     pub tables: BTreeMap<&'static str, Table>,
     /// Counts of 1..=threshold shown as "*" (0: exact numbers, not for release).
     pub suppression_threshold: u64,
+    /// How many cases have this commissioner (none: a misspelt name, most likely).
+    #[serde(skip)]
+    pub matched_cases: usize,
     /// Never written to a released file: for the manager to fix (ids only).
     #[serde(skip)]
     pub unassigned: Vec<Unassigned>,
@@ -341,6 +346,16 @@ fn words(s: &Option<String>) -> String {
     match s.as_deref().map(str::trim) {
         Some(w) if !w.is_empty() => w.to_lowercase(),
         _ => "not known".into(),
+    }
+}
+
+/// The median of sorted values (the mean of the middle two for an even count).
+fn median(sorted: &[u32]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(f64::from(sorted[n / 2])),
+        _ => Some((f64::from(sorted[n / 2 - 1]) + f64::from(sorted[n / 2])) / 2.0),
     }
 }
 
@@ -406,12 +421,15 @@ pub fn compute(
             }
         })
         .collect();
+    // Cases with no authority that were open at some time in the period (and not listed
+    // already through their referral).
     for c in &facts.cases {
-        if c.referral.is_none()
-            && c.commissioner
-                .as_deref()
-                .is_none_or(|s| s.trim().is_empty())
+        if c.commissioner
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
             && c.opened_on <= to
+            && c.closed.is_none_or(|(on, _)| on >= from)
+            && !unassigned.iter().any(|u| u.case == Some(c.id))
         {
             unassigned.push(Unassigned {
                 referral: None,
@@ -442,11 +460,13 @@ pub fn compute(
             .received_on
             .checked_sub_months(chrono::Months::new(12))
             .unwrap_or(NaiveDate::MIN);
+        // Another referral for the person in the 12 months before (or earlier the same day).
         let is_repeat = facts.referrals.iter().any(|o| {
             o.client == r.client
                 && o.id != r.id
-                && o.received_on < r.received_on
                 && o.received_on >= year_before
+                && (o.received_on < r.received_on
+                    || (o.received_on == r.received_on && o.id < r.id))
         });
         bump(&mut repeat, if is_repeat { "repeat" } else { "first" });
         // Hospital names as recorded (trimmed): they are names, not the person's own words.
@@ -621,36 +641,64 @@ pub fn compute(
         );
     }
 
+    let star = || serde_json::to_value(Cell::Suppressed).unwrap_or_default();
     let n = |v: u64| serde_json::to_value(suppress_count(v, threshold)).unwrap_or_default();
     let people_timed = days.len() as u64;
+    // A share gives both its part and the rest away when the denominator is known.
     let rate = |part: u64, of: u64| -> serde_json::Value {
-        if of == 0 || !rate_allowed(of, threshold) {
-            return serde_json::to_value(Cell::Suppressed).unwrap_or_default();
+        if of == 0 || !share_allowed(part, of, threshold) {
+            return star();
         }
         let pct = (part as f64) * 100.0 / (of as f64);
         serde_json::json!((pct * 10.0).round() / 10.0)
     };
-    let stat = |v: Option<u32>| -> serde_json::Value {
+    let stat = |v: Option<f64>| -> serde_json::Value {
         match v {
             Some(v) if rate_allowed(people_timed, threshold) => serde_json::json!(v),
-            _ => serde_json::to_value(Cell::Suppressed).unwrap_or_default(),
+            _ => star(),
+        }
+    };
+
+    // Tables first: a headline that is one cell of a table is published as that cell, so a
+    // starred cell is never given away by its headline.
+    let t = |counts: BTreeMap<String, u64>| suppress_table(&counts, threshold);
+    let free =
+        |counts: BTreeMap<String, u64>| suppress_table(&fold_rare(&counts, threshold), threshold);
+    let mut tables = BTreeMap::new();
+    tables.insert("referral_source", t(source));
+    tables.insert("section_at_referral", t(section));
+    tables.insert("eligibility", t(eligibility));
+    tables.insert("repeat_referrals", t(repeat));
+    tables.insert("hospital", free(hospital));
+    tables.insert("closing_reason", t(closing_reason));
+    tables.insert("instruction", t(instruction));
+    tables.insert("activity_kind", t(activity_kind));
+    tables.insert("issue_category", t(issue_category));
+    tables.insert("issue_outcome", t(issue_outcome));
+    let cell = |table: &Table, key: &str, exact: u64| -> serde_json::Value {
+        match table.get(key) {
+            Some(Cell::Suppressed) => star(),
+            _ => n(exact),
         }
     };
     let mut measures = BTreeMap::new();
     measures.insert("referrals_received", n(referrals.len() as u64));
-    measures.insert("referrals_eligible", n(eligible));
+    measures.insert(
+        "referrals_eligible",
+        cell(&tables["eligibility"], "eligible", eligible),
+    );
     measures.insert("cases_open_at_start", n(open_at_start));
     measures.insert("cases_opened", n(opened));
     measures.insert("cases_closed", n(closed));
     measures.insert("cases_open_at_end", n(open_at_end));
-    measures.insert("non_instructed_cases", n(non_instructed));
     measures.insert(
-        "first_contact_median_working_days",
-        stat(percentile(&days, 50)),
+        "non_instructed_cases",
+        cell(&tables["instruction"], "non-instructed", non_instructed),
     );
+    measures.insert("first_contact_median_working_days", stat(median(&days)));
     measures.insert(
         "first_contact_90th_percentile_working_days",
-        stat(percentile(&days, 90)),
+        stat(percentile(&days, 90).map(f64::from)),
     );
     measures.insert(
         "first_contact_within_2_working_days_pct",
@@ -660,41 +708,39 @@ pub fn compute(
         "first_contact_within_5_working_days_pct",
         rate(within5, counted),
     );
-    measures.insert("tribunals_supported", n(tribunals));
-    measures.insert("managers_hearings_supported", n(hearings));
-    measures.insert("ward_rounds_and_cpa_attended", n(rounds));
+    let kinds = &tables["activity_kind"];
+    measures.insert("tribunals_supported", cell(kinds, "tribunal", tribunals));
+    measures.insert(
+        "managers_hearings_supported",
+        cell(kinds, "managers-hearing", hearings),
+    );
+    let rounds_starred = [ActivityKindCode::WardRound, ActivityKindCode::CpaReview]
+        .iter()
+        .any(|k| kinds.get(k.code()) == Some(&Cell::Suppressed));
+    measures.insert(
+        "ward_rounds_and_cpa_attended",
+        if rounds_starred { star() } else { n(rounds) },
+    );
     measures.insert(
         "advocacy_hours",
         serde_json::json!(((minutes as f64) / 6.0).round() / 10.0),
     );
-
-    let t = |counts: BTreeMap<String, u64>| suppress_table(&counts, threshold);
-    let mut tables = BTreeMap::new();
-    tables.insert("referral_source", t(source));
-    tables.insert("section_at_referral", t(section));
-    tables.insert("eligibility", t(eligibility));
-    tables.insert("repeat_referrals", t(repeat));
-    tables.insert("hospital", t(hospital));
-    tables.insert("closing_reason", t(closing_reason));
-    tables.insert("instruction", t(instruction));
-    tables.insert("activity_kind", t(activity_kind));
-    tables.insert("issue_category", t(issue_category));
-    tables.insert("issue_outcome", t(issue_outcome));
     tables.insert("ethnic_category", t(ethnic));
-    tables.insert("gender", t(gender));
+    tables.insert("gender", free(gender));
     tables.insert("age_band", t(age));
     tables.insert("disability", t(disability));
-    tables.insert("religion", t(religion));
-    tables.insert("sexual_orientation", t(orientation));
-    tables.insert("first_language", t(language));
+    tables.insert("religion", free(religion));
+    tables.insert("sexual_orientation", free(orientation));
+    tables.insert("first_language", free(language));
     tables.insert("interpreter_needed", t(interpreter));
 
-    // The commissioner's name as recorded on its cases (the search ignores case and spaces).
+    // The commissioner's name as recorded on its cases (the search ignores case and the spaces
+    // around it); where cases spell it differently, the same one every time.
     let name = mine
         .values()
-        .find_map(|c| c.commissioner.as_deref())
-        .unwrap_or(commissioner)
-        .trim()
+        .filter_map(|c| c.commissioner.as_deref().map(str::trim))
+        .min()
+        .unwrap_or(commissioner.trim())
         .to_owned();
     Return {
         commissioner: name,
@@ -703,6 +749,7 @@ pub fn compute(
         measures,
         tables,
         suppression_threshold: threshold,
+        matched_cases: mine.len(),
         unassigned,
         missed_target,
     }

@@ -58,9 +58,20 @@ pub fn suppress_table(counts: &BTreeMap<String, u64>, threshold: u64) -> Table {
     if threshold == 0 {
         return out;
     }
-    // Secondary: one suppressed cell alone is the total minus the others.
-    let suppressed = out.values().filter(|c| **c == Cell::Suppressed).count();
-    if suppressed == 1 {
+    // Secondary: the table's total is published (or is a headline measure), so the starred
+    // cells together are known. One starred cell alone is the total minus the others; several
+    // whose sum is at most the threshold can be pinned down too (each is at least 1). Star the
+    // smallest shown non-zero cell until neither is so.
+    loop {
+        let starred: Vec<u64> = out
+            .iter()
+            .filter(|(_, c)| **c == Cell::Suppressed)
+            .map(|(k, _)| counts[k])
+            .collect();
+        let sum: u64 = starred.iter().sum();
+        if starred.is_empty() || (starred.len() >= 2 && sum > threshold) {
+            break;
+        }
         let smallest = out
             .iter()
             .filter_map(|(k, c)| match c {
@@ -68,9 +79,31 @@ pub fn suppress_table(counts: &BTreeMap<String, u64>, threshold: u64) -> Table {
                 _ => None,
             })
             .min();
-        if let Some((_, key)) = smallest {
-            out.insert(key, Cell::Suppressed);
+        match smallest {
+            Some((_, key)) => {
+                out.insert(key, Cell::Suppressed);
+            }
+            None => break,
         }
+    }
+    out
+}
+
+/// Free text used as a table's keys (a hospital's name, a religion in the person's words):
+/// before release, a value held by no more than `threshold` people is folded into "other", so
+/// a rare answer's words never leave the laptop.
+pub fn fold_rare(counts: &BTreeMap<String, u64>, threshold: u64) -> BTreeMap<String, u64> {
+    if threshold == 0 {
+        return counts.clone();
+    }
+    let mut out = BTreeMap::new();
+    for (k, &n) in counts {
+        let key = if n <= threshold && k != "not known" && k != "not recorded" {
+            "other"
+        } else {
+            k.as_str()
+        };
+        *out.entry(key.to_owned()).or_insert(0) += n;
     }
     out
 }
@@ -87,6 +120,13 @@ pub fn suppress_count(n: u64, threshold: u64) -> Cell {
 /// A rate or a median is withheld when fewer than `threshold + 1` people are behind it.
 pub fn rate_allowed(people: u64, threshold: u64) -> bool {
     threshold == 0 || people > threshold
+}
+
+/// A share `part` of `of` may be published only if neither the part nor the rest is a small
+/// number: with the denominator known, a percentage gives both away.
+pub fn share_allowed(part: u64, of: u64, threshold: u64) -> bool {
+    let small = |n: u64| n >= 1 && n <= threshold;
+    threshold == 0 || (rate_allowed(of, threshold) && !small(part) && !small(of - part.min(of)))
 }
 
 #[cfg(test)]
@@ -121,12 +161,55 @@ mod tests {
         assert_eq!(t["a"], Cell::Suppressed);
         assert_eq!(t["b"], Cell::Suppressed, "secondary");
         assert_eq!(t["c"], Cell::Count(20));
-        // Two already suppressed: nothing more.
+        // Two suppressed whose sum (5, the total less the rest) is itself small: one more.
         let t = suppress_table(&table(&[("a", 3), ("b", 2), ("c", 20)]), 7);
+        assert_eq!(t["c"], Cell::Suppressed);
+        // Two suppressed adding up to more than 7: nothing more.
+        let t = suppress_table(&table(&[("a", 3), ("b", 6), ("c", 20)]), 7);
         assert_eq!(t["c"], Cell::Count(20));
         // Zero cells are not used for secondary suppression: they reveal nothing.
         let t = suppress_table(&table(&[("a", 3), ("z", 0), ("c", 20)]), 7);
         assert_eq!((t["z"], t["c"]), (Cell::Count(0), Cell::Suppressed));
+    }
+
+    #[test]
+    fn starred_cells_whose_sum_is_small_take_more_with_them() {
+        // {1, 1, 9}: the two starred cells sum to 2 = total - 9, so each is 1: star the 9 too.
+        let t = suppress_table(&table(&[("a", 1), ("b", 1), ("c", 9), ("d", 20)]), 7);
+        assert_eq!(
+            (t["a"], t["b"], t["c"]),
+            (Cell::Suppressed, Cell::Suppressed, Cell::Suppressed)
+        );
+        assert_eq!(t["d"], Cell::Count(20));
+        // A table whose cells are all small: all starred.
+        let t = suppress_table(&table(&[("a", 1), ("b", 2)]), 7);
+        assert!(t.values().all(|c| *c == Cell::Suppressed));
+    }
+
+    #[test]
+    fn rare_free_text_is_folded_into_other_before_release() {
+        let f = fold_rare(
+            &table(&[
+                ("Riverside", 9),
+                ("Ward of A Person", 1),
+                ("quaker", 2),
+                ("not known", 3),
+            ]),
+            7,
+        );
+        assert_eq!(
+            f,
+            table(&[("Riverside", 9), ("other", 3), ("not known", 3)])
+        );
+        assert_eq!(fold_rare(&table(&[("x", 1)]), 0), table(&[("x", 1)]));
+    }
+
+    #[test]
+    fn a_share_is_withheld_when_either_side_is_small() {
+        assert!(!share_allowed(9, 11, 7), "2 missed would be known");
+        assert!(share_allowed(10, 20, 7));
+        assert!(share_allowed(20, 20, 7), "none missed reveals nobody");
+        assert!(!share_allowed(5, 30, 7));
     }
 
     #[test]

@@ -176,11 +176,11 @@ fn first_contact_is_counted_in_working_days_without_weekends_or_bank_holidays() 
         );
     }
     let never = b.referred(50, "2026-09-01", NORTH);
-    let r = b.ret(7);
-    assert_eq!(r.measures["first_contact_median_working_days"], json!(4));
+    let r = b.ret(0);
+    assert_eq!(r.measures["first_contact_median_working_days"], json!(4.0));
     assert_eq!(
         r.measures["first_contact_90th_percentile_working_days"],
-        json!(8)
+        json!(8.0)
     );
     // 3 of 10 within 2 working days; 6 of 10 within 5 (the one never contacted is not within).
     assert_eq!(
@@ -190,6 +190,16 @@ fn first_contact_is_counted_in_working_days_without_weekends_or_bank_holidays() 
     assert_eq!(
         r.measures["first_contact_within_5_working_days_pct"],
         json!(60.0)
+    );
+    // Released: 3 within (and 4 not) are small numbers the percentage would give away.
+    let released = b.ret(7);
+    assert_eq!(
+        released.measures["first_contact_within_2_working_days_pct"],
+        json!("*")
+    );
+    assert_eq!(
+        released.measures["first_contact_median_working_days"],
+        json!(4.0)
     );
     let missed: Vec<_> = r.missed_target.iter().map(|m| m.case).collect();
     assert!(missed.contains(&never));
@@ -215,7 +225,7 @@ fn rates_and_medians_over_fewer_than_eight_people_are_withheld() {
     let exact = b.ret(0);
     assert_eq!(
         exact.measures["first_contact_median_working_days"],
-        json!(1)
+        json!(1.0)
     );
     assert_eq!(exact.measures["referrals_received"], json!(7));
 }
@@ -291,6 +301,51 @@ fn work_done_and_issues_are_counted_for_the_commissioners_cases_in_the_period() 
     assert_eq!(r.tables["issue_category"]["leave"], Cell::Count(1));
     assert_eq!(r.tables["issue_outcome"]["resolved"], Cell::Count(1));
     assert_eq!(r.tables["issue_outcome"]["open"], Cell::Count(1));
+}
+
+/// A headline that is a cell of a table is starred with it; rare free text is folded into
+/// "other" so its words never leave the laptop.
+#[test]
+fn a_headline_never_gives_away_a_starred_cell_and_rare_words_stay_home() {
+    let mut b = Build::new();
+    for i in 0..10 {
+        b.referred(i + 1, "2026-07-06", NORTH);
+    }
+    b.facts.referrals[0].eligible = Some(false);
+    b.facts.people.get_mut(&ClientId(uid(1))).unwrap().religion =
+        Some("Ward of Alice Secretname".into());
+    let r = b.ret(7);
+    assert_eq!(r.tables["eligibility"]["not eligible"], Cell::Suppressed);
+    assert_eq!(
+        r.tables["eligibility"]["eligible"],
+        Cell::Suppressed,
+        "secondary"
+    );
+    assert_eq!(
+        r.measures["referrals_eligible"],
+        json!("*"),
+        "else 10 - 9 gives the 1"
+    );
+    let v = serde_json::to_string(&r).unwrap();
+    assert!(!v.contains("Secretname"), "{v}");
+    assert_eq!(r.tables["religion"].get("other"), Some(&Cell::Suppressed));
+    // The manager's own view keeps the words.
+    assert!(b.ret(0).tables["religion"].contains_key("ward of alice secretname"));
+}
+
+#[test]
+fn a_commissioner_no_case_has_matches_nothing() {
+    let mut b = Build::new();
+    b.referred(1, "2026-07-06", NORTH);
+    let r = compute(
+        &b.facts,
+        "Nowhere",
+        d("2026-07-01"),
+        d("2026-09-30"),
+        &cal(),
+        7,
+    );
+    assert_eq!(r.matched_cases, 0);
 }
 
 #[test]
