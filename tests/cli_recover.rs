@@ -103,39 +103,8 @@ fn recovery_words_in_a_file_make_a_new_laptop_the_admin_after_the_admin_laptop_i
     admin.bring_in(&svc, &gone, "Lost laptop");
 
     // A note under the first key; a revocation (a second key epoch); a note under the second.
-    let client = admin.json(&[
-        "client",
-        "add",
-        "--name",
-        "Siân Llewelyn",
-        "--status",
-        "s3",
-        "--status-since",
-        "2026-11-01",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let case = admin.json(&["case", "open", "--client", &client, "--json"])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let note = |text: &str| {
-        admin.json(&[
-            "activity",
-            "add",
-            "--case",
-            &case,
-            "--kind",
-            "private-interview",
-            "--at",
-            "2026-11-21T10:30",
-            "--text",
-            text,
-            "--json",
-        ]);
-    };
+    let (_, case) = admin.client_with_case("Siân Llewelyn", "s3", &[]);
+    let note = |text: &str| admin.note(&case, text);
     note("Wants to apply to the tribunal.");
     admin.json(&["sync", "now", "--json"]);
     let devices = admin.json(&["sync", "devices", "--json"]);

@@ -116,37 +116,8 @@ fn enrol_invite_approve_sync_and_status_in_the_documented_forms() {
     ]);
 
     // The admin writes; the laptop receives.
-    let client = admin.json(&[
-        "client",
-        "add",
-        "--name",
-        "Siân Llewelyn",
-        "--status",
-        "s3",
-        "--status-since",
-        "2026-11-01",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let case = admin.json(&["case", "open", "--client", &client, "--json"])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    admin.json(&[
-        "activity",
-        "add",
-        "--case",
-        &case,
-        "--kind",
-        "private-interview",
-        "--at",
-        "2026-11-21T10:30",
-        "--text",
-        "Wants to apply to the tribunal.",
-        "--json",
-    ]);
+    let (_, case) = admin.client_with_case("Siân Llewelyn", "s3", &[]);
+    admin.note(&case, "Wants to apply to the tribunal.");
     let now = admin.json(&["sync", "now", "--json"]);
     assert_eq!(keys(&now), ["conflicts", "pulled", "pushed", "unsynced"]);
     assert!(now["pushed"].as_u64().unwrap() >= 4);
@@ -302,38 +273,9 @@ fn two_laptops(dir: &Path) -> (Service, Device, Device, String) {
         e["fingerprint"].as_str().unwrap(),
         "--json",
     ]);
-    let client = admin.json(&[
-        "client",
-        "add",
-        "--name",
-        "Rhys Example",
-        "--status",
-        "s3",
-        "--status-since",
-        "2026-11-01",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let case = admin.json(&["case", "open", "--client", &client, "--json"])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, case) = admin.client_with_case("Rhys Example", "s3", &[]);
     for text in ["First visit.", "Second visit."] {
-        admin.json(&[
-            "activity",
-            "add",
-            "--case",
-            &case,
-            "--kind",
-            "private-interview",
-            "--at",
-            "2026-11-21T10:30",
-            "--text",
-            text,
-            "--json",
-        ]);
+        admin.note(&case, text);
     }
     admin.json(&["sync", "now", "--json"]);
     (svc, admin, laptop, admin_id)
@@ -499,44 +441,6 @@ fn enrol_again(admin: &Device, d: &Device, url: &str) {
     ]);
 }
 
-/// A client with an open case, made on `d`; the case id.
-fn new_case(d: &Device, name: &str) -> String {
-    let client = d.json(&[
-        "client",
-        "add",
-        "--name",
-        name,
-        "--status",
-        "s2",
-        "--status-since",
-        "2026-11-01",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    d.json(&["case", "open", "--client", &client, "--json"])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn note(d: &Device, case: &str, text: &str) {
-    d.json(&[
-        "activity",
-        "add",
-        "--case",
-        case,
-        "--kind",
-        "private-interview",
-        "--at",
-        "2026-11-21T10:30",
-        "--text",
-        text,
-        "--json",
-    ]);
-}
-
 /// How many notes on `d` hold `word`.
 fn hits(d: &Device, word: &str) -> usize {
     d.json(&["search", word, "--json"])["hits"]
@@ -591,8 +495,8 @@ fn the_service_restored_from_a_backup_gets_its_lost_notes_back_from_a_laptop() {
     let said = server_cmd(&svc.db, &["backup", "--out", backup.to_str().unwrap()]);
     assert!(said.contains("Backed up"), "{said}");
 
-    let case = new_case(&admin, "Ola Example");
-    note(&admin, &case, "Quokka: acknowledged after the backup.");
+    let case = admin.client_with_case("Ola Example", "s2", &[]).1;
+    admin.note(&case, "Quokka: acknowledged after the backup.");
     admin.json(&["sync", "now", "--json"]);
     laptop.json(&["sync", "now", "--json"]);
     assert_eq!(hits(&laptop, "quokka"), 1);
@@ -632,17 +536,17 @@ fn the_service_restored_from_a_backup_gets_its_lost_notes_back_from_a_laptop() {
 fn a_laptop_restored_from_an_old_copy_or_copied_to_another_keeps_every_note() {
     let dir = tempfile::tempdir().unwrap();
     let (svc, admin, laptop, _) = two_laptops(dir.path());
-    let case = new_case(&admin, "Remy Example");
+    let case = admin.client_with_case("Remy Example", "s2", &[]).1;
     admin.json(&["sync", "now", "--json"]);
     laptop.json(&["sync", "now", "--json"]);
     let old_copy = dir.path().join("old-copy");
     copy_store(&laptop, &old_copy);
-    note(&laptop, &case, "Kestrel: synced after the laptop's backup.");
+    laptop.note(&case, "Kestrel: synced after the laptop's backup.");
     laptop.json(&["sync", "now", "--json"]);
     // The laptop is restored from its older copy, and written on before it syncs.
     put_back_store(&laptop, &old_copy);
     assert_eq!(hits(&laptop, "kestrel"), 0);
-    note(&laptop, &case, "Heron: written after the restore.");
+    laptop.note(&case, "Heron: written after the restore.");
     let out = laptop.run(&["sync", "now"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -666,8 +570,8 @@ fn a_laptop_restored_from_an_old_copy_or_copied_to_another_keeps_every_note() {
         db: dir.path().join("twin").join("wardside.db"),
     };
     copy_store(&laptop, twin.db.parent().unwrap());
-    note(&laptop, &case, "Osprey: on the original.");
-    note(&twin, &case, "Plover: on the copy.");
+    laptop.note(&case, "Osprey: on the original.");
+    twin.note(&case, "Plover: on the copy.");
     laptop.json(&["sync", "now", "--json"]);
     let out = twin.run(&["sync", "now"]);
     assert!(!out.status.success());
@@ -725,27 +629,8 @@ fn a_second_team_sees_only_its_own_people_until_one_moves_to_it() {
         "--json",
     ]);
     // A person in the first team, with a note.
-    let client = admin.json(&[
-        "client",
-        "add",
-        "--name",
-        "Ivo Example",
-        "--status",
-        "s3",
-        "--status-since",
-        "2026-11-01",
-        "--team",
-        &first,
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let case = admin.json(&["case", "open", "--client", &client, "--json"])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    note(&admin, &case, "Puffin: seen in the first team.");
+    let (client, case) = admin.client_with_case("Ivo Example", "s3", &["--team", &first]);
+    admin.note(&case, "Puffin: seen in the first team.");
     admin.json(&["sync", "now", "--json"]);
     north_laptop.json(&["sync", "now", "--json"]);
     assert_eq!(

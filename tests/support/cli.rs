@@ -110,6 +110,46 @@ impl Device {
         self.cmd(args).output().unwrap()
     }
 
+    /// A person with `status` (and any more `client add` arguments) and an open case: (client
+    /// id, case id).
+    pub fn client_with_case(&self, name: &str, status: &str, more: &[&str]) -> (String, String) {
+        let mut args = vec![
+            "client",
+            "add",
+            "--name",
+            name,
+            "--status",
+            status,
+            "--status-since",
+            "2026-11-01",
+            "--json",
+        ];
+        args.extend_from_slice(more);
+        let client = self.json(&args)["id"].as_str().unwrap().to_owned();
+        let case = self.json(&["case", "open", "--client", &client, "--json"])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (client, case)
+    }
+
+    /// A private interview with `text` as its note.
+    pub fn note(&self, case: &str, text: &str) {
+        self.json(&[
+            "activity",
+            "add",
+            "--case",
+            case,
+            "--kind",
+            "private-interview",
+            "--at",
+            "2026-11-21T10:30",
+            "--text",
+            text,
+            "--json",
+        ]);
+    }
+
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert!(

@@ -4,26 +4,9 @@
 
 use super::period::months_beginning_with;
 use super::*;
-use crate::ClientId;
 use crate::legal::{Applicant, LegalEvent, LegalEventKind};
 
-fn d(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-fn rules() -> Rules {
-    Rules::shipped().unwrap()
-}
-
-fn commenced(keys: &[(&str, &str)]) -> Rules {
-    let body: String = keys
-        .iter()
-        .map(|(k, v)| format!("\"{k}\" = {v}\n"))
-        .collect();
-    rules()
-        .with_organisation_file(&format!("[commencement]\n{body}"))
-        .unwrap()
-}
+use super::tests::{d, ev, rules, started, with_2025 as commenced};
 
 const E: Jurisdiction = Jurisdiction::England;
 const W: Jurisdiction = Jurisdiction::Wales;
@@ -34,19 +17,6 @@ fn patient_windows(r: &Rules, status: StatusCode, start: &str) -> Vec<(NaiveDate
         .filter(|w| w.applicant == WindowApplicant::Patient)
         .map(|w| (w.opens, w.closes))
         .collect()
-}
-
-fn ev(on: &str, kind: LegalEventKind) -> LegalEvent {
-    LegalEvent {
-        client_id: ClientId(uuid::Uuid::nil()),
-        on: d(on),
-        kind,
-        note: None,
-    }
-}
-
-fn started(on: &str, status: StatusCode) -> LegalEvent {
-    ev(on, LegalEventKind::StatusStarted { status })
 }
 
 // ---- 1. Restricted patients: s. 70 counts every period from the order ----

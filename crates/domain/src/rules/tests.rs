@@ -7,15 +7,15 @@ use crate::ClientId;
 use crate::legal::{Applicant, LegalEvent, LegalEventKind};
 use chrono::Datelike;
 
-fn d(s: &str) -> NaiveDate {
+pub(super) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn rules() -> Rules {
+pub(super) fn rules() -> Rules {
     Rules::shipped().unwrap()
 }
 
-fn with_2025(keys: &[(&str, &str)]) -> Rules {
+pub(super) fn with_2025(keys: &[(&str, &str)]) -> Rules {
     let body: String = keys
         .iter()
         .map(|(k, v)| format!("\"{k}\" = {v}\n"))
@@ -435,7 +435,7 @@ fn holding_powers_are_in_hours_and_restricted_patients_have_no_end() {
 
 // ---- reminders from the history ----
 
-fn ev(on: &str, kind: LegalEventKind) -> LegalEvent {
+pub(super) fn ev(on: &str, kind: LegalEventKind) -> LegalEvent {
     LegalEvent {
         client_id: ClientId::new_random(),
         on: d(on),
@@ -452,7 +452,7 @@ fn first(reminders: &[Reminder], kind: ReminderKind) -> &Reminder {
         .unwrap_or_else(|| panic!("no {kind:?} reminder in {reminders:#?}"))
 }
 
-fn started(on: &str, status: StatusCode) -> LegalEvent {
+pub(super) fn started(on: &str, status: StatusCode) -> LegalEvent {
     ev(on, LegalEventKind::StatusStarted { status })
 }
 
