@@ -335,6 +335,10 @@ pub(crate) fn table<C: Into<Cell>>(
 fn legal_event_text(e: &LegalEvent) -> String {
     let what = match &e.kind {
         LegalEventKind::StatusStarted { status } => format!("{} began", status.label()),
+        LegalEventKind::CtoRevoked { status } => format!(
+            "Community treatment order revoked (s17F): detained again under {}",
+            status.label()
+        ),
         LegalEventKind::TribunalApplication { applicant } => format!(
             "Application to the tribunal by {}",
             match applicant {

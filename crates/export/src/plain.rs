@@ -92,6 +92,10 @@ pub fn reminder_for_person(r: &Reminder) -> String {
         ReminderKind::TribunalWindowCloses if r.text.starts_with("The nominated person") => {
             "Last day your nominated person can apply to the tribunal.".into()
         }
+        // The relative a county court order replaced (s. 29): their window, not the person's.
+        ReminderKind::TribunalWindowCloses if r.text.starts_with("The displaced") => {
+            "Last day, for now, the relative the court replaced can apply to the tribunal.".into()
+        }
         ReminderKind::TribunalWindowCloses => {
             "Last day you can apply to the tribunal to ask to be discharged, for now. Your \
              advocate or a solicitor can help you apply."
@@ -378,12 +382,29 @@ mod tests {
                 kind: LegalEventKind::StatusStarted { status: *status },
                 note: None,
             }];
-            history.push(LegalEvent {
-                client_id: client,
-                on: since + chrono::Days::new(20),
-                kind: LegalEventKind::BarringReport,
-                note: None,
-            });
+            // Every event that starts a deadline: a barring report, an order displacing the
+            // nearest relative, a recall, and (for a CTO) its revocation.
+            let mut events = vec![
+                (20, LegalEventKind::BarringReport),
+                (30, LegalEventKind::NearestRelativeDisplaced),
+                (40, LegalEventKind::Recalled),
+            ];
+            if *status == StatusCode::S17A {
+                events.push((
+                    50,
+                    LegalEventKind::CtoRevoked {
+                        status: StatusCode::S3,
+                    },
+                ));
+            }
+            for (day, kind) in events {
+                history.push(LegalEvent {
+                    client_id: client,
+                    on: since + chrono::Days::new(day),
+                    kind,
+                    note: None,
+                });
+            }
             for offset in (0..800).step_by(1) {
                 let today = since + chrono::Days::new(offset);
                 for r in rules.reminders(&history, today, Some(40), Jurisdiction::England) {
@@ -393,6 +414,9 @@ mod tests {
                     // Rewritten, not replaced by the fallback: the wording is known.
                     assert_ne!(paper, service_kind(r.kind), "{}", r.text);
                     let person = reminder_for_person(&r);
+                    if r.text.starts_with("The displaced") {
+                        assert!(!person.contains("you can apply"), "{person}");
+                    }
                     assert!(!has_relative_time(&person), "{person}");
                     assert!(!has_legal_reference(&person), "{person}");
                 }
