@@ -499,6 +499,16 @@ pub struct ReferralArgs {
     /// An informal patient who is not an in-patient: in Wales they do not qualify (s. 130J).
     #[arg(long)]
     pub out_patient: bool,
+    /// The commissioner (responsible authority) for a referral that opens no case; a case's own
+    /// authority counts once it has one.
+    #[arg(long)]
+    pub responsible_authority: Option<String>,
+    /// The person is placed outside the commissioner's area.
+    #[arg(long, conflicts_with = "in_area")]
+    pub out_of_area: bool,
+    /// The person is placed inside the commissioner's area.
+    #[arg(long)]
+    pub in_area: bool,
 }
 
 #[derive(Debug, Subcommand)]

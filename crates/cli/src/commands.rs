@@ -288,6 +288,8 @@ fn run_unlocked(
                     .in_patient
                     .then_some(true)
                     .or(a.out_patient.then_some(false)),
+                responsible_authority: a.responsible_authority,
+                out_of_area: a.out_of_area.then_some(true).or(a.in_area.then_some(false)),
             };
             match a.ineligible_reason {
                 Some(reason) => {

@@ -49,6 +49,13 @@ pub struct Referral {
     /// an in-patient qualifies, s. 130J(2)(a)). Not known: absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inpatient: Option<bool>,
+    /// The commissioner (responsible authority) the referral came to, for one that leads to no
+    /// case (the case's own authority counts once there is one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible_authority: Option<String>,
+    /// Whether the person is placed outside the commissioner's area. Not known: absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_area: Option<bool>,
 }
 
 impl Referral {
@@ -79,7 +86,12 @@ impl Validate for Referral {
             });
         }
         optional_text(&self.eligibility_reason, "eligibility reason", "referral")?;
-        optional_text(&self.eligibility_source, "eligibility source", "referral")
+        optional_text(&self.eligibility_source, "eligibility source", "referral")?;
+        optional_text(
+            &self.responsible_authority,
+            "responsible authority",
+            "referral",
+        )
     }
 }
 
@@ -452,6 +464,8 @@ mod tests {
             eligibility_reason: None,
             eligibility_source: None,
             inpatient: None,
+            responsible_authority: None,
+            out_of_area: None,
         };
         assert!(
             r.validate()

@@ -35,6 +35,12 @@ pub struct IntakeReferral {
     /// qualifies, s. 130J(2)(a)). Not given: not known.
     #[serde(default)]
     pub inpatient: Option<bool>,
+    /// The commissioner, for a referral that opens no case (a case's own authority wins).
+    #[serde(default)]
+    pub responsible_authority: Option<String>,
+    /// Placed outside the commissioner's area. Not given: not known.
+    #[serde(default)]
+    pub out_of_area: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +133,12 @@ impl Store {
                         eligibility_reason: None,
                         eligibility_source: None,
                         inpatient: r.inpatient,
+                        responsible_authority: intake
+                            .case
+                            .as_ref()
+                            .and_then(|c| c.responsible_authority.clone())
+                            .or_else(|| r.responsible_authority.clone()),
+                        out_of_area: r.out_of_area,
                     };
                     let status = if r.received_on >= intake.status_since {
                         intake.status

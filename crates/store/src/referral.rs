@@ -36,6 +36,8 @@ impl Store {
             eligibility_reason: None,
             eligibility_source: None,
             inpatient: referral.inpatient,
+            responsible_authority: case.responsible_authority.clone(),
+            out_of_area: referral.out_of_area,
         };
         record.record_eligibility(
             &rules.eligibility(&EligibilityQuery {

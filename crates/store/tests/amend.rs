@@ -255,6 +255,8 @@ fn a_person_already_known_gets_a_new_referral_and_case_once_the_last_is_closed()
         source: ReferralSource::WardStaff,
         referrer: None,
         inpatient: None,
+        responsible_authority: None,
+        out_of_area: None,
     };
     let new_case = intake::IntakeCase {
         opened_on: d("2026-03-10"),
