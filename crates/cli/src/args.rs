@@ -131,8 +131,8 @@ pub enum ReportCmd {
         /// The folder to write into (made, private, if it is not there).
         #[arg(long)]
         out: PathBuf,
-        /// Which files: json, csv, or both.
-        #[arg(long, value_delimiter = ',', default_value = "json,csv")]
+        /// Which files: pdf, csv, xlsx, json (several with commas; all four if not given).
+        #[arg(long, value_delimiter = ',', default_value = "pdf,csv,xlsx,json")]
         format: Vec<wardside_export::report::ReturnFormat>,
         /// Counts from 1 to this are shown as "*" (secondary suppression keeps them hidden).
         #[arg(long, default_value_t = wardside_domain::report::suppress::DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u64).range(1..=50))]
@@ -143,6 +143,47 @@ pub enum ReportCmd {
     },
     /// What each measure and table counts.
     Measures,
+    /// The commissioners known here: the authorities on cases and referrals, with their
+    /// contracts' periods.
+    Commissioners,
+    /// A commissioner's contract: the periods, measures and targets it asks for.
+    #[command(subcommand)]
+    Contract(ContractCmd),
+    /// Every return run or viewed on this laptop: who, when, which commissioner and period.
+    Audit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractCmd {
+    /// Show the contract (or the default: every measure, by financial-year quarter).
+    Show {
+        #[arg(long)]
+        commissioner: String,
+    },
+    /// Set the contract; what is not given is as before.
+    Set {
+        #[arg(long)]
+        commissioner: String,
+        /// The measures and tables it wants (keys from `report measures`); "all" for every one.
+        #[arg(long, value_delimiter = ',')]
+        measures: Option<Vec<String>>,
+        /// A target on a headline measure: KEY>=N or KEY<=N (repeat for more; KEY= to remove).
+        #[arg(long)]
+        target: Vec<String>,
+        /// A reporting period: "LABEL=FROM..TO" (repeat for more). Replaces the periods set;
+        /// "quarters" goes back to financial-year quarters.
+        #[arg(long)]
+        period: Vec<String>,
+        /// A CSV of the people detained in the area (table,code,count) to set beside the
+        /// equality tables.
+        #[arg(long)]
+        reference: Option<PathBuf>,
+    },
+    /// Remove the contract: its returns go back to the default.
+    Remove {
+        #[arg(long)]
+        commissioner: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,6 +337,23 @@ pub enum CaseCmd {
     },
     /// Who did what on the case.
     Audit { id: CaseId },
+    /// Move the case to another commissioner (responsible authority) from a day on; the work
+    /// before it stays in the earlier commissioner's returns.
+    Commissioner {
+        id: CaseId,
+        /// The new responsible authority.
+        #[arg(long, required_unless_present = "none", conflicts_with = "none")]
+        to: Option<String>,
+        /// No authority is responsible now (the case is listed for fixing in returns).
+        #[arg(long)]
+        none: bool,
+        /// The first day the new authority is responsible (default: today).
+        #[arg(long, value_parser = date)]
+        from: Option<NaiveDate>,
+        /// Why it changed (kept in the case's history).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -292,11 +292,7 @@ fn run_unlocked(
                 out_of_area: a.out_of_area.then_some(true).or(a.in_area.then_some(false)),
             };
             match a.ineligible_reason {
-                Some(reason) => {
-                    referral.eligible = Some(false);
-                    referral.eligibility_reason = Some(reason);
-                    referral.eligibility_source = Some("the advocate's assessment".into());
-                }
+                Some(reason) => referral.record_not_eligible(reason),
                 None => {
                     let rules = load_rules(rules_file)?;
                     let j = a.jurisdiction.unwrap_or(rules.jurisdiction());
@@ -352,7 +348,16 @@ fn run_unlocked(
                 wardside_export::Overwrite::Refuse
             };
             let files = wardside_export::report::write_return(&dir, &ret, &format, overwrite)?;
-            store.audit_report(false)?;
+            store.audit_report(&wardside_store::report::ReportAudit {
+                commissioner: ret.commissioner.clone(),
+                from,
+                to,
+                formats: format
+                    .iter()
+                    .map(|f| format!("{f:?}").to_lowercase())
+                    .collect(),
+                threshold: suppress_below,
+            })?;
             if !ret.unassigned.is_empty() {
                 eprintln!(
                     "wardside: {} referral(s) or case(s) in or before the period have no responsible authority and are in no return; fix them (ids): {}",
@@ -374,6 +379,26 @@ fn run_unlocked(
                 "missed_first_contact_target": ret.missed_target.len(),
                 "unassigned": ret.unassigned.len(),
             }))
+        }
+        StoreCommand::Report(ReportCmd::Commissioners) => {
+            let today = store.clock().today();
+            let list: Vec<serde_json::Value> = store
+                .commissioners()?
+                .into_iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "commissioner": c.contract.commissioner,
+                        "cases": c.cases,
+                        "contract": c.has_contract,
+                        "periods": c.contract.periods_on(today),
+                    })
+                })
+                .collect();
+            out.value(&serde_json::json!({ "commissioners": list }))
+        }
+        StoreCommand::Report(ReportCmd::Contract(cmd)) => crate::report::contract(cmd, store, out),
+        StoreCommand::Report(ReportCmd::Audit) => {
+            out.value(&serde_json::json!({ "entries": store.report_audit()? }))
         }
         StoreCommand::Demo {
             clients,
@@ -524,6 +549,18 @@ fn case(
         CaseCmd::Audit { id } => {
             out.value(&serde_json::json!({ "entries": store.audit_for_case(id)? }))
         }
+        CaseCmd::Commissioner {
+            id,
+            to,
+            none: _,
+            from,
+            reason,
+        } => out.id(store.move_case_commissioner(
+            id,
+            to.as_deref(),
+            from.unwrap_or_else(today),
+            &reason,
+        )?),
     }
 }
 

@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod output;
 mod passphrase;
+mod report;
 mod sync;
 
 use clap::Parser;

@@ -67,6 +67,15 @@ pub enum Amended {
     },
     /// A closed case opened again; `closure` is how it had been closed.
     CaseReopened { closure: CaseClosure },
+    /// The case's responsible authority (its commissioner) changed, from a day on: the work
+    /// before that day stays in the earlier commissioner's returns.
+    CaseCommissioner {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        from: NaiveDate,
+    },
 }
 
 /// One correction, with who made it, when, and why.
@@ -86,6 +95,20 @@ pub struct Amendment {
 impl Validate for Amendment {
     fn validate(&self) -> Result<(), ValidationError> {
         require_text(&self.reason, "the reason for the change", "amendment")?;
+        if let Amended::CaseCommissioner { before, after, .. } = &self.amended {
+            crate::optional_text(after, "responsible authority", "case")?;
+            let trimmed = |s: &Option<String>| {
+                s.as_deref()
+                    .map(|s| s.trim().to_lowercase())
+                    .filter(|s| !s.is_empty())
+            };
+            if trimmed(before) == trimmed(after) {
+                return Err(ValidationError::Invalid {
+                    field: "responsible authority",
+                    reason: "it is the same as before, so there is nothing to change".into(),
+                });
+            }
+        }
         if let Amended::Activity { before, after, .. } = &self.amended
             && before.changes(after).is_empty()
         {
@@ -101,6 +124,9 @@ impl Validate for Amendment {
         match &self.amended {
             Amended::Activity { after, .. } => crate::happened(after.at.date(), today, "the date"),
             Amended::CaseReopened { .. } => Ok(()),
+            Amended::CaseCommissioner { from, .. } => {
+                crate::happened(*from, today, "the day the new authority became responsible")
+            }
         }
     }
 }

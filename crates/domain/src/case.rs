@@ -58,7 +58,22 @@ pub struct Referral {
     pub out_of_area: Option<bool>,
 }
 
+/// The eligibility source of an answer the advocate gave rather than the rules engine.
+pub const ADVOCATES_ASSESSMENT: &str = "the advocate's assessment";
+
 impl Referral {
+    /// Record that the advocate found the person not eligible, in their own words.
+    pub fn record_not_eligible(&mut self, reason: String) {
+        self.eligible = Some(false);
+        self.eligibility_reason = Some(reason);
+        self.eligibility_source = Some(ADVOCATES_ASSESSMENT.into());
+    }
+
+    /// Whether eligibility was the rules engine's answer (not the advocate's own).
+    pub fn decided_by_rules(&self) -> bool {
+        self.eligibility_source.as_deref() != Some(ADVOCATES_ASSESSMENT)
+    }
+
     /// Record the rules engine's answer on the referral.
     pub fn record_eligibility(&mut self, e: &crate::rules::Eligibility) {
         self.eligible = Some(e.eligible);

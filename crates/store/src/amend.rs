@@ -7,6 +7,7 @@ use crate::error::{Result, StoreError};
 use crate::open::Store;
 use crate::read::Stored;
 use crate::write::{Scope, Writer};
+use chrono::NaiveDate;
 use rusqlite::params;
 use wardside_domain::{
     Activity, ActivityDetails, ActivityId, Amended, Amendment, AmendmentId, Case, CaseId,
@@ -86,7 +87,60 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// Move a case to another commissioner (responsible authority) from a day on; the work
+    /// before that day stays in the earlier commissioner's returns. `to` empty: none recorded.
+    pub fn move_case_commissioner(
+        &mut self,
+        id: CaseId,
+        to: Option<&str>,
+        from: NaiveDate,
+        reason: &str,
+    ) -> Result<AmendmentId> {
+        let mut case: Case = self.get(id.0)?;
+        if from < case.opened_on {
+            return Err(StoreError::Refused(format!(
+                "the case opened on {}; a new authority cannot be responsible before that",
+                case.opened_on
+            )));
+        }
+        let after = to
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let scope = Scope {
+            client: Some(case.client_id.0),
+            case: Some(id.0),
+        };
+        let amendment = Amendment {
+            case_id: id,
+            amended: Amended::CaseCommissioner {
+                before: case.responsible_authority.clone(),
+                after: after.clone(),
+                from,
+            },
+            reason: reason.trim().to_owned(),
+            by: self.actor().to_owned(),
+            made_at: self.clock().uk_now(),
+        };
+        let amendment_id = self.create(&amendment, scope)?;
+        case.responsible_authority = after;
+        self.update(id.0, &case, scope)?;
+        Ok(AmendmentId(amendment_id))
+    }
+}
+
 impl Store {
+    pub fn move_case_commissioner(
+        &mut self,
+        id: CaseId,
+        to: Option<&str>,
+        from: NaiveDate,
+        reason: &str,
+    ) -> Result<AmendmentId> {
+        self.write(|w| w.move_case_commissioner(id, to, from, reason))
+    }
+
     pub fn amend_activity(
         &mut self,
         id: ActivityId,

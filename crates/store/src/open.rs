@@ -451,6 +451,54 @@ mod tests {
         assert!(MIGRATIONS.validate().is_ok());
     }
 
+    /// Schema 9: "Z" was the default ethnic category, so a person whose equality monitoring
+    /// was never answered becomes "99" (not known); one with any other answer keeps Z.
+    #[test]
+    fn never_answered_equality_monitoring_becomes_not_known() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        MIGRATIONS.to_version(&mut conn, 8).unwrap();
+        let insert = |id: &str, equality: &str| {
+            conn.execute(
+                "INSERT INTO client (id, data) VALUES (?1, ?2)",
+                [
+                    id,
+                    &format!(r#"{{"name":"Test Person","equality":{equality}}}"#),
+                ],
+            )
+            .unwrap();
+        };
+        insert("never", r#"{"ethnic_category":"Z"}"#);
+        insert("declined", r#"{"ethnic_category":"Z","gender":"woman"}"#);
+        insert(
+            "declined-all",
+            r#"{"ethnic_category":"Z","disability":false}"#,
+        );
+        insert("answered", r#"{"ethnic_category":"M"}"#);
+        MIGRATIONS.to_latest(&mut conn).unwrap();
+        let code = |id: &str| -> String {
+            conn.query_row(
+                "SELECT data ->> '$.equality.ethnic_category' FROM client WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(code("never"), "99");
+        assert_eq!(code("declined"), "Z");
+        assert_eq!(code("declined-all"), "Z");
+        assert_eq!(code("answered"), "M");
+        // The rest of the record is as it was.
+        let c: Client = serde_json::from_str(
+            &conn
+                .query_row("SELECT data FROM client WHERE id = 'never'", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(c.name, "Test Person");
+    }
+
     /// The app syncs on one handle while the person works on another: each sees what the
     /// other committed, a read goes on beside the other's open write, and a write waits for
     /// it (within the busy timeout) instead of failing.

@@ -4,12 +4,17 @@
 
 use crate::error::Result;
 use crate::open::Store;
-use crate::write::{Entity, Scope};
+use crate::write::Entity;
 use chrono::NaiveDate;
+use chrono::NaiveDateTime;
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use wardside_domain::activity::ActivityKindCode;
+use wardside_domain::report::contract::Contract;
 use wardside_domain::report::{
-    ActivityFacts, CaseFacts, Facts, IssueFacts, PersonFacts, ReferralFacts, Return,
+    ActivityFacts, CaseFacts, CommissionerMove, ConcernFacts, Facts, IssueFacts, PersonFacts,
+    ReferralFacts, Reopening, Return,
 };
 use wardside_domain::rules::Rules;
 use wardside_domain::*;
@@ -35,6 +40,7 @@ impl Store {
                     first_language: c.first_language,
                     interpreter_needed: c.interpreter_needed,
                     hospital: c.hospital,
+                    ward: c.ward,
                 },
             );
         }
@@ -60,20 +66,57 @@ impl Store {
                 received_on: r.received_on,
                 source: r.source,
                 eligible: r.eligible,
+                decided_by_rules: r.decided_by_rules(),
                 status,
+                commissioner: r.responsible_authority,
+                out_of_area: r.out_of_area,
             });
         }
-        let mut earlier: BTreeMap<CaseId, Vec<(NaiveDate, ClosureReason)>> = BTreeMap::new();
+        // Reopenings and moves between commissioners, from the cases' amendments.
+        let mut reopened: BTreeMap<CaseId, Vec<Reopening>> = BTreeMap::new();
+        let mut moves: BTreeMap<CaseId, Vec<(NaiveDateTime, CommissionerMove)>> = BTreeMap::new();
+        // Responses to concerns: the first amendment that recorded one, by activity.
+        let mut answered: BTreeMap<ActivityId, NaiveDate> = BTreeMap::new();
         let mut stmt = self.conn.prepare_cached(
-            "SELECT data FROM amendment WHERE data ->> '$.what' = 'case-reopened'",
+            "SELECT data FROM amendment WHERE data ->> '$.what' IN ('case-reopened', 'case-commissioner')
+             OR (data ->> '$.what' = 'activity' AND data ->> '$.after.kind.type' = 'concern')",
         )?;
         for data in stmt.query_map([], |r| r.get::<_, String>(0))? {
             let a: Amendment = serde_json::from_str(&data?)?;
-            if let Amended::CaseReopened { closure } = a.amended {
-                earlier
-                    .entry(a.case_id)
-                    .or_default()
-                    .push((closure.on, closure.reason));
+            match a.amended {
+                Amended::CaseReopened { closure } => {
+                    reopened.entry(a.case_id).or_default().push(Reopening {
+                        closed_on: closure.on,
+                        reason: closure.reason,
+                        reopened_on: a.made_at.date().max(closure.on),
+                    })
+                }
+                Amended::CaseCommissioner {
+                    before,
+                    after,
+                    from,
+                } => moves.entry(a.case_id).or_default().push((
+                    a.made_at,
+                    CommissionerMove {
+                        from,
+                        before,
+                        after,
+                    },
+                )),
+                Amended::Activity {
+                    activity_id,
+                    before,
+                    after,
+                } => {
+                    let had = |k: &ActivityKind| matches!(k, ActivityKind::Concern { response: Some(r), .. } if !r.trim().is_empty());
+                    if had(&after.kind) && !had(&before.kind) {
+                        let on = a.made_at.date();
+                        answered
+                            .entry(activity_id)
+                            .and_modify(|d| *d = (*d).min(on))
+                            .or_insert(on);
+                    }
+                }
             }
         }
         let mut stmt = self.conn.prepare_cached("SELECT id, data FROM kase")?;
@@ -82,20 +125,34 @@ impl Store {
             let (id, data) = row?;
             let id: CaseId = crate::read::parse_id(id)?;
             let c: Case = serde_json::from_str(&data)?;
+            let mut reopenings = reopened.remove(&id).unwrap_or_default();
+            reopenings.sort_by_key(|r| (r.closed_on, r.reopened_on));
+            // Moves in the order they were made; a later one for an earlier day replaces what
+            // an earlier one said from that day on.
+            let mut made = moves.remove(&id).unwrap_or_default();
+            made.sort_by_key(|(at, _)| *at);
+            let mut case_moves: Vec<CommissionerMove> = Vec::new();
+            for (_, m) in made {
+                case_moves.retain(|x| x.from < m.from);
+                case_moves.push(m);
+            }
             facts.cases.push(CaseFacts {
                 id,
                 client: c.client_id,
                 referral: c.referral_id,
                 commissioner: c.responsible_authority,
+                moves: case_moves,
                 opened_on: c.opened_on,
                 closed: c.closed.map(|x| (x.on, x.reason)),
-                earlier_closings: earlier.remove(&id).unwrap_or_default(),
+                reopenings,
                 non_instructed: matches!(c.instruction, Instruction::NonInstructed { .. }),
             });
         }
         // Activities: only the fields counted, read without the notes.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT case_id, substr(at, 1, 10), data ->> '$.kind.type', data ->> '$.duration_minutes'
+            "SELECT id, case_id, substr(at, 1, 10), data ->> '$.kind.type', data ->> '$.duration_minutes',
+                    data ->> '$.kind.response_due', trim(coalesce(data ->> '$.kind.response', '')) <> '',
+                    data ->> '$.kind.basis.basis'
              FROM activity WHERE deleted = 0",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -103,21 +160,45 @@ impl Store {
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
-                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, bool>(6)?,
+                r.get::<_, Option<String>>(7)?,
             ))
         })?;
+        let corrupt = || {
+            crate::error::StoreError::Corrupt(
+                "an activity's date or kind is not one Wardside wrote".into(),
+            )
+        };
         for row in rows {
-            let (case, on, kind, minutes) = row?;
-            let (Ok(on), Ok(kind)) = (on.parse(), kind.parse::<ActivityKindCode>()) else {
-                return Err(crate::error::StoreError::Corrupt(
-                    "an activity's date or kind is not one Wardside wrote".into(),
-                ));
+            let (id, case, on, kind, minutes, due, has_response, basis) = row?;
+            let (Ok(on), Ok(kind)) = (on.parse::<NaiveDate>(), kind.parse::<ActivityKindCode>())
+            else {
+                return Err(corrupt());
+            };
+            let concern = if kind == ActivityKindCode::Concern {
+                let id: ActivityId = crate::read::parse_id(id)?;
+                let response_due = match due {
+                    Some(d) => Some(d.parse::<NaiveDate>().map_err(|_| corrupt())?),
+                    None => None,
+                };
+                Some(ConcernFacts {
+                    response_due,
+                    // Recorded with the concern, or on the day an amendment first added it.
+                    answered_on: has_response.then(|| answered.get(&id).copied().unwrap_or(on)),
+                })
+            } else {
+                None
             };
             facts.activities.push(ActivityFacts {
                 case: crate::read::parse_id(case)?,
                 on,
                 kind,
                 minutes: minutes.and_then(|m| u32::try_from(m).ok()),
+                concern,
+                records_basis: basis,
             });
         }
         let mut stmt = self.conn.prepare_cached("SELECT data FROM issue")?;
@@ -160,7 +241,7 @@ impl Store {
             .into());
         }
         let facts = self.report_facts()?;
-        let ret = wardside_domain::report::compute(
+        let mut ret = wardside_domain::report::compute(
             &facts,
             commissioner,
             from,
@@ -189,17 +270,180 @@ impl Store {
                 }
             )));
         }
+        self.contract(&ret.commissioner)?.apply(&mut ret);
         Ok(ret)
     }
 
     /// Record that a return left the laptop (called once its files are written), or that the
-    /// manager looked at exact numbers.
-    pub fn audit_report(&mut self, exact: bool) -> Result<()> {
-        let action = if exact {
+    /// manager looked at exact numbers: which commissioner, which period, in which formats and
+    /// how suppressed (never a number from it).
+    pub fn audit_report(&mut self, what: &ReportAudit) -> Result<()> {
+        let action = if what.threshold == 0 {
             "report-view-exact"
         } else {
             "report-return"
         };
-        self.write(|w| w.audit_read(action, Entity::Case, None, Scope::default()))
+        let detail = serde_json::to_string(what)?;
+        self.write(|w| w.audit_detail(action, Entity::Case, &detail))
     }
+
+    /// Every return run or viewed on this laptop, newest first.
+    pub fn report_audit(&self) -> Result<Vec<ReportAuditEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, actor, action, detail FROM audit
+             WHERE action IN ('report-return', 'report-view-exact') ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, actor, action, detail) = row?;
+            out.push(ReportAuditEntry {
+                at,
+                actor,
+                action,
+                // Entries written before schema 9 have no detail.
+                what: detail.and_then(|d| serde_json::from_str(&d).ok()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The commissioners known on this laptop: the responsible authorities on cases and
+    /// referrals (now, or before a case moved), and those with a contract; each with its contract (or the default) and how
+    /// many cases name it.
+    pub fn commissioners(&self) -> Result<Vec<Commissioner>> {
+        let mut by_name: BTreeMap<String, Commissioner> = BTreeMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT trim(data ->> '$.responsible_authority'), count(*) FROM kase
+             WHERE trim(coalesce(data ->> '$.responsible_authority', '')) <> ''
+             GROUP BY 1 COLLATE NOCASE
+             UNION ALL
+             SELECT trim(data ->> '$.responsible_authority'), 0 FROM referral
+             WHERE trim(coalesce(data ->> '$.responsible_authority', '')) <> ''
+             GROUP BY 1 COLLATE NOCASE
+             UNION ALL
+             SELECT trim(data ->> '$.before'), 0 FROM amendment
+             WHERE data ->> '$.what' = 'case-commissioner'
+               AND trim(coalesce(data ->> '$.before', '')) <> ''
+             GROUP BY 1 COLLATE NOCASE",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (name, n) = row?;
+            let e = by_name
+                .entry(name.to_lowercase())
+                .or_insert_with(|| Commissioner {
+                    contract: Contract::default_for(&name),
+                    has_contract: false,
+                    cases: 0,
+                });
+            e.cases += usize::try_from(n).unwrap_or(0);
+        }
+        for c in self.contracts()? {
+            let e = by_name
+                .entry(c.commissioner.to_lowercase())
+                .or_insert_with(|| Commissioner {
+                    contract: c.clone(),
+                    has_contract: true,
+                    cases: 0,
+                });
+            e.contract = c;
+            e.has_contract = true;
+        }
+        Ok(by_name.into_values().collect())
+    }
+
+    /// Every contract set on this laptop, by name.
+    pub fn contracts(&self) -> Result<Vec<Contract>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM contract ORDER BY commissioner COLLATE NOCASE")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for data in rows {
+            out.push(serde_json::from_str(&data?)?);
+        }
+        Ok(out)
+    }
+
+    /// The contract for a commissioner (the default: every measure, by quarter, no targets).
+    pub fn contract(&self, commissioner: &str) -> Result<Contract> {
+        let found: Option<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM contract WHERE commissioner = trim(?1)")?
+            .query_row([commissioner], |r| r.get(0))
+            .optional()?;
+        Ok(match found {
+            Some(data) => serde_json::from_str(&data)?,
+            None => Contract::default_for(commissioner),
+        })
+    }
+
+    /// Set (or replace) a commissioner's contract. Audited.
+    pub fn set_contract(&mut self, contract: &Contract) -> Result<()> {
+        let mut c = contract.clone();
+        c.commissioner = c.commissioner.trim().to_owned();
+        c.validate()?;
+        let data = serde_json::to_string(&c)?;
+        self.write(|w| {
+            w.tx.prepare_cached(
+                "INSERT INTO contract (commissioner, data) VALUES (?1, ?2)
+                 ON CONFLICT (commissioner) DO UPDATE SET commissioner = ?1, data = ?2",
+            )?
+            .execute(rusqlite::params![c.commissioner, data])?;
+            let detail = serde_json::json!({ "commissioner": c.commissioner }).to_string();
+            w.audit_detail("contract-set", Entity::Case, &detail)
+        })
+    }
+
+    /// Remove a commissioner's contract (its returns go back to the default). Audited.
+    pub fn remove_contract(&mut self, commissioner: &str) -> Result<bool> {
+        self.write(|w| {
+            let n =
+                w.tx.prepare_cached("DELETE FROM contract WHERE commissioner = trim(?1)")?
+                    .execute([commissioner])?;
+            if n > 0 {
+                let detail = serde_json::json!({ "commissioner": commissioner.trim() }).to_string();
+                w.audit_detail("contract-removed", Entity::Case, &detail)?;
+            }
+            Ok(n > 0)
+        })
+    }
+}
+
+/// What an audited return was: never its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportAudit {
+    pub commissioner: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The formats written (empty: looked at in the app).
+    pub formats: Vec<String>,
+    /// Counts of 1..=threshold shown as "*"; 0: exact numbers.
+    pub threshold: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportAuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub what: Option<ReportAudit>,
+}
+
+/// A commissioner known on this laptop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Commissioner {
+    pub contract: Contract,
+    /// Whether a manager set the contract (else it is the default).
+    pub has_contract: bool,
+    /// Cases whose responsible authority it is.
+    pub cases: usize,
 }

@@ -413,6 +413,22 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// An audit entry about no one record, saying what was done (a return was exported, a
+    /// contract set): `detail` holds names of authorities, dates and choices, never plaintext
+    /// about a person.
+    pub(crate) fn audit_detail(
+        &mut self,
+        action: &str,
+        entity: Entity,
+        detail: &str,
+    ) -> Result<()> {
+        self.audit_entry(action, entity, None, Scope::default(), None)?;
+        self.tx
+            .prepare_cached("UPDATE audit SET detail = ?1 WHERE id = last_insert_rowid()")?
+            .execute([detail])?;
+        Ok(())
+    }
+
     /// An audit entry for something that changed nothing: a case was viewed, notes were
     /// searched, a file was exported.
     pub(crate) fn audit_read(

@@ -40,7 +40,10 @@ impl Build {
             received_on: d(received),
             source: ReferralSource::WardStaff,
             eligible: Some(true),
+            decided_by_rules: true,
             status: Some(StatusCode::S3),
+            commissioner: None,
+            out_of_area: None,
         });
         let case = CaseId(uid(2000 + n));
         self.facts.cases.push(CaseFacts {
@@ -48,9 +51,10 @@ impl Build {
             client,
             referral: Some(referral),
             commissioner: commissioner.map(str::to_owned),
+            moves: Vec::new(),
             opened_on: d(received),
             closed: None,
-            earlier_closings: Vec::new(),
+            reopenings: Vec::new(),
             non_instructed: false,
         });
         case
@@ -62,7 +66,13 @@ impl Build {
             on: d(on),
             kind,
             minutes,
+            concern: None,
+            records_basis: None,
         });
+    }
+
+    fn case(&mut self, id: CaseId) -> &mut CaseFacts {
+        self.facts.cases.iter_mut().find(|x| x.id == id).unwrap()
     }
 
     fn ret(&self, threshold: u64) -> Return {
@@ -114,8 +124,11 @@ fn a_case_without_a_responsible_authority_is_listed_for_fixing_not_dropped_silen
 fn closed_and_reopened_cases_count_each_closing_in_the_period() {
     let mut b = Build::new();
     let c = b.referred(1, "2026-05-01", NORTH);
-    let case = b.facts.cases.iter_mut().find(|x| x.id == c).unwrap();
-    case.earlier_closings = vec![(d("2026-07-15"), ClosureReason::IssuesResolved)];
+    b.case(c).reopenings = vec![Reopening {
+        closed_on: d("2026-07-15"),
+        reason: ClosureReason::IssuesResolved,
+        reopened_on: d("2026-07-20"),
+    }];
     // Reopened, still open: open at the end.
     let c2 = b.referred(2, "2026-05-02", NORTH);
     let case2 = b.facts.cases.iter_mut().find(|x| x.id == c2).unwrap();
@@ -358,4 +371,249 @@ fn every_measure_and_table_has_a_definition() {
         );
     }
     assert_eq!(MEASURES.len(), r.measures.len() + r.tables.len());
+}
+
+#[test]
+fn a_reopened_case_was_not_open_between_its_closing_and_reopening() {
+    let mut b = Build::new();
+    // Opened 1 May, closed 20 June, reopened 10 July, closed again 31 July.
+    let c = b.referred(1, "2026-05-01", NORTH);
+    b.case(c).reopenings = vec![Reopening {
+        closed_on: d("2026-06-20"),
+        reason: ClosureReason::IssuesResolved,
+        reopened_on: d("2026-07-10"),
+    }];
+    b.case(c).closed = Some((d("2026-07-31"), ClosureReason::Discharged));
+    let r = b.ret(0);
+    assert_eq!(
+        r.measures["cases_open_at_start"],
+        json!(0),
+        "closed on 1 July"
+    );
+    assert_eq!(r.measures["cases_closed"], json!(1));
+    // 91 days from opening to the last closing, less the 20 spent closed.
+    assert_eq!(r.measures["involvement_median_days"], json!(71.0));
+    assert_eq!(b.ret(7).measures["involvement_median_days"], json!("*"));
+    let case = &b.facts.cases[0];
+    assert_eq!(case.days_involved(d("2026-07-31")), 71);
+    assert_eq!(
+        r.tables["length_of_involvement"]["31-90 days"],
+        Cell::Count(1)
+    );
+    assert!(!case.open_at_end_of(d("2026-07-01")));
+    assert!(case.open_at_end_of(d("2026-07-10")));
+    assert!(!case.open_during(d("2026-06-21"), d("2026-07-09")));
+    assert!(case.open_during(d("2026-06-21"), d("2026-07-10")));
+    // Open some day of the period: supported, so in the supported people's tables.
+    assert_eq!(r.tables["supported_ethnic_category"]["99"], Cell::Count(1));
+    assert_eq!(r.tables["instruction"]["instructed"], Cell::Count(1));
+}
+
+#[test]
+fn a_case_moved_between_commissioners_counts_for_each_on_its_own_days() {
+    let mut b = Build::new();
+    let c = b.referred(1, "2026-07-06", NORTH);
+    b.case(c).commissioner = Some("Southshire Council".into());
+    b.case(c).moves = vec![CommissionerMove {
+        from: d("2026-08-15"),
+        before: NORTH.map(str::to_owned),
+        after: Some("Southshire Council".into()),
+    }];
+    b.activity(c, "2026-07-07", ActivityKindCode::PrivateInterview, None);
+    b.activity(c, "2026-08-14", ActivityKindCode::Tribunal, None);
+    b.activity(c, "2026-08-15", ActivityKindCode::ManagersHearing, None);
+    let north = b.ret(0);
+    assert_eq!(north.measures["referrals_received"], json!(1));
+    assert_eq!(north.measures["cases_opened"], json!(1));
+    assert_eq!(north.measures["tribunals_supported"], json!(1));
+    assert_eq!(north.measures["managers_hearings_supported"], json!(0));
+    assert_eq!(north.measures["cases_open_at_end"], json!(0), "moved away");
+    assert_eq!(
+        north.measures["first_contact_median_working_days"],
+        json!(1.0)
+    );
+    let south = compute(
+        &b.facts,
+        "southshire council",
+        d("2026-07-01"),
+        d("2026-09-30"),
+        &cal(),
+        0,
+    );
+    assert_eq!(south.commissioner, "Southshire Council");
+    assert_eq!(south.measures["referrals_received"], json!(0));
+    assert_eq!(south.measures["cases_opened"], json!(0));
+    assert_eq!(south.measures["managers_hearings_supported"], json!(1));
+    assert_eq!(south.measures["tribunals_supported"], json!(0));
+    assert_eq!(south.measures["cases_open_at_end"], json!(1));
+    // Supported by both in the period.
+    assert_eq!(south.tables["instruction"]["instructed"], Cell::Count(1));
+    assert_eq!(north.tables["instruction"]["instructed"], Cell::Count(1));
+    // Before the move, the case is North's: a later quarter's start.
+    let c = &b.facts.cases[0];
+    assert_eq!(c.commissioner_on(d("2026-08-14")), NORTH);
+    assert_eq!(
+        c.commissioner_on(d("2026-08-15")),
+        Some("Southshire Council")
+    );
+}
+
+#[test]
+fn a_referral_that_opened_no_case_counts_for_its_own_commissioner() {
+    let mut b = Build::new();
+    let c = b.referred(1, "2026-07-06", NORTH);
+    // Not eligible, no case: the referral names its commissioner.
+    b.facts.cases.retain(|x| x.id != c);
+    let r0 = &mut b.facts.referrals[0];
+    r0.commissioner = NORTH.map(str::to_owned);
+    r0.eligible = Some(false);
+    r0.status = Some(StatusCode::S136);
+    r0.out_of_area = Some(true);
+    // Another with no case and no commissioner: listed for fixing.
+    b.referred(2, "2026-07-07", NORTH);
+    b.facts.cases.retain(|x| x.client != ClientId(uid(2)));
+    // The advocate's own decision is released as that, never in their words.
+    b.referred(3, "2026-07-08", NORTH);
+    b.facts.referrals[2].eligible = Some(false);
+    b.facts.referrals[2].decided_by_rules = false;
+    let r = b.ret(0);
+    assert_eq!(r.measures["referrals_received"], json!(2));
+    assert_eq!(r.matched_cases, 2);
+    assert_eq!(r.tables["not_eligible_why"]["s136"], Cell::Count(1));
+    assert_eq!(
+        r.tables["not_eligible_why"]["advocate's assessment"],
+        Cell::Count(1)
+    );
+    assert_eq!(r.tables["out_of_area"]["out of area"], Cell::Count(1));
+    assert_eq!(r.tables["out_of_area"]["not recorded"], Cell::Count(1));
+    assert_eq!(r.unassigned.len(), 1);
+    assert_eq!(r.unassigned[0].referral, Some(ReferralId(uid(1002))));
+}
+
+#[test]
+fn concerns_answered_late_and_records_requests_by_basis() {
+    let mut b = Build::new();
+    let c = b.referred(1, "2026-06-01", NORTH);
+    let concern = |due: Option<&str>, answered: Option<&str>| ConcernFacts {
+        response_due: due.map(d),
+        answered_on: answered.map(d),
+    };
+    for (due, answered) in [
+        (Some("2026-07-10"), Some("2026-07-10")), // in time (on the day)
+        (Some("2026-07-10"), Some("2026-07-11")), // late
+        (Some("2026-07-10"), None),               // overdue
+        (Some("2026-10-10"), None),               // not yet due
+        (None, None),
+    ] {
+        b.activity(c, "2026-07-02", ActivityKindCode::Concern, None);
+        b.facts.activities.last_mut().unwrap().concern = Some(concern(due, answered));
+    }
+    b.activity(c, "2026-07-02", ActivityKindCode::RecordsRequest, None);
+    b.facts.activities.last_mut().unwrap().records_basis = Some("patient-consent".into());
+    let r = b.ret(0);
+    assert_eq!(r.measures["concerns_raised"], json!(5));
+    assert_eq!(r.measures["concerns_answered_late"], json!(2));
+    let t = &r.tables["concern_response"];
+    assert_eq!(t["answered in time"], Cell::Count(1));
+    assert_eq!(t["not answered, not yet due"], Cell::Count(1));
+    assert_eq!(r.tables["records_basis"]["patient-consent"], Cell::Count(1));
+    assert_eq!(r.cases_behind["concerns_answered_late"], vec![c]);
+    // Released: the small late count is starred with its cells.
+    assert_eq!(b.ret(7).measures["concerns_answered_late"], json!("*"));
+}
+
+#[test]
+fn a_cell_of_exactly_seven_is_starred_and_eight_is_shown_with_the_cases_behind_each() {
+    let mut b = Build::new();
+    let mut sevens = Vec::new();
+    for i in 0..7 {
+        sevens.push(b.referred(i + 1, "2026-07-06", NORTH));
+    }
+    for i in 10..18 {
+        let c = b.referred(i, "2026-07-06", NORTH);
+        b.facts.referrals.last_mut().unwrap().source = ReferralSource::SelfReferral;
+        let _ = c;
+    }
+    for i in 20..40 {
+        b.referred(i, "2026-07-06", NORTH);
+        b.facts.referrals.last_mut().unwrap().source = ReferralSource::Solicitor;
+    }
+    let r = b.ret(7);
+    let t = &r.tables["referral_source"];
+    assert_eq!(t["ward-staff"], Cell::Suppressed, "7");
+    assert_eq!(
+        t["self"],
+        Cell::Suppressed,
+        "8, secondary: else 35 - 20 - 8 = 7"
+    );
+    assert_eq!(t["solicitor"], Cell::Count(20));
+    let exact = b.ret(0);
+    assert_eq!(exact.tables["referral_source"]["self"], Cell::Count(8));
+    let mut behind = exact.cases_behind["referral_source/ward-staff"].clone();
+    behind.sort();
+    sevens.sort();
+    assert_eq!(behind, sevens);
+    assert_eq!(exact.cases_behind["referrals_received"].len(), 35);
+}
+
+#[test]
+fn a_contract_keeps_the_measures_it_asks_for_and_checks_its_targets() {
+    use super::contract::{Contract, Target};
+    let mut b = Build::new();
+    for i in 0..10 {
+        let c = b.referred(i + 1, "2026-07-06", NORTH);
+        b.activity(c, "2026-07-07", ActivityKindCode::PrivateInterview, None);
+    }
+    let mut r = b.ret(7);
+    let mut contract = Contract::default_for("Northshire County Council");
+    contract.measures = vec![
+        "referrals_received".into(),
+        "first_contact_within_5_working_days_pct".into(),
+        "ethnic_category".into(),
+    ];
+    contract.targets.insert(
+        "first_contact_within_5_working_days_pct".into(),
+        Target::AtLeast(95.0),
+    );
+    contract
+        .targets
+        .insert("referrals_received".into(), Target::AtMost(5.0));
+    contract
+        .reference
+        .insert("ethnic_category".into(), [("A".to_string(), 120u64)].into());
+    contract.validate().unwrap();
+    contract.apply(&mut r);
+    assert_eq!(r.measures.len(), 2);
+    assert_eq!(
+        r.tables.keys().copied().collect::<Vec<_>>(),
+        ["ethnic_category"]
+    );
+    let t = &r.targets["first_contact_within_5_working_days_pct"];
+    assert_eq!((t.actual.clone(), t.met), (json!(100.0), Some(true)));
+    assert_eq!(r.targets["referrals_received"].met, Some(false));
+    assert_eq!(r.reference["ethnic_category"]["A"], 120);
+    // A measure that does not exist is refused, naming it.
+    contract.measures.push("referals".into());
+    assert!(
+        contract
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("referals")
+    );
+}
+
+#[test]
+fn financial_year_quarters_are_the_default_periods() {
+    use super::contract::{Contract, financial_year_of};
+    assert_eq!(financial_year_of(d("2027-03-31")), 2026);
+    assert_eq!(financial_year_of(d("2026-04-01")), 2026);
+    let c = Contract::default_for("X");
+    let ps = c.periods_on(d("2026-08-10"));
+    // This year's Q1, Q2 and the year (started), and last year's four quarters and year.
+    assert_eq!(ps.len(), 8);
+    assert_eq!(ps[0].label, "2026-27 Q2 (Jul-Sep)");
+    let last = c.last_complete(d("2026-08-10")).unwrap();
+    assert_eq!((last.from, last.to), (d("2026-04-01"), d("2026-06-30")));
+    assert!(ps.iter().all(|p| p.from <= d("2026-08-10")));
 }
