@@ -750,12 +750,14 @@ pub fn compute(
     }
     // Cases with no authority at some time they were open in the period (and not listed
     // already through their referral).
+    let listed: std::collections::BTreeSet<CaseId> =
+        unassigned.iter().filter_map(|u| u.case).collect();
     for c in &facts.cases {
         if c.open_during(from, to)
             && c.commissioners_during(from.max(c.opened_on), to)
                 .iter()
                 .any(Option::is_none)
-            && !unassigned.iter().any(|u| u.case == Some(c.id))
+            && !listed.contains(&c.id)
         {
             unassigned.push(Unassigned {
                 referral: None,
@@ -781,6 +783,13 @@ pub fn compute(
     let mut ward = Tally::default();
     let mut out_of_area = Tally::default();
     let unknown = PersonFacts::default();
+    let mut referrals_of: BTreeMap<ClientId, Vec<(NaiveDate, ReferralId)>> = BTreeMap::new();
+    for r in &facts.referrals {
+        referrals_of
+            .entry(r.client)
+            .or_default()
+            .push((r.received_on, r.id));
+    }
     for (r, case) in &referrals {
         let c = case.map(|c| c.id);
         let status = r.status.map_or("none", |s| s.code());
@@ -811,12 +820,12 @@ pub fn compute(
             .checked_sub_months(chrono::Months::new(12))
             .unwrap_or(NaiveDate::MIN);
         // Another referral for the person in the 12 months before (or earlier the same day).
-        let is_repeat = facts.referrals.iter().any(|o| {
-            o.client == r.client
-                && o.id != r.id
-                && o.received_on >= year_before
-                && (o.received_on < r.received_on
-                    || (o.received_on == r.received_on && o.id < r.id))
+        let is_repeat = referrals_of.get(&r.client).is_some_and(|theirs| {
+            theirs.iter().any(|&(on, id)| {
+                id != r.id
+                    && on >= year_before
+                    && (on < r.received_on || (on == r.received_on && id < r.id))
+            })
         });
         repeat.bump(if is_repeat { "repeat" } else { "first" }, c);
         // Hospital and ward names as recorded (trimmed): names of places, not anyone's words.

@@ -617,3 +617,41 @@ fn financial_year_quarters_are_the_default_periods() {
     assert_eq!((last.from, last.to), (d("2026-04-01"), d("2026-06-30")));
     assert!(ps.iter().all(|p| p.from <= d("2026-08-10")));
 }
+
+#[test]
+fn repeat_referrals_age_bands_and_wards_are_counted_at_their_edges() {
+    let mut b = Build::new();
+    // Person 1: referred 1 August 2025 and again 1 August 2026 (exactly 12 months: a repeat);
+    // person 2: 31 July 2025 and 1 August 2026 (over 12 months: first).
+    for (n, earlier) in [(1, "2025-08-01"), (2, "2025-07-31")] {
+        b.referred(n, earlier, NORTH);
+        let c = b.referred(n + 100, "2026-08-01", NORTH);
+        // The same person: the later referral is theirs.
+        b.case(c).client = ClientId(uid(n));
+        b.facts.referrals.last_mut().unwrap().client = ClientId(uid(n));
+    }
+    fn p(b: &mut Build, n: u128) -> &mut PersonFacts {
+        b.facts.people.get_mut(&ClientId(uid(n))).unwrap()
+    }
+    // Ages on the day of referral, 1 August 2026: 17 (born the day after 18 years before),
+    // and 18 exactly.
+    p(&mut b, 1).dob = Some(d("2008-08-02"));
+    p(&mut b, 2).dob = Some(d("2008-08-01"));
+    p(&mut b, 1).hospital = Some(" Riverside ".into());
+    p(&mut b, 1).ward = Some("Oak".into());
+    let r = b.ret(0);
+    assert_eq!(r.tables["repeat_referrals"]["repeat"], Cell::Count(1));
+    assert_eq!(r.tables["repeat_referrals"]["first"], Cell::Count(1));
+    assert_eq!(r.tables["age_band"]["under 18"], Cell::Count(1));
+    assert_eq!(r.tables["age_band"]["18-25"], Cell::Count(1));
+    assert_eq!(r.tables["hospital"]["Riverside"], Cell::Count(1));
+    assert_eq!(r.tables["hospital_ward"]["Riverside / Oak"], Cell::Count(1));
+    assert_eq!(
+        r.tables["hospital_ward"]["not recorded / not recorded"],
+        Cell::Count(1)
+    );
+    // Released, the one-person ward is folded into "other" before it is starred: its name
+    // never leaves the laptop.
+    let released = serde_json::to_string(&b.ret(7)).unwrap();
+    assert!(!released.contains("Oak"), "{released}");
+}
