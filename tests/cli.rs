@@ -1858,8 +1858,9 @@ fn an_export_into_a_folder_is_named_without_the_persons_name_unless_asked() {
     }
 }
 
-/// Issue 16: a commissioner's return from a store built through the CLI. Every number of the
-/// JSON and of each CSV is checked, suppression included, and a second run gives the same bytes.
+/// Issue 16: a commissioner's return from a store built through the CLI, in every format. Every
+/// number of the JSON and every CSV file whole are checked, suppression included; the PDF shows
+/// each headline with its title; the workbook is there; a second run gives the same bytes.
 #[test]
 fn a_commissioners_return_counts_what_the_cli_recorded() {
     let env = Env::new();
@@ -1959,6 +1960,8 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
         "2026-09-30",
         "--out",
         &out_s,
+        "--format",
+        "pdf,csv,xlsx,json",
     ];
     let run = env.run(&args);
     assert!(
@@ -1977,34 +1980,93 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
     assert_eq!(json["from"], "2026-07-01");
     assert_eq!(json["to"], "2026-09-30");
     let m = &json["measures"];
-    for (key, want) in [
-        ("referrals_received", serde_json::json!(9)),
-        ("referrals_eligible", serde_json::json!(9)),
-        ("cases_opened", serde_json::json!(9)),
-        ("cases_open_at_start", serde_json::json!(0)),
-        ("cases_open_at_end", serde_json::json!(9)),
-        ("cases_closed", serde_json::json!(0)),
-        ("non_instructed_cases", serde_json::json!(0)),
-        ("first_contact_median_working_days", serde_json::json!(4.0)),
+    // (key, title as printed, value): nine referred, seen 0 to 8 working days later, an hour
+    // each; 3 and 6 within 2 and 5 days are starred (so are the 6 and 3 not within them), and no
+    // case closed, so there is no length of involvement.
+    let headlines = [
+        (
+            "referrals_received",
+            "Referrals received",
+            serde_json::json!(9),
+        ),
+        (
+            "referrals_eligible",
+            "Referrals of qualifying patients",
+            serde_json::json!(9),
+        ),
+        ("cases_opened", "Cases opened", serde_json::json!(9)),
+        (
+            "cases_open_at_start",
+            "Cases open at the start",
+            serde_json::json!(0),
+        ),
+        (
+            "cases_open_at_end",
+            "Cases open at the end",
+            serde_json::json!(9),
+        ),
+        ("cases_closed", "Cases closed", serde_json::json!(0)),
+        (
+            "non_instructed_cases",
+            "Non-instructed cases",
+            serde_json::json!(0),
+        ),
+        (
+            "involvement_median_days",
+            "Length of involvement (median days)",
+            serde_json::json!("*"),
+        ),
+        (
+            "first_contact_median_working_days",
+            "Days to first contact (median)",
+            serde_json::json!(4.0),
+        ),
         (
             "first_contact_90th_percentile_working_days",
+            "Days to first contact (90th percentile)",
             serde_json::json!(8.0),
         ),
         (
             "first_contact_within_2_working_days_pct",
+            "First contact within 2 working days (%)",
             serde_json::json!("*"),
         ),
         (
             "first_contact_within_5_working_days_pct",
+            "First contact within 5 working days (%)",
             serde_json::json!("*"),
         ),
-        ("tribunals_supported", serde_json::json!(0)),
-        ("managers_hearings_supported", serde_json::json!(0)),
-        ("ward_rounds_and_cpa_attended", serde_json::json!(0)),
-        ("advocacy_hours", serde_json::json!(9.0)),
-    ] {
-        assert_eq!(m[key], want, "{key}");
+        (
+            "tribunals_supported",
+            "Tribunals supported",
+            serde_json::json!(0),
+        ),
+        (
+            "managers_hearings_supported",
+            "Managers' hearings supported",
+            serde_json::json!(0),
+        ),
+        (
+            "ward_rounds_and_cpa_attended",
+            "Ward rounds and CPA reviews attended",
+            serde_json::json!(0),
+        ),
+        ("concerns_raised", "Concerns raised", serde_json::json!(0)),
+        (
+            "concerns_answered_late",
+            "Concerns answered late",
+            serde_json::json!(0),
+        ),
+        (
+            "advocacy_hours",
+            "Hours of advocacy recorded",
+            serde_json::json!(9.0),
+        ),
+    ];
+    for (key, _, want) in &headlines {
+        assert_eq!(&m[key], want, "{key}");
     }
+    assert_eq!(m.as_object().unwrap().len(), headlines.len(), "{m}");
     let t = &json["tables"];
     assert_eq!(t["referral_source"], serde_json::json!({"ward-staff": 9}));
     assert_eq!(t["section_at_referral"], serde_json::json!({"s3": 9}));
@@ -2046,6 +2108,42 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
             assert_eq!(count, want, "{table} {code}");
         }
     }
+    assert_every_csv_is(&out_dir, &expected_csvs());
+    // The PDF: each headline's title with its value on its line, each table's rows.
+    let pdf = pdftotext_layout(&out_dir.join("return.pdf"));
+    assert!(pdf.contains("Northshire County Council"), "{pdf}");
+    assert!(pdf.contains("1 July 2026 to 30 September 2026"), "{pdf}");
+    assert!(
+        pdf.contains("Suppressed: counts of 1 to 7 shown as *"),
+        "{pdf}"
+    );
+    for (key, title, value) in &headlines {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        assert!(
+            on_one_line(&pdf, &[title, &value]),
+            "{key}: {title} {value}\n{pdf}"
+        );
+    }
+    for row in [
+        ["ward-staff", "Ward staff", "9"],
+        ["s3", "Section 3 (admission for treatment)", "9"],
+        [
+            "private-interview",
+            "Private interview with the patient",
+            "9",
+        ],
+        ["99", "Not known", "9"],
+    ] {
+        assert!(on_one_line(&pdf, &row), "{row:?}\n{pdf}");
+    }
+    assert!(on_one_line(&pdf, &["Riverside", "9"]), "{pdf}");
+    assert!(pdf.contains("None in this period."), "{pdf}");
+    // The workbook: a zip with the measures and a sheet per table.
+    let xlsx = std::fs::read(out_dir.join("return.xlsx")).unwrap();
+    assert!(xlsx.starts_with(b"PK\x03\x04"), "a zip");
     // The same data gives the same bytes; an existing file is never replaced unasked.
     let first = std::fs::read(out_dir.join("return.json")).unwrap();
     let again = env.run(&args);
@@ -2053,21 +2151,38 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
     let mut with = args.to_vec();
     with.push("--overwrite");
+    let first_pdf = std::fs::read(out_dir.join("return.pdf")).unwrap();
+    let first_xlsx = std::fs::read(out_dir.join("return.xlsx")).unwrap();
     assert!(env.run(&with).status.success());
     assert_eq!(std::fs::read(out_dir.join("return.json")).unwrap(), first);
+    assert_eq!(
+        std::fs::read(out_dir.join("return.pdf")).unwrap(),
+        first_pdf
+    );
+    assert_eq!(
+        std::fs::read(out_dir.join("return.xlsx")).unwrap(),
+        first_xlsx
+    );
+    assert_every_csv_is(&out_dir, &expected_csvs());
     // Suppression: at a threshold of 9 every count of 1 to 9 is starred.
     let strict = env.data_dir().parent().unwrap().join("q3-strict");
-    let mut s_args = args.to_vec();
     let strict_s = strict.to_str().unwrap().to_owned();
-    let last = s_args.len() - 1;
-    s_args[last] = &strict_s;
-    s_args.extend(["--suppress-below", "9", "--format", "json"]);
+    // The same return into another folder, as JSON alone.
+    let mut s_args = args[..args.len() - 3].to_vec();
+    s_args.extend([
+        strict_s.as_str(),
+        "--suppress-below",
+        "9",
+        "--format",
+        "json",
+    ]);
     assert!(env.run(&s_args).status.success());
     let json: Value =
         serde_json::from_slice(&std::fs::read(strict.join("return.json")).unwrap()).unwrap();
     assert_eq!(json["measures"]["referrals_received"], "*");
     assert_eq!(json["tables"]["ethnic_category"]["99"], "*");
     assert!(!strict.join("measures.csv").exists(), "json only");
+    assert!(!strict.join("return.pdf").exists() && !strict.join("return.xlsx").exists());
     // A commissioner no case has is refused with the names recorded; a folder that is a
     // symbolic link is never written through.
     let typo = env.run(&[
@@ -2113,4 +2228,129 @@ fn a_commissioners_return_counts_what_the_cli_recorded() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&defs.stdout).contains("first_contact_median_working_days"));
+}
+
+/// Each CSV file of the return in `a_commissioners_return_counts_what_the_cli_recorded`, whole:
+/// nine people for Northshire, each referred by ward staff on s. 3 to Riverside (no ward
+/// recorded), eligible, seen once in private for an hour, nothing else recorded about them; no
+/// case closed, no issue, concern or records request.
+fn expected_csvs() -> Vec<(&'static str, String)> {
+    let nine = |code: &str| format!("code,count\n{code},9\n");
+    let none = || "code,count\n".to_string();
+    let mut csvs = vec![
+        (
+            "measures.csv",
+            [
+                "measure,value",
+                "advocacy_hours,9.0",
+                "cases_closed,0",
+                "cases_open_at_end,9",
+                "cases_open_at_start,0",
+                "cases_opened,9",
+                "concerns_answered_late,0",
+                "concerns_raised,0",
+                "first_contact_90th_percentile_working_days,8.0",
+                "first_contact_median_working_days,4.0",
+                "first_contact_within_2_working_days_pct,*",
+                "first_contact_within_5_working_days_pct,*",
+                "involvement_median_days,*",
+                "managers_hearings_supported,0",
+                "non_instructed_cases,0",
+                "referrals_eligible,9",
+                "referrals_received,9",
+                "tribunals_supported,0",
+                "ward_rounds_and_cpa_attended,0",
+                "",
+            ]
+            .join("\n"),
+        ),
+        ("referral_source.csv", nine("ward-staff")),
+        ("section_at_referral.csv", nine("s3")),
+        ("eligibility.csv", nine("eligible")),
+        ("not_eligible_why.csv", none()),
+        ("out_of_area.csv", nine("not recorded")),
+        ("repeat_referrals.csv", nine("first")),
+        ("hospital.csv", nine("Riverside")),
+        ("hospital_ward.csv", nine("Riverside / not recorded")),
+        ("closing_reason.csv", none()),
+        ("length_of_involvement.csv", none()),
+        ("instruction.csv", nine("instructed")),
+        ("activity_kind.csv", nine("private-interview")),
+        ("records_basis.csv", none()),
+        ("concern_response.csv", none()),
+        ("issue_category.csv", none()),
+        ("issue_outcome.csv", none()),
+    ];
+    // The people referred and the people supported are the same nine.
+    for prefix in ["", "supported_"] {
+        for (table, code) in [
+            ("ethnic_category", "99"),
+            ("gender", "not known"),
+            ("age_band", "not known"),
+            ("disability", "not known"),
+            ("religion", "not known"),
+            ("sexual_orientation", "not known"),
+            ("first_language", "not known"),
+            ("interpreter_needed", "no"),
+        ] {
+            let name: &'static str = format!("{prefix}{table}.csv").leak();
+            csvs.push((name, nine(code)));
+        }
+    }
+    csvs
+}
+
+/// The CSV files in `dir` are exactly `want`, each with exactly its text.
+fn assert_every_csv_is(dir: &Path, want: &[(&str, String)]) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    let mut wanted: Vec<String> = want.iter().map(|(n, _)| n.to_string()).collect();
+    wanted.sort();
+    assert_eq!(names, wanted);
+    for (name, text) in want {
+        assert_eq!(
+            &std::fs::read_to_string(dir.join(name)).unwrap(),
+            text,
+            "{name}"
+        );
+    }
+}
+
+/// `pdftotext -layout`: a table's row on one line, as on the page.
+fn pdftotext_layout(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A line of `text` with each of `parts` in order, the last a word of its own.
+fn on_one_line(text: &str, parts: &[&str]) -> bool {
+    text.lines().any(|line| {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut rest = line.as_str();
+        for (i, part) in parts.iter().enumerate() {
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
+            let after = &rest[at + part.len()..];
+            if i == parts.len() - 1 && !(after.is_empty() || after.starts_with(' ')) {
+                return false;
+            }
+            rest = after;
+        }
+        true
+    })
 }

@@ -376,8 +376,9 @@ fn run_unlocked(
             }
             out.value(&serde_json::json!({
                 "written": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-                "missed_first_contact_target": ret.missed_target.len(),
-                "unassigned": ret.unassigned.len(),
+                // For the manager to follow up (ids and dates only; never in the files).
+                "missed_first_contact_target": ret.missed_target,
+                "unassigned": ret.unassigned,
             }))
         }
         StoreCommand::Report(ReportCmd::Commissioners) => {

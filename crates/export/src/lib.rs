@@ -75,8 +75,13 @@ pub fn render_pdf(doc: &Doc) -> Result<Vec<u8>> {
         u8::try_from(doc.date.day).unwrap_or(1),
     )
     .ok_or_else(|| ExportError::Typeset("the document date is not a date".into()))?;
-    let world = world::DocWorld::new(data, today);
-    let compiled = typst::compile::<typst_layout::PagedDocument>(&world);
+    typeset(&world::DocWorld::new(data, today))
+}
+
+/// Compile a world's template to a tagged PDF/A-2a file: every document and the commissioner's
+/// return go through here.
+pub(crate) fn typeset(world: &world::DocWorld) -> Result<Vec<u8>> {
+    let compiled = typst::compile::<typst_layout::PagedDocument>(world);
     let result = compiled
         .output
         .map_err(|errors| diagnostics(&errors))

@@ -1,27 +1,91 @@
-//! A commissioner's return as files: `return.json` (the machine-readable shape the issue fixes)
-//! and one CSV per table plus `measures.csv`. Both come from the same suppressed numbers and are
-//! byte-identical for the same data: keys in code order, no timestamps.
+//! A commissioner's return as files: `return.pdf` (typeset like every other document, for
+//! people to read), `return.xlsx` (one workbook: the measures and a sheet per table),
+//! `return.json` (the machine-readable shape the issue fixes) and one CSV per table plus
+//! `measures.csv`. All come from the same suppressed numbers and are byte-identical for the
+//! same data: no timestamps, keys in code order (the PDF and the workbook in the order of
+//! [`MEASURES`], as people read them).
+
+mod pdf;
+mod xlsx;
 
 use crate::{ExportError, Overwrite, Result, write_output};
 use std::path::{Path, PathBuf};
-use wardside_domain::report::{MEASURES, Return};
+use wardside_domain::report::{MEASURES, Measure, Return};
+
+pub use pdf::return_pdf;
+pub use xlsx::return_xlsx;
 
 /// The formats a return can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ReturnFormat {
-    Json,
+    Pdf,
     Csv,
+    Xlsx,
+    Json,
+}
+
+impl ReturnFormat {
+    /// Every format, as the command line's default lists them.
+    pub const ALL: [ReturnFormat; 4] = [
+        ReturnFormat::Pdf,
+        ReturnFormat::Csv,
+        ReturnFormat::Xlsx,
+        ReturnFormat::Json,
+    ];
 }
 
 impl std::str::FromStr for ReturnFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s.trim() {
-            "json" => Ok(ReturnFormat::Json),
+            "pdf" => Ok(ReturnFormat::Pdf),
             "csv" => Ok(ReturnFormat::Csv),
-            other => Err(format!("unknown format '{other}'; use json or csv")),
+            "xlsx" => Ok(ReturnFormat::Xlsx),
+            "json" => Ok(ReturnFormat::Json),
+            other => Err(format!(
+                "unknown format '{other}'; use pdf, csv, xlsx or json (several with commas)"
+            )),
         }
     }
+}
+
+/// How the return says what was suppressed (the JSON's `suppression`, the PDF's and the
+/// workbook's wording).
+fn suppression(r: &Return) -> String {
+    if r.suppression_threshold == 0 {
+        "none: exact numbers, not for release".to_string()
+    } else {
+        format!("counts of 1 to {} shown as \"*\"", r.suppression_threshold)
+    }
+}
+
+/// A measure's value as the CSV, the PDF and the workbook's text show it: a number as JSON
+/// writes it, "*" for a suppressed one.
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The keys of `present` in the order of [`MEASURES`] (the order people read the return in),
+/// each with its title and definition; a key without one (there is none today) follows, titled
+/// with its key.
+fn in_reading_order(present: impl Iterator<Item = &'static str>) -> Vec<Measure> {
+    let present: Vec<&'static str> = present.collect();
+    let defined = MEASURES
+        .iter()
+        .filter(|m| present.contains(&m.key))
+        .copied();
+    let undefined = present
+        .iter()
+        .filter(|k| !MEASURES.iter().any(|m| m.key == **k))
+        .map(|&key| Measure {
+            key,
+            title: key,
+            definition: "",
+        });
+    defined.chain(undefined).collect()
 }
 
 /// The released JSON: suppression applied, nothing but numbers and codes.
@@ -30,41 +94,85 @@ pub fn return_json(r: &Return) -> Result<Vec<u8>> {
         "commissioner": r.commissioner,
         "from": r.from,
         "to": r.to,
-        "suppression": if r.suppression_threshold == 0 {
-            "none: exact numbers, not for release".to_string()
-        } else {
-            format!("counts of 1 to {} shown as \"*\"", r.suppression_threshold)
-        },
+        "suppression": suppression(r),
         "measures": r.measures,
         "tables": r.tables,
     }))?;
+    // The contract's targets and the reference table, when there are any (a return with no
+    // contract keeps the shape above exactly).
+    if !r.targets.is_empty() || !r.reference.is_empty() {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes)?;
+        if !r.targets.is_empty() {
+            v["targets"] = serde_json::to_value(&r.targets)?;
+        }
+        if !r.reference.is_empty() {
+            v["reference"] = serde_json::to_value(&r.reference)?;
+        }
+        bytes = serde_json::to_vec_pretty(&v)?;
+    }
     bytes.push(b'\n');
     Ok(bytes)
 }
 
 fn csv_bytes(header: [&str; 2], rows: impl Iterator<Item = (String, String)>) -> Result<Vec<u8>> {
+    csv_rows(&header, rows.map(|(k, v)| vec![k, v]))
+}
+
+fn csv_rows(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| ExportError::Typeset(format!("CSV: {e}"));
     w.write_record(header).map_err(fail)?;
-    for (k, v) in rows {
-        w.write_record([k, v]).map_err(fail)?;
+    for row in rows {
+        w.write_record(row).map_err(fail)?;
     }
     w.into_inner()
         .map_err(|e| ExportError::Typeset(format!("CSV: {e}")))
 }
 
-/// `measures.csv` and one `<table>.csv` per table, each with its file name.
+/// A contract's targets as rows: measure, target, the value published, met or not.
+fn target_rows(r: &Return) -> Vec<Vec<String>> {
+    in_reading_order(r.targets.keys().copied())
+        .into_iter()
+        .map(|m| {
+            let t = &r.targets[m.key];
+            vec![
+                m.key.to_string(),
+                t.target.describe(),
+                value_text(&t.actual),
+                match t.met {
+                    Some(true) => "met",
+                    Some(false) => "not met",
+                    None => "not known",
+                }
+                .to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// The reference table of people detained as rows: table, code, people.
+fn reference_rows(r: &Return) -> Vec<Vec<String>> {
+    r.reference
+        .iter()
+        .flat_map(|(t, codes)| {
+            codes
+                .iter()
+                .map(move |(c, n)| vec![t.clone(), c.clone(), n.to_string()])
+        })
+        .collect()
+}
+
+/// `measures.csv` and one `<table>.csv` per table, each with its file name; with a contract,
+/// `targets.csv` and `reference_detained.csv` too.
 pub fn return_csvs(r: &Return) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
-    let value = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
     out.push((
         "measures.csv".to_string(),
         csv_bytes(
             ["measure", "value"],
-            r.measures.iter().map(|(k, v)| (k.to_string(), value(v))),
+            r.measures
+                .iter()
+                .map(|(k, v)| (k.to_string(), value_text(v))),
         )?,
     ));
     for (name, table) in &r.tables {
@@ -73,6 +181,24 @@ pub fn return_csvs(r: &Return) -> Result<Vec<(String, Vec<u8>)>> {
             csv_bytes(
                 ["code", "count"],
                 table.iter().map(|(k, c)| (k.clone(), c.text())),
+            )?,
+        ));
+    }
+    if !r.targets.is_empty() {
+        out.push((
+            "targets.csv".to_string(),
+            csv_rows(
+                &["measure", "target", "value", "result"],
+                target_rows(r).into_iter(),
+            )?,
+        ));
+    }
+    if !r.reference.is_empty() {
+        out.push((
+            "reference_detained.csv".to_string(),
+            csv_rows(
+                &["table", "code", "people_detained"],
+                reference_rows(r).into_iter(),
             )?,
         ));
     }
@@ -102,6 +228,12 @@ pub fn write_return(
     }
     if formats.contains(&ReturnFormat::Csv) {
         files.extend(return_csvs(r)?);
+    }
+    if formats.contains(&ReturnFormat::Pdf) {
+        files.push(("return.pdf".into(), return_pdf(r)?));
+    }
+    if formats.contains(&ReturnFormat::Xlsx) {
+        files.push(("return.xlsx".into(), return_xlsx(r)?));
     }
     // Everything is checked before anything is written, so a refusal leaves nothing half done.
     // The folder itself is never a symbolic link: the files go where they were named.

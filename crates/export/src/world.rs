@@ -47,7 +47,7 @@ fn shared() -> &'static Shared {
 }
 
 fn id(path: &str) -> FileId {
-    // Both paths are constants that are valid virtual paths.
+    // Every path is a constant that is a valid virtual path.
     let vpath = VirtualPath::new(path).unwrap_or_else(|_| unreachable!("{path} is a valid path"));
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }
@@ -61,8 +61,19 @@ pub(crate) struct DocWorld {
 
 impl DocWorld {
     pub(crate) fn new(data_json: Vec<u8>, today: Datetime) -> Self {
+        Self::with_template("/document.typ", TEMPLATE, data_json, today)
+    }
+
+    /// The same world with another bundled template as its main file (a commissioner's return:
+    /// `templates/return.typ`); `path` is a constant naming it.
+    pub(crate) fn with_template(
+        path: &'static str,
+        template: &'static str,
+        data_json: Vec<u8>,
+        today: Datetime,
+    ) -> Self {
         DocWorld {
-            main: Source::new(id("/document.typ"), TEMPLATE.to_string()),
+            main: Source::new(id(path), template.to_string()),
             data_id: id("/data.json"),
             data: Bytes::new(data_json),
             today,
