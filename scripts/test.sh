@@ -67,7 +67,7 @@ stage "domain, store and CLI tests two years from today" later_tests
 e2e_tests() {
   install_tauri_driver &&
     cargo build -q --locked -p wardside-app &&
-    xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked --no-fail-fast -p wardside-e2e --test app --test forms --test tasks --test find --test export --test sync --test teams --test big_sync --test rules -- --ignored --test-threads=1 2>&1 |
+    xvfb-run -a -s "-screen 0 1280x800x24" cargo test -q --locked --no-fail-fast -p wardside-e2e --test app --test forms --test tasks --test find --test export --test sync --test teams --test big_sync --test rules --test reports -- --ignored --test-threads=1 2>&1 |
     tee -a "$CARGO_TARGET_DIR/test-output.txt"
 }
 stage "the desktop app end to end (WebDriver: tauri-driver + WebKitWebDriver under Xvfb)" e2e_tests

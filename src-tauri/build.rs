@@ -48,6 +48,8 @@ const COMMANDS: &[&str] = &[
     "amend_activity",
     "activity_amendments",
     "reopen_case",
+    "move_case_commissioner",
+    "commissioner_names",
     "refer_again",
     "save_form_draft",
     "form_draft",
@@ -62,6 +64,12 @@ const COMMANDS: &[&str] = &[
     "move_client",
     "create_team",
     "set_device_teams",
+    "report_setup",
+    "report_return",
+    "report_cases",
+    "export_return",
+    "service_dashboard",
+    "set_contract",
 ];
 
 fn main() {

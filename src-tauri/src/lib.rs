@@ -39,8 +39,8 @@ pub const DEMO_PASSPHRASE: &str = "demo store passphrase";
 /// Commands and the lock watcher: shared by the real app and the mock-runtime tests.
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     use commands::{
-        access, activities, caseload, cases, clients, corrections, export, recover, sync, tasks,
-        teams,
+        access, activities, caseload, cases, clients, corrections, export, recover, reports, sync,
+        tasks, teams,
     };
     builder
         .invoke_handler(tauri::generate_handler![
@@ -78,6 +78,8 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             corrections::amend_activity,
             corrections::activity_amendments,
             corrections::reopen_case,
+            corrections::move_case_commissioner,
+            corrections::commissioner_names,
             corrections::refer_again,
             corrections::save_form_draft,
             corrections::form_draft,
@@ -105,6 +107,12 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             teams::move_client,
             teams::create_team,
             teams::set_device_teams,
+            reports::report_setup,
+            reports::report_return,
+            reports::report_cases,
+            reports::export_return,
+            reports::service_dashboard,
+            reports::set_contract,
         ])
         .setup(|app| {
             session::spawn_watcher(app.handle().clone());

@@ -12,6 +12,7 @@
 pub mod amend;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 mod drafts;
 mod error;

@@ -241,27 +241,17 @@ impl Store {
             .into());
         }
         let facts = self.report_facts()?;
-        let mut ret = wardside_domain::report::compute(
-            &facts,
-            commissioner,
-            from,
-            to,
-            rules.calendar(),
-            threshold,
-        );
+        let ret = self.return_from(&facts, commissioner, from, to, rules, threshold)?;
         if ret.matched_cases == 0 {
             // A misspelt name would otherwise give a return of zeros. The authorities' names
             // are not about anyone, so they are listed to choose from.
-            let mut known: Vec<&str> = facts
-                .cases
-                .iter()
-                .filter_map(|c| c.commissioner.as_deref().map(str::trim))
-                .filter(|s| !s.is_empty())
+            let known: Vec<String> = self
+                .commissioners()?
+                .into_iter()
+                .map(|c| c.contract.commissioner)
                 .collect();
-            known.sort_unstable_by_key(|s| s.to_lowercase());
-            known.dedup_by_key(|s| s.to_lowercase());
             return Err(crate::error::StoreError::Refused(format!(
-                "no case has the responsible authority '{}'; the authorities recorded are: {}",
+                "no case or referral has the responsible authority '{}'; the authorities recorded are: {}",
                 commissioner.trim(),
                 if known.is_empty() {
                     "none yet".to_string()
@@ -270,6 +260,28 @@ impl Store {
                 }
             )));
         }
+        Ok(ret)
+    }
+
+    /// The return computed from facts already read (the dashboard reads them once for every
+    /// commissioner), with the commissioner's contract applied.
+    pub fn return_from(
+        &self,
+        facts: &Facts,
+        commissioner: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        rules: &Rules,
+        threshold: u64,
+    ) -> Result<Return> {
+        let mut ret = wardside_domain::report::compute(
+            facts,
+            commissioner,
+            from,
+            to,
+            rules.calendar(),
+            threshold,
+        );
         self.contract(&ret.commissioner)?.apply(&mut ret);
         Ok(ret)
     }
@@ -291,7 +303,8 @@ impl Store {
     pub fn report_audit(&self) -> Result<Vec<ReportAuditEntry>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT at, actor, action, detail FROM audit
-             WHERE action IN ('report-return', 'report-view-exact') ORDER BY id DESC",
+             WHERE action IN ('report-return', 'report-view-exact', 'report-dashboard', 'report-drill-down')
+             ORDER BY id DESC",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((

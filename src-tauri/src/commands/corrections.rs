@@ -33,6 +33,29 @@ pub fn reopen_case(session: State<'_, Session>, id: CaseId, reason: String) -> R
     session.with_store(|s| s.reopen_case(id, &reason))
 }
 
+/// Record or change a case's responsible authority (its commissioner) from a day on.
+#[tauri::command(async)]
+pub fn move_case_commissioner(
+    session: State<'_, Session>,
+    id: CaseId,
+    to: String,
+    from: chrono::NaiveDate,
+    reason: String,
+) -> Result<AmendmentId> {
+    session.with_store(|s| s.move_case_commissioner(id, Some(&to), from, &reason))
+}
+
+/// The authorities already recorded, to choose from rather than type again.
+#[tauri::command(async)]
+pub fn commissioner_names(session: State<'_, Session>) -> Result<Vec<String>> {
+    session.with_store(|s| {
+        Ok(s.commissioners()?
+            .into_iter()
+            .map(|c| c.contract.commissioner)
+            .collect())
+    })
+}
+
 #[tauri::command(async)]
 pub fn save_form_draft(
     session: State<'_, Session>,

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod corrections;
 pub mod export;
 pub mod recover;
+pub mod reports;
 pub mod sync;
 pub mod tasks;
 pub mod teams;

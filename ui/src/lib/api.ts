@@ -72,6 +72,8 @@ export const api = {
     call<T.Id>("amend_activity", { id, details, reason }),
   activityAmendments: (id: T.Id) => call<T.Stored<T.Amendment>[]>("activity_amendments", { id }),
   reopenCase: (id: T.Id, reason: string) => call<T.Id>("reopen_case", { id, reason }),
+  moveCaseCommissioner: (id: T.Id, to: string, from: string, reason: string) => call<T.Id>("move_case_commissioner", { id, to, from, reason }),
+  commissionerNames: () => call<string[]>("commissioner_names"),
   referAgain: (client: T.Id, referral: T.Intake["referral"], caseDetails: T.Intake["case"]) =>
     call<T.IntakeResult>("refer_again", { client, referral, case: caseDetails }),
   saveFormDraft: (key: string, caseId: T.Id | null, form: Record<string, unknown>) =>
@@ -121,4 +123,19 @@ export const api = {
 
   onLocked: (f: (reason: T.LockReason) => void): Promise<UnlistenFn> =>
     listen<T.LockReason>("locked", (e) => f(e.payload)),
+};
+
+// ---- reports: commissioner returns and the service dashboard (issue 16) ----
+export const reportsApi = {
+  setup: () => call<T.ReportSetup>("report_setup"),
+  /** Exact numbers (not for release; the view is audited) or as released (suppressed). */
+  compute: (commissioner: string, from: string, to: string, exact: boolean) =>
+    call<T.ReturnView>("report_return", { commissioner, from, to, exact }),
+  /** Who the cases behind a number are for (audited). */
+  cases: (ids: T.Id[]) => call<T.CaseLabel[]>("report_cases", { ids }),
+  /** Asks for a folder in Rust (the webview never names a path); null when cancelled. */
+  exportReturn: (commissioner: string, from: string, to: string, formats: T.ReturnFormatCode[]) =>
+    call<T.ReturnExported | null>("export_return", { commissioner, from, to, formats }),
+  dashboard: () => call<T.ServiceDashboard>("service_dashboard"),
+  setContract: (contract: T.ReportContract) => call<void>("set_contract", { contract }),
 };

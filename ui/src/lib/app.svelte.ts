@@ -10,7 +10,8 @@ export type View =
   | { name: "new-client" }
   | { name: "settings" }
   | { name: "sync" }
-  | { name: "diary" };
+  | { name: "diary" }
+  | { name: "reports" };
 
 export const ui = $state({
   view: { name: "caseload" } as View,

@@ -349,7 +349,7 @@ export interface Intake {
   client: Client;
   status: string;
   status_since: string;
-  referral: { received_on: string; source: string; referrer?: string; inpatient?: boolean } | null;
+  referral: { received_on: string; source: string; referrer?: string; inpatient?: boolean; responsible_authority?: string; out_of_area?: boolean } | null;
   case: { opened_on: string; instruction: Instruction; responsible_authority?: string } | null;
 }
 
@@ -603,6 +603,7 @@ export type Amendment = {
 } & (
   | { what: "activity"; activity_id: Id; before: ActivityDetails; after: ActivityDetails }
   | { what: "case-reopened"; closure: Closure }
+  | { what: "case-commissioner"; before?: string; after?: string; from: string }
 );
 
 export interface FormDraft {
@@ -619,4 +620,154 @@ export interface WaitingDraft {
   case_id: Id | null;
   name: string | null;
   saved_at: string;
+}
+
+// ---- reports: commissioner returns and the service dashboard (issue 16) ----
+
+/** One reporting period, both days included ("YYYY-MM-DD"). */
+export interface ReportPeriod {
+  label: string;
+  from: string;
+  to: string;
+}
+
+export type ReportTarget = { at_least: number } | { at_most: number };
+
+export interface TargetCheck {
+  target: ReportTarget;
+  /** The measure as published: a number, or "*". */
+  actual: number | string;
+  /** null when the measure is withheld. */
+  met: boolean | null;
+}
+
+export interface ReportMeasure {
+  key: string;
+  title: string;
+  definition: string;
+}
+
+export interface CommissionerChoice {
+  name: string;
+  has_contract: boolean;
+  cases: number;
+  /** Latest first. */
+  periods: ReportPeriod[];
+  last_complete: ReportPeriod | null;
+  /** The contract's own periods (empty: financial-year quarters). */
+  own_periods: ReportPeriod[];
+  measures: string[];
+  targets: Record<string, ReportTarget>;
+}
+
+export interface ReportSetup {
+  today: string;
+  commissioners: CommissionerChoice[];
+  measures: ReportMeasure[];
+  /** The keys of the headline measures (targets are set on these); the others are tables. */
+  headline: string[];
+  /** Counts from 1 to this are shown as "*" as released. */
+  threshold: number;
+}
+
+/** A count, or "*" when suppressed. */
+export type ReportCell = number | "*";
+
+export interface CaseLabel {
+  case_id: Id;
+  client_id: Id;
+  name: string;
+  hospital: string | null;
+  ward: string | null;
+  opened_on: string;
+  closed_on: string | null;
+}
+
+export interface UnassignedRow {
+  case: CaseLabel | null;
+  referral: Id | null;
+  client_id: Id | null;
+  name: string | null;
+  received_or_opened: string;
+}
+
+export interface ReturnView {
+  commissioner: string;
+  from: string;
+  to: string;
+  measures: Record<string, number | string | null>;
+  tables: Record<string, Record<string, ReportCell>>;
+  suppression_threshold: number;
+  targets: Record<string, TargetCheck>;
+  exact: boolean;
+  /** The cases behind each number (ids only; exact returns only): a measure's key or "table/code". */
+  cases_behind: Record<string, Id[]>;
+  unassigned: UnassignedRow[];
+  missed_target: number;
+}
+
+export interface ReturnExported {
+  folder: string;
+  files: string[];
+}
+
+export type ReturnFormatCode = "pdf" | "csv" | "xlsx" | "json";
+
+export interface DashboardWaiting {
+  who: CaseLabel;
+  case: Id;
+  client: Id;
+  referral: Id | null;
+  since: string;
+  working_days: number;
+  commissioner: string | null;
+}
+
+export interface DashboardOpenCase {
+  who: CaseLabel;
+  case: Id;
+  client: Id;
+  opened_on: string;
+  days_open: number;
+  last_activity: string | null;
+  days_quiet: number;
+}
+
+export interface DashboardHeadline {
+  key: string;
+  title: string;
+  definition: string;
+  value: number | string | null;
+  target: TargetCheck | null;
+}
+
+export interface CommissionerGlance {
+  commissioner: string;
+  has_contract: boolean;
+  period: ReportPeriod;
+  measures: DashboardHeadline[];
+}
+
+export interface ServiceDashboard {
+  today: string;
+  open_cases: number;
+  waiting: DashboardWaiting[];
+  open_longest: DashboardOpenCase[];
+  quiet_longest: DashboardOpenCase[];
+  due_this_week: {
+    from: string | null;
+    to: string | null;
+    upcoming: DueTask[];
+    upcoming_total: number;
+    overdue: DueTask[];
+    overdue_total: number;
+  };
+  quarter: CommissionerGlance[];
+}
+
+export interface ReportContract {
+  commissioner: string;
+  periods?: ReportPeriod[];
+  measures?: string[];
+  targets?: Record<string, ReportTarget>;
 }

@@ -36,7 +36,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         key: "referrals_received",
         title: "Referrals received",
-        definition: "Referrals whose received date falls in the period, for cases whose responsible authority is the commissioner (a referral counts in the period it was received).",
+        definition: "Referrals whose received date falls in the period, for the commissioner responsible on that day for the case opened from them (a referral that opened no case counts for the authority recorded on it); a referral counts in the period it was received.",
     },
     Measure {
         key: "referrals_eligible",
