@@ -502,3 +502,60 @@ async fn a_years_return_over_a_demo_caseload_shows_progress_then_every_table_wit
     );
     c.close().await.ok();
 }
+
+/// The case a return could not count is opened from the return's list, its responsible
+/// authority recorded (with the day it applies from and why), and the next return counts it.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run by scripts/test.sh"]
+async fn a_case_with_no_commissioner_is_fixed_from_the_return() {
+    let sandbox = Sandbox::new().unwrap();
+    let db = sandbox.db();
+    store(&db);
+    let driver = start_driver_env(
+        &sandbox,
+        Some(&db),
+        &[("WARDSIDE_NOW", std::ffi::OsStr::new(NOW))],
+    )
+    .unwrap();
+    let c = launch(&driver).await.unwrap();
+    find(&c, "#unlock-title").await.unwrap();
+    unlock(&c, PASS).await;
+    find(&c, "#cases-title").await.unwrap();
+    click(&c, "#nav-reports").await;
+    find(&c, "#r-unassigned").await.unwrap();
+    click_button(&c, "Gwen Nobody-Assigned").await;
+    find(&c, "#change-authority").await.unwrap();
+    assert!(text_of(&c, "#change-authority").await.contains("Record"));
+    click(&c, "#change-authority").await;
+    // Nothing typed: the form says what is missing and saves nothing.
+    click_button(&c, "Save").await;
+    let missing = text_of(&c, "#cm-to-error").await;
+    assert!(
+        missing.contains("Enter the responsible authority"),
+        "{missing}"
+    );
+    type_into(&c, "#cm-to", WEST).await;
+    type_into(&c, "#cm-reason", "Placed by Westshire").await;
+    screenshot(&c, "reports-8-record-authority").await;
+    let mut a11y = Vec::new();
+    check_axe(&c, "record the responsible authority", &mut a11y).await;
+    click_button(&c, "Save").await;
+    assert!(gone(&c, "#cm-to").await, "the dialog closes once saved");
+    let page = text_of(&c, "main").await;
+    assert!(page.contains("Responsible authority recorded."), "{page}");
+    assert!(
+        page.contains(&format!("recorded as {WEST} from 10 Aug 2026")),
+        "{page}"
+    );
+    screenshot(&c, "reports-9-authority-recorded").await;
+    // The return no longer lists it, and Westshire's counts it.
+    click(&c, "#nav-reports").await;
+    find(&c, "[data-measure=referrals_received]").await.unwrap();
+    assert!(
+        gone(&c, "#r-unassigned").await,
+        "{}",
+        text_of(&c, "main").await
+    );
+    assert!(a11y.is_empty(), "{a11y:?}");
+    c.close().await.unwrap();
+}
