@@ -207,7 +207,7 @@ fn contracts_moves_and_referrals_without_a_case_reach_the_right_return() {
     assert_eq!(names, [NORTH, SOUTH]);
     assert_eq!(
         list["commissioners"][0]["periods"][0]["label"],
-        "2026-27 Q3 (Oct-Dec)"
+        "2026-27 Q3 (Oct-Dec) (in progress)"
     );
 
     // A contract: fewer measures, a target, its own period, a reference table.
@@ -326,5 +326,94 @@ fn contracts_moves_and_referrals_without_a_case_reach_the_right_return() {
             ]
         )
         .is_object()
+    );
+}
+
+/// A write that fails half way (here no file may grow past 50 kB, as on a nearly full
+/// disk): a clear error, nothing of the return left behind to be sent, and no audit entry for
+/// a return that was not written.
+#[test]
+fn a_return_that_cannot_be_written_whole_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Device::new(dir.path(), "Manager");
+    let client = on(
+        &d,
+        "2026-11-02",
+        &[
+            "client",
+            "add",
+            "--name",
+            "Person One",
+            "--status",
+            "s3",
+            "--status-since",
+            "2026-11-01",
+            "--json",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    on(
+        &d,
+        "2026-11-02",
+        &[
+            "case",
+            "open",
+            "--client",
+            &client,
+            "--on",
+            "2026-11-02",
+            "--authority",
+            NORTH,
+            "--json",
+        ],
+    );
+    let out = dir.path().join("q3");
+    let cmd = format!("trap '' XFSZ; ulimit -f 100; exec \"$0\" \"$@\"",);
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .arg(env!("CARGO_BIN_EXE_wardside"))
+        .args([
+            "--db",
+            d.db.to_str().unwrap(),
+            "report",
+            "return",
+            "--commissioner",
+            NORTH,
+        ])
+        .args([
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-12-31",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("WARDSIDE_PASSPHRASE", PASS)
+        .env("WARDSIDE_NOW", "2026-11-20T12:00:00Z")
+        .env_remove("WARDSIDE_DB")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("large") || stderr.contains("space") || stderr.contains("write"),
+        "{stderr}"
+    );
+    assert!(
+        !out.exists(),
+        "{:?}",
+        std::fs::read_dir(&out).map(|r| r.count())
+    );
+    let audit = on(&d, "2026-11-20", &["report", "audit", "--json"]);
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] != "report-return"),
+        "{audit}"
     );
 }

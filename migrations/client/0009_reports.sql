@@ -1,11 +1,12 @@
 -- Schema 9: commissioners' returns.
 
 -- A commissioner's contract: the periods, measures and targets a manager set on this laptop
--- (names of authorities and numbers only; nothing about anyone). `data` is the domain's
--- `report::contract::Contract` as JSON.
+-- (names of authorities and numbers only; nothing about anyone). `key` is the name as
+-- `report::commissioner_key` compares it (any letter case, spaces collapsed: SQLite's NOCASE
+-- knows only ASCII); `data` is the domain's `report::contract::Contract` as JSON.
 CREATE TABLE contract (
-    commissioner TEXT PRIMARY KEY COLLATE NOCASE,
-    data         TEXT NOT NULL
+    key  TEXT PRIMARY KEY,
+    data TEXT NOT NULL
 ) WITHOUT ROWID;
 
 -- What an audit entry that is about no record says it did: for a return, the commissioner, the

@@ -347,7 +347,19 @@ fn run_unlocked(
             } else {
                 wardside_export::Overwrite::Refuse
             };
+            let overlapping = store.overlapping_releases(&ret.commissioner, from, to)?;
             let files = wardside_export::report::write_return(&dir, &ret, &format, overwrite)?;
+            if !overlapping.is_empty() {
+                eprintln!(
+                    "wardside: returns for {} were released before for overlapping periods ({}); numbers starred in one can be worked out by subtracting the other, so send only periods that do not overlap (docs/REPORTS.md)",
+                    ret.commissioner,
+                    overlapping
+                        .iter()
+                        .map(|w| format!("{} to {}", w.from, w.to))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             store.audit_report(&wardside_store::report::ReportAudit {
                 commissioner: ret.commissioner.clone(),
                 from,

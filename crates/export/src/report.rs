@@ -64,6 +64,8 @@ fn suppression(r: &Return) -> String {
 fn value_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
+        // A median over nobody: nothing to show (the PDF says "none").
+        serde_json::Value::Null => String::new(),
         other => other.to_string(),
     }
 }
@@ -245,11 +247,22 @@ pub fn write_return(
     for (name, _) in &files {
         crate::file::check_target(&dir.join(name), overwrite)?;
     }
+    let made_dir = !dir.exists();
     crate::file::create_private_dir(dir)?;
     let mut written = Vec::new();
     for (name, bytes) in files {
         let path = dir.join(name);
-        write_output(&path, &bytes, overwrite)?;
+        if let Err(e) = write_output(&path, &bytes, overwrite) {
+            // A full disk half way through: take back what this run wrote (a file it replaced
+            // is gone either way), so no partial return is left to be sent.
+            for p in &written {
+                let _ = std::fs::remove_file(p);
+            }
+            if made_dir {
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(e);
+        }
         written.push(path);
     }
     Ok(written)

@@ -147,7 +147,8 @@ impl Store {
     /// The people behind a number in a return the manager is looking at: who each case is for.
     /// Audited as a read (which cases, not which number).
     pub fn report_cases(&mut self, ids: &[CaseId]) -> Result<Vec<CaseLabel>> {
-        let labels = self.labels(ids)?;
+        let mut labels = self.labels(ids)?;
+        labels.sort_by(|a, b| (a.opened_on, &a.name).cmp(&(b.opened_on, &b.name)));
         self.write(|w| w.audit_read("report-drill-down", Entity::Case, None, Scope::default()))?;
         Ok(labels)
     }
@@ -397,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn the_people_behind_a_number_are_named_in_the_order_asked_and_the_look_is_audited() {
+    fn the_people_behind_a_number_are_named_by_the_day_their_case_opened_and_the_look_is_audited() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = store(dir.path());
         let rules = Rules::shipped().unwrap();
@@ -406,8 +407,8 @@ mod tests {
         let unknown = CaseId(uuid::Uuid::from_u128(7));
         let named = store.report_cases(&[b, unknown, a]).unwrap();
         let names: Vec<&str> = named.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(names, ["Bryn Hughes", "Amara Okafor"]);
-        assert_eq!(named[0].opened_on, d("2026-08-04"));
+        assert_eq!(names, ["Amara Okafor", "Bryn Hughes"], "by the day opened");
+        assert_eq!(named[1].opened_on, d("2026-08-04"));
         let drilled: i64 = store
             .conn
             .query_row(

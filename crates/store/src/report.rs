@@ -11,6 +11,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use wardside_domain::activity::ActivityKindCode;
+use wardside_domain::report::commissioner_key;
 use wardside_domain::report::contract::Contract;
 use wardside_domain::report::{
     ActivityFacts, CaseFacts, CommissionerMove, ConcernFacts, Facts, IssueFacts, PersonFacts,
@@ -131,10 +132,19 @@ impl Store {
             // an earlier one said from that day on.
             let mut made = moves.remove(&id).unwrap_or_default();
             made.sort_by_key(|(at, _)| *at);
+            // The authority before any move: what the first move made replaced.
+            let original = made.first().and_then(|(_, m)| m.before.clone());
             let mut case_moves: Vec<CommissionerMove> = Vec::new();
             for (_, m) in made {
                 case_moves.retain(|x| x.from < m.from);
                 case_moves.push(m);
+            }
+            // Each move's `before` is the authority just before its day (a correction made
+            // later for an earlier day recorded whatever was responsible when it was made).
+            let mut before = original;
+            for m in &mut case_moves {
+                m.before = before.clone();
+                before = m.after.clone();
             }
             facts.cases.push(CaseFacts {
                 id,
@@ -184,10 +194,16 @@ impl Store {
                     Some(d) => Some(d.parse::<NaiveDate>().map_err(|_| corrupt())?),
                     None => None,
                 };
+                // Recorded on the day an amendment first added it, or with the concern: on the
+                // UK day the concern was written down (its op's clock), not the day it is dated.
+                let answered_on = match (has_response, answered.get(&id)) {
+                    (false, _) => None,
+                    (true, Some(day)) => Some(*day),
+                    (true, None) => Some(self.recorded_on(id.0)?.map_or(on, |d| d.max(on))),
+                };
                 Some(ConcernFacts {
                     response_due,
-                    // Recorded with the concern, or on the day an amendment first added it.
-                    answered_on: has_response.then(|| answered.get(&id).copied().unwrap_or(on)),
+                    answered_on,
                 })
             } else {
                 None
@@ -212,6 +228,19 @@ impl Store {
             });
         }
         Ok(facts)
+    }
+
+    /// The UK day a record was first written down, from its create op's clock.
+    fn recorded_on(&self, id: uuid::Uuid) -> Result<Option<NaiveDate>> {
+        let hlc: Option<String> = self
+            .conn
+            .prepare_cached("SELECT min(hlc) FROM op WHERE entity_id = ?1 AND kind = 'create'")?
+            .query_row([id.to_string()], |r| r.get(0))?;
+        Ok(hlc
+            .as_deref()
+            .and_then(crate::clock::Hlc::decode)
+            .and_then(|h| chrono::DateTime::from_timestamp_millis(h.wall_ms as i64))
+            .map(|at| wardside_domain::rules::period::uk_time_at(at).date()))
     }
 
     /// The return for one commissioner and period, suppressed at `threshold` (0: exact numbers,
@@ -328,6 +357,33 @@ impl Store {
         Ok(out)
     }
 
+    /// Returns released earlier for the same commissioner whose period overlaps `from..=to`
+    /// without being the same: subtracting one from the other gives back counts each starred
+    /// (docs/REPORTS.md), so a manager is told before sending another.
+    pub fn overlapping_releases(
+        &self,
+        commissioner: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReportAudit>> {
+        let key = commissioner_key(commissioner);
+        let mut out: Vec<ReportAudit> = self
+            .report_audit()?
+            .into_iter()
+            .filter(|e| e.action == "report-return")
+            .filter_map(|e| e.what)
+            .filter(|w| {
+                commissioner_key(&w.commissioner) == key
+                    && w.from <= to
+                    && from <= w.to
+                    && (w.from, w.to) != (from, to)
+            })
+            .collect();
+        out.sort_by_key(|w| (w.from, w.to));
+        out.dedup_by_key(|w| (w.from, w.to));
+        Ok(out)
+    }
+
     /// The commissioners known on this laptop: the responsible authorities on cases and
     /// referrals (now, or before a case moved), and those with a contract; each with its contract (or the default) and how
     /// many cases name it.
@@ -351,7 +407,7 @@ impl Store {
         for row in rows {
             let (name, n) = row?;
             let e = by_name
-                .entry(name.to_lowercase())
+                .entry(commissioner_key(&name))
                 .or_insert_with(|| Commissioner {
                     contract: Contract::default_for(&name),
                     has_contract: false,
@@ -361,7 +417,7 @@ impl Store {
         }
         for c in self.contracts()? {
             let e = by_name
-                .entry(c.commissioner.to_lowercase())
+                .entry(commissioner_key(&c.commissioner))
                 .or_insert_with(|| Commissioner {
                     contract: c.clone(),
                     has_contract: true,
@@ -377,7 +433,7 @@ impl Store {
     pub fn contracts(&self) -> Result<Vec<Contract>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT data FROM contract ORDER BY commissioner COLLATE NOCASE")?;
+            .prepare_cached("SELECT data FROM contract ORDER BY key")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for data in rows {
@@ -390,8 +446,8 @@ impl Store {
     pub fn contract(&self, commissioner: &str) -> Result<Contract> {
         let found: Option<String> = self
             .conn
-            .prepare_cached("SELECT data FROM contract WHERE commissioner = trim(?1)")?
-            .query_row([commissioner], |r| r.get(0))
+            .prepare_cached("SELECT data FROM contract WHERE key = ?1")?
+            .query_row([commissioner_key(commissioner)], |r| r.get(0))
             .optional()?;
         Ok(match found {
             Some(data) => serde_json::from_str(&data)?,
@@ -407,10 +463,10 @@ impl Store {
         let data = serde_json::to_string(&c)?;
         self.write(|w| {
             w.tx.prepare_cached(
-                "INSERT INTO contract (commissioner, data) VALUES (?1, ?2)
-                 ON CONFLICT (commissioner) DO UPDATE SET commissioner = ?1, data = ?2",
+                "INSERT INTO contract (key, data) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET data = ?2",
             )?
-            .execute(rusqlite::params![c.commissioner, data])?;
+            .execute(rusqlite::params![commissioner_key(&c.commissioner), data])?;
             let detail = serde_json::json!({ "commissioner": c.commissioner }).to_string();
             w.audit_detail("contract-set", Entity::Case, &detail)
         })
@@ -420,8 +476,8 @@ impl Store {
     pub fn remove_contract(&mut self, commissioner: &str) -> Result<bool> {
         self.write(|w| {
             let n =
-                w.tx.prepare_cached("DELETE FROM contract WHERE commissioner = trim(?1)")?
-                    .execute([commissioner])?;
+                w.tx.prepare_cached("DELETE FROM contract WHERE key = ?1")?
+                    .execute([commissioner_key(commissioner)])?;
             if n > 0 {
                 let detail = serde_json::json!({ "commissioner": commissioner.trim() }).to_string();
                 w.audit_detail("contract-removed", Entity::Case, &detail)?;

@@ -249,3 +249,64 @@ fn a_contract_is_kept_checked_and_audited_and_a_return_is_audited_without_number
         .unwrap_err();
     assert!(err.to_string().contains(NORTH), "{err}");
 }
+
+/// A move corrected later to an earlier day: before that day the case stays with the authority
+/// it had, not the one the correction replaced. A response typed in with a concern weeks after
+/// it was raised counts on the day it was written down.
+#[test]
+fn a_corrected_move_and_a_late_response_count_on_their_own_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path(), "2026-07-06T12:00:00Z");
+    let rules = wardside_store::config::load_rules(None).unwrap();
+    let case = referred(&mut s, "Person Moved", "2026-07-06", NORTH);
+    s.set_clock(Clock::parse("2026-08-20T12:00:00Z").unwrap());
+    s.move_case_commissioner(case, Some(SOUTH), d("2026-08-14"), "Placed by Southshire")
+        .unwrap();
+    s.set_clock(Clock::parse("2026-08-30T12:00:00Z").unwrap());
+    s.move_case_commissioner(case, Some("Eastshire"), d("2026-08-01"), "Correction")
+        .unwrap();
+    // Raised on 2 July, due 10 July, written down with its response on 30 August.
+    s.write(|w| {
+        w.add_activity(
+            &activity(
+                case,
+                "2026-07-02",
+                ActivityKind::Concern {
+                    raised_with: "Ward manager".into(),
+                    response_due: Some(d("2026-07-10")),
+                    response: Some("Leave restored".into()),
+                },
+            ),
+            "Raised the leave question",
+        )
+    })
+    .unwrap();
+    let facts = s.report_facts().unwrap();
+    let c = &facts.cases[0];
+    assert_eq!(c.commissioner_on(d("2026-07-31")), Some(NORTH));
+    assert_eq!(c.commissioner_on(d("2026-08-01")), Some("Eastshire"));
+    assert_eq!(c.commissioner_on(d("2026-08-20")), Some("Eastshire"));
+    let mut july = |who: &str| {
+        s.commissioner_return(who, d("2026-07-01"), d("2026-07-31"), &rules, 0)
+            .unwrap()
+    };
+    let north = july(NORTH);
+    assert_eq!(north.measures["cases_opened"], serde_json::json!(1));
+    assert_eq!(
+        north.measures["concerns_answered_late"],
+        serde_json::json!(1)
+    );
+    let q = s
+        .commissioner_return(NORTH, d("2026-07-01"), d("2026-09-30"), &rules, 0)
+        .unwrap();
+    assert_eq!(
+        q.tables["concern_response"]["answered late"],
+        wardside_domain::report::suppress::Cell::Count(1),
+        "answered on 30 August, due on 10 July"
+    );
+    // The correction took Southshire out of the case's history: no return is owed to it.
+    assert!(
+        s.commissioner_return(SOUTH, d("2026-07-01"), d("2026-09-30"), &rules, 0)
+            .is_err()
+    );
+}

@@ -76,6 +76,9 @@ pub struct ReturnView {
 pub struct ReturnExported {
     pub folder: PathBuf,
     pub files: Vec<PathBuf>,
+    /// Returns released before for this commissioner over overlapping periods (a starred
+    /// count can be worked out by subtracting one from the other).
+    pub overlapping: Vec<ReportAudit>,
 }
 
 #[tauri::command(async)]
@@ -214,7 +217,17 @@ pub async fn export_return<R: Runtime>(
         let rules = &session.rules;
         session.with_store_as(|s| {
             let ret = s.commissioner_return(&commissioner, from, to, rules, DEFAULT_THRESHOLD)?;
-            let folder = picked.join(folder_name(&ret.commissioner, from, to));
+            let overlapping = s.overlapping_releases(&ret.commissioner, from, to)?;
+            // A new folder every time (the same return exported again after records were
+            // fixed goes beside the first, never over it).
+            let name = folder_name(&ret.commissioner, from, to);
+            let folder = (1..)
+                .map(|n| match n {
+                    1 => picked.join(&name),
+                    n => picked.join(format!("{name}-{n}")),
+                })
+                .find(|f| std::fs::symlink_metadata(f).is_err())
+                .unwrap_or_else(|| picked.join(&name));
             let files =
                 wardside_export::report::write_return(&folder, &ret, &formats, Overwrite::Refuse)?;
             s.audit_report(&ReportAudit {
@@ -227,7 +240,11 @@ pub async fn export_return<R: Runtime>(
                     .collect(),
                 threshold: DEFAULT_THRESHOLD,
             })?;
-            Ok::<_, wardside_export::ExportError>(Some(ReturnExported { folder, files }))
+            Ok::<_, wardside_export::ExportError>(Some(ReturnExported {
+                folder,
+                files,
+                overlapping,
+            }))
         })
     })
     .await

@@ -709,6 +709,8 @@ export interface ReturnView {
 export interface ReturnExported {
   folder: string;
   files: string[];
+  /** Returns released before for this commissioner over overlapping periods. */
+  overlapping: { commissioner: string; from: string; to: string }[];
 }
 
 export type ReturnFormatCode = "pdf" | "csv" | "xlsx" | "json";

@@ -165,25 +165,37 @@ impl Contract {
         }
     }
 
-    /// The periods to choose from on `today`, latest first: the contract's own, or this
-    /// financial year's quarters and last year's.
+    /// The periods to choose from on `today`: the contract's own (latest first), then this
+    /// financial year's quarters and last year's (latest first). A period not over by `today`
+    /// says so in its label.
     pub fn periods_on(&self, today: NaiveDate) -> Vec<Period> {
-        let mut out = if self.periods.is_empty() {
-            let fy = financial_year_of(today);
-            let mut v = financial_year(fy - 1);
-            v.extend(financial_year(fy));
-            v.retain(|p| p.from <= today);
-            v
-        } else {
-            self.periods.clone()
+        let latest_first = |v: &mut Vec<Period>| {
+            v.sort_by(|a, b| b.from.cmp(&a.from).then(a.to.cmp(&b.to)));
         };
-        out.sort_by(|a, b| b.from.cmp(&a.from).then(a.to.cmp(&b.to)));
-        out
+        let mut own = self.periods.clone();
+        latest_first(&mut own);
+        let fy = financial_year_of(today);
+        let mut quarters = financial_year(fy - 1);
+        quarters.extend(financial_year(fy));
+        quarters
+            .retain(|p| p.from <= today && !own.iter().any(|o| (o.from, o.to) == (p.from, p.to)));
+        latest_first(&mut quarters);
+        own.extend(quarters);
+        for p in &mut own {
+            if p.to >= today && p.from <= today {
+                p.label = format!("{} (in progress)", p.label);
+            }
+        }
+        own
     }
 
-    /// The period ending most recently on or before `today` (else the latest started).
+    /// The contract's own periods, or the financial-year quarters, ending most recently before
+    /// `today` (else the latest started).
     pub fn last_complete(&self, today: NaiveDate) -> Option<Period> {
-        let ps = self.periods_on(today);
+        let mut ps = self.periods_on(today);
+        if !self.periods.is_empty() {
+            ps.truncate(self.periods.len());
+        }
         ps.iter()
             .filter(|p| p.to < today)
             .max_by_key(|p| (p.to, std::cmp::Reverse(p.from)))
@@ -226,6 +238,24 @@ impl Contract {
                     reason: format!(
                         "'{table}' is not an equality table; use one of {}",
                         super::EQUALITY_TABLES.join(", ")
+                    ),
+                });
+            }
+        }
+        for k in self.targets.keys() {
+            if !super::is_headline(k) {
+                return Err(ValidationError::Invalid {
+                    field: "the target",
+                    reason: format!(
+                        "'{k}' is a table, not a single number; a target is set on a headline measure"
+                    ),
+                });
+            }
+            if !self.wants(k) {
+                return Err(ValidationError::Invalid {
+                    field: "the target",
+                    reason: format!(
+                        "'{k}' is not among the measures this contract asks for; add it, or remove the target"
                     ),
                 });
             }

@@ -20,7 +20,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use suppress::{
-    Cell, Table, fold_rare, rate_allowed, share_allowed, suppress_count, suppress_table,
+    Cell, Table, fold_rare, rate_allowed, share_allowed, suppress_count, suppress_linked,
+    suppress_table, suppress_table_with,
 };
 
 /// A measure's key, its title and what exactly is counted.
@@ -74,9 +75,14 @@ pub const MEASURES: &[Measure] = &[
         definition: "For cases closed in the period: days from opening to closing, less any days the case spent closed before being reopened; the median, withheld below 8 closings.",
     },
     Measure {
+        key: "first_contact_referrals",
+        title: "Referrals timed to first contact",
+        definition: "Referrals received in the period that led to a case: what the first-contact measures are over. Withheld when it, or the referrals that led to no case, is from 1 to 7.",
+    },
+    Measure {
         key: "first_contact_median_working_days",
         title: "Days to first contact (median)",
-        definition: "For referrals received in the period that led to a case: working days (not weekends or England and Wales bank holidays) from the day received to the first private interview or contact with the person on that case; the day received is day 0. Withheld below 8 referrals.",
+        definition: "For referrals received in the period that led to a case: working days (not weekends or England and Wales bank holidays) from the day received to the first private interview or contact with the person on that case; the day received is day 0. Withheld below 8 people contacted; empty (null) when nobody was.",
     },
     Measure {
         key: "first_contact_90th_percentile_working_days",
@@ -86,7 +92,7 @@ pub const MEASURES: &[Measure] = &[
     Measure {
         key: "first_contact_within_2_working_days_pct",
         title: "First contact within 2 working days (%)",
-        definition: "Of the referrals received in the period that led to a case, the share whose first contact was within 2 working days; one not yet contacted counts as not within. Withheld below 8 referrals.",
+        definition: "Of the referrals received in the period that led to a case, the share whose first contact was within 2 working days; one not yet contacted counts as not within. Withheld when the referrals timed are withheld, or when those within or those not within number 1 to 7; empty (null) when there were none.",
     },
     Measure {
         key: "first_contact_within_5_working_days_pct",
@@ -502,6 +508,34 @@ pub struct Return {
     pub cases_behind: BTreeMap<String, Vec<CaseId>>,
 }
 
+/// Whether `key` is a headline measure (one number) rather than a table: only headlines can
+/// have targets. Read off a return over nothing, so the list is the one `compute` makes.
+pub fn is_headline(key: &str) -> bool {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        compute(
+            &Facts::default(),
+            "",
+            NaiveDate::MIN,
+            NaiveDate::MIN,
+            &OfficeCalendar::default(),
+            0,
+        )
+        .measures
+        .into_keys()
+        .collect()
+    });
+    KEYS.contains(&key)
+}
+
+/// How two spellings of a commissioner's name are found to be the same: letter case (any
+/// alphabet: "Ynys Môn", "YNYS MÔN") and spaces around and between the words do not count.
+pub fn commissioner_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// Working days after `from` up to and including `to` (0 when the same day).
 pub fn working_days_between(cal: &OfficeCalendar, from: NaiveDate, to: NaiveDate) -> u32 {
     let mut n = 0;
@@ -600,6 +634,8 @@ impl Tally {
 struct Tables {
     threshold: u64,
     tables: BTreeMap<&'static str, Table>,
+    /// The exact counts each table was published from (after folding rare words).
+    exact: BTreeMap<&'static str, BTreeMap<String, u64>>,
     behind: BTreeMap<String, Vec<CaseId>>,
 }
 
@@ -624,6 +660,30 @@ impl Tables {
         }
         self.tables
             .insert(name, suppress_table(&counts, self.threshold));
+        self.exact.insert(name, counts);
+    }
+
+    /// `child` breaks down cells of `parent` (its cells `under` a parent cell add up to it):
+    /// where that parent cell is starred, its children are starred too (and the child table's
+    /// secondary suppression runs again), or they would add up to the number it hides.
+    fn link(&mut self, parent: &str, child: &'static str, under: impl Fn(&str, &str) -> bool) {
+        let starred: Vec<String> = self
+            .tables
+            .get(parent)
+            .into_iter()
+            .flatten()
+            .filter(|(_, c)| **c == Cell::Suppressed)
+            .map(|(k, _)| k.clone())
+            .collect();
+        if starred.is_empty() {
+            return;
+        }
+        if let Some(counts) = self.exact.get(child) {
+            let t = suppress_table_with(counts, self.threshold, |k| {
+                starred.iter().any(|p| under(p, k))
+            });
+            self.tables.insert(child, t);
+        }
     }
 
     fn measure_cases(&mut self, key: &str, cases: impl IntoIterator<Item = CaseId>) {
@@ -708,7 +768,8 @@ pub fn compute(
 ) -> Return {
     let in_period = |d: NaiveDate| d >= from && d <= to;
     let wanted = commissioner.trim();
-    let same = |c: Option<&str>| c.is_some_and(|c| c.eq_ignore_ascii_case(wanted));
+    let wanted_key = commissioner_key(wanted);
+    let same = |c: Option<&str>| c.is_some_and(|c| commissioner_key(c) == wanted_key);
     let cases: BTreeMap<CaseId, &CaseFacts> = facts.cases.iter().map(|c| (c.id, c)).collect();
     // A case is this commissioner's on a day if it was responsible that day.
     let mine_on = |c: &CaseFacts, day: NaiveDate| same(c.commissioner_on(day));
@@ -770,6 +831,7 @@ pub fn compute(
     let mut out = Tables {
         threshold,
         tables: BTreeMap::new(),
+        exact: BTreeMap::new(),
         behind: BTreeMap::new(),
     };
 
@@ -1110,18 +1172,44 @@ pub fn compute(
     }
     equality(&mut out, facts, &SUPPORTED, &people_supported);
 
+    // Tables that break down another's cell: the reasons for "not eligible", the responses to
+    // the concerns and the bases of the records requests counted among the activities, the
+    // wards of each hospital.
+    out.link("eligibility", "not_eligible_why", |p, _| {
+        p == "not eligible"
+    });
+    out.link("activity_kind", "concern_response", |p, _| p == "concern");
+    out.link("activity_kind", "records_basis", |p, _| {
+        p == "records-request"
+    });
+    out.link("hospital", "hospital_ward", |p, k| {
+        k.strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with(" / "))
+    });
+
     let star = || serde_json::to_value(Cell::Suppressed).unwrap_or_default();
     let n = |v: u64| serde_json::to_value(suppress_count(v, threshold)).unwrap_or_default();
-    // A share gives both its part and the rest away when the denominator is known.
+    // The first-contact shares are over the referrals that led to a case: published, unless
+    // it or the referrals that led to none (the received less it) is a small number. A share
+    // is published only over a published denominator, and gives both its part and the rest
+    // away, so neither may be small.
+    let no_case = (referrals.len() as u64).saturating_sub(counted);
+    let timed_shown = threshold == 0
+        || (!(1..=threshold).contains(&counted) && !(1..=threshold).contains(&no_case));
     let rate = |part: u64, of: u64| -> serde_json::Value {
-        if of == 0 || !share_allowed(part, of, threshold) {
+        if of == 0 {
+            return serde_json::Value::Null;
+        }
+        if !timed_shown || !share_allowed(part, of, threshold) {
             return star();
         }
         let pct = (part as f64) * 100.0 / (of as f64);
         serde_json::json!((pct * 10.0).round() / 10.0)
     };
+    // A median or percentile over nobody is not a number: null (nothing is hidden).
     let stat = |v: Option<f64>, people: usize| -> serde_json::Value {
         match v {
+            None => serde_json::Value::Null,
             Some(v) if rate_allowed(people as u64, threshold) => serde_json::json!(v),
             _ => star(),
         }
@@ -1142,10 +1230,22 @@ pub fn compute(
         "referrals_eligible",
         cell("eligibility", "eligible", eligible),
     );
-    measures.insert("cases_open_at_start", n(open_at_start.len() as u64));
-    measures.insert("cases_opened", n(opened.len() as u64));
-    measures.insert("cases_closed", n(closed));
-    measures.insert("cases_open_at_end", n(open_at_end.len() as u64));
+    // Open at the start + opened - closed = open at the end: one starred alone would be the
+    // sum of the others. The number closed is never starred for this (its tables, by reason
+    // and by length, add up to it).
+    let caseload = suppress_linked(
+        &[
+            ("cases_open_at_start", open_at_start.len() as u64),
+            ("cases_opened", opened.len() as u64),
+            ("cases_closed", closed),
+            ("cases_open_at_end", open_at_end.len() as u64),
+        ],
+        threshold,
+        |k| k != "cases_closed",
+    );
+    for (k, c) in caseload {
+        measures.insert(k, serde_json::to_value(c).unwrap_or_default());
+    }
     measures.insert(
         "non_instructed_cases",
         cell("instruction", "non-instructed", non_instructed),
@@ -1156,6 +1256,10 @@ pub fn compute(
             median(&involved_days).map(|m| m.round()),
             involved_days.len(),
         ),
+    );
+    measures.insert(
+        "first_contact_referrals",
+        if timed_shown { n(counted) } else { star() },
     );
     measures.insert(
         "first_contact_median_working_days",

@@ -44,10 +44,21 @@ pub type Table = BTreeMap<String, Cell>;
 /// Apply primary and secondary suppression to exact counts (`threshold` 0: no suppression, for
 /// the manager's own "not for release" view).
 pub fn suppress_table(counts: &BTreeMap<String, u64>, threshold: u64) -> Table {
+    suppress_table_with(counts, threshold, |_| false)
+}
+
+/// As [`suppress_table`], with the non-zero cells `forced` picks starred from the start: cells
+/// whose total another table starred (the reasons a referral was not eligible, when the number
+/// not eligible is starred), so that total cannot be rebuilt from them.
+pub fn suppress_table_with(
+    counts: &BTreeMap<String, u64>,
+    threshold: u64,
+    forced: impl Fn(&str) -> bool,
+) -> Table {
     let mut out: Table = counts
         .iter()
         .map(|(k, &n)| {
-            let cell = if n >= 1 && n <= threshold {
+            let cell = if n >= 1 && (n <= threshold || (threshold > 0 && forced(k))) {
                 Cell::Suppressed
             } else {
                 Cell::Count(n)
@@ -85,6 +96,33 @@ pub fn suppress_table(counts: &BTreeMap<String, u64>, threshold: u64) -> Table {
             }
             None => break,
         }
+    }
+    out
+}
+
+/// Headline counts tied by a sum anyone can do (open at the start + opened - closed = open at
+/// the end): while exactly one is starred it is that sum of the others, so the smallest other
+/// non-zero one that `may_star` allows is starred too.
+pub fn suppress_linked<'k>(
+    values: &[(&'k str, u64)],
+    threshold: u64,
+    may_star: impl Fn(&str) -> bool,
+) -> BTreeMap<&'k str, Cell> {
+    let mut out: BTreeMap<&str, Cell> = values
+        .iter()
+        .map(|&(k, n)| (k, suppress_count(n, threshold)))
+        .collect();
+    if threshold == 0 {
+        return out;
+    }
+    let starred = out.values().filter(|c| **c == Cell::Suppressed).count();
+    if starred == 1
+        && let Some(&(k, _)) = values
+            .iter()
+            .filter(|&&(k, n)| n > 0 && out[k] != Cell::Suppressed && may_star(k))
+            .min_by_key(|&&(_, n)| n)
+    {
+        out.insert(k, Cell::Suppressed);
     }
     out
 }
@@ -210,6 +248,24 @@ mod tests {
         assert!(share_allowed(10, 20, 7));
         assert!(share_allowed(20, 20, 7), "none missed reveals nobody");
         assert!(!share_allowed(5, 30, 7));
+    }
+
+    #[test]
+    fn a_starred_headline_is_not_left_as_the_sum_of_the_others() {
+        // 20 + 17 - 3 = 34: the 3 closed would be the others' sum.
+        let v = [("start", 20), ("opened", 17), ("closed", 3), ("end", 34)];
+        let out = suppress_linked(&v, 7, |k| k != "closed");
+        assert_eq!(out["closed"], Cell::Suppressed);
+        assert_eq!(out["opened"], Cell::Suppressed, "the smallest other");
+        assert_eq!(
+            (out["start"], out["end"]),
+            (Cell::Count(20), Cell::Count(34))
+        );
+        // Two starred already: nothing more.
+        let v = [("start", 2), ("opened", 3), ("closed", 0), ("end", 5)];
+        let out = suppress_linked(&v, 7, |_| true);
+        assert_eq!(out["closed"], Cell::Count(0));
+        assert_eq!(suppress_linked(&v, 0, |_| true)["start"], Cell::Count(2));
     }
 
     #[test]

@@ -612,7 +612,7 @@ fn financial_year_quarters_are_the_default_periods() {
     let ps = c.periods_on(d("2026-08-10"));
     // This year's Q1, Q2 and the year (started), and last year's four quarters and year.
     assert_eq!(ps.len(), 8);
-    assert_eq!(ps[0].label, "2026-27 Q2 (Jul-Sep)");
+    assert_eq!(ps[0].label, "2026-27 Q2 (Jul-Sep) (in progress)");
     let last = c.last_complete(d("2026-08-10")).unwrap();
     assert_eq!((last.from, last.to), (d("2026-04-01"), d("2026-06-30")));
     assert!(ps.iter().all(|p| p.from <= d("2026-08-10")));
@@ -654,4 +654,114 @@ fn repeat_referrals_age_bands_and_wards_are_counted_at_their_edges() {
     // never leaves the laptop.
     let released = serde_json::to_string(&b.ret(7)).unwrap();
     assert!(!released.contains("Oak"), "{released}");
+}
+
+/// The attacks a hostile review found: a starred count rebuilt from the caseload's sum, from a
+/// table that breaks down a starred cell, or from a percentage's hidden denominator.
+#[test]
+fn a_starred_count_cannot_be_rebuilt_from_linked_numbers() {
+    let mut b = Build::new();
+    // 20 open at the start, 17 opened, 3 closed, 34 open at the end.
+    for i in 0..20 {
+        b.referred(i + 1, "2026-06-01", NORTH);
+    }
+    for i in 0..17 {
+        b.referred(i + 100, "2026-07-06", NORTH);
+    }
+    for i in 0..3 {
+        b.facts.cases[i].closed = Some((d("2026-08-03"), ClosureReason::Discharged));
+    }
+    let r = b.ret(7);
+    assert_eq!(r.measures["cases_closed"], json!("*"));
+    let shown: Vec<_> = ["cases_open_at_start", "cases_opened", "cases_open_at_end"]
+        .iter()
+        .filter(|k| r.measures[**k] != json!("*"))
+        .collect();
+    assert_eq!(shown.len(), 2, "one more starred: {:?}", r.measures);
+    assert_eq!(r.measures["cases_opened"], json!("*"), "the smallest");
+
+    // 20 referred, 3 eligible and 17 not, all for the advocate's reasons: the reasons table
+    // would give the starred "not eligible" (and so the eligible) away.
+    let mut b = Build::new();
+    for i in 0..20 {
+        b.referred(i + 1, "2026-07-06", NORTH);
+        if i >= 3 {
+            let r = b.facts.referrals.last_mut().unwrap();
+            r.eligible = Some(false);
+            r.decided_by_rules = false;
+        }
+    }
+    let r = b.ret(7);
+    assert_eq!(r.tables["eligibility"]["eligible"], Cell::Suppressed);
+    assert_eq!(r.tables["eligibility"]["not eligible"], Cell::Suppressed);
+    assert_eq!(
+        r.tables["not_eligible_why"]["advocate's assessment"],
+        Cell::Suppressed
+    );
+
+    // 20 referred, 17 with a case, 9 of them seen within 5 days: 52.9% of a hidden 17 would
+    // give the 3 with no case away. The denominator is withheld, and so is the share.
+    let mut b = Build::new();
+    for i in 0..20u128 {
+        let c = b.referred(i + 1, "2026-07-06", NORTH);
+        if i >= 17 {
+            b.facts.cases.retain(|x| x.id != c);
+            b.facts.referrals.last_mut().unwrap().commissioner = NORTH.map(str::to_owned);
+        } else if i < 9 {
+            b.activity(c, "2026-07-07", ActivityKindCode::PrivateInterview, None);
+        }
+    }
+    let r = b.ret(7);
+    assert_eq!(r.measures["first_contact_referrals"], json!("*"));
+    assert_eq!(
+        r.measures["first_contact_within_5_working_days_pct"],
+        json!("*")
+    );
+    let exact = b.ret(0);
+    assert_eq!(exact.measures["first_contact_referrals"], json!(17));
+    // Nobody referred at all: no median to hide, so none is given (null, not "*").
+    let none = Build::new().ret(7);
+    assert_eq!(
+        none.measures["first_contact_median_working_days"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn a_commissioner_is_the_same_in_any_letter_case_of_any_alphabet() {
+    let mut b = Build::new();
+    for i in 0..3 {
+        b.referred(i + 1, "2026-07-06", Some("Cyngor Sir Ynys Môn"));
+        b.referred(i + 10, "2026-07-06", Some("CYNGOR SIR  YNYS MÔN "));
+    }
+    let r = compute(
+        &b.facts,
+        "cyngor sir ynys môn",
+        d("2026-07-01"),
+        d("2026-09-30"),
+        &cal(),
+        0,
+    );
+    assert_eq!(r.measures["referrals_received"], json!(6));
+    assert_eq!(r.commissioner, "CYNGOR SIR  YNYS MÔN");
+}
+
+#[test]
+fn a_target_is_set_on_a_headline_the_contract_asks_for() {
+    use super::contract::{Contract, Target};
+    let mut c = Contract::default_for(NORTH.unwrap());
+    c.targets.insert("eligibility".into(), Target::AtLeast(3.0));
+    assert!(c.validate().unwrap_err().to_string().contains("is a table"));
+    c.targets.clear();
+    c.measures = vec!["cases_opened".into()];
+    c.targets
+        .insert("referrals_received".into(), Target::AtLeast(3.0));
+    assert!(
+        c.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("not among the measures")
+    );
+    assert!(is_headline("first_contact_referrals"));
+    assert!(!is_headline("ethnic_category"));
 }

@@ -105,7 +105,10 @@ fn document(r: &Return) -> ReturnDoc {
             key: m.key,
             title: m.title,
             definition: m.definition,
-            value: r.measures.get(m.key).map(value_text).unwrap_or_default(),
+            value: match r.measures.get(m.key).map(value_text) {
+                Some(v) if !v.is_empty() => v,
+                _ => "none".to_string(),
+            },
         })
         .collect();
     let tables = in_reading_order(r.tables.keys().copied())
