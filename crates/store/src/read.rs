@@ -146,6 +146,8 @@ pub struct CaseView {
     /// (s. 130J): the case's eligibility answer uses it.
     #[serde(skip)]
     pub inpatient: Option<bool>,
+    /// The referral the case was opened from (when, from whom, eligibility, out of area).
+    pub referral: Option<Referral>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -622,12 +624,13 @@ impl Store {
             None => None,
         };
         let client: Client = self.get(case.client_id.0)?;
-        let inpatient = match case.referral_id {
-            Some(r) => self.get::<Referral>(r.0).ok().and_then(|r| r.inpatient),
+        let referral: Option<Referral> = match case.referral_id {
+            Some(r) => self.get::<Referral>(r.0).ok(),
             None => None,
         };
         Ok(CaseView {
-            inpatient,
+            inpatient: referral.as_ref().and_then(|r| r.inpatient),
+            referral,
             under_18: client.is_under_18_on(self.clock.today()),
             client: Stored {
                 id: case.client_id,

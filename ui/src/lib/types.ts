@@ -295,6 +295,8 @@ export interface CaseScreen {
   today: string;
   /** The person is under 18 today (s131A, s58A). */
   under_18: boolean;
+  /** The referral the case was opened from. */
+  referral: { received_on: string; source: string; eligible?: boolean; responsible_authority?: string; out_of_area?: boolean } | null;
   /** The tribunal position in one line ("Can apply to the tribunal now, until 27 Apr 2027"). */
   tribunal: TribunalPosition;
 }
