@@ -76,6 +76,7 @@ stage "the desktop app end to end (WebDriver: tauri-driver + WebKitWebDriver und
 stage "benchmark smoke run: store" cargo run -q --locked -p wardside-bench -- store --smoke
 stage "benchmark smoke run: sync" cargo run -q --locked -p wardside-bench -- sync --smoke
 stage "benchmark smoke run: pdf" cargo run -q --locked -p wardside-bench -- pdf --smoke
+stage "benchmark smoke run: report" cargo run -q --locked -p wardside-bench -- report --smoke
 
 # cargo prints "test result: ok. N passed; N failed"; Vitest prints "Tests  N passed (N)".
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }

@@ -370,7 +370,7 @@ fn a_return_that_cannot_be_written_whole_leaves_nothing_behind() {
         ],
     );
     let out = dir.path().join("q3");
-    let cmd = format!("trap '' XFSZ; ulimit -f 100; exec \"$0\" \"$@\"",);
+    let cmd = "trap '' XFSZ; ulimit -f 100; exec \"$0\" \"$@\"";
     let run = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)

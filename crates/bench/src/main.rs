@@ -1,7 +1,8 @@
 //! `wardside-bench store`: the SQLCipher store against plain SQLite with the same schema and
 //! the same code, in one run. Prints medians, cold (a fresh process per measurement) and warm
 //! (repeated in one process), and the ratio SQLCipher / plain. Not a test: figures go to
-//! docs/PERFORMANCE.md.
+//! docs/PERFORMANCE.md. The other benchmarks (`sync`, `pdf`, `report`) have modules of their
+//! own.
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -13,6 +14,7 @@ use wardside_domain::{Activity, ActivityKind, CaseId};
 use wardside_store::{CaseloadFilter, Passphrase, Store, Tuning};
 
 mod pdf;
+mod report;
 mod sync;
 
 const PASS: &str = "benchmark passphrase only";
@@ -73,6 +75,27 @@ enum Cmd {
         /// A tiny run that checks the benchmark works (used by the test command).
         #[arg(long)]
         smoke: bool,
+    },
+    /// A year's commissioner return over the store `store` builds, against one SQL query per
+    /// measure on the same store; the two are compared first.
+    Report {
+        #[arg(long, default_value_t = 10_000)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        notes_per_client: usize,
+        /// Measurements per figure.
+        #[arg(long, default_value_t = 11)]
+        runs: usize,
+        /// Where the store is built (shared with `store`, kept; delete to rebuild).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// A tiny run that checks the benchmark works (used by the test command).
+        #[arg(long)]
+        smoke: bool,
+        /// Only read the facts and compute the return, `runs` times, warm, nothing else: for
+        /// `perf record`.
+        #[arg(long, hide = true)]
+        profile: bool,
     },
     /// The sync service and client over loopback: initial sync, incremental sync, many devices.
     Sync {
@@ -140,7 +163,7 @@ pub(crate) fn note_text(i: usize) -> String {
         activities: (1, 1),
         ..DemoConfig::new(1, 999 + i as u64, as_of())
     };
-    wardside_domain::demo::client(&cfg, 0).activities[0]
+    wardside_domain::demo::client(&cfg, 0).current().activities[0]
         .text
         .clone()
 }
@@ -183,6 +206,17 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+/// Where the stores for `clients` and `notes` are kept under `base`. The schema's version and
+/// the demo's generation are in the name, so that stores are built again after either changes
+/// (bump the generation when the demo writes something new).
+fn store_dir(base: &Path, clients: usize, notes: usize) -> PathBuf {
+    const DEMO_GENERATION: u32 = 2;
+    base.join(format!(
+        "c{clients}-n{notes}-schema{}-demo{DEMO_GENERATION}",
+        Store::latest_schema_version()
+    ))
 }
 
 struct Fixture {
@@ -268,6 +302,14 @@ fn main() {
             smoke,
         } => sync::run(ops, devices, smoke),
         Cmd::Pdf { notes, runs, smoke } => pdf::run(&notes, runs, smoke),
+        Cmd::Report {
+            clients,
+            notes_per_client,
+            runs,
+            dir,
+            smoke,
+            profile,
+        } => report::run(clients, notes_per_client, runs, dir, smoke, profile),
         Cmd::PdfProbe { db, client, out } => pdf::probe(&db, client, &out),
         Cmd::Probe {
             variant,
@@ -308,7 +350,7 @@ fn main() {
             } else {
                 dir.unwrap_or_else(|| std::env::temp_dir().join("wardside-bench"))
             };
-            let dir = dir.join(format!("c{clients}-n{notes_per_client}"));
+            let dir = store_dir(&dir, clients, notes_per_client);
             std::fs::create_dir_all(&dir)
                 .unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
             let tuning = Tuning { cache_kib };

@@ -1,12 +1,21 @@
 //! A realistic synthetic caseload for demos, screenshots and benchmarks. Pure and deterministic:
 //! the same seed and `as_of` day give the same people, sections, wards and notes. Nobody here is
 //! real; names mix the UK's languages and scripts so every screen and PDF meets them.
+//!
+//! Each person also has what a commissioner's return counts, over the two years before `as_of`:
+//! a referral before every case (its source, whether placed out of area), the responsible
+//! authority, for some an earlier case closed with a reason, a referral that opened no case,
+//! non-instructed advocacy, issues with outcomes, and equality monitoring (or none, never asked).
 
 use crate::activity::{ActivityKind, ContactMethod, RecordsBasis, RightsTopic};
-use crate::case::IssueCategory;
-use crate::client::{Client, EthnicCategory};
+use crate::case::{
+    CaseClosure, ClosureReason, Instruction, IssueCategory, IssueOutcome, NonInstructedApproach,
+    OutcomeKind, ReferralSource,
+};
+use crate::client::{Client, EqualityMonitoring, EthnicCategory};
 use crate::legal::{ConsentScope, ConsentState, StatusCode};
 use crate::nhs::NhsNumber;
+use crate::rules::Jurisdiction;
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -44,16 +53,67 @@ pub struct DemoActivity {
     pub text: String,
 }
 
+/// How a request for help arrived. Eligibility is not decided here: the store asks the rules
+/// engine, as intake does, from the status on the day, the jurisdiction and the person's age.
+#[derive(Debug, Clone)]
+pub struct DemoReferral {
+    pub received_on: NaiveDate,
+    pub source: ReferralSource,
+    pub method: String,
+    pub referrer: Option<String>,
+    /// The legal status on the day received (none recorded: an informal patient).
+    pub status: Option<StatusCode>,
+    pub jurisdiction: Jurisdiction,
+    pub inpatient: Option<bool>,
+    pub responsible_authority: String,
+    pub out_of_area: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoIssue {
+    pub category: IssueCategory,
+    pub summary: String,
+    pub opened_on: NaiveDate,
+    pub outcome: Option<IssueOutcome>,
+}
+
+/// One case and the referral that opened it.
+#[derive(Debug, Clone)]
+pub struct DemoCase {
+    pub referral: DemoReferral,
+    pub opened_on: NaiveDate,
+    pub instruction: Instruction,
+    pub responsible_authority: String,
+    pub issues: Vec<DemoIssue>,
+    /// In time order, between the opening and the closing (or `as_of`).
+    pub activities: Vec<DemoActivity>,
+    /// Every issue has an outcome on or before it.
+    pub closed: Option<CaseClosure>,
+}
+
 #[derive(Debug, Clone)]
 pub struct DemoClient {
     pub client: Client,
     pub status: StatusCode,
     pub status_since: NaiveDate,
-    pub case_opened: NaiveDate,
-    pub issues: Vec<(IssueCategory, String)>,
     pub consent: (ConsentScope, ConsentState, NaiveDate),
-    /// In time order.
-    pub activities: Vec<DemoActivity>,
+    /// Oldest first: an earlier case (closed) for some, then the case open now.
+    pub cases: Vec<DemoCase>,
+    /// A referral that opened no case: the person was not a qualifying patient that day.
+    pub declined: Option<DemoReferral>,
+}
+
+impl DemoClient {
+    /// The case open on `as_of`.
+    pub fn current(&self) -> &DemoCase {
+        // `client` always makes the current case, last.
+        &self.cases[self.cases.len() - 1]
+    }
+
+    /// Every activity, case by case, in time order.
+    pub fn activities(&self) -> impl Iterator<Item = &DemoActivity> {
+        self.cases.iter().flat_map(|c| &c.activities)
+    }
 }
 
 const GIVEN: &[&str] = &[
@@ -201,18 +261,157 @@ const NATIVE_SCRIPT: &[&str] = &[
     "Σοφία Παπαδοπούλου",
 ];
 
-const HOSPITALS: &[(&str, &[&str])] = &[
+/// A hospital, its wards, where it is, and the authority responsible for its detained patients
+/// (the local social services authority in England, the health board in Wales).
+struct Hospital {
+    name: &'static str,
+    wards: &'static [&'static str],
+    jurisdiction: Jurisdiction,
+    authority: &'static str,
+}
+
+const HOSPITALS: &[Hospital] = &[
+    Hospital {
+        name: "Riverside Mental Health Unit",
+        wards: &["Cedar", "Willow", "Rowan", "Hazel"],
+        jurisdiction: Jurisdiction::England,
+        authority: "Leeds City Council",
+    },
+    Hospital {
+        name: "St Cadoc's Hospital",
+        wards: &["Derwen", "Onnen", "Celyn"],
+        jurisdiction: Jurisdiction::Wales,
+        authority: "Aneurin Bevan University Health Board",
+    },
+    Hospital {
+        name: "Northgate Hospital",
+        wards: &["Ash", "Birch", "Maple", "Elm PICU"],
+        jurisdiction: Jurisdiction::England,
+        authority: "Manchester City Council",
+    },
+    Hospital {
+        name: "Ysbyty Gwynedd Hergest Unit",
+        wards: &["Aneurin", "Cynan"],
+        jurisdiction: Jurisdiction::Wales,
+        authority: "Betsi Cadwaladr University Health Board",
+    },
+    Hospital {
+        name: "Hillside Secure Unit",
+        wards: &["Thames", "Severn", "Trent", "Tyne"],
+        jurisdiction: Jurisdiction::England,
+        authority: "Kent County Council",
+    },
+];
+
+/// Where people in the community live (a CTO, guardianship or conditional discharge is the
+/// business of the authority for where they live, not of the hospital's).
+const COMMUNITY_AUTHORITIES: &[(Jurisdiction, &str)] = &[
+    (Jurisdiction::England, "Leeds City Council"),
+    (Jurisdiction::England, "Manchester City Council"),
+    (Jurisdiction::England, "Kent County Council"),
     (
-        "Riverside Mental Health Unit",
-        &["Cedar", "Willow", "Rowan", "Hazel"],
+        Jurisdiction::Wales,
+        "Cardiff and Vale University Health Board",
     ),
-    ("St Cadoc's Hospital", &["Derwen", "Onnen", "Celyn"]),
-    ("Northgate Hospital", &["Ash", "Birch", "Maple", "Elm PICU"]),
-    ("Ysbyty Gwynedd Hergest Unit", &["Aneurin", "Cynan"]),
+    (Jurisdiction::Wales, "Aneurin Bevan University Health Board"),
     (
-        "Hillside Secure Unit",
-        &["Thames", "Severn", "Trent", "Tyne"],
+        Jurisdiction::Wales,
+        "Betsi Cadwaladr University Health Board",
     ),
+];
+
+/// How far back the history goes: referrals, cases and their work fall in these last days.
+const HISTORY_DAYS: i64 = 730;
+
+/// England and Wales 2021 census proportions, roughly, with "asked and chose not to say".
+const ETHNIC: &[(EthnicCategory, u32)] = &[
+    (EthnicCategory::WhiteBritish, 600),
+    (EthnicCategory::WhiteIrish, 10),
+    (EthnicCategory::WhiteOther, 60),
+    (EthnicCategory::MixedWhiteBlackCaribbean, 15),
+    (EthnicCategory::MixedWhiteBlackAfrican, 8),
+    (EthnicCategory::MixedWhiteAsian, 10),
+    (EthnicCategory::MixedOther, 10),
+    (EthnicCategory::AsianIndian, 30),
+    (EthnicCategory::AsianPakistani, 30),
+    (EthnicCategory::AsianBangladeshi, 12),
+    (EthnicCategory::AsianOther, 15),
+    (EthnicCategory::BlackCaribbean, 25),
+    (EthnicCategory::BlackAfrican, 40),
+    (EthnicCategory::BlackOther, 10),
+    (EthnicCategory::Chinese, 8),
+    (EthnicCategory::OtherEthnicGroup, 20),
+    (EthnicCategory::NotStated, 50),
+];
+
+const GENDERS: &[(&str, u32)] = &[
+    ("Male", 45),
+    ("Female", 35),
+    ("Man", 6),
+    ("Woman", 5),
+    ("Non-binary", 2),
+    ("Prefer not to say", 3),
+];
+
+const RELIGIONS: &[(&str, u32)] = &[
+    ("No religion", 35),
+    ("Christian", 35),
+    ("Muslim", 10),
+    ("Hindu", 2),
+    ("Sikh", 2),
+    ("Jewish", 1),
+    ("Buddhist", 1),
+    ("Prefer not to say", 5),
+];
+
+const ORIENTATIONS: &[(&str, u32)] = &[
+    ("Heterosexual", 80),
+    ("Gay", 3),
+    ("Lesbian", 2),
+    ("Bisexual", 3),
+    ("Prefer not to say", 8),
+];
+
+const SOURCES: &[(ReferralSource, u32)] = &[
+    (ReferralSource::WardStaff, 30),
+    (ReferralSource::SelfReferral, 15),
+    (ReferralSource::MhaOffice, 14),
+    (ReferralSource::ProactiveVisit, 10),
+    (ReferralSource::ResponsibleClinician, 8),
+    (ReferralSource::Amhp, 6),
+    (ReferralSource::NearestRelative, 5),
+    (ReferralSource::FamilyOrCarer, 5),
+    (ReferralSource::Solicitor, 4),
+    (ReferralSource::OtherAdvocacy, 2),
+    (ReferralSource::Other, 1),
+];
+
+const CLOSURES: &[(ClosureReason, u32)] = &[
+    (ClosureReason::IssuesResolved, 35),
+    (ClosureReason::Discharged, 25),
+    (ClosureReason::PersonEndedSupport, 10),
+    (ClosureReason::Transferred, 8),
+    (ClosureReason::LostContact, 6),
+    (ClosureReason::NoLongerEligible, 6),
+    (ClosureReason::Died, 1),
+];
+
+const OUTCOMES: &[(OutcomeKind, u32)] = &[
+    (OutcomeKind::ViewPut, 30),
+    (OutcomeKind::UnderstandsRights, 20),
+    (OutcomeKind::ApplicationMade, 12),
+    (OutcomeKind::DecisionChanged, 10),
+    (OutcomeKind::Signposted, 10),
+    (OutcomeKind::NotAchieved, 8),
+    (OutcomeKind::Withdrawn, 5),
+    (OutcomeKind::ComplaintUpheld, 2),
+    (OutcomeKind::Other, 3),
+];
+
+const NON_INSTRUCTED: &[&str] = &[
+    "Lacks capacity to instruct: advanced dementia",
+    "Unable to communicate their wishes at present",
+    "Too unwell to engage; wishes not yet known",
 ];
 
 const STATUSES: &[(StatusCode, u32)] = &[
@@ -448,6 +647,126 @@ fn activity_kind(rng: &mut ChaCha8Rng, first: bool) -> ActivityKind {
     }
 }
 
+/// Equality monitoring as a service records it: one person in five never asked (everything
+/// "not known", 99), the rest answering some questions in their own words.
+fn equality(rng: &mut ChaCha8Rng) -> EqualityMonitoring {
+    if rng.random_bool(0.2) {
+        return EqualityMonitoring::default();
+    }
+    let mut e = EqualityMonitoring {
+        ethnic_category: *pick_weighted(rng, ETHNIC),
+        ..EqualityMonitoring::default()
+    };
+    e.gender = rng
+        .random_bool(0.95)
+        .then(|| pick_weighted(rng, GENDERS).to_string());
+    e.religion = rng
+        .random_bool(0.75)
+        .then(|| pick_weighted(rng, RELIGIONS).to_string());
+    e.sexual_orientation = rng
+        .random_bool(0.7)
+        .then(|| pick_weighted(rng, ORIENTATIONS).to_string());
+    e.disability = rng.random_bool(0.85).then(|| rng.random_bool(0.3));
+    e
+}
+
+/// `count` activities over `span` days from `from`, the first (a private interview) soon after
+/// the referral: most within two working days, a few later.
+fn activities(
+    rng: &mut ChaCha8Rng,
+    cfg: &DemoConfig,
+    (person, ward): (&str, &str),
+    from: NaiveDate,
+    span: i64,
+    count: usize,
+) -> Vec<DemoActivity> {
+    let span = span.max(1);
+    let mut days: Vec<i64> = (0..count).map(|_| rng.random_range(0..span)).collect();
+    days.sort_unstable();
+    if let Some(first) = days.first_mut() {
+        let soon = match rng.random_range(0..10) {
+            0..=6 => rng.random_range(0..3),
+            7..=8 => rng.random_range(3..6),
+            _ => rng.random_range(6..15),
+        };
+        *first = (*first).min(soon);
+    }
+    let mut out: Vec<DemoActivity> = days
+        .into_iter()
+        .enumerate()
+        .map(|(i, day)| {
+            let time =
+                NaiveTime::from_hms_opt(rng.random_range(9..17), *pick(rng, &[0, 15, 30, 45]), 0)
+                    .unwrap_or(NaiveTime::MIN);
+            DemoActivity {
+                at: (from + Duration::days(day)).and_time(time),
+                duration_minutes: *pick(rng, &[15, 30, 45, 60, 90]),
+                kind: activity_kind(rng, i == 0),
+                text: note(rng, cfg, person, ward),
+            }
+        })
+        .collect();
+    out.sort_by_key(|a| a.at);
+    out
+}
+
+/// One to three issues raised in the first weeks of a case open from `opened` to `last`; on a
+/// closed case every one has an outcome by then, on an open case about half have one.
+fn issues(
+    rng: &mut ChaCha8Rng,
+    opened: NaiveDate,
+    last: NaiveDate,
+    closed: bool,
+) -> Vec<DemoIssue> {
+    let days = |a: NaiveDate, b: NaiveDate| (b - a).num_days().max(0);
+    (0..rng.random_range(1..4))
+        .map(|_| {
+            let (category, texts) = pick(rng, ISSUES);
+            let summary = pick(rng, texts).to_string();
+            let opened_on =
+                opened + Duration::days(rng.random_range(0..=days(opened, last).min(21)));
+            let outcome = (closed || rng.random_bool(0.45)).then(|| {
+                let kind = *pick_weighted(rng, OUTCOMES);
+                IssueOutcome {
+                    kind,
+                    on: opened_on
+                        + Duration::days(rng.random_range(0..=days(opened_on, last).min(90))),
+                    note: (kind == OutcomeKind::Other).then(|| {
+                        "Agreed with the person that this is now for their solicitor".into()
+                    }),
+                }
+            });
+            DemoIssue {
+                category: *category,
+                summary,
+                opened_on,
+                outcome,
+            }
+        })
+        .collect()
+}
+
+fn instruction(rng: &mut ChaCha8Rng) -> Instruction {
+    if rng.random_bool(0.08) {
+        Instruction::NonInstructed {
+            approach: *pick(rng, NonInstructedApproach::ALL),
+            reason: pick(rng, NON_INSTRUCTED).to_string(),
+        }
+    } else {
+        Instruction::Instructed
+    }
+}
+
+/// The authorities for people living in the community in the hospital's country.
+fn community_authority(rng: &mut ChaCha8Rng, jurisdiction: Jurisdiction) -> &'static str {
+    let here: Vec<&'static str> = COMMUNITY_AUTHORITIES
+        .iter()
+        .filter(|(j, _)| *j == jurisdiction)
+        .map(|(_, a)| *a)
+        .collect();
+    here[rng.random_range(0..here.len())]
+}
+
 /// The i-th client depends only on (seed, i): generation is lazy and order-independent.
 pub fn client(cfg: &DemoConfig, index: usize) -> DemoClient {
     let mut rng =
@@ -458,16 +777,16 @@ pub fn client(cfg: &DemoConfig, index: usize) -> DemoClient {
         format!("{} {}", pick(&mut rng, GIVEN), pick(&mut rng, FAMILY))
     };
     let given = name.split_whitespace().next().unwrap_or("They").to_string();
-    let (hospital, wards) = pick(&mut rng, HOSPITALS);
-    let ward = *pick(&mut rng, wards);
+    let hospital = pick(&mut rng, HOSPITALS);
+    let ward = *pick(&mut rng, hospital.wards);
     let mut client = Client::named(name);
-    client.hospital = Some(hospital.to_string());
+    client.hospital = Some(hospital.name.to_string());
     client.ward = Some(ward.to_string());
     client.dob = Some(cfg.as_of - Duration::days(rng.random_range(17 * 365..85 * 365)));
     if rng.random_bool(0.8) {
         client.nhs_number = Some(nhs_number(&mut rng));
     }
-    client.equality.ethnic_category = *pick(&mut rng, EthnicCategory::ALL);
+    client.equality = equality(&mut rng);
     if rng.random_bool(0.15) {
         client.first_language = Some(
             pick(
@@ -502,39 +821,160 @@ pub fn client(cfg: &DemoConfig, index: usize) -> DemoClient {
         _ => 400,
     };
     let status_since = cfg.as_of - Duration::days(rng.random_range(1..longest_days));
-    let case_opened =
+    let earliest = cfg.as_of - Duration::days(HISTORY_DAYS);
+    let mut case_opened =
         status_since + Duration::days(rng.random_range(0..5)).min(cfg.as_of - status_since);
+    if case_opened < earliest {
+        // Detained for years: referred at some time during it, within the history.
+        case_opened = cfg.as_of - Duration::days(rng.random_range(1..HISTORY_DAYS));
+    }
+    // Received a few days before the case opened, and not before the status began.
+    let received = case_opened
+        - Duration::days(
+            rng.random_range(0..4)
+                .min((case_opened - status_since).num_days()),
+        );
 
-    let issues = (0..rng.random_range(1..4))
-        .map(|_| {
-            let (cat, texts) = pick(&mut rng, ISSUES);
-            (*cat, pick(&mut rng, texts).to_string())
-        })
-        .collect();
+    // People in the community are the business of the authority where they live.
+    let authority = match status {
+        StatusCode::S17A | StatusCode::S7 | StatusCode::ConditionalDischarge => {
+            community_authority(&mut rng, hospital.jurisdiction)
+        }
+        _ => hospital.authority,
+    };
+    let out_of_area_share = if hospital.name.contains("Secure") {
+        0.4
+    } else {
+        0.08
+    };
+    let referral = |rng: &mut ChaCha8Rng,
+                    received_on: NaiveDate,
+                    authority: &str,
+                    sources: &[(ReferralSource, u32)]| {
+        let status = (received_on >= status_since).then_some(status);
+        DemoReferral {
+            received_on,
+            source: *pick_weighted(rng, sources),
+            method: pick(rng, &["phone", "email", "in person", "form"]).to_string(),
+            referrer: rng.random_bool(0.5).then(|| {
+                pick(
+                    rng,
+                    &[
+                        "Nurse in charge",
+                        "Ward manager",
+                        "MHA administrator",
+                        "Sister",
+                    ],
+                )
+                .to_string()
+            }),
+            status,
+            jurisdiction: hospital.jurisdiction,
+            // Informal patients: mostly on a ward (in Wales that makes them qualify).
+            inpatient: status.is_none().then(|| rng.random_bool(0.7)),
+            responsible_authority: authority.to_string(),
+            out_of_area: rng
+                .random_bool(0.85)
+                .then(|| rng.random_bool(out_of_area_share)),
+        }
+    };
 
     let count = rng.random_range(cfg.activities.0..=cfg.activities.1.max(cfg.activities.0));
-    let span = (cfg.as_of - case_opened).num_days().max(1);
-    let mut days: Vec<i64> = (0..count).map(|_| rng.random_range(0..span)).collect();
-    days.sort_unstable();
-    let mut activities: Vec<DemoActivity> = days
-        .into_iter()
-        .enumerate()
-        .map(|(i, day)| {
-            let time = NaiveTime::from_hms_opt(
-                rng.random_range(9..17),
-                *pick(&mut rng, &[0, 15, 30, 45]),
-                0,
+    let person = (given.as_str(), ward);
+    let mut cases = Vec::new();
+    let mut first_received = received;
+    let mut current_count = count;
+    // An earlier case for about a third, closed at least a fortnight before this referral,
+    // with a quarter of the person's activities.
+    let room = (received - earliest).num_days() - 45;
+    if count >= 4 && room > 0 && rng.random_bool(0.35) {
+        let e_received = earliest + Duration::days(rng.random_range(0..room));
+        let e_opened = e_received + Duration::days(rng.random_range(0..4));
+        let e_authority = if rng.random_bool(0.15) {
+            community_authority(&mut rng, hospital.jurisdiction)
+        } else {
+            authority
+        };
+        let e_referral = referral(&mut rng, e_received, e_authority, SOURCES);
+        // Referred while informal: often not a qualifying patient, signposted and closed.
+        let (reason, note, days_open) = if e_referral.status.is_none() && rng.random_bool(0.5) {
+            (
+                ClosureReason::Other,
+                Some(
+                    "Not a qualifying patient when referred: signposted to the community advocacy service"
+                        .to_string(),
+                ),
+                rng.random_range(1..10),
             )
-            .unwrap_or(NaiveTime::MIN);
-            DemoActivity {
-                at: (case_opened + Duration::days(day)).and_time(time),
-                duration_minutes: *pick(&mut rng, &[15, 30, 45, 60, 90]),
-                kind: activity_kind(&mut rng, i == 0),
-                text: note(&mut rng, cfg, &given, ward),
-            }
-        })
-        .collect();
-    activities.sort_by_key(|a| a.at);
+        } else {
+            (
+                *pick_weighted(&mut rng, CLOSURES),
+                None,
+                rng.random_range(14..150),
+            )
+        };
+        let closed_on = (e_opened + Duration::days(days_open)).min(received - Duration::days(14));
+        let e_count = count / 4;
+        current_count = count - e_count;
+        cases.push(DemoCase {
+            referral: e_referral,
+            opened_on: e_opened,
+            instruction: instruction(&mut rng),
+            responsible_authority: e_authority.to_string(),
+            issues: issues(&mut rng, e_opened, closed_on, true),
+            activities: activities(
+                &mut rng,
+                cfg,
+                person,
+                e_opened,
+                (closed_on - e_opened).num_days() + 1,
+                e_count,
+            ),
+            closed: Some(CaseClosure {
+                on: closed_on,
+                reason,
+                note,
+            }),
+        });
+        first_received = e_received;
+    }
+    let current_referral = referral(&mut rng, received, authority, SOURCES);
+    cases.push(DemoCase {
+        referral: current_referral,
+        opened_on: case_opened,
+        instruction: instruction(&mut rng),
+        responsible_authority: authority.to_string(),
+        issues: issues(&mut rng, case_opened, cfg.as_of, false),
+        activities: activities(
+            &mut rng,
+            cfg,
+            person,
+            case_opened,
+            (cfg.as_of - case_opened).num_days(),
+            current_count,
+        ),
+        closed: None,
+    });
+
+    // A few were referred earlier while informal and living at home: not qualifying patients,
+    // so the referral opened no case.
+    let declined_room = (first_received.min(status_since) - earliest).num_days() - 7;
+    let declined = (declined_room > 0 && rng.random_bool(0.04)).then(|| {
+        let on = earliest + Duration::days(rng.random_range(0..declined_room));
+        DemoReferral {
+            inpatient: Some(false),
+            ..referral(
+                &mut rng,
+                on,
+                authority,
+                &[
+                    (ReferralSource::FamilyOrCarer, 3),
+                    (ReferralSource::SelfReferral, 3),
+                    (ReferralSource::Other, 1),
+                ],
+            )
+        }
+    });
 
     let consent = (
         ConsentScope::RecordsAccess,
@@ -552,10 +992,9 @@ pub fn client(cfg: &DemoConfig, index: usize) -> DemoClient {
         client,
         status,
         status_since,
-        case_opened,
-        issues,
         consent,
-        activities,
+        cases,
+        declined,
     }
 }
 
@@ -572,33 +1011,115 @@ mod tests {
         DemoConfig::new(200, 7, "2026-11-25".parse().unwrap())
     }
 
+    fn first_note(c: &DemoClient) -> String {
+        c.client.name.clone() + &c.current().activities[0].text
+    }
+
     #[test]
     fn same_seed_same_caseload_other_seed_other_caseload() {
-        let a: Vec<String> = caseload(&cfg())
-            .map(|c| c.client.name + &c.activities[0].text)
-            .collect();
-        let b: Vec<String> = caseload(&cfg())
-            .map(|c| c.client.name + &c.activities[0].text)
-            .collect();
+        let a: Vec<String> = caseload(&cfg()).map(|c| first_note(&c)).collect();
+        let b: Vec<String> = caseload(&cfg()).map(|c| first_note(&c)).collect();
         assert_eq!(a, b);
         let other = DemoConfig { seed: 8, ..cfg() };
-        let c: Vec<String> = caseload(&other)
-            .map(|c| c.client.name + &c.activities[0].text)
-            .collect();
+        let c: Vec<String> = caseload(&other).map(|c| first_note(&c)).collect();
         assert_ne!(a, c);
     }
 
     #[test]
     fn generated_records_pass_validation_and_are_in_order() {
+        let as_of = cfg().as_of;
         for c in caseload(&cfg()) {
             c.client.validate().unwrap();
-            assert!(c.status_since <= c.case_opened && c.case_opened <= cfg().as_of);
-            assert!(c.activities.windows(2).all(|w| w[0].at <= w[1].at));
-            for a in &c.activities {
-                crate::activity::check_note_text(&a.text).unwrap();
-                assert!(!a.text.contains("{p}") && !a.text.contains("{ward}"));
+            c.client.equality.validate().unwrap();
+            let current = c.current();
+            assert!(c.status_since <= current.referral.received_on);
+            assert!(
+                current.referral.received_on <= current.opened_on && current.opened_on <= as_of
+            );
+            assert!(current.closed.is_none());
+            let mut before: Option<NaiveDate> = None;
+            for case in &c.cases {
+                let r = &case.referral;
+                assert!(r.received_on <= case.opened_on);
+                assert!(case.opened_on >= as_of - Duration::days(HISTORY_DAYS));
+                assert_eq!(r.responsible_authority, case.responsible_authority);
+                // Each case closed before the next referral came in.
+                assert!(before.is_none_or(|closed| closed < r.received_on));
+                let last = case.closed.as_ref().map_or(as_of, |x| x.on);
+                let mut record = crate::Case::opened(crate::ClientId::new_random(), case.opened_on);
+                record.instruction = case.instruction.clone();
+                record.responsible_authority = Some(case.responsible_authority.clone());
+                record.closed = case.closed.clone();
+                record.validate().unwrap();
+                record.check_dates(as_of).unwrap();
+                for i in &case.issues {
+                    let issue = crate::Issue {
+                        case_id: crate::CaseId::new_random(),
+                        category: i.category,
+                        summary: i.summary.clone(),
+                        opened_on: i.opened_on,
+                        outcome: i.outcome.clone(),
+                    };
+                    issue.validate().unwrap();
+                    assert!(i.opened_on >= case.opened_on && i.opened_on <= last);
+                    assert!(i.outcome.as_ref().is_none_or(|o| o.on <= last));
+                    assert!(
+                        case.closed.is_none() || i.outcome.is_some(),
+                        "closed with an issue open"
+                    );
+                }
+                assert!(case.activities.windows(2).all(|w| w[0].at <= w[1].at));
+                for a in &case.activities {
+                    assert!(a.at.date() >= case.opened_on && a.at.date() <= last);
+                    crate::activity::check_note_text(&a.text).unwrap();
+                    assert!(!a.text.contains("{p}") && !a.text.contains("{ward}"));
+                }
+                before = case.closed.as_ref().map(|x| x.on);
+            }
+            if let Some(d) = &c.declined {
+                assert!(d.received_on < c.cases[0].referral.received_on);
+                assert_eq!((d.status, d.inpatient), (None, Some(false)));
             }
         }
+    }
+
+    #[test]
+    fn a_caseload_has_what_a_return_counts() {
+        let cfg = DemoConfig::new(2000, 7, "2026-11-25".parse().unwrap());
+        let people: Vec<DemoClient> = caseload(&cfg).collect();
+        let cases = || people.iter().flat_map(|p| &p.cases);
+        let authorities: std::collections::BTreeSet<&str> =
+            cases().map(|c| c.responsible_authority.as_str()).collect();
+        assert_eq!(authorities.len(), COMMUNITY_AUTHORITIES.len());
+        assert!(cases().filter(|c| c.closed.is_some()).count() > 400);
+        assert!(people.iter().filter(|p| p.declined.is_some()).count() > 20);
+        assert!(cases().any(|c| matches!(c.instruction, Instruction::NonInstructed { .. })));
+        assert!(cases().any(|c| c.referral.status.is_none()));
+        assert!(cases().any(|c| c.referral.out_of_area == Some(true)));
+        let sources: std::collections::BTreeSet<_> = cases().map(|c| c.referral.source).collect();
+        assert!(sources.len() >= 8);
+        let kinds: std::collections::BTreeSet<_> = cases()
+            .flat_map(|c| &c.activities)
+            .map(|a| a.kind.code())
+            .collect();
+        assert_eq!(kinds.len(), crate::activity::ActivityKindCode::ALL.len());
+        let ethnic: std::collections::BTreeSet<_> = people
+            .iter()
+            .map(|p| p.client.equality.ethnic_category)
+            .collect();
+        assert!(
+            ethnic.contains(&EthnicCategory::NotStated)
+                && ethnic.contains(&EthnicCategory::NotKnown)
+        );
+        assert!(people.iter().any(|p| p.client.equality.gender.is_some()));
+        assert!(
+            people
+                .iter()
+                .any(|p| p.client.equality.disability == Some(true))
+        );
+        // Everyone's work is within the last two years.
+        let earliest = cfg.as_of - Duration::days(HISTORY_DAYS);
+        assert!(cases().all(|c| c.referral.received_on >= earliest - Duration::days(3)));
     }
 
     #[test]

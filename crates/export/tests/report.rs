@@ -424,7 +424,12 @@ fn the_workbook_has_the_measures_and_a_sheet_per_table_with_the_same_values() {
                 serde_json::Value::Null => None,
                 other => Some(Xl::Text(value_text(other))),
             };
-            Some([text(m.key), text(m.title)].into_iter().chain(value).collect())
+            Some(
+                [text(m.key), text(m.title)]
+                    .into_iter()
+                    .chain(value)
+                    .collect(),
+            )
         })
         .collect();
     assert_eq!(want.len(), r.measures.len());
