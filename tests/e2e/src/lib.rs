@@ -470,7 +470,8 @@ pub async fn choose(c: &Client, css: &str, code: &str) {
         .unwrap_or_else(|e| panic!("choosing {code} in {css}: {e}"));
 }
 
-/// Press New client's save button (scrolled to the middle first: the header is sticky).
+/// Press a page form's save button (New client, Sync) scrolled to the middle first: the header
+/// is sticky and a long form puts the button under it.
 pub async fn save_client(c: &Client) {
     js(
         c,

@@ -44,7 +44,7 @@ async fn a_whole_ward_visit_by_keyboard_survives_lock_and_restart_and_leaves_no_
     type_into(&c, "#c-ward", "Cedar Ward").await;
     pick_status(&c, "#c-status", "s3").await;
     type_into(&c, "#c-since", "today").await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     wait_for_text(&c, "Qualifying patient").await.unwrap();
     check_axe(&c, "case", &mut a11y).await;
 
@@ -268,7 +268,7 @@ async fn every_case_form_saves_through_the_ui_and_the_case_closes_with_outcomes(
         "Very unwell; cannot express a view at present",
     )
     .await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     wait_for_text(&c, "Non-instructed").await.unwrap();
     wait_for_text(&c, "Section 2 (admission for assessment)")
         .await
@@ -387,7 +387,7 @@ async fn exports_are_saved_where_asked_and_the_persons_copy_leaves_withheld_entr
     type_into(&c, "#c-name", "Zainab Qureshi").await;
     pick_status(&c, "#c-status", "s3").await;
     type_into(&c, "#c-since", "today").await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     wait_for_text(&c, "Case opened").await.unwrap();
 
     // One note for the person, one kept from them.

@@ -277,7 +277,7 @@ async fn reading_searching_and_saving_go_on_during_a_long_first_sync() {
     server.send_keys(&url).await.unwrap();
     type_into(&c, "#sy-code", &invite).await;
     type_into(&c, "#sy-name", "Bea's laptop").await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     waited_for(&c, "Waiting for an admin").await;
     // The colleague approves it (the fingerprint read out, as an admin would).
     let mut colleague = colleague;

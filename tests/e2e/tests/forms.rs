@@ -251,7 +251,7 @@ async fn forms_ask_before_losing_anything_keep_drafts_and_point_at_the_field() {
     type_into(&c, "#c-nhs", "943 476 5918").await; // the check digit is wrong
     pick_status(&c, "#c-status", "s3").await;
     type_into(&c, "#c-since", "01/03/2026").await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     wait_for_text(&c, "NHS number must be 10 digits and pass the check digit")
         .await
         .unwrap();

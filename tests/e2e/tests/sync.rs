@@ -139,7 +139,7 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
     let typo = mistyped(&code);
     type_into(&c, "#sy-code", &typo).await;
     type_into(&c, "#sy-name", "Office laptop").await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     expect(&c, "That code is mistyped").await;
     let field = find(&c, "#sy-code").await.unwrap();
     field.clear().await.unwrap();
@@ -148,7 +148,7 @@ async fn connect_approve_and_resolve_a_conflict_in_the_app() {
         .send_keys(&code.to_lowercase().replace('-', " "))
         .await
         .unwrap();
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     expect(&c, "recovery words").await;
     let words = text_of(&c, ".words").await;
     assert_eq!(words.split_whitespace().count(), 24);

@@ -96,7 +96,7 @@ async fn a_person_is_added_to_a_second_team_moved_back_and_shown_as_moved_once_t
     server.send_keys(&url).await.unwrap();
     type_into(&c, "#sy-code", &code).await;
     type_into(&c, "#sy-name", "Office laptop").await;
-    click(&c, "form.form button[type=submit]").await;
+    save_client(&c).await;
     expect(&c, "recovery words").await;
     click(&c, ".warn-card input[type=checkbox]").await;
     expect(&c, "Approved (admin)").await;
