@@ -57,12 +57,14 @@ later_tests() {
   export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="env LD_PRELOAD=$lib"
   cargo test --locked --no-fail-fast -p wardside-domain -p wardside-store 2>&1 |
     tee -a "$CARGO_TARGET_DIR/test-output.txt" || ok=1
-  cargo test --locked --no-fail-fast -p wardside-cli --test cli 2>&1 |
+  cargo test --locked --no-fail-fast -p wardside-cli --test cli --test cli_report 2>&1 |
+    tee -a "$CARGO_TARGET_DIR/test-output.txt" || ok=1
+  cargo test --locked --no-fail-fast -p wardside-export 2>&1 |
     tee -a "$CARGO_TARGET_DIR/test-output.txt" || ok=1
   unset FAKETIME FAKETIME_DONT_FAKE_MONOTONIC CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER
   return $ok
 }
-stage "domain, store and CLI tests two years from today" later_tests
+stage "domain, store, CLI and export tests two years from today" later_tests
 
 e2e_tests() {
   install_tauri_driver &&
