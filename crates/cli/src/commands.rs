@@ -341,14 +341,26 @@ fn run_unlocked(
             overwrite,
         }) => {
             let rules = load_rules(rules_file)?;
-            let ret = store.commissioner_return(&commissioner, from, to, &rules, suppress_below)?;
             let overwrite = if overwrite {
                 wardside_export::Overwrite::Replace
             } else {
                 wardside_export::Overwrite::Refuse
             };
-            let overlapping = store.overlapping_releases(&ret.commissioner, from, to)?;
-            let files = wardside_export::report::write_return(&dir, &ret, &format, overwrite)?;
+            let wardside_export::report::Released {
+                ret,
+                files,
+                overlapping,
+            } = wardside_export::report::release_return(
+                store,
+                &commissioner,
+                from,
+                to,
+                &rules,
+                suppress_below,
+                &format,
+                &dir,
+                overwrite,
+            )?;
             if !overlapping.is_empty() {
                 eprintln!(
                     "wardside: returns for {} were released before for overlapping periods ({}); numbers starred in one can be worked out by subtracting the other, so send only periods that do not overlap (docs/REPORTS.md)",
@@ -360,16 +372,6 @@ fn run_unlocked(
                         .join(", ")
                 );
             }
-            store.audit_report(&wardside_store::report::ReportAudit {
-                commissioner: ret.commissioner.clone(),
-                from,
-                to,
-                formats: format
-                    .iter()
-                    .map(|f| format!("{f:?}").to_lowercase())
-                    .collect(),
-                threshold: suppress_below,
-            })?;
             if !ret.unassigned.is_empty() {
                 eprintln!(
                     "wardside: {} referral(s) or case(s) in or before the period have no responsible authority and are in no return; fix them (ids): {}",

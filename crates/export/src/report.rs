@@ -9,8 +9,12 @@ mod pdf;
 mod xlsx;
 
 use crate::{ExportError, Overwrite, Result, write_output};
+use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use wardside_domain::report::{MEASURES, Measure, Return};
+use wardside_domain::rules::Rules;
+use wardside_store::Store;
+use wardside_store::report::ReportAudit;
 
 pub use pdf::return_pdf;
 pub use xlsx::return_xlsx;
@@ -25,6 +29,16 @@ pub enum ReturnFormat {
 }
 
 impl ReturnFormat {
+    /// As typed on the command line and kept in the audit log.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReturnFormat::Pdf => "pdf",
+            ReturnFormat::Csv => "csv",
+            ReturnFormat::Xlsx => "xlsx",
+            ReturnFormat::Json => "json",
+        }
+    }
+
     /// Every format, as the command line's default lists them.
     pub const ALL: [ReturnFormat; 4] = [
         ReturnFormat::Pdf,
@@ -266,4 +280,101 @@ pub fn write_return(
         written.push(path);
     }
     Ok(written)
+}
+
+/// A return written out for release.
+#[derive(Debug)]
+pub struct Released {
+    pub ret: Return,
+    pub files: Vec<PathBuf>,
+    /// Returns released before for the same commissioner over overlapping periods: a number
+    /// starred in one can be worked out by subtracting the other (docs/REPORTS.md).
+    pub overlapping: Vec<ReportAudit>,
+}
+
+/// Release a return: computed from the store suppressed at `threshold`, written into `dir` in
+/// each format, and audited (commissioner, period, formats, suppression) once the files are
+/// there. The one path the CLI and the app export by.
+#[allow(clippy::too_many_arguments)]
+pub fn release_return(
+    store: &mut Store,
+    commissioner: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    rules: &Rules,
+    threshold: u64,
+    formats: &[ReturnFormat],
+    dir: &Path,
+    overwrite: Overwrite,
+) -> Result<Released> {
+    let ret = store.commissioner_return(commissioner, from, to, rules, threshold)?;
+    let overlapping = store.overlapping_releases(&ret.commissioner, from, to)?;
+    let files = write_return(dir, &ret, formats, overwrite)?;
+    store.audit_report(&ReportAudit {
+        commissioner: ret.commissioner.clone(),
+        from,
+        to,
+        formats: formats.iter().map(|f| f.code().to_owned()).collect(),
+        threshold,
+    })?;
+    Ok(Released {
+        ret,
+        files,
+        overlapping,
+    })
+}
+
+/// A new folder for a return inside `parent`, named for the commissioner and the period
+/// (`return-Northshire-County-Council-2026-07-01-to-2026-09-30`), with `-2`, `-3`, ... when
+/// one is there already: the same return exported again goes beside the first, never over it.
+pub fn new_return_folder(
+    parent: &Path,
+    commissioner: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> PathBuf {
+    let name = folder_name(commissioner, from, to);
+    (1..)
+        .map(|n| match n {
+            1 => parent.join(&name),
+            n => parent.join(format!("{name}-{n}")),
+        })
+        .find(|f| std::fs::symlink_metadata(f).is_err())
+        .unwrap_or_else(|| parent.join(&name))
+}
+
+fn folder_name(commissioner: &str, from: NaiveDate, to: NaiveDate) -> String {
+    let name: String = commissioner
+        .trim()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    let name = name
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    format!("return-{name}-{from}-to-{to}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_return_folder_is_named_for_the_commissioner_and_period() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap_or_default();
+        assert_eq!(
+            folder_name(
+                " Northshire County Council ",
+                d("2026-07-01"),
+                d("2026-09-30")
+            ),
+            "return-Northshire-County-Council-2026-07-01-to-2026-09-30"
+        );
+        assert_eq!(
+            folder_name("Bro Morgannwg / Cardiff", d("2026-04-01"), d("2027-03-31")),
+            "return-Bro-Morgannwg-Cardiff-2026-04-01-to-2027-03-31"
+        );
+    }
 }

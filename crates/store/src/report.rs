@@ -292,6 +292,34 @@ impl Store {
         Ok(ret)
     }
 
+    /// A return for the manager's screen: exact (threshold 0, not for release, audited as
+    /// `report-view-exact`) or as it would be released.
+    pub fn view_return(
+        &mut self,
+        commissioner: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        rules: &Rules,
+        exact: bool,
+    ) -> Result<Return> {
+        let threshold = if exact {
+            0
+        } else {
+            wardside_domain::report::suppress::DEFAULT_THRESHOLD
+        };
+        let ret = self.commissioner_return(commissioner, from, to, rules, threshold)?;
+        if exact {
+            self.audit_report(&ReportAudit {
+                commissioner: ret.commissioner.clone(),
+                from,
+                to,
+                formats: Vec::new(),
+                threshold: 0,
+            })?;
+        }
+        Ok(ret)
+    }
+
     /// The return computed from facts already read (the dashboard reads them once for every
     /// commissioner), with the commissioner's contract applied.
     pub fn return_from(

@@ -18,7 +18,7 @@ use wardside_domain::report::contract::{Contract, Period, Target};
 use wardside_domain::report::suppress::DEFAULT_THRESHOLD;
 use wardside_domain::report::{MEASURES, Measure, Return};
 use wardside_export::Overwrite;
-use wardside_export::report::ReturnFormat;
+use wardside_export::report::{Released, ReturnFormat, new_return_folder, release_return};
 use wardside_store::dashboard::{CaseLabel, Dashboard, UnassignedRow};
 use wardside_store::report::ReportAudit;
 
@@ -83,7 +83,7 @@ pub struct ReturnExported {
 
 #[tauri::command(async)]
 pub fn report_setup(session: State<'_, Session>) -> Result<ReportSetup> {
-    let headline = wardside_domain::report::dashboard::headline_keys(session.rules.calendar());
+    let headline = wardside_domain::report::headline_keys().to_vec();
     session.with_store(|s| {
         let today = s.clock().today();
         let commissioners = s
@@ -121,17 +121,7 @@ pub fn report_return(
 ) -> Result<ReturnView> {
     let rules = &session.rules;
     session.with_store(|s| {
-        let threshold = if exact { 0 } else { DEFAULT_THRESHOLD };
-        let mut ret = s.commissioner_return(&commissioner, from, to, rules, threshold)?;
-        if exact {
-            s.audit_report(&ReportAudit {
-                commissioner: ret.commissioner.clone(),
-                from,
-                to,
-                formats: Vec::new(),
-                threshold: 0,
-            })?;
-        }
+        let mut ret = s.view_return(&commissioner, from, to, rules, exact)?;
         Ok(ReturnView {
             exact,
             cases_behind: if exact {
@@ -162,22 +152,6 @@ pub fn service_dashboard(session: State<'_, Session>) -> Result<Dashboard> {
 #[tauri::command(async)]
 pub fn set_contract(session: State<'_, Session>, contract: Contract) -> Result<()> {
     session.with_store(|s| s.set_contract(&contract))
-}
-
-/// The folder a return goes in, inside the one the user picked: the commissioner and the
-/// period, so returns for several never overwrite each other.
-fn folder_name(commissioner: &str, from: NaiveDate, to: NaiveDate) -> String {
-    let name: String = commissioner
-        .trim()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
-    let name = name
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    format!("return-{name}-{from}-to-{to}")
 }
 
 fn pick_folder<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
@@ -216,30 +190,20 @@ pub async fn export_return<R: Runtime>(
         };
         let rules = &session.rules;
         session.with_store_as(|s| {
-            let ret = s.commissioner_return(&commissioner, from, to, rules, DEFAULT_THRESHOLD)?;
-            let overlapping = s.overlapping_releases(&ret.commissioner, from, to)?;
-            // A new folder every time (the same return exported again after records were
-            // fixed goes beside the first, never over it).
-            let name = folder_name(&ret.commissioner, from, to);
-            let folder = (1..)
-                .map(|n| match n {
-                    1 => picked.join(&name),
-                    n => picked.join(format!("{name}-{n}")),
-                })
-                .find(|f| std::fs::symlink_metadata(f).is_err())
-                .unwrap_or_else(|| picked.join(&name));
-            let files =
-                wardside_export::report::write_return(&folder, &ret, &formats, Overwrite::Refuse)?;
-            s.audit_report(&ReportAudit {
-                commissioner: ret.commissioner.clone(),
+            let folder = new_return_folder(&picked, &commissioner, from, to);
+            let Released {
+                files, overlapping, ..
+            } = release_return(
+                s,
+                &commissioner,
                 from,
                 to,
-                formats: formats
-                    .iter()
-                    .map(|f| format!("{f:?}").to_lowercase())
-                    .collect(),
-                threshold: DEFAULT_THRESHOLD,
-            })?;
+                rules,
+                DEFAULT_THRESHOLD,
+                &formats,
+                &folder,
+                Overwrite::Refuse,
+            )?;
             Ok::<_, wardside_export::ExportError>(Some(ReturnExported {
                 folder,
                 files,
@@ -253,26 +217,4 @@ pub async fn export_return<R: Runtime>(
         code: "internal",
         message: "The export stopped unexpectedly. Check the folder before trying again.".into(),
     })?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_return_folder_is_named_for_the_commissioner_and_period() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap_or_default();
-        assert_eq!(
-            folder_name(
-                " Northshire County Council ",
-                d("2026-07-01"),
-                d("2026-09-30")
-            ),
-            "return-Northshire-County-Council-2026-07-01-to-2026-09-30"
-        );
-        assert_eq!(
-            folder_name("Bro Morgannwg / Cardiff", d("2026-04-01"), d("2027-03-31")),
-            "return-Bro-Morgannwg-Cardiff-2026-04-01-to-2027-03-31"
-        );
-    }
 }

@@ -171,19 +171,6 @@ pub fn headlines(ret: &Return) -> Vec<Headline> {
         .collect()
 }
 
-/// The keys of the headline measures (the numbers a contract can set a target on, as against
-/// the tables), in the order of [`MEASURES`].
-pub fn headline_keys(cal: &OfficeCalendar) -> Vec<&'static str> {
-    // Any day will do: nothing is counted, only which keys a return has.
-    let day = NaiveDate::default();
-    let ret = super::compute(&Facts::default(), "", day, day, cal, 0);
-    MEASURES
-        .iter()
-        .map(|m| m.key)
-        .filter(|k| ret.measures.contains_key(k))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -372,7 +359,7 @@ mod tests {
 
     #[test]
     fn the_headline_keys_are_the_measures_not_the_tables() {
-        let keys = headline_keys(&cal());
+        let keys = crate::report::headline_keys();
         for k in HEADLINE {
             assert!(keys.contains(k), "{k}");
         }

@@ -508,23 +508,31 @@ pub struct Return {
     pub cases_behind: BTreeMap<String, Vec<CaseId>>,
 }
 
-/// Whether `key` is a headline measure (one number) rather than a table: only headlines can
-/// have targets. Read off a return over nothing, so the list is the one `compute` makes.
-pub fn is_headline(key: &str) -> bool {
+/// The keys of the headline measures (one number each; the numbers a contract can set a target
+/// on, as against the tables), in the order of [`MEASURES`]. Read off a return over nothing, so
+/// the list is the one `compute` makes.
+pub fn headline_keys() -> &'static [&'static str] {
     static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        compute(
+        let ret = compute(
             &Facts::default(),
             "",
             NaiveDate::MIN,
             NaiveDate::MIN,
             &OfficeCalendar::default(),
             0,
-        )
-        .measures
-        .into_keys()
-        .collect()
+        );
+        MEASURES
+            .iter()
+            .map(|m| m.key)
+            .filter(|k| ret.measures.contains_key(k))
+            .collect()
     });
-    KEYS.contains(&key)
+    &KEYS
+}
+
+/// Whether `key` is a headline measure rather than a table (see [`headline_keys`]).
+pub fn is_headline(key: &str) -> bool {
+    headline_keys().contains(&key)
 }
 
 /// How two spellings of a commissioner's name are found to be the same: letter case (any
