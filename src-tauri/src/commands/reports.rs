@@ -150,8 +150,15 @@ pub fn service_dashboard(session: State<'_, Session>) -> Result<Dashboard> {
 
 /// Set (or replace) a commissioner's contract: its periods, measures and targets. Audited.
 #[tauri::command(async)]
-pub fn set_contract(session: State<'_, Session>, contract: Contract) -> Result<()> {
-    session.with_store(|s| s.set_contract(&contract))
+pub fn set_contract(session: State<'_, Session>, mut contract: Contract) -> Result<()> {
+    session.with_store(|s| {
+        // The screen edits periods, measures and targets; the reference table of people
+        // detained is loaded from a file (`wardside report contract set --reference`) and kept.
+        if contract.reference.is_empty() {
+            contract.reference = s.contract(&contract.commissioner)?.reference;
+        }
+        s.set_contract(&contract)
+    })
 }
 
 fn pick_folder<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
